@@ -1,0 +1,3 @@
+module github.com/phalacloud/go-sdk
+
+go 1.26
