@@ -1,0 +1,322 @@
+package phala
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/phalacloud/go-sdk/gen"
+)
+
+// Version is this SDK's version; it is sent in the User-Agent.
+const Version = "0.1.0"
+
+const (
+	// DefaultBaseURL is the production API, including its /api/v1 prefix.
+	DefaultBaseURL = "https://cloud-api.phala.com/api/v1"
+	// DefaultAPIVersion is the X-Phala-Version the SDK pins by default; the
+	// response shapes it decodes are those of this version.
+	DefaultAPIVersion = "2026-01-21"
+	// DefaultTimeout bounds each HTTP request (connect, send, wait, read)
+	// unless WithTimeout says otherwise or the context's deadline is sooner.
+	DefaultTimeout = 60 * time.Second
+
+	// EnvAPIKey is the environment variable NewClient reads the API key from
+	// when WithAPIKey is not given.
+	EnvAPIKey = "PHALA_CLOUD_API_KEY"
+	// EnvAPIPrefix is the environment variable NewClient reads the base URL
+	// from when WithBaseURL is not given.
+	EnvAPIPrefix = "PHALA_CLOUD_API_PREFIX"
+)
+
+// Client talks to the Phala Cloud API. Create it with NewClient; it is safe
+// for concurrent use by many goroutines.
+type Client struct {
+	cfg  config
+	base *url.URL
+	api  *gen.Client
+}
+
+// config holds what the options set; NewClient fills the defaults.
+type config struct {
+	apiKey     secret
+	baseURL    string
+	apiVersion string
+	userAgent  string
+	timeout    time.Duration
+	httpClient *http.Client
+	allowHTTP  bool
+	headers    http.Header
+}
+
+// Option configures a Client in NewClient.
+type Option func(*config) error
+
+// WithAPIKey sets the API key sent as X-API-Key. Without it NewClient uses
+// $PHALA_CLOUD_API_KEY; a call that needs a key and has none fails with
+// ErrMissingAPIKey before anything is sent.
+func WithAPIKey(key string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(key) != key || strings.ContainsAny(key, "\r\n") {
+			return invalidArg("WithAPIKey", "the key has surrounding white space or a line break")
+		}
+		c.apiKey = secret(key)
+		return nil
+	}
+}
+
+// WithBaseURL sets the API root, including the /api/v1 prefix, e.g.
+// "https://cloud-api.phala.com/api/v1". Without it NewClient uses
+// $PHALA_CLOUD_API_PREFIX, then DefaultBaseURL. A plain http:// URL is
+// accepted only for loopback hosts unless WithInsecureHTTP is given.
+func WithBaseURL(u string) Option {
+	return func(c *config) error {
+		c.baseURL = u
+		return nil
+	}
+}
+
+// WithHTTPClient sets the HTTP client whose transport carries the requests.
+// The SDK uses a copy of it that never follows redirects (an API key must
+// not travel to another host); its Timeout, if any, still applies.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return invalidArg("WithHTTPClient", "the client is nil")
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithAPIVersion sets the X-Phala-Version header (YYYY-MM-DD). The default is
+// DefaultAPIVersion; other versions may answer in shapes this SDK does not
+// decode.
+func WithAPIVersion(v string) Option {
+	return func(c *config) error {
+		if _, err := time.Parse("2006-01-02", v); err != nil {
+			return invalidArg("WithAPIVersion", "want a date as YYYY-MM-DD")
+		}
+		c.apiVersion = v
+		return nil
+	}
+}
+
+// WithTimeout bounds every HTTP request the client sends; the default is
+// DefaultTimeout. WithTimeout(0) removes the SDK's bound, leaving only the
+// context's deadline and the HTTP client's own Timeout. A context deadline
+// that is sooner always wins.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return invalidArg("WithTimeout", "negative duration")
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithUserAgent appends a product token to the User-Agent, which always
+// starts with "phala-go-sdk/<Version>".
+func WithUserAgent(suffix string) Option {
+	return func(c *config) error {
+		if strings.ContainsAny(suffix, "\r\n") {
+			return invalidArg("WithUserAgent", "contains a line break")
+		}
+		c.userAgent = suffix
+		return nil
+	}
+}
+
+// WithHeader adds a header to every request. It cannot replace the headers
+// the SDK owns (X-API-Key, X-Phala-Version, User-Agent, Content-Type).
+func WithHeader(name, value string) Option {
+	return func(c *config) error {
+		switch http.CanonicalHeaderKey(name) {
+		case "X-Api-Key", "X-Phala-Version", "User-Agent", "Content-Type", "Host":
+			return invalidArg("WithHeader", "%s is set by the SDK", name)
+		}
+		if name == "" || strings.ContainsAny(name+value, "\r\n") {
+			return invalidArg("WithHeader", "empty name or a line break")
+		}
+		if c.headers == nil {
+			c.headers = http.Header{}
+		}
+		c.headers.Add(name, value)
+		return nil
+	}
+}
+
+// WithInsecureHTTP allows a plain http:// base URL on a non-loopback host
+// while an API key is set. Without it NewClient refuses such a URL, since
+// the key would cross the network in clear text.
+func WithInsecureHTTP() Option {
+	return func(c *config) error {
+		c.allowHTTP = true
+		return nil
+	}
+}
+
+// NewClient returns a Client configured by opts, with fallbacks to
+// $PHALA_CLOUD_API_KEY and $PHALA_CLOUD_API_PREFIX. It fails with an error
+// matching ErrInvalidArgument for a malformed option or base URL; a missing
+// API key is reported by the first call that needs one (ErrMissingAPIKey).
+func NewClient(opts ...Option) (*Client, error) {
+	cfg := config{apiVersion: DefaultAPIVersion, timeout: DefaultTimeout}
+	apiKeySet := false
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		before := cfg.apiKey
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+		apiKeySet = apiKeySet || cfg.apiKey != before
+	}
+	if !apiKeySet && cfg.apiKey == "" {
+		cfg.apiKey = secret(strings.TrimSpace(os.Getenv(EnvAPIKey)))
+	}
+	if cfg.baseURL == "" {
+		cfg.baseURL = strings.TrimSpace(os.Getenv(EnvAPIPrefix))
+	}
+	if cfg.baseURL == "" {
+		cfg.baseURL = DefaultBaseURL
+	}
+	base, err := parseBaseURL(cfg.baseURL, cfg.apiKey != "" && !cfg.allowHTTP)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{cfg: cfg, base: base}
+	c.api, err = gen.NewClient(base.String(), gen.WithHTTPClient(&sender{c: c, hc: noRedirects(cfg.httpClient)}))
+	if err != nil {
+		return nil, fmt.Errorf("phala: building the API client: %w", err)
+	}
+	return c, nil
+}
+
+// parseBaseURL checks the API root; with keyOverNetwork a plain http:// URL
+// is accepted only on loopback.
+func parseBaseURL(raw string, keyOverNetwork bool) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, invalidArg("base URL", "want an absolute http(s) URL such as %s", DefaultBaseURL)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, invalidArg("base URL", "must not carry credentials, a query or a fragment")
+	}
+	if u.Scheme == "http" && keyOverNetwork && !isLoopback(u.Hostname()) {
+		return nil, invalidArg("base URL", "plain http to a non-loopback host would send the API key in clear text; use https or WithInsecureHTTP")
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	return host == "::1" || strings.HasPrefix(host, "127.")
+}
+
+// noRedirects returns a copy of hc (or a new client) that hands 3xx
+// answers back instead of following them.
+func noRedirects(hc *http.Client) *http.Client {
+	out := &http.Client{}
+	if hc != nil {
+		*out = *hc
+	}
+	out.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return out
+}
+
+// BaseURL returns the API root the client sends requests to.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// userAgent is "phala-go-sdk/<Version>" plus the caller's suffix.
+func (c *Client) userAgent() string {
+	ua := "phala-go-sdk/" + Version
+	if c.cfg.userAgent != "" {
+		ua += " " + c.cfg.userAgent
+	}
+	return ua
+}
+
+// sender is the one place every request passes through: it adds the SDK's
+// headers, the API key (only for the base URL's host), the per-request
+// timeout, and reads the answer through a size limit.
+type sender struct {
+	c  *Client
+	hc *http.Client
+}
+
+type ctxKey int
+
+const keyOptional ctxKey = iota // the operation does not need an API key
+
+func (s *sender) Do(req *http.Request) (*http.Response, error) {
+	c := s.c
+	for k, vs := range c.cfg.headers {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	req.Header.Set("User-Agent", c.userAgent())
+	req.Header.Set("X-Phala-Version", c.cfg.apiVersion)
+	req.Header.Set("Accept", "application/json")
+	if req.URL.Host == c.base.Host && req.URL.Scheme == c.base.Scheme {
+		if c.cfg.apiKey != "" {
+			req.Header.Set("X-API-Key", string(c.cfg.apiKey))
+		} else if req.Context().Value(keyOptional) == nil {
+			return nil, ErrMissingAPIKey
+		}
+	}
+	ctx := req.Context()
+	cancel := context.CancelFunc(func() {})
+	if c.cfg.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.timeout)
+		req = req.WithContext(ctx)
+	}
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		cancel()
+		return nil, &TransportError{Method: req.Method, Path: redactedPath(req.URL), Err: unwrapURLError(err)}
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelOnClose releases the per-request timeout once the body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// unwrapURLError drops *url.Error's wrapper, whose text repeats the full URL.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// redactedPath is the request path without a query (which may hold tokens).
+func redactedPath(u *url.URL) string { return u.EscapedPath() }
+
+// withOptionalAuth marks a call that works without an API key.
+func withOptionalAuth(ctx context.Context) context.Context {
+	return context.WithValue(ctx, keyOptional, true)
+}

@@ -1,0 +1,205 @@
+package phala
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/phalacloud/go-sdk/gen"
+)
+
+// ProvisionComposeUpdateRequest describes a new app-compose. The SDK starts
+// from the CVM's current app-compose (GET /cvms/{cvmId}/compose_file) and
+// overlays what is set here, since the API wants the complete document.
+type ProvisionComposeUpdateRequest struct {
+	// DockerComposeFile is the new Docker Compose YAML; "" keeps the current one.
+	DockerComposeFile string
+	// PreLaunchScript replaces the pre-launch script; nil keeps it.
+	PreLaunchScript *string
+	// AllowedEnvs replaces the allowed env keys; nil keeps them.
+	AllowedEnvs []string
+	// Name renames the app-compose; nil keeps it.
+	Name           *string
+	PublicLogs     *bool
+	PublicSysinfo  *bool
+	PublicTcbinfo  *bool
+	GatewayEnabled *bool
+	KMSEnabled     *bool
+	SecureTime     *bool
+	// UpdateEnvVars also replaces the allowed env keys on commit.
+	UpdateEnvVars *bool
+}
+
+// ProvisionCVMResponse is a provisioned, not yet applied, compose update.
+type ProvisionCVMResponse struct {
+	// ComposeHash is the authoritative hash of the new app-compose: register
+	// it on-chain (on-chain KMS) and pass it to CommitCVMComposeFileUpdate.
+	ComposeHash string
+	AppID       string
+	DeviceID    string
+	KMSInfo     *KMSInfo
+	// ComposeHashRegistered reports that the hash is already allowed on-chain.
+	ComposeHashRegistered bool
+}
+
+// ProvisionCVMComposeFileUpdate stages a compose file update without
+// applying it (step 1 of 2); commit it with CommitCVMComposeFileUpdate
+// within 14 days. It makes two requests: a read of the current app-compose
+// and the provision itself. Errors: an ErrInvalidArgument error for a nil
+// request, one that changes nothing, a compose over 200 KiB or malformed
+// env keys; an *APIError for any other answer.
+func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string, req *ProvisionComposeUpdateRequest) (*ProvisionCVMResponse, error) {
+	id, err := checkCVMID(cvmID)
+	if err != nil {
+		return nil, err
+	}
+	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	cur, err := c.appCompose(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	body := req.overlay(cur)
+	r, err := read(c.api.ProvisionCVMComposeFileUpdate(ctx, id, nil, body))
+	if err != nil {
+		return nil, err
+	}
+	if err := expect(r, http.StatusOK, http.StatusCreated, http.StatusAccepted); err != nil {
+		return nil, err
+	}
+	var p gen.ProvisionComposeUpdateResponse
+	if err := decodeJSON(r, &p); err != nil {
+		return nil, err
+	}
+	out := &ProvisionCVMResponse{ComposeHash: p.ComposeHash, AppID: deref(p.AppID), DeviceID: deref(p.DeviceID),
+		ComposeHashRegistered: deref(p.ComposeHashRegistered)}
+	if p.KMSInfo != nil {
+		out.KMSInfo = kmsInfoFromGen(p.KMSInfo)
+	}
+	if out.ComposeHash == "" {
+		return nil, newAPIError(r.status, r.header, r.body)
+	}
+	return out, nil
+}
+
+func (r *ProvisionComposeUpdateRequest) validate() error {
+	if r == nil {
+		return invalidArg("req", "is nil")
+	}
+	if r.DockerComposeFile == "" && r.PreLaunchScript == nil && r.AllowedEnvs == nil && r.Name == nil &&
+		r.PublicLogs == nil && r.PublicSysinfo == nil && r.PublicTcbinfo == nil && r.GatewayEnabled == nil &&
+		r.KMSEnabled == nil && r.SecureTime == nil && r.UpdateEnvVars == nil {
+		return invalidArg("req", "changes nothing")
+	}
+	if r.Name != nil && *r.Name == "" {
+		return invalidArg("req.Name", "is empty")
+	}
+	if err := checkComposeSize("req.DockerComposeFile", &r.DockerComposeFile, r.PreLaunchScript); err != nil {
+		return err
+	}
+	return checkEnvKeys("req.AllowedEnvs", r.AllowedEnvs)
+}
+
+// overlay copies the current app-compose (unknown fields included) and
+// applies the fields the caller set.
+func (r *ProvisionComposeUpdateRequest) overlay(cur *gen.AppCompose) gen.ProvisionComposeUpdateRequest {
+	b := gen.ProvisionComposeUpdateRequest{
+		AllowedEnvs: cur.AllowedEnvs, BashScript: cur.BashScript, DefaultGatewayDomain: cur.DefaultGatewayDomain,
+		DockerComposeFile: cur.DockerComposeFile, Features: cur.Features, GatewayEnabled: cur.GatewayEnabled,
+		InitScript: cur.InitScript, KMSEnabled: cur.KMSEnabled, LocalKeyProviderEnabled: cur.LocalKeyProviderEnabled,
+		ManifestVersion: cur.ManifestVersion, Name: cur.Name, NoInstanceID: cur.NoInstanceID,
+		PreLaunchScript: cur.PreLaunchScript, PublicLogs: cur.PublicLogs, PublicSysinfo: cur.PublicSysinfo,
+		PublicTcbinfo: cur.PublicTcbinfo, Runner: cur.Runner, Salt: cur.Salt, SecureTime: cur.SecureTime,
+		StorageFs: cur.StorageFs, TproxyEnabled: cur.TproxyEnabled, AdditionalProperties: cur.AdditionalProperties,
+		UpdateEnvVars: r.UpdateEnvVars,
+	}
+	if r.DockerComposeFile != "" {
+		b.DockerComposeFile = &r.DockerComposeFile
+	}
+	if r.PreLaunchScript != nil {
+		b.PreLaunchScript = r.PreLaunchScript
+	}
+	if r.AllowedEnvs != nil {
+		b.AllowedEnvs = &r.AllowedEnvs
+	}
+	if r.Name != nil {
+		b.Name = *r.Name
+	}
+	overlayBool(&b.PublicLogs, r.PublicLogs)
+	overlayBool(&b.PublicSysinfo, r.PublicSysinfo)
+	overlayBool(&b.PublicTcbinfo, r.PublicTcbinfo)
+	overlayBool(&b.GatewayEnabled, r.GatewayEnabled)
+	overlayBool(&b.KMSEnabled, r.KMSEnabled)
+	overlayBool(&b.SecureTime, r.SecureTime)
+	return b
+}
+
+func overlayBool(dst **bool, v *bool) {
+	if v != nil {
+		*dst = v
+	}
+}
+
+// appCompose reads the CVM's current app-compose.
+func (c *Client) appCompose(ctx context.Context, id string) (*gen.AppCompose, error) {
+	r, err := read(c.api.GetCVMComposeFile(ctx, id, nil))
+	if err != nil {
+		return nil, err
+	}
+	if err := expect(r, http.StatusOK); err != nil {
+		return nil, err
+	}
+	var ac gen.AppCompose
+	if err := decodeJSON(r, &ac); err != nil {
+		return nil, err
+	}
+	return &ac, nil
+}
+
+// CommitComposeUpdateRequest applies a provisioned compose update.
+type CommitComposeUpdateRequest struct {
+	// ComposeHash is ProvisionCVMResponse.ComposeHash (required).
+	ComposeHash string
+	// EncryptedEnv optionally replaces the environment variables (hex).
+	EncryptedEnv string
+	// EnvKeys lists the keys of EncryptedEnv.
+	EnvKeys []string
+	// UpdateEnvVars also replaces the allowed env keys.
+	UpdateEnvVars *bool
+}
+
+// CommitCVMComposeFileUpdate applies a provisioned compose update (step 2
+// of 2) and restarts the CVM; it returns nil once the API accepted it.
+// Errors: an ErrInvalidArgument error for a nil request, a malformed hash,
+// non-hex EncryptedEnv or malformed keys; an *APIError otherwise (466 for
+// an expired provision).
+func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, req *CommitComposeUpdateRequest) error {
+	id, err := checkCVMID(cvmID)
+	if err != nil {
+		return err
+	}
+	if req == nil {
+		return invalidArg("req", "is nil")
+	}
+	if err := checkComposeHash("req.ComposeHash", req.ComposeHash); err != nil {
+		return err
+	}
+	body := gen.CommitComposeUpdateRequest{ComposeHash: req.ComposeHash, UpdateEnvVars: req.UpdateEnvVars}
+	if req.EncryptedEnv != "" {
+		if err := checkHexBlob("req.EncryptedEnv", req.EncryptedEnv); err != nil {
+			return err
+		}
+		body.EncryptedEnv = &req.EncryptedEnv
+	}
+	if err := checkEnvKeys("req.EnvKeys", req.EnvKeys); err != nil {
+		return err
+	}
+	if req.EnvKeys != nil {
+		body.EnvKeys = &req.EnvKeys
+	}
+	r, err := read(c.api.CommitCVMComposeFileUpdate(ctx, id, nil, body))
+	if err != nil {
+		return err
+	}
+	return expect(r, http.StatusOK, http.StatusAccepted, http.StatusNoContent)
+}

@@ -1,0 +1,279 @@
+package phala
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/phalacloud/go-sdk/gen"
+)
+
+// ComposeUpdateOptions carries the phase-2 values of the on-chain KMS flow
+// for UpdateDockerCompose and UpdatePreLaunchScript. Set both or neither.
+type ComposeUpdateOptions struct {
+	// ComposeHash is the hash the 465 phase returned (sent as X-Compose-Hash).
+	ComposeHash string
+	// TransactionHash is the registration transaction, 0x + 64 hex (sent as X-Transaction-Hash).
+	TransactionHash string
+}
+
+func (o *ComposeUpdateOptions) params() (composeHash, txHash *string, err error) {
+	if o == nil {
+		return nil, nil, nil
+	}
+	if err := checkPhase2("opts.", o.ComposeHash, o.TransactionHash); err != nil {
+		return nil, nil, err
+	}
+	return nonEmpty(o.ComposeHash), nonEmpty(o.TransactionHash), nil
+}
+
+// UpdateDockerCompose replaces the CVM's Docker Compose file (sent as
+// text/yaml) and restarts the CVM. cvmID is any id form the API accepts:
+// hashed id, UUID, app id (a bare 40-hex id gets its app_ prefix), instance
+// id or name.
+//
+// On an on-chain KMS the first call returns a result with Status
+// StatusPreconditionRequired and the ComposeHash to register; call again
+// with opts carrying that hash and the transaction hash. Errors: an
+// ErrInvalidArgument error for an empty id or compose, a compose over 200
+// KiB or malformed hashes (nothing is sent); an *APIError for any other
+// answer.
+func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string, opts *ComposeUpdateOptions) (*UpdateResult, error) {
+	id, err := checkCVMID(cvmID)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(compose) == "" {
+		return nil, invalidArg("compose", "is empty")
+	}
+	if err := checkComposeSize("compose", &compose); err != nil {
+		return nil, err
+	}
+	ch, tx, err := opts.params()
+	if err != nil {
+		return nil, err
+	}
+	params := &gen.UpdateDockerComposeParams{XComposeHash: ch, XTransactionHash: tx}
+	r, err := read(c.api.UpdateDockerComposeWithBody(ctx, id, params, "text/yaml", strings.NewReader(compose)))
+	if err != nil {
+		return nil, err
+	}
+	return toUpdateResult(r)
+}
+
+// UpdatePreLaunchScript replaces the shell script that runs before the
+// CVM's containers start (sent as text/plain) and restarts the CVM. The
+// on-chain flow and errors are those of UpdateDockerCompose.
+func (c *Client) UpdatePreLaunchScript(ctx context.Context, cvmID, script string, opts *ComposeUpdateOptions) (*UpdateResult, error) {
+	id, err := checkCVMID(cvmID)
+	if err != nil {
+		return nil, err
+	}
+	if script == "" {
+		return nil, invalidArg("script", "is empty")
+	}
+	if err := checkComposeSize("script", &script); err != nil {
+		return nil, err
+	}
+	ch, tx, err := opts.params()
+	if err != nil {
+		return nil, err
+	}
+	params := &gen.UpdatePreLaunchScriptParams{XComposeHash: ch, XTransactionHash: tx}
+	r, err := read(c.api.UpdatePreLaunchScriptWithTextBody(ctx, id, params, script))
+	if err != nil {
+		return nil, err
+	}
+	return toUpdateResult(r)
+}
+
+// UpdateResourcesRequest lists new resources; nil fields are kept.
+type UpdateResourcesRequest struct {
+	// VCPU is the number of vCPUs.
+	VCPU *int
+	// Memory is in MB.
+	Memory *int
+	// DiskSize is in GB.
+	DiskSize *int
+	// InstanceType overrides the instance type, e.g. "tdx.large".
+	InstanceType *string
+	// AllowRestart lets the API restart the CVM when the change needs it.
+	AllowRestart *bool
+}
+
+// UpdateCVMResources resizes the CVM. It returns nil once the API has
+// accepted the change, which then runs in the background. Errors: an
+// ErrInvalidArgument error for a nil or empty request or a non-positive
+// size; an *APIError for any other answer.
+func (c *Client) UpdateCVMResources(ctx context.Context, cvmID string, req *UpdateResourcesRequest) error {
+	id, err := checkCVMID(cvmID)
+	if err != nil {
+		return err
+	}
+	if req == nil {
+		return invalidArg("req", "is nil")
+	}
+	if req.VCPU == nil && req.Memory == nil && req.DiskSize == nil && req.InstanceType == nil {
+		return invalidArg("req", "sets no resource to change")
+	}
+	for f, v := range map[string]*int{"req.VCPU": req.VCPU, "req.Memory": req.Memory, "req.DiskSize": req.DiskSize} {
+		if err := checkPositive(f, v); err != nil {
+			return err
+		}
+	}
+	if req.InstanceType != nil && *req.InstanceType == "" {
+		return invalidArg("req.InstanceType", "is empty")
+	}
+	body := gen.UpdateResourcesRequest{VCPU: req.VCPU, Memory: req.Memory, DiskSize: req.DiskSize,
+		InstanceType: req.InstanceType, AllowRestart: req.AllowRestart}
+	r, err := read(c.api.UpdateCVMResources(ctx, id, nil, body))
+	if err != nil {
+		return err
+	}
+	return expect(r, http.StatusOK, http.StatusAccepted, http.StatusNoContent)
+}
+
+// UpdateVisibilityRequest lists visibility flags to set; nil fields keep
+// their current value (the SDK reads it, since the API wants both
+// PublicSysinfo and PublicLogs).
+type UpdateVisibilityRequest struct {
+	PublicSysinfo *bool
+	PublicLogs    *bool
+	PublicTcbinfo *bool
+}
+
+// CVMVisibility is a CVM's visibility after UpdateCVMVisibility.
+type CVMVisibility struct {
+	PublicSysinfo bool
+	PublicLogs    bool
+	PublicTcbinfo bool
+}
+
+// UpdateCVMVisibility sets which information about the CVM is public. When
+// the request leaves PublicSysinfo or PublicLogs nil, the SDK first reads
+// the CVM (GET /cvms/{cvmId}) and keeps the current value. Errors: an
+// ErrInvalidArgument error for a nil request or one that sets nothing; an
+// *APIError for any answer other than 200.
+func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *UpdateVisibilityRequest) (*CVMVisibility, error) {
+	id, err := checkCVMID(cvmID)
+	if err != nil {
+		return nil, err
+	}
+	if req == nil {
+		return nil, invalidArg("req", "is nil")
+	}
+	if req.PublicSysinfo == nil && req.PublicLogs == nil && req.PublicTcbinfo == nil {
+		return nil, invalidArg("req", "sets no visibility flag")
+	}
+	body := gen.UpdateVisibilityRequest{PublicTcbinfo: req.PublicTcbinfo}
+	if req.PublicSysinfo == nil || req.PublicLogs == nil {
+		cur, err := c.GetCVMInfo(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		body.PublicSysinfo, body.PublicLogs = cur.PublicSysinfo, cur.PublicLogs
+	}
+	if req.PublicSysinfo != nil {
+		body.PublicSysinfo = *req.PublicSysinfo
+	}
+	if req.PublicLogs != nil {
+		body.PublicLogs = *req.PublicLogs
+	}
+	r, err := read(c.api.UpdateCVMVisibility(ctx, id, nil, body))
+	if err != nil {
+		return nil, err
+	}
+	if err := expect(r, http.StatusOK); err != nil {
+		return nil, err
+	}
+	var vm gen.VisibilityResponse
+	if err := decodeJSON(r, &vm); err != nil {
+		return nil, err
+	}
+	v := &CVMVisibility{PublicSysinfo: deref(vm.PublicSysinfo), PublicLogs: deref(vm.PublicLogs), PublicTcbinfo: deref(vm.PublicTcbinfo)}
+	return v, nil
+}
+
+// UpdateEnvsRequest replaces the CVM's encrypted environment variables.
+type UpdateEnvsRequest struct {
+	// EncryptedEnv is the hex output of EncryptEnvVars (required).
+	EncryptedEnv string
+	// EnvKeys are the keys allowed inside the CVM; keys not listed in the
+	// app's allowed envs are dropped by the VM. Changing them changes the
+	// compose hash.
+	EnvKeys []string
+	// ComposeHash and TransactionHash are the phase-2 values of the
+	// on-chain flow (sent in the body on this endpoint). Both or neither.
+	ComposeHash     *string
+	TransactionHash *string
+}
+
+// UpdateCVMEnvs replaces the CVM's whole set of environment variables and
+// restarts it. An update that changes EnvKeys on an on-chain KMS returns a
+// StatusPreconditionRequired result first. Errors: an ErrInvalidArgument
+// error for a nil request, non-hex EncryptedEnv, malformed keys or hashes;
+// an *APIError for any other answer.
+func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmID string, req *UpdateEnvsRequest) (*UpdateResult, error) {
+	id, err := checkCVMID(cvmID)
+	if err != nil {
+		return nil, err
+	}
+	if req == nil {
+		return nil, invalidArg("req", "is nil")
+	}
+	if err := checkHexBlob("req.EncryptedEnv", req.EncryptedEnv); err != nil {
+		return nil, err
+	}
+	if err := checkEnvKeys("req.EnvKeys", req.EnvKeys); err != nil {
+		return nil, err
+	}
+	if err := checkPhase2("req.", deref(req.ComposeHash), deref(req.TransactionHash)); err != nil {
+		return nil, err
+	}
+	body := gen.UpdateEnvsRequest{EncryptedEnv: req.EncryptedEnv, ComposeHash: req.ComposeHash, TransactionHash: req.TransactionHash}
+	if req.EnvKeys != nil {
+		body.EnvKeys = &req.EnvKeys
+	}
+	r, err := read(c.api.UpdateCVMEnvs(ctx, id, nil, body))
+	if err != nil {
+		return nil, err
+	}
+	return toUpdateResult(r)
+}
+
+// UpdateOSImageRequest names the OS image to move to.
+type UpdateOSImageRequest struct {
+	// OSImageName is an image name or slug from the CVM's available OS
+	// images, e.g. "dstack-0.5.4" (required).
+	OSImageName string
+}
+
+// UpdateOSImage moves the CVM to another OS image; the change applies on
+// restart. It returns nil once the API accepted it. Errors: an
+// ErrInvalidArgument error for a nil request or empty name; an *APIError
+// for any other answer.
+func (c *Client) UpdateOSImage(ctx context.Context, cvmID string, req *UpdateOSImageRequest) error {
+	id, err := checkCVMID(cvmID)
+	if err != nil {
+		return err
+	}
+	if req == nil {
+		return invalidArg("req", "is nil")
+	}
+	if strings.TrimSpace(req.OSImageName) == "" {
+		return invalidArg("req.OSImageName", "is empty")
+	}
+	r, err := read(c.api.UpdateOSImage(ctx, id, nil, gen.UpdateOSImageRequest{OsImageName: req.OSImageName}))
+	if err != nil {
+		return err
+	}
+	return expect(r, http.StatusOK, http.StatusAccepted, http.StatusNoContent)
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

@@ -1,0 +1,281 @@
+package phala
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+)
+
+// Sentinels for errors.Is. An *APIError matches the sentinel of its HTTP
+// status, so errors.Is(err, ErrNotFound) holds for any 404 answer.
+var (
+	ErrBadRequest                    = &APIError{StatusCode: http.StatusBadRequest}
+	ErrUnauthorized                  = &APIError{StatusCode: http.StatusUnauthorized}
+	ErrForbidden                     = &APIError{StatusCode: http.StatusForbidden}
+	ErrNotFound                      = &APIError{StatusCode: http.StatusNotFound}
+	ErrConflict                      = &APIError{StatusCode: http.StatusConflict}
+	ErrValidation                    = &APIError{StatusCode: http.StatusUnprocessableEntity}
+	ErrRateLimited                   = &APIError{StatusCode: http.StatusTooManyRequests}
+	ErrServer                        = &APIError{StatusCode: http.StatusInternalServerError}
+	ErrUnavailable                   = &APIError{StatusCode: http.StatusServiceUnavailable}
+	ErrComposeHashRequired           = &APIError{StatusCode: HTTPStatusComposeHashRequired}
+	ErrComposeHashExpired            = &APIError{StatusCode: HTTPStatusComposeHashExpired}
+	ErrTransactionVerificationFailed = &APIError{StatusCode: HTTPStatusTransactionVerificationFailed}
+	ErrComposeHashNotAllowed         = &APIError{StatusCode: HTTPStatusComposeHashNotAllowed}
+)
+
+// ErrMissingAPIKey is returned, before anything is sent, by a call that needs
+// an API key when neither WithAPIKey nor $PHALA_CLOUD_API_KEY gave one.
+var ErrMissingAPIKey = errors.New("phala: no API key: use WithAPIKey or set " + EnvAPIKey)
+
+// The Phala Cloud status codes of the on-chain KMS flow.
+const (
+	// HTTPStatusComposeHashRequired (465): register the compose hash on-chain
+	// first. The update methods turn it into a result, not an error.
+	HTTPStatusComposeHashRequired = 465
+	// HTTPStatusComposeHashExpired (466): the hash is invalid or its pending
+	// registration expired.
+	HTTPStatusComposeHashExpired = 466
+	// HTTPStatusTransactionVerificationFailed (467): the transaction does not
+	// prove the registration.
+	HTTPStatusTransactionVerificationFailed = 467
+	// HTTPStatusComposeHashNotAllowed (468): the app contract does not allow the hash.
+	HTTPStatusComposeHashNotAllowed = 468
+)
+
+// Phala Cloud error codes (APIError.Code).
+const (
+	CodeNodeNotFound             = "ERR-01-001"
+	CodeComposeRequired          = "ERR-01-002"
+	CodeInvalidCompose           = "ERR-01-003"
+	CodeDuplicateName            = "ERR-01-004"
+	CodeHashRegistrationRequired = "ERR-01-005"
+	CodeHashInvalidOrExpired     = "ERR-01-006"
+	CodeTxVerificationFailed     = "ERR-01-007"
+	CodeHashNotAllowed           = "ERR-01-008"
+	CodeInsufficientVCPU         = "ERR-02-001"
+	CodeInsufficientMemory       = "ERR-02-002"
+	CodeInsufficientGPU          = "ERR-02-003"
+	CodeImageNotFound            = "ERR-02-010"
+	CodeOSImageIncompatible      = "ERR-02-013"
+	CodeQuotaExceeded            = "ERR-02-015"
+	CodeCVMNotFound              = "ERR-03-001"
+	CodeMultipleCVMsShareName    = "ERR-03-002"
+	CodeCVMNotInWorkspace        = "ERR-03-003"
+	CodeAccessDenied             = "ERR-03-005"
+	CodeAppIDConflict            = "ERR-03-007"
+	CodeInsufficientBalance      = "ERR-04-001"
+	CodeTokenLimitExceeded       = "ERR-05-001"
+	CodeRateLimitExceeded        = "ERR-05-002"
+)
+
+// MaxErrorBody is how much of an error answer's body is read and kept (in
+// APIError.RawBody): 64 KiB. A longer body is cut, never read whole.
+const MaxErrorBody = 64 << 10
+
+// MaxResponseBody is the largest success body the SDK reads: 8 MiB. A longer
+// one fails with ErrResponseTooLarge rather than being held in memory.
+const MaxResponseBody = 8 << 20
+
+// ErrResponseTooLarge is returned when a success body exceeds MaxResponseBody.
+var ErrResponseTooLarge = errors.New("phala: response body exceeds the SDK's limit")
+
+// APIError is any answer of the Phala Cloud API that is not a success. It is
+// decoded from every body shape the API uses (structured, legacy flat,
+// FastAPI detail, and non-JSON bodies such as a proxy's HTML page).
+type APIError struct {
+	// StatusCode is the HTTP status.
+	StatusCode int
+	// Code is the stable "ERR-xx-yyy" code when the server gave one.
+	Code string
+	// Message is the server's human-readable message (or the status text).
+	Message string
+	// RequestID identifies the request at Phala Cloud (body or X-Request-ID).
+	RequestID string
+	// Details are the server's {field, value} facts; values are raw JSON.
+	Details []ErrorDetail
+	// Suggestions are what the server suggests trying.
+	Suggestions []string
+	// Links point to documentation.
+	Links []ErrorLink
+	// Validation lists FastAPI's 422 problems.
+	Validation []ValidationProblem
+	// RetryAfter is the Retry-After header as sent, if any.
+	RetryAfter string
+	// Location is where a 3xx answer pointed (redirects are never followed).
+	Location string
+	// RawBody is at most MaxErrorBody bytes of the body as received.
+	RawBody []byte
+}
+
+// ErrorDetail is one {field, value} fact of a structured error.
+type ErrorDetail struct {
+	Field string          `json:"field"`
+	Value json.RawMessage `json:"value,omitempty"`
+}
+
+// ErrorLink is a documentation link of a structured error.
+type ErrorLink struct {
+	URL   string `json:"url"`
+	Label string `json:"label"`
+}
+
+// ValidationProblem is one entry of FastAPI's 422 body.
+type ValidationProblem struct {
+	Loc  []any  `json:"loc"`
+	Msg  string `json:"msg"`
+	Type string `json:"type"`
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "phala: HTTP %d", e.StatusCode)
+	if e.Code != "" {
+		b.WriteString(" " + e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	for _, v := range e.Validation {
+		fmt.Fprintf(&b, "; %v: %s", v.Loc, v.Msg)
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request id " + e.RequestID + ")")
+	}
+	return b.String()
+}
+
+// Is reports whether target is an *APIError with the same status and, when
+// target names one, the same Code. It makes the Err* sentinels work.
+func (e *APIError) Is(target error) bool {
+	t, ok := target.(*APIError)
+	if !ok {
+		return false
+	}
+	return t.StatusCode == e.StatusCode && (t.Code == "" || t.Code == e.Code)
+}
+
+// Retryable reports whether the same request may succeed later unchanged:
+// 429, 503, and a 409 without an error code (another operation in progress).
+func (e *APIError) Retryable() bool {
+	switch e.StatusCode {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		return true
+	case http.StatusConflict:
+		return e.Code == ""
+	}
+	return false
+}
+
+// Detail returns the raw JSON value of the detail named field, if present.
+func (e *APIError) Detail(field string) (json.RawMessage, bool) {
+	for _, d := range e.Details {
+		if d.Field == field {
+			return d.Value, true
+		}
+	}
+	return nil, false
+}
+
+// TransportError is a failure to exchange a request with the server at all
+// (dial, TLS, timeout, connection reset). It names the method and path but
+// never the query, headers or body.
+type TransportError struct {
+	Method string
+	Path   string
+	Err    error
+}
+
+func (e *TransportError) Error() string {
+	return fmt.Sprintf("phala: %s %s: %v", e.Method, e.Path, e.Err)
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// errorBody is the union of the error body shapes the API uses.
+type errorBody struct {
+	ErrorCode   string          `json:"error_code"`
+	Message     string          `json:"message"`
+	RequestID   string          `json:"request_id"`
+	Details     []ErrorDetail   `json:"details"`
+	Suggestions []string        `json:"suggestions"`
+	Links       []ErrorLink     `json:"links"`
+	Detail      json.RawMessage `json:"detail"`
+}
+
+// newAPIError maps (status, header, body) to an *APIError. It is the only
+// place that does, so every method reports errors alike.
+func newAPIError(status int, h http.Header, body []byte) *APIError {
+	e := &APIError{StatusCode: status, RetryAfter: h.Get("Retry-After"), Location: h.Get("Location")}
+	if len(body) > MaxErrorBody {
+		body = body[:MaxErrorBody]
+	}
+	e.RawBody = body
+	var eb errorBody
+	if json.Unmarshal(body, &eb) == nil {
+		e.fill(&eb)
+	} else if s := snippet(body); s != "" {
+		e.Message = s
+	}
+	if e.RequestID == "" {
+		e.RequestID = h.Get("X-Request-ID")
+	}
+	if e.Message == "" {
+		e.Message = http.StatusText(status)
+	}
+	return e
+}
+
+// fill copies a decoded body, unwrapping FastAPI's detail in its forms: a
+// string, a list of validation problems, or an object with the same fields.
+func (e *APIError) fill(eb *errorBody) {
+	e.Code, e.Message, e.RequestID = eb.ErrorCode, eb.Message, eb.RequestID
+	e.Details, e.Suggestions, e.Links = eb.Details, eb.Suggestions, eb.Links
+	d := bytes.TrimSpace(eb.Detail)
+	if len(d) == 0 || bytes.Equal(d, []byte("null")) {
+		return
+	}
+	switch d[0] {
+	case '"':
+		var s string
+		if json.Unmarshal(d, &s) == nil && e.Message == "" {
+			e.Message = s
+		}
+	case '[':
+		var vs []ValidationProblem
+		if json.Unmarshal(d, &vs) == nil {
+			e.Validation = vs
+			if e.Message == "" {
+				e.Message = "request validation failed"
+			}
+		}
+	case '{':
+		var inner errorBody
+		if json.Unmarshal(d, &inner) == nil {
+			if inner.Detail != nil && bytes.Equal(bytes.TrimSpace(inner.Detail), d) {
+				return
+			}
+			inner.Detail = nil
+			outerMsg := e.Message
+			e.fill(&inner)
+			if outerMsg != "" {
+				e.Message = outerMsg
+			}
+		}
+	}
+}
+
+// snippet makes a short, printable excerpt of a non-JSON body.
+func snippet(body []byte) string {
+	const max = 200
+	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(body), "")), " ")
+	if utf8.RuneCountInString(s) > max {
+		r := []rune(s)
+		s = string(r[:max]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,122 @@
+package phala
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+)
+
+// MaxComposeSize is the largest compose file plus pre-launch script the API
+// takes: 200 KiB.
+const MaxComposeSize = 200 << 10
+
+var (
+	composeHashRE = regexp.MustCompile(`^(0x)?[0-9a-fA-F]{64}$`)
+	txHashRE      = regexp.MustCompile(`^0x[0-9a-fA-F]{64}$`)
+	envKeyRE      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	hex40RE       = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
+)
+
+// checkCVMID refuses ids that cannot name a CVM and returns the id to send:
+// a bare 40-hex app id gets its "app_" prefix, as the official SDKs do.
+// Dot segments are refused because URL resolution would drop them and the
+// request would reach another endpoint.
+func checkCVMID(id string) (string, error) {
+	switch {
+	case id == "":
+		return "", invalidArg("cvmID", "is empty")
+	case len(id) > 256:
+		return "", invalidArg("cvmID", "is longer than 256 bytes")
+	case strings.Trim(id, ".") == "":
+		return "", invalidArg("cvmID", "is a dot segment")
+	case strings.IndexFunc(id, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
+		return "", invalidArg("cvmID", "contains white space or control characters")
+	}
+	if hex40RE.MatchString(id) {
+		return "app_" + strings.ToLower(id), nil
+	}
+	return id, nil
+}
+
+func checkComposeHash(field, h string) error {
+	if !composeHashRE.MatchString(h) {
+		return invalidArg(field, "want 64 hex characters, optionally after 0x")
+	}
+	return nil
+}
+
+func checkTxHash(field, h string) error {
+	if !txHashRE.MatchString(h) {
+		return invalidArg(field, "want 0x followed by 64 hex characters")
+	}
+	return nil
+}
+
+// checkPhase2 validates the optional phase-2 pair; both or neither.
+func checkPhase2(prefix, composeHash, txHash string) error {
+	if composeHash == "" && txHash == "" {
+		return nil
+	}
+	if composeHash == "" || txHash == "" {
+		return invalidArg(prefix+"ComposeHash/TransactionHash", "give both or neither")
+	}
+	if err := checkComposeHash(prefix+"ComposeHash", composeHash); err != nil {
+		return err
+	}
+	return checkTxHash(prefix+"TransactionHash", txHash)
+}
+
+func checkHexBlob(field, s string) error {
+	if s == "" {
+		return invalidArg(field, "is empty")
+	}
+	if len(s)%2 != 0 || strings.IndexFunc(s, func(r rune) bool { return !isHexDigit(r) }) >= 0 {
+		return invalidArg(field, "is not hex (an even number of 0-9a-f characters)")
+	}
+	return nil
+}
+
+func isHexDigit(r rune) bool {
+	return (r >= '0' && r <= '9') || (r >= 'a' && r <= 'f') || (r >= 'A' && r <= 'F')
+}
+
+func checkEnvKeys(field string, keys []string) error {
+	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		if !envKeyRE.MatchString(k) {
+			return invalidArg(field, "key %q does not match [A-Za-z_][A-Za-z0-9_]*", k)
+		}
+		if seen[k] {
+			return invalidArg(field, "key %q is listed twice", k)
+		}
+		seen[k] = true
+	}
+	return nil
+}
+
+func checkPositive(field string, v *int) error {
+	if v != nil && *v <= 0 {
+		return invalidArg(field, "must be positive, got %d", *v)
+	}
+	return nil
+}
+
+func checkComposeSize(field string, parts ...*string) error {
+	n := 0
+	for _, p := range parts {
+		if p != nil {
+			n += len(*p)
+		}
+	}
+	if n > MaxComposeSize {
+		return invalidArg(field, "compose file plus pre-launch script is %d bytes, over the 200 KiB limit", n)
+	}
+	return nil
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
