@@ -35,3 +35,12 @@ test:
 
 test-short:
 	$(GO) test -short ./...
+
+FUZZTIME ?= 5s
+## fuzz: run every Fuzz target of every package for FUZZTIME each
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for fn in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+			$(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$pkg >/dev/null; \
+		done; done

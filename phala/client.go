@@ -387,3 +387,18 @@ func redactedPath(u *url.URL) string { return u.EscapedPath() }
 func withOptionalAuth(ctx context.Context) context.Context {
 	return context.WithValue(ctx, keyOptional, true)
 }
+
+// String describes the client without its API key.
+func (c *Client) String() string {
+	key := "none"
+	if c.cfg.apiKey != "" {
+		key = redacted
+	}
+	return fmt.Sprintf("phala.Client{BaseURL: %q, APIVersion: %q, APIKey: %s}", c.base.String(), c.cfg.apiVersion, key)
+}
+
+// GoString is String, so that %#v does not print the API key either.
+func (c *Client) GoString() string { return c.String() }
+
+// LogValue keeps the API key out of structured logs.
+func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
