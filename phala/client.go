@@ -265,7 +265,15 @@ type sender struct {
 
 type ctxKey int
 
-const keyOptional ctxKey = iota // the operation does not need an API key
+const (
+	keyOptional  ctxKey = iota // the operation does not need an API key
+	keyNoTimeout               // a long-lived stream: only ctx bounds it
+)
+
+// withoutTimeout lifts the per-request timeout for a stream.
+func withoutTimeout(ctx context.Context) context.Context {
+	return context.WithValue(ctx, keyNoTimeout, true)
+}
 
 // Do sends req with the SDK's headers, retrying as the RetryPolicy allows.
 func (s *sender) Do(req *http.Request) (*http.Response, error) {
@@ -340,7 +348,7 @@ func (s *sender) prepare(req *http.Request) error {
 func (s *sender) once(req *http.Request, n int) attempt {
 	c := s.c
 	ctx, cancel := req.Context(), context.CancelFunc(func() {})
-	if c.cfg.timeout > 0 {
+	if c.cfg.timeout > 0 && ctx.Value(keyNoTimeout) == nil {
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.timeout)
 	}
 	var gotConn atomic.Bool
