@@ -3,7 +3,7 @@ GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 REDOCLY_CLI_VERSION ?= 2.77.0
 
-.PHONY: all generate check-generated spec-lint lint test test-short fuzz
+.PHONY: all generate check-generated spec-lint lint test test-short fuzz bench
 
 all: check-generated lint test
 
@@ -44,3 +44,10 @@ fuzz:
 			echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
 			$(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$pkg >/dev/null; \
 		done; done
+
+BENCHCOUNT ?= 6
+BENCHSTAT_VERSION ?= v0.0.0-20260908200009-22c9c6c9d4da
+## bench: per-call overhead (facade vs gen vs net/http) and crypto/hash costs, summarised by benchstat
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCHCOUNT) ./bench/ ./phala/ | tee bench.out
+	$(GO) run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) bench.out
