@@ -1,6 +1,7 @@
 package phala
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -362,6 +363,7 @@ func (s *sender) once(req *http.Request, n int) attempt {
 		return attempt{err: err, reached: gotConn.Load() || !neverReached(err)}
 	}
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	c.scrub(resp)
 	info.StatusCode, info.RequestID = resp.StatusCode, resp.Header.Get("X-Request-ID")
 	c.observe(req.Context(), info)
 	return attempt{resp: resp, reached: true}
@@ -410,3 +412,24 @@ func (c *Client) GoString() string { return c.String() }
 
 // LogValue keeps the API key out of structured logs.
 func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// scrub removes the API key from an error answer's headers and body, in case a server
+// or proxy echoes request headers back: error bodies end up in error
+// strings and logs.
+func (c *Client) scrub(resp *http.Response) {
+	if c.cfg.apiKey == "" || resp.StatusCode < 300 {
+		return
+	}
+	key := string(c.cfg.apiKey)
+	for _, vs := range resp.Header {
+		for i, v := range vs {
+			vs[i] = strings.ReplaceAll(v, key, redacted)
+		}
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxErrorBody+1))
+	resp.Body.Close()
+	if err == nil {
+		b = bytes.ReplaceAll(b, []byte(c.cfg.apiKey), []byte(redacted))
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+}
