@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -222,7 +223,9 @@ func isLoopback(host string) bool {
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
-	return host == "::1" || strings.HasPrefix(host, "127.")
+	// An IP literal only: a DNS name such as 127.example.com is not loopback.
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // noRedirects returns a copy of hc (or a new client) that hands 3xx
@@ -234,6 +237,21 @@ func noRedirects(hc *http.Client) *http.Client {
 	}
 	out.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return out
+}
+
+// Format prints the client for every verb (%v, %+v, %#v, %s...) without its
+// API key: fmt prints unexported fields raw, so the secret type alone does
+// not hide the key inside a Client.
+func (c Client) Format(f fmt.State, _ rune) {
+	base := ""
+	if c.base != nil {
+		base = c.base.String()
+	}
+	key := ""
+	if c.cfg.apiKey != "" {
+		key = redacted
+	}
+	fmt.Fprintf(f, "phala.Client{BaseURL:%q APIVersion:%q APIKey:%q}", base, c.cfg.apiVersion, key)
 }
 
 // BaseURL returns the API root the client sends requests to.

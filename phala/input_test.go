@@ -215,8 +215,10 @@ func TestMissingAPIKey(t *testing.T) {
 
 	calls := map[string]func() error{
 		"UpdateDockerCompose": func() error { _, err := c.UpdateDockerCompose(ctx, "my-app", testCompose, nil); return err },
-		"UpdateCVMResources":  func() error { return c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(1)}) },
-		"GetCVMInfo":          func() error { _, err := c.GetCVMInfo(ctx, "my-app"); return err },
+		"UpdateCVMResources": func() error {
+			return c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(1)})
+		},
+		"GetCVMInfo": func() error { _, err := c.GetCVMInfo(ctx, "my-app"); return err },
 		"UpdateCVMVisibility": func() error {
 			_, err := c.UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{PublicLogs: phala.Bool(true)})
 			return err
