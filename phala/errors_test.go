@@ -286,3 +286,82 @@ func TestAPIErrorDetailValuesAnyJSON(t *testing.T) {
 	assert.True(t, ok)
 	assert.Empty(t, c)
 }
+
+// Every method maps a refused answer through the same *APIError, and a
+// failed first read (visibility, provision) stops the flow.
+func TestEveryMethodReportsAPIErrors(t *testing.T) {
+	ctx := context.Background()
+	body := `{"error_code":"ERR-03-001","message":"CVM not found","request_id":"req_nf"}`
+	calls := map[string]func(c *phala.Client) error{
+		"UpdateDockerCompose": func(c *phala.Client) error {
+			_, err := c.UpdateDockerCompose(ctx, "x-app", testCompose, nil)
+			return err
+		},
+		"UpdatePreLaunchScript": func(c *phala.Client) error {
+			_, err := c.UpdatePreLaunchScript(ctx, "x-app", "#!/bin/sh", nil)
+			return err
+		},
+		"UpdateCVMResources": func(c *phala.Client) error {
+			return c.UpdateCVMResources(ctx, "x-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(1)})
+		},
+		"UpdateCVMVisibility": func(c *phala.Client) error {
+			_, err := c.UpdateCVMVisibility(ctx, "x-app", &phala.UpdateVisibilityRequest{PublicLogs: phala.Bool(true), PublicSysinfo: phala.Bool(true)})
+			return err
+		},
+		"UpdateCVMEnvs": func(c *phala.Client) error {
+			_, err := c.UpdateCVMEnvs(ctx, "x-app", &phala.UpdateEnvsRequest{EncryptedEnv: encHex})
+			return err
+		},
+		"UpdateOSImage": func(c *phala.Client) error {
+			return c.UpdateOSImage(ctx, "x-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"})
+		},
+		"PatchCVM": func(c *phala.Client) error {
+			_, err := c.PatchCVM(ctx, "x-app", &phala.PatchCVMRequest{VCPU: phala.Int(2)})
+			return err
+		},
+		"ConfirmCVMPatch": func(c *phala.Client) error {
+			_, err := c.ConfirmCVMPatch(ctx, "x-app", &phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: testTx})
+			return err
+		},
+		"ProvisionCVMComposeFileUpdate": func(c *phala.Client) error {
+			_, err := c.ProvisionCVMComposeFileUpdate(ctx, "x-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose})
+			return err
+		},
+		"CommitCVMComposeFileUpdate": func(c *phala.Client) error {
+			return c.CommitCVMComposeFileUpdate(ctx, "x-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash})
+		},
+		"GetCVMInfo": func(c *phala.Client) error { _, err := c.GetCVMInfo(ctx, "x-app"); return err },
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			for _, p := range []string{"GET /cvms/{id}", "PATCH /cvms/{id}", "GET /cvms/{id}/compose_file", "PATCH /cvms/{id}/compose_file",
+				"POST /cvms/{id}/compose_file/provision", "PATCH /cvms/{id}/docker-compose", "PATCH /cvms/{id}/pre-launch-script",
+				"PATCH /cvms/{id}/resources", "PATCH /cvms/{id}/visibility", "PATCH /cvms/{id}/envs", "PATCH /cvms/{id}/os-image"} {
+				h.reply(p, http.StatusNotFound, body)
+			}
+			err := call(h.client())
+			require.ErrorIs(t, err, phala.ErrNotFound)
+			var e *phala.APIError
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, phala.CodeCVMNotFound, e.Code)
+			assert.Equal(t, "req_nf", e.RequestID)
+			assert.Equal(t, 1, h.count(), "one request, and no second one after a failed read")
+		})
+	}
+}
+
+// Some endpoints answer 204 or an empty 202; that is a success.
+func TestEmptySuccessBodies(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, withoutResponseValidation("the spec declares a JSON 202; servers also send 204 or an empty body"))
+	h.handle("PATCH /cvms/{id}/resources", replyFunc(http.StatusNoContent, "", ""))
+	h.handle("PATCH /cvms/{id}/os-image", replyFunc(http.StatusAccepted, "", ""))
+	h.handle("PATCH /cvms/{id}/docker-compose", replyFunc(http.StatusAccepted, "", ""))
+	c := h.client()
+	require.NoError(t, c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(2)}))
+	require.NoError(t, c.UpdateOSImage(ctx, "my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"}))
+	res, err := c.UpdateDockerCompose(ctx, "my-app", testCompose, nil)
+	require.NoError(t, err)
+	assert.Equal(t, &phala.UpdateResult{Status: phala.StatusInProgress}, res)
+}
