@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -230,7 +231,9 @@ func isLoopback(host string) bool {
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
-	return host == "::1" || strings.HasPrefix(host, "127.")
+	// An IP literal only: a DNS name such as 127.example.com is not loopback.
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // noRedirects returns a copy of hc (or a new client) that hands 3xx
@@ -242,6 +245,21 @@ func noRedirects(hc *http.Client) *http.Client {
 	}
 	out.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return out
+}
+
+// Format prints the client for every verb (%v, %+v, %#v, %s...) without its
+// API key: fmt prints unexported fields raw, so the secret type alone does
+// not hide the key inside a Client.
+func (c Client) Format(f fmt.State, _ rune) {
+	base := ""
+	if c.base != nil {
+		base = c.base.String()
+	}
+	key := ""
+	if c.cfg.apiKey != "" {
+		key = redacted
+	}
+	fmt.Fprintf(f, "phala.Client{BaseURL:%q APIVersion:%q APIKey:%q}", base, c.cfg.apiVersion, key)
 }
 
 // BaseURL returns the API root the client sends requests to.
@@ -398,20 +416,8 @@ func withOptionalAuth(ctx context.Context) context.Context {
 	return context.WithValue(ctx, keyOptional, true)
 }
 
-// String describes the client without its API key.
-func (c *Client) String() string {
-	key := "none"
-	if c.cfg.apiKey != "" {
-		key = redacted
-	}
-	return fmt.Sprintf("phala.Client{BaseURL: %q, APIVersion: %q, APIKey: %s}", c.base.String(), c.cfg.apiVersion, key)
-}
-
-// GoString is String, so that %#v does not print the API key either.
-func (c *Client) GoString() string { return c.String() }
-
 // LogValue keeps the API key out of structured logs.
-func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+func (c *Client) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(c)) }
 
 // scrub removes the API key from an error answer's headers and body, in case a server
 // or proxy echoes request headers back: error bodies end up in error

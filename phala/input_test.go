@@ -1,0 +1,307 @@
+package phala_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/phalacloud/go-sdk/phala"
+)
+
+func TestBadInputIsRefusedBeforeSending(t *testing.T) {
+	ctx := context.Background()
+	big := strings.Repeat("x", 150<<10)
+	half := strings.Repeat("y", 60<<10)
+	overLimit := strings.Repeat("z", phala.MaxComposeSize+1)
+
+	type tc struct {
+		name  string
+		field string
+		call  func(c *phala.Client) error
+	}
+	dc := func(id, compose string, o *phala.ComposeUpdateOptions) func(c *phala.Client) error {
+		return func(c *phala.Client) error { _, err := c.UpdateDockerCompose(ctx, id, compose, o); return err }
+	}
+	pls := func(id, script string, o *phala.ComposeUpdateOptions) func(c *phala.Client) error {
+		return func(c *phala.Client) error { _, err := c.UpdatePreLaunchScript(ctx, id, script, o); return err }
+	}
+	res := func(id string, r *phala.UpdateResourcesRequest) func(c *phala.Client) error {
+		return func(c *phala.Client) error { return c.UpdateCVMResources(ctx, id, r) }
+	}
+	vis := func(id string, r *phala.UpdateVisibilityRequest) func(c *phala.Client) error {
+		return func(c *phala.Client) error { _, err := c.UpdateCVMVisibility(ctx, id, r); return err }
+	}
+	envs := func(id string, r *phala.UpdateEnvsRequest) func(c *phala.Client) error {
+		return func(c *phala.Client) error { _, err := c.UpdateCVMEnvs(ctx, id, r); return err }
+	}
+	osi := func(id string, r *phala.UpdateOSImageRequest) func(c *phala.Client) error {
+		return func(c *phala.Client) error { return c.UpdateOSImage(ctx, id, r) }
+	}
+	patch := func(id string, r *phala.PatchCVMRequest) func(c *phala.Client) error {
+		return func(c *phala.Client) error { _, err := c.PatchCVM(ctx, id, r); return err }
+	}
+	confirm := func(id string, r *phala.ConfirmCVMPatchRequest) func(c *phala.Client) error {
+		return func(c *phala.Client) error { _, err := c.ConfirmCVMPatch(ctx, id, r); return err }
+	}
+	prov := func(id string, r *phala.ProvisionComposeUpdateRequest) func(c *phala.Client) error {
+		return func(c *phala.Client) error { _, err := c.ProvisionCVMComposeFileUpdate(ctx, id, r); return err }
+	}
+	commit := func(id string, r *phala.CommitComposeUpdateRequest) func(c *phala.Client) error {
+		return func(c *phala.Client) error { return c.CommitCVMComposeFileUpdate(ctx, id, r) }
+	}
+	get := func(id string) func(c *phala.Client) error {
+		return func(c *phala.Client) error { _, err := c.GetCVMInfo(ctx, id); return err }
+	}
+
+	cases := []tc{
+		// cvmID, on every method
+		{"compose: empty id", "cvmID", dc("", testCompose, nil)},
+		{"compose: dot-dot id", "cvmID", dc("..", testCompose, nil)},
+		{"compose: dot id", "cvmID", dc(".", testCompose, nil)},
+		{"compose: dots-only id", "cvmID", dc("...", testCompose, nil)},
+		{"compose: id with a space", "cvmID", dc("my app", testCompose, nil)},
+		{"compose: id with a newline", "cvmID", dc("my-app\n", testCompose, nil)},
+		{"compose: id too long", "cvmID", dc(strings.Repeat("a", 257), testCompose, nil)},
+		{"script: empty id", "cvmID", pls("", "#!/bin/sh", nil)},
+		{"resources: dot-dot id", "cvmID", res("..", &phala.UpdateResourcesRequest{VCPU: phala.Int(1)})},
+		{"visibility: empty id", "cvmID", vis("", &phala.UpdateVisibilityRequest{PublicLogs: phala.Bool(true)})},
+		{"envs: dot-dot id", "cvmID", envs("..", &phala.UpdateEnvsRequest{EncryptedEnv: encHex})},
+		{"os image: empty id", "cvmID", osi("", &phala.UpdateOSImageRequest{OSImageName: "x"})},
+		{"patch: dot-dot id", "cvmID", patch("..", &phala.PatchCVMRequest{VCPU: phala.Int(1)})},
+		{"confirm: empty id", "cvmID", confirm("", &phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: testTx})},
+		{"provision: dot-dot id", "cvmID", prov("..", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose})},
+		{"commit: empty id", "cvmID", commit("", &phala.CommitComposeUpdateRequest{ComposeHash: testHash})},
+		{"get: dot-dot id", "cvmID", get("..")},
+
+		// nil requests
+		{"resources: nil", "req", res("my-app", nil)},
+		{"visibility: nil", "req", vis("my-app", nil)},
+		{"envs: nil", "req", envs("my-app", nil)},
+		{"os image: nil", "req", osi("my-app", nil)},
+		{"patch: nil", "req", patch("my-app", nil)},
+		{"confirm: nil", "req", confirm("my-app", nil)},
+		{"provision: nil", "req", prov("my-app", nil)},
+		{"commit: nil", "req", commit("my-app", nil)},
+
+		// empty content
+		{"compose: empty", "compose", dc("my-app", "", nil)},
+		{"compose: white space", "compose", dc("my-app", " \n\t", nil)},
+		{"compose: over 200 KiB", "compose", dc("my-app", overLimit, nil)},
+		{"script: empty", "script", pls("my-app", "", nil)},
+		{"script: over 200 KiB", "script", pls("my-app", overLimit, nil)},
+		{"os image: empty name", "req.OSImageName", osi("my-app", &phala.UpdateOSImageRequest{})},
+		{"os image: blank name", "req.OSImageName", osi("my-app", &phala.UpdateOSImageRequest{OSImageName: "  "})},
+		{"patch: empty OS image name", "req.OSImageName", patch("my-app", &phala.PatchCVMRequest{OSImageName: phala.String("")})},
+		{"patch: empty compose", "req.DockerComposeFile", patch("my-app", &phala.PatchCVMRequest{DockerComposeFile: phala.String("")})},
+		{"visibility: nothing set", "req", vis("my-app", &phala.UpdateVisibilityRequest{})},
+		{"patch: nothing set", "req", patch("my-app", &phala.PatchCVMRequest{})},
+		{"patch: only phase 2 values", "req", patch("my-app", &phala.PatchCVMRequest{ComposeHash: phala.String(testHash), TransactionHash: phala.String(testTx), PrepareOnly: true})},
+		{"provision: nothing set", "req", prov("my-app", &phala.ProvisionComposeUpdateRequest{})},
+		{"provision: empty name", "req.Name", prov("my-app", &phala.ProvisionComposeUpdateRequest{Name: phala.String("")})},
+
+		// encrypted env
+		{"envs: empty", "req.EncryptedEnv", envs("my-app", &phala.UpdateEnvsRequest{})},
+		{"envs: not hex", "req.EncryptedEnv", envs("my-app", &phala.UpdateEnvsRequest{EncryptedEnv: "zz00"})},
+		{"envs: odd length", "req.EncryptedEnv", envs("my-app", &phala.UpdateEnvsRequest{EncryptedEnv: "abc"})},
+		{"envs: 0x prefix", "req.EncryptedEnv", envs("my-app", &phala.UpdateEnvsRequest{EncryptedEnv: "0x" + encHex})},
+		{"patch: not hex", "req.EncryptedEnv", patch("my-app", &phala.PatchCVMRequest{EncryptedEnv: phala.String("not hex!")})},
+		{"patch: empty env", "req.EncryptedEnv", patch("my-app", &phala.PatchCVMRequest{EncryptedEnv: phala.String("")})},
+		{"commit: not hex", "req.EncryptedEnv", commit("my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash, EncryptedEnv: "g0"})},
+
+		// hashes
+		{"compose: malformed compose hash", "opts.ComposeHash", dc("my-app", testCompose, &phala.ComposeUpdateOptions{ComposeHash: "0xabc123...", TransactionHash: testTx})},
+		{"compose: malformed tx hash", "opts.TransactionHash", dc("my-app", testCompose, &phala.ComposeUpdateOptions{ComposeHash: testHash, TransactionHash: testHash})},
+		{"compose: only the compose hash", "opts.ComposeHash/TransactionHash", dc("my-app", testCompose, &phala.ComposeUpdateOptions{ComposeHash: testHash})},
+		{"compose: only the tx hash", "opts.ComposeHash/TransactionHash", dc("my-app", testCompose, &phala.ComposeUpdateOptions{TransactionHash: testTx})},
+		{"script: malformed compose hash", "opts.ComposeHash", pls("my-app", "x", &phala.ComposeUpdateOptions{ComposeHash: testHash[:63], TransactionHash: testTx})},
+		{"script: only the tx hash", "opts.ComposeHash/TransactionHash", pls("my-app", "x", &phala.ComposeUpdateOptions{TransactionHash: testTx})},
+		{"envs: only the compose hash", "req.ComposeHash/TransactionHash", envs("my-app", &phala.UpdateEnvsRequest{EncryptedEnv: encHex, ComposeHash: phala.String(testHash)})},
+		{"envs: malformed tx hash", "req.TransactionHash", envs("my-app", &phala.UpdateEnvsRequest{EncryptedEnv: encHex, ComposeHash: phala.String(testHash), TransactionHash: phala.String("0x12")})},
+		{"patch: only the tx hash", "req.ComposeHash/TransactionHash", patch("my-app", &phala.PatchCVMRequest{VCPU: phala.Int(2), TransactionHash: phala.String(testTx)})},
+		{"patch: malformed compose hash", "req.ComposeHash", patch("my-app", &phala.PatchCVMRequest{VCPU: phala.Int(2), ComposeHash: phala.String("nothex"), TransactionHash: phala.String(testTx)})},
+		{"confirm: doc placeholder hash", "req.TransactionHash", confirm("my-app", &phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: "0xabc123..."})},
+		{"confirm: empty compose hash", "req.ComposeHash", confirm("my-app", &phala.ConfirmCVMPatchRequest{TransactionHash: testTx})},
+		{"confirm: tx hash without 0x", "req.TransactionHash", confirm("my-app", &phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: testTx[2:]})},
+		{"commit: empty hash", "req.ComposeHash", commit("my-app", &phala.CommitComposeUpdateRequest{})},
+		{"commit: malformed hash", "req.ComposeHash", commit("my-app", &phala.CommitComposeUpdateRequest{ComposeHash: "0xabc123..."})},
+
+		// resources
+		{"resources: empty request", "req", res("my-app", &phala.UpdateResourcesRequest{})},
+		{"resources: only allow_restart", "req", res("my-app", &phala.UpdateResourcesRequest{AllowRestart: phala.Bool(true)})},
+		{"resources: zero vcpu", "req.VCPU", res("my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(0)})},
+		{"resources: negative memory", "req.Memory", res("my-app", &phala.UpdateResourcesRequest{Memory: phala.Int(-1)})},
+		{"resources: zero disk", "req.DiskSize", res("my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(2), DiskSize: phala.Int(0)})},
+		{"resources: empty instance type", "req.InstanceType", res("my-app", &phala.UpdateResourcesRequest{InstanceType: phala.String("")})},
+		{"patch: zero vcpu", "req.VCPU", patch("my-app", &phala.PatchCVMRequest{VCPU: phala.Int(0)})},
+		{"patch: negative memory", "req.Memory", patch("my-app", &phala.PatchCVMRequest{Memory: phala.Int(-5)})},
+		{"patch: zero disk", "req.DiskSize", patch("my-app", &phala.PatchCVMRequest{DiskSize: phala.Int(0)})},
+		{"patch: shutdown timeout too short", "req.ShutdownTimeout", patch("my-app", &phala.PatchCVMRequest{ShutdownTimeout: phala.Int(9)})},
+		{"patch: shutdown timeout too long", "req.ShutdownTimeout", patch("my-app", &phala.PatchCVMRequest{ShutdownTimeout: phala.Int(1201)})},
+
+		// 200 KiB limit on compose + pre-launch script together
+		{"patch: compose plus script over 200 KiB", "req.DockerComposeFile", patch("my-app", &phala.PatchCVMRequest{DockerComposeFile: &big, PreLaunchScript: &half})},
+		{"patch: script alone over 200 KiB", "req.DockerComposeFile", patch("my-app", &phala.PatchCVMRequest{PreLaunchScript: &overLimit})},
+		{"provision: compose plus script over 200 KiB", "req.DockerComposeFile", prov("my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: big, PreLaunchScript: &half})},
+
+		// env keys
+		{"envs: key starting with a digit", "req.EnvKeys", envs("my-app", &phala.UpdateEnvsRequest{EncryptedEnv: encHex, EnvKeys: []string{"1BAD"}})},
+		{"envs: key with a dash", "req.EnvKeys", envs("my-app", &phala.UpdateEnvsRequest{EncryptedEnv: encHex, EnvKeys: []string{"OK", "A-B"}})},
+		{"envs: empty key", "req.EnvKeys", envs("my-app", &phala.UpdateEnvsRequest{EncryptedEnv: encHex, EnvKeys: []string{""}})},
+		{"envs: duplicate key", "req.EnvKeys", envs("my-app", &phala.UpdateEnvsRequest{EncryptedEnv: encHex, EnvKeys: []string{"A", "A"}})},
+		{"envs: key with =", "req.EnvKeys", envs("my-app", &phala.UpdateEnvsRequest{EncryptedEnv: encHex, EnvKeys: []string{"A=B"}})},
+		{"patch: bad allowed env", "req.AllowedEnvs", patch("my-app", &phala.PatchCVMRequest{AllowedEnvs: []string{"has space"}})},
+		{"provision: bad allowed env", "req.AllowedEnvs", prov("my-app", &phala.ProvisionComposeUpdateRequest{AllowedEnvs: []string{"ü"}})},
+		{"commit: bad env key", "req.EnvKeys", commit("my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash, EnvKeys: []string{"a.b"}})},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			err := c.call(h.client())
+			require.Error(t, err)
+			assert.ErrorIs(t, err, phala.ErrInvalidArgument)
+			var ia *phala.InvalidArgumentError
+			require.ErrorAs(t, err, &ia)
+			assert.Equal(t, c.field, ia.Field)
+			assert.NotEmpty(t, ia.Reason)
+			assert.Contains(t, err.Error(), c.field)
+			var apiErr *phala.APIError
+			assert.False(t, errors.As(err, &apiErr), "refused input is not an API error")
+			assert.Equal(t, 0, h.count(), "nothing may be sent")
+		})
+	}
+}
+
+// The refused value may be a secret: it never appears in the error.
+func TestInvalidArgumentDoesNotEchoTheValue(t *testing.T) {
+	h := newHarness(t)
+	secretEnv := "SECRET-not-hex-value"
+	_, err := h.client().UpdateCVMEnvs(context.Background(), "my-app", &phala.UpdateEnvsRequest{EncryptedEnv: secretEnv})
+	require.ErrorIs(t, err, phala.ErrInvalidArgument)
+	assert.NotContains(t, err.Error(), secretEnv)
+}
+
+// Just inside the limits is accepted, so that the limits above are the
+// real boundaries.
+func TestInputLimitsBoundaries(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	h.reply("PATCH /cvms/{id}", http.StatusAccepted, acceptedJSON)
+	h.reply("PATCH /cvms/{id}/resources", http.StatusAccepted, acceptedJSON)
+	compose := strings.Repeat("a", phala.MaxComposeSize-10)
+	script := strings.Repeat("b", 10)
+	c := h.client()
+	_, err := c.PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{DockerComposeFile: &compose, PreLaunchScript: &script,
+		ShutdownTimeout: phala.Int(10), AllowedEnvs: []string{"_A1", "b"}})
+	require.NoError(t, err)
+	_, err = c.PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{ShutdownTimeout: phala.Int(1200)})
+	require.NoError(t, err)
+	require.NoError(t, c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(1), InstanceType: phala.String("tdx.small")}))
+	require.Equal(t, 3, h.count())
+}
+
+func TestMissingAPIKey(t *testing.T) {
+	t.Setenv(phala.EnvAPIKey, "")
+	h := newHarness(t)
+	h.reply("PATCH /cvms/{id}/docker-compose", http.StatusAccepted, acceptedJSON)
+	c, err := phala.NewClient(phala.WithBaseURL(h.baseURL()), phala.WithHTTPClient(h.httpClient()))
+	require.NoError(t, err, "a missing key is reported by the first call, not by NewClient")
+	ctx := context.Background()
+
+	calls := map[string]func() error{
+		"UpdateDockerCompose": func() error { _, err := c.UpdateDockerCompose(ctx, "my-app", testCompose, nil); return err },
+		"UpdateCVMResources": func() error {
+			return c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(1)})
+		},
+		"GetCVMInfo": func() error { _, err := c.GetCVMInfo(ctx, "my-app"); return err },
+		"UpdateCVMVisibility": func() error {
+			_, err := c.UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{PublicLogs: phala.Bool(true)})
+			return err
+		},
+		"ProvisionCVMComposeFileUpdate": func() error {
+			_, err := c.ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose})
+			return err
+		},
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			err := call()
+			require.ErrorIs(t, err, phala.ErrMissingAPIKey)
+			assert.NotErrorIs(t, err, phala.ErrInvalidArgument)
+		})
+	}
+	assert.Equal(t, 0, h.count(), "nothing may be sent without a key")
+}
+
+func TestAPIKeyFromEnvironment(t *testing.T) {
+	t.Setenv(phala.EnvAPIKey, "  env-key-123  ")
+	h := newHarness(t)
+	h.reply("GET /cvms/{id}", http.StatusOK, `{"id":"cvm_1","name":"my-app","status":"running"}`)
+	c, err := phala.NewClient(phala.WithBaseURL(h.baseURL()), phala.WithHTTPClient(h.httpClient()))
+	require.NoError(t, err)
+	_, err = c.GetCVMInfo(context.Background(), "my-app")
+	require.NoError(t, err)
+	assert.Equal(t, "env-key-123", h.only().Header.Get("X-API-Key"), "the environment's key is trimmed")
+
+	// An explicit key wins over the environment.
+	h2 := newHarness(t)
+	h2.reply("GET /cvms/{id}", http.StatusOK, `{"id":"cvm_1","name":"my-app","status":"running"}`)
+	_, err = h2.client().GetCVMInfo(context.Background(), "my-app")
+	require.NoError(t, err)
+	assert.Equal(t, testAPIKey, h2.only().Header.Get("X-API-Key"))
+}
+
+func TestPathEscaping(t *testing.T) {
+	hex40 := "9B5B3C1A4F2E6D7C8B9A0F1E2D3C4B5A69788796"
+	cases := []struct{ id, want string }{
+		{"a/b", "a%2Fb"},
+		{"../kms", "..%2Fkms"},
+		{"..%2Fkms", "..%252Fkms"},
+		{"name%with", "name%25with"},
+		{"q?x=1#frag", "q%3Fx=1%23frag"},
+		{"app_" + testAppID, "app_" + testAppID},
+		{testAppID, "app_" + testAppID},
+		{hex40, "app_" + strings.ToLower(hex40)},
+		{"cvm_kq3Zp8", "cvm_kq3Zp8"},
+		{"0f3c5a9e-1b2d-4c3e-8f7a-6b5c4d3e2f1a", "0f3c5a9e-1b2d-4c3e-8f7a-6b5c4d3e2f1a"},
+		{"ünïcode", "%C3%BCn%C3%AFcode"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.id, func(t *testing.T) {
+			h := newHarness(t)
+			h.reply("PATCH /cvms/{id}/docker-compose", http.StatusAccepted, acceptedJSON)
+			h.reply("GET /cvms/{id}", http.StatusOK, `{"id":"cvm_1","name":"n","status":"running"}`)
+			c := h.client()
+			_, err := c.UpdateDockerCompose(context.Background(), tc.id, testCompose, nil)
+			require.NoError(t, err)
+			_, err = c.GetCVMInfo(context.Background(), tc.id)
+			require.NoError(t, err)
+			reqs := h.requests()
+			require.Len(t, reqs, 2)
+			assert.Equal(t, "/api/v1/cvms/"+tc.want+"/docker-compose", reqs[0].EscapedPath)
+			assert.Equal(t, "/api/v1/cvms/"+tc.want, reqs[1].EscapedPath)
+			assert.Empty(t, reqs[0].RawQuery)
+			// The id decodes back to exactly one path segment.
+			seg, err := url.PathUnescape(strings.TrimPrefix(reqs[1].EscapedPath, "/api/v1/cvms/"))
+			require.NoError(t, err)
+			if strings.HasPrefix(tc.want, "app_") {
+				assert.Equal(t, tc.want, seg)
+			} else {
+				assert.Equal(t, tc.id, seg)
+			}
+		})
+	}
+	// White space cannot be part of any CVM id form; it is refused rather
+	// than escaped.
+	t.Run("name with%", func(t *testing.T) {
+		h := newHarness(t)
+		_, err := h.client().GetCVMInfo(context.Background(), "name with%")
+		require.ErrorIs(t, err, phala.ErrInvalidArgument)
+		assert.Equal(t, 0, h.count())
+	})
+}

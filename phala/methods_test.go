@@ -1,0 +1,513 @@
+package phala_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/phalacloud/go-sdk/phala"
+)
+
+// assertSDKHeaders checks the headers every request carries, and the
+// content type (none when contentType is "").
+func assertSDKHeaders(t *testing.T, r recorded, contentType string) {
+	t.Helper()
+	assert.Equal(t, testAPIKey, r.Header.Get("X-API-Key"), "X-API-Key")
+	assert.Equal(t, "2026-01-21", r.Header.Get("X-Phala-Version"), "X-Phala-Version")
+	assert.True(t, strings.HasPrefix(r.Header.Get("User-Agent"), "phala-go-sdk/0.1.0"), "User-Agent %q", r.Header.Get("User-Agent"))
+	assert.Equal(t, "application/json", r.Header.Get("Accept"), "Accept")
+	assert.Equal(t, contentType, r.Header.Get("Content-Type"), "Content-Type")
+}
+
+// assertNoPhase2Headers checks that no on-chain header was sent.
+func assertNoPhase2Headers(t *testing.T, r recorded) {
+	t.Helper()
+	for _, h := range []string{"X-Compose-Hash", "X-Transaction-Hash", "X-Prepare-Only"} {
+		assert.Empty(t, r.Header.Values(h), h)
+	}
+}
+
+func TestUpdateDockerCompose(t *testing.T) {
+	ctx := context.Background()
+	t.Run("phase 1", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("PATCH /cvms/{id}/docker-compose", http.StatusAccepted, acceptedJSON, "X-Request-ID", "req_1")
+		res, err := h.client().UpdateDockerCompose(ctx, "my-app", testCompose, nil)
+		require.NoError(t, err)
+
+		r := h.only()
+		assert.Equal(t, http.MethodPatch, r.Method)
+		assert.Equal(t, "/api/v1/cvms/my-app/docker-compose", r.EscapedPath)
+		assert.Empty(t, r.RawQuery)
+		assertSDKHeaders(t, r, "text/yaml")
+		assertNoPhase2Headers(t, r)
+		assert.Equal(t, testCompose, string(r.Body))
+
+		assert.Equal(t, &phala.UpdateResult{Status: phala.StatusInProgress, Message: "CVM update started",
+			CorrelationID: testCorrID, RequestID: "req_1"}, res)
+	})
+	t.Run("phase 2 headers", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("PATCH /cvms/{id}/docker-compose", http.StatusAccepted, acceptedJSON)
+		res, err := h.client().UpdateDockerCompose(ctx, "my-app", testCompose,
+			&phala.ComposeUpdateOptions{ComposeHash: testHash, TransactionHash: testTx})
+		require.NoError(t, err)
+		r := h.only()
+		assertSDKHeaders(t, r, "text/yaml")
+		assert.Equal(t, []string{testHash}, r.Header.Values("X-Compose-Hash"))
+		assert.Equal(t, []string{testTx}, r.Header.Values("X-Transaction-Hash"))
+		assert.Empty(t, r.Header.Values("X-Prepare-Only"))
+		assert.Equal(t, testCompose, string(r.Body))
+		assert.Equal(t, phala.StatusInProgress, res.Status)
+		assert.False(t, res.RequiresOnChainHash)
+	})
+	t.Run("empty options send no phase 2 headers", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("PATCH /cvms/{id}/docker-compose", http.StatusAccepted, acceptedJSON)
+		_, err := h.client().UpdateDockerCompose(ctx, "my-app", testCompose, &phala.ComposeUpdateOptions{})
+		require.NoError(t, err)
+		assertNoPhase2Headers(t, h.only())
+	})
+}
+
+func TestUpdatePreLaunchScript(t *testing.T) {
+	ctx := context.Background()
+	script := "#!/bin/sh\necho 'Pre-launch setup complete'"
+	t.Run("phase 1", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("PATCH /cvms/{id}/pre-launch-script", http.StatusAccepted, acceptedJSON)
+		res, err := h.client().UpdatePreLaunchScript(ctx, "my-app", script, nil)
+		require.NoError(t, err)
+		r := h.only()
+		assert.Equal(t, http.MethodPatch, r.Method)
+		assert.Equal(t, "/api/v1/cvms/my-app/pre-launch-script", r.EscapedPath)
+		assertSDKHeaders(t, r, "text/plain")
+		assertNoPhase2Headers(t, r)
+		assert.Equal(t, script, string(r.Body))
+		assert.Equal(t, &phala.UpdateResult{Status: phala.StatusInProgress, Message: "CVM update started", CorrelationID: testCorrID}, res)
+	})
+	t.Run("phase 2 headers", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("PATCH /cvms/{id}/pre-launch-script", http.StatusAccepted, acceptedJSON)
+		_, err := h.client().UpdatePreLaunchScript(ctx, "my-app", script,
+			&phala.ComposeUpdateOptions{ComposeHash: "0x" + testHash, TransactionHash: testTx})
+		require.NoError(t, err)
+		r := h.only()
+		assert.Equal(t, "0x"+testHash, r.Header.Get("X-Compose-Hash"))
+		assert.Equal(t, testTx, r.Header.Get("X-Transaction-Hash"))
+		assert.Equal(t, script, string(r.Body))
+	})
+}
+
+func TestUpdateCVMResources(t *testing.T) {
+	ctx := context.Background()
+	t.Run("all fields", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("PATCH /cvms/{id}/resources", http.StatusAccepted, acceptedJSON)
+		err := h.client().UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{
+			VCPU: phala.Int(4), Memory: phala.Int(8192), DiskSize: phala.Int(50),
+			InstanceType: phala.String("tdx.large"), AllowRestart: phala.Bool(true),
+		})
+		require.NoError(t, err)
+		r := h.only()
+		assert.Equal(t, http.MethodPatch, r.Method)
+		assert.Equal(t, "/api/v1/cvms/my-app/resources", r.EscapedPath)
+		assertSDKHeaders(t, r, "application/json")
+		assertNoPhase2Headers(t, r)
+		assert.JSONEq(t, `{"vcpu":4,"memory":8192,"disk_size":50,"instance_type":"tdx.large","allow_restart":true}`, string(r.Body))
+	})
+	t.Run("unset fields are omitted, false is sent", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("PATCH /cvms/{id}/resources", http.StatusAccepted, acceptedJSON)
+		err := h.client().UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{
+			Memory: phala.Int(2048), AllowRestart: phala.Bool(false)})
+		require.NoError(t, err)
+		assert.JSONEq(t, `{"memory":2048,"allow_restart":false}`, string(h.only().Body))
+	})
+	t.Run("an undeclared status is an error", func(t *testing.T) {
+		h := newHarness(t, withoutResponseValidation("201 is not declared for /resources; the SDK must refuse it"))
+		h.reply("PATCH /cvms/{id}/resources", http.StatusCreated, `{}`)
+		err := h.client().UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(1)})
+		var apiErr *phala.APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, http.StatusCreated, apiErr.StatusCode)
+	})
+}
+
+const visibilityJSON = `{"id":4211,"name":"my-app","status":"running","public_sysinfo":true,"public_logs":false,"public_tcbinfo":true}`
+
+func TestUpdateCVMVisibility(t *testing.T) {
+	ctx := context.Background()
+	t.Run("both required flags given: one request", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("PATCH /cvms/{id}/visibility", http.StatusOK, visibilityJSON)
+		v, err := h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{
+			PublicSysinfo: phala.Bool(true), PublicLogs: phala.Bool(false), PublicTcbinfo: phala.Bool(true)})
+		require.NoError(t, err)
+		r := h.only()
+		assert.Equal(t, http.MethodPatch, r.Method)
+		assert.Equal(t, "/api/v1/cvms/my-app/visibility", r.EscapedPath)
+		assertSDKHeaders(t, r, "application/json")
+		assert.JSONEq(t, `{"public_sysinfo":true,"public_logs":false,"public_tcbinfo":true}`, string(r.Body))
+		assert.Equal(t, &phala.CVMVisibility{PublicSysinfo: true, PublicLogs: false, PublicTcbinfo: true}, v)
+	})
+	t.Run("one flag: the other is read from the CVM", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("GET /cvms/{id}", http.StatusOK, `{"id":"cvm_kq3Zp8","name":"my-app","status":"running","public_logs":true,"public_sysinfo":false,"public_tcbinfo":false}`)
+		h.reply("PATCH /cvms/{id}/visibility", http.StatusOK, `{"id":4211,"name":"my-app","status":"running","public_sysinfo":true,"public_logs":true}`)
+		v, err := h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{PublicSysinfo: phala.Bool(true)})
+		require.NoError(t, err)
+		reqs := h.requests()
+		require.Len(t, reqs, 2)
+		assert.Equal(t, http.MethodGet, reqs[0].Method)
+		assert.Equal(t, "/api/v1/cvms/my-app", reqs[0].EscapedPath)
+		assertSDKHeaders(t, reqs[0], "")
+		assert.Empty(t, reqs[0].Body)
+		assert.Equal(t, http.MethodPatch, reqs[1].Method)
+		assert.Equal(t, "/api/v1/cvms/my-app/visibility", reqs[1].EscapedPath)
+		// public_logs comes from the GET (true); public_tcbinfo stays unset.
+		assert.JSONEq(t, `{"public_sysinfo":true,"public_logs":true}`, string(reqs[1].Body))
+		// A response without public_tcbinfo decodes as false.
+		assert.Equal(t, &phala.CVMVisibility{PublicSysinfo: true, PublicLogs: true}, v)
+	})
+	t.Run("only tcbinfo: both others are read", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("GET /cvms/{id}", http.StatusOK, `{"id":"cvm_kq3Zp8","name":"my-app","status":"running","public_logs":false,"public_sysinfo":true}`)
+		h.reply("PATCH /cvms/{id}/visibility", http.StatusOK, visibilityJSON)
+		_, err := h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{PublicTcbinfo: phala.Bool(false)})
+		require.NoError(t, err)
+		reqs := h.requests()
+		require.Len(t, reqs, 2)
+		assert.JSONEq(t, `{"public_sysinfo":true,"public_logs":false,"public_tcbinfo":false}`, string(reqs[1].Body))
+	})
+	t.Run("the read fails: nothing is patched", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("GET /cvms/{id}", http.StatusNotFound, `{"error_code":"ERR-03-001","message":"CVM not found"}`)
+		_, err := h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{PublicLogs: phala.Bool(true)})
+		require.ErrorIs(t, err, phala.ErrNotFound)
+		require.Equal(t, 1, h.count())
+	})
+}
+
+const encHex = "0faa684ed28867b97f4a6a2dee5df8ce974e76b7018e3f22a1c4cf2678570f20"
+
+func TestUpdateCVMEnvs(t *testing.T) {
+	ctx := context.Background()
+	t.Run("phase 1", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("PATCH /cvms/{id}/envs", http.StatusOK,
+			`{"status":"in_progress","message":"ok","correlation_id":"`+testCorrID+`","allowed_envs_changed":true}`)
+		res, err := h.client().UpdateCVMEnvs(ctx, "my-app", &phala.UpdateEnvsRequest{
+			EncryptedEnv: encHex, EnvKeys: []string{"DATABASE_URL", "SECRET_KEY"}})
+		require.NoError(t, err)
+		r := h.only()
+		assert.Equal(t, http.MethodPatch, r.Method)
+		assert.Equal(t, "/api/v1/cvms/my-app/envs", r.EscapedPath)
+		assertSDKHeaders(t, r, "application/json")
+		assertNoPhase2Headers(t, r)
+		assert.JSONEq(t, `{"encrypted_env":"`+encHex+`","env_keys":["DATABASE_URL","SECRET_KEY"]}`, string(r.Body))
+		assert.Equal(t, &phala.UpdateResult{Status: phala.StatusInProgress, Message: "ok", CorrelationID: testCorrID,
+			AllowedEnvsChanged: true}, res)
+	})
+	t.Run("phase 2 values travel in the body", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("PATCH /cvms/{id}/envs", http.StatusAccepted, acceptedJSON)
+		_, err := h.client().UpdateCVMEnvs(ctx, "my-app", &phala.UpdateEnvsRequest{
+			EncryptedEnv: encHex, ComposeHash: phala.String(testHash), TransactionHash: phala.String(testTx)})
+		require.NoError(t, err)
+		r := h.only()
+		assertNoPhase2Headers(t, r)
+		assert.JSONEq(t, `{"encrypted_env":"`+encHex+`","compose_hash":"`+testHash+`","transaction_hash":"`+testTx+`"}`, string(r.Body))
+	})
+}
+
+func TestUpdateOSImage(t *testing.T) {
+	h := newHarness(t)
+	h.reply("PATCH /cvms/{id}/os-image", http.StatusAccepted, acceptedJSON)
+	err := h.client().UpdateOSImage(context.Background(), "my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"})
+	require.NoError(t, err)
+	r := h.only()
+	assert.Equal(t, http.MethodPatch, r.Method)
+	assert.Equal(t, "/api/v1/cvms/my-app/os-image", r.EscapedPath)
+	assertSDKHeaders(t, r, "application/json")
+	assert.JSONEq(t, `{"os_image_name":"dstack-0.5.4"}`, string(r.Body))
+}
+
+func TestPatchCVM(t *testing.T) {
+	ctx := context.Background()
+	t.Run("every field", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("PATCH /cvms/{id}", http.StatusAccepted, acceptedJSON, "X-Request-ID", "req_9")
+		compose, script, image := testCompose, "#!/bin/sh\ntrue\n", "dstack-0.5.4"
+		resp, err := h.client().PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{
+			DockerComposeFile: &compose, PreLaunchScript: &script, EncryptedEnv: phala.String(encHex),
+			AllowedEnvs:   []string{"FOO", "BAR"},
+			PublicSysinfo: phala.Bool(true), PublicLogs: phala.Bool(false), PublicTcbinfo: phala.Bool(true),
+			SecureTime: phala.Bool(true), Listed: phala.Bool(false),
+			VCPU: phala.Int(4), Memory: phala.Int(8192), DiskSize: phala.Int(50),
+			InstanceType: phala.String("tdx.large"), OSImageName: &image, AllowRestart: phala.Bool(true),
+			UserConfig: phala.String("cfg"), ShutdownTimeout: phala.Int(120), AllowForceStop: phala.Bool(true),
+		})
+		require.NoError(t, err)
+		r := h.only()
+		assert.Equal(t, http.MethodPatch, r.Method)
+		assert.Equal(t, "/api/v1/cvms/my-app", r.EscapedPath)
+		assertSDKHeaders(t, r, "application/json")
+		assertNoPhase2Headers(t, r)
+		assert.JSONEq(t, `{
+			"docker_compose_file": "services:\n  app:\n    image: nginx:latest\n",
+			"pre_launch_script": "#!/bin/sh\ntrue\n",
+			"encrypted_env": "`+encHex+`",
+			"allowed_envs": ["FOO","BAR"],
+			"public_sysinfo": true, "public_logs": false, "public_tcbinfo": true,
+			"secure_time": true, "listed": false,
+			"vcpu": 4, "memory": 8192, "disk_size": 50,
+			"instance_type": "tdx.large",
+			"image": "dstack-0.5.4", "os_image_name": "dstack-0.5.4",
+			"allow_restart": true,
+			"user_config": "cfg", "shutdown_timeout": 120, "allow_force_stop": true
+		}`, string(r.Body))
+		assert.Equal(t, &phala.PatchCVMResponse{CorrelationID: testCorrID, Message: "CVM update started", RequestID: "req_9"}, resp)
+	})
+	t.Run("OS image alone is sent under both names", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("PATCH /cvms/{id}", http.StatusAccepted, acceptedJSON)
+		_, err := h.client().PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{OSImageName: phala.String("dstack-0.5.4")})
+		require.NoError(t, err)
+		assert.JSONEq(t, `{"image":"dstack-0.5.4","os_image_name":"dstack-0.5.4"}`, string(h.only().Body))
+	})
+	t.Run("phase 2 and prepare-only headers", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("PATCH /cvms/{id}", http.StatusAccepted, acceptedJSON)
+		_, err := h.client().PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{
+			DockerComposeFile: phala.String(testCompose), ComposeHash: phala.String(testHash),
+			TransactionHash: phala.String(testTx), PrepareOnly: true})
+		require.NoError(t, err)
+		r := h.only()
+		assert.Equal(t, testHash, r.Header.Get("X-Compose-Hash"))
+		assert.Equal(t, testTx, r.Header.Get("X-Transaction-Hash"))
+		assert.Equal(t, "true", r.Header.Get("X-Prepare-Only"))
+		// The hashes go in headers only on PatchCVM.
+		assert.JSONEq(t, `{"docker_compose_file":"services:\n  app:\n    image: nginx:latest\n"}`, string(r.Body))
+	})
+}
+
+func TestConfirmCVMPatch(t *testing.T) {
+	h := newHarness(t)
+	h.reply("PATCH /cvms/{id}", http.StatusAccepted, acceptedJSON)
+	resp, err := h.client().ConfirmCVMPatch(context.Background(), "my-app",
+		&phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: testTx})
+	require.NoError(t, err)
+	r := h.only()
+	assert.Equal(t, http.MethodPatch, r.Method)
+	assert.Equal(t, "/api/v1/cvms/my-app", r.EscapedPath)
+	assertSDKHeaders(t, r, "application/json")
+	assert.Equal(t, []string{testHash}, r.Header.Values("X-Compose-Hash"))
+	assert.Equal(t, []string{testTx}, r.Header.Values("X-Transaction-Hash"))
+	assert.Empty(t, r.Header.Values("X-Prepare-Only"))
+	assert.JSONEq(t, `{"compose_hash":"`+testHash+`","transaction_hash":"`+testTx+`"}`, string(r.Body))
+	assert.Equal(t, &phala.CVMActionResponse{CorrelationID: testCorrID, Status: "in_progress", Message: "CVM update started"}, resp)
+}
+
+// currentAppCompose has fields the SDK's types do not know (custom,
+// x_vendor); the provision request must carry them on.
+const currentAppCompose = `{
+	"name": "demo",
+	"runner": "docker-compose",
+	"docker_compose_file": "services:\n  app:\n    image: nginx:1.25\n",
+	"pre_launch_script": "#!/bin/sh\nold\n",
+	"allowed_envs": ["FOO"],
+	"features": ["kms", "tproxy-net"],
+	"manifest_version": 2,
+	"kms_enabled": true,
+	"gateway_enabled": true,
+	"public_logs": true,
+	"public_sysinfo": true,
+	"public_tcbinfo": false,
+	"secure_time": false,
+	"storage_fs": "zfs",
+	"salt": "c2FsdA",
+	"custom": {"nested": [1, 2, {"deep": true}]},
+	"x_vendor": "keep-me"
+}`
+
+func TestProvisionCVMComposeFileUpdate(t *testing.T) {
+	ctx := context.Background()
+	t.Run("overlay on the current app-compose", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("GET /cvms/{id}/compose_file", http.StatusOK, currentAppCompose)
+		h.reply("POST /cvms/{id}/compose_file/provision", http.StatusOK, `{
+			"app_id": "`+testAppID+`", "device_id": "`+testDeviceID+`", "compose_hash": "`+testHash+`",
+			"kms_info": {"id": "kms_base_prod", "slug": "base-prod", "url": "https://kms.base.example", "version": "v0.5.3",
+				"chain_id": 8453, "kms_contract_address": "0x2f83172a49584c017f2b256f0fb2dca14126ba9c", "gateway_app_id": "0xabc"},
+			"compose_hash_registered": true}`)
+		newCompose := "services:\n  app:\n    image: nginx:1.27\n"
+		resp, err := h.client().ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{
+			DockerComposeFile: newCompose, AllowedEnvs: []string{"FOO", "BAR"}, PublicLogs: phala.Bool(false),
+			SecureTime: phala.Bool(true), UpdateEnvVars: phala.Bool(true)})
+		require.NoError(t, err)
+
+		reqs := h.requests()
+		require.Len(t, reqs, 2)
+		assert.Equal(t, http.MethodGet, reqs[0].Method)
+		assert.Equal(t, "/api/v1/cvms/my-app/compose_file", reqs[0].EscapedPath)
+		assertSDKHeaders(t, reqs[0], "")
+		assert.Equal(t, http.MethodPost, reqs[1].Method)
+		assert.Equal(t, "/api/v1/cvms/my-app/compose_file/provision", reqs[1].EscapedPath)
+		assertSDKHeaders(t, reqs[1], "application/json")
+		assert.JSONEq(t, `{
+			"name": "demo",
+			"runner": "docker-compose",
+			"docker_compose_file": "services:\n  app:\n    image: nginx:1.27\n",
+			"pre_launch_script": "#!/bin/sh\nold\n",
+			"allowed_envs": ["FOO", "BAR"],
+			"features": ["kms", "tproxy-net"],
+			"manifest_version": 2,
+			"kms_enabled": true,
+			"gateway_enabled": true,
+			"public_logs": false,
+			"public_sysinfo": true,
+			"public_tcbinfo": false,
+			"secure_time": true,
+			"storage_fs": "zfs",
+			"salt": "c2FsdA",
+			"custom": {"nested": [1, 2, {"deep": true}]},
+			"x_vendor": "keep-me",
+			"update_env_vars": true
+		}`, string(reqs[1].Body))
+
+		chain := int64(8453)
+		assert.Equal(t, &phala.ProvisionCVMResponse{ComposeHash: testHash, AppID: testAppID, DeviceID: testDeviceID,
+			ComposeHashRegistered: true, KMSInfo: &phala.KMSInfo{ID: "kms_base_prod", Slug: "base-prod",
+				URL: "https://kms.base.example", Version: "v0.5.3", ChainID: &chain,
+				KMSContractAddress: "0x2f83172a49584c017f2b256f0fb2dca14126ba9c", GatewayAppID: "0xabc"}}, resp)
+	})
+	t.Run("rename and script only; compose kept", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("GET /cvms/{id}/compose_file", http.StatusOK, currentAppCompose)
+		h.reply("POST /cvms/{id}/compose_file/provision", http.StatusOK, `{"compose_hash":"`+testHash+`","kms_info":null}`)
+		resp, err := h.client().ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{
+			Name: phala.String("demo2"), PreLaunchScript: phala.String("")})
+		require.NoError(t, err)
+		body := h.requests()[1].JSON(t)
+		assert.Equal(t, "demo2", body["name"])
+		assert.Equal(t, "", body["pre_launch_script"])
+		assert.Equal(t, "services:\n  app:\n    image: nginx:1.25\n", body["docker_compose_file"])
+		assert.Equal(t, "keep-me", body["x_vendor"])
+		assert.NotContains(t, body, "update_env_vars")
+		assert.Equal(t, &phala.ProvisionCVMResponse{ComposeHash: testHash}, resp)
+	})
+	t.Run("the read fails: nothing is provisioned", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("GET /cvms/{id}/compose_file", http.StatusForbidden, `{"error_code":"ERR-03-005","message":"Access denied"}`)
+		_, err := h.client().ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose})
+		require.ErrorIs(t, err, phala.ErrForbidden)
+		require.Equal(t, 1, h.count())
+	})
+	t.Run("an answer without a compose hash is an error", func(t *testing.T) {
+		h := newHarness(t, withoutResponseValidation("the spec requires compose_hash; this answer lacks it on purpose"))
+		h.reply("GET /cvms/{id}/compose_file", http.StatusOK, currentAppCompose)
+		h.reply("POST /cvms/{id}/compose_file/provision", http.StatusOK, `{"app_id":"`+testAppID+`"}`)
+		_, err := h.client().ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose})
+		var apiErr *phala.APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, http.StatusOK, apiErr.StatusCode)
+	})
+}
+
+func TestCommitCVMComposeFileUpdate(t *testing.T) {
+	ctx := context.Background()
+	t.Run("hash only", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("PATCH /cvms/{id}/compose_file", http.StatusAccepted, acceptedJSON)
+		require.NoError(t, h.client().CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash}))
+		r := h.only()
+		assert.Equal(t, http.MethodPatch, r.Method)
+		assert.Equal(t, "/api/v1/cvms/my-app/compose_file", r.EscapedPath)
+		assertSDKHeaders(t, r, "application/json")
+		assertNoPhase2Headers(t, r)
+		assert.JSONEq(t, `{"compose_hash":"`+testHash+`"}`, string(r.Body))
+	})
+	t.Run("with env", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("PATCH /cvms/{id}/compose_file", http.StatusAccepted, acceptedJSON)
+		require.NoError(t, h.client().CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{
+			ComposeHash: testHash, EncryptedEnv: encHex, EnvKeys: []string{"FOO"}, UpdateEnvVars: phala.Bool(false)}))
+		assert.JSONEq(t, `{"compose_hash":"`+testHash+`","encrypted_env":"`+encHex+`","env_keys":["FOO"],"update_env_vars":false}`,
+			string(h.only().Body))
+	})
+	t.Run("expired provision", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("PATCH /cvms/{id}/compose_file", phala.HTTPStatusComposeHashExpired,
+			`{"error_code":"ERR-01-006","message":"Compose hash is invalid or expired"}`)
+		err := h.client().CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash})
+		require.ErrorIs(t, err, phala.ErrComposeHashExpired)
+	})
+}
+
+func TestGetCVMInfo(t *testing.T) {
+	ctx := context.Background()
+	t.Run("central KMS", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("GET /cvms/{id}", http.StatusOK, `{
+			"id": "cvm_kq3Zp8", "name": "my-app", "app_id": "`+testAppID+`",
+			"vm_uuid": "0f3c5a9e-1b2d-4c3e-8f7a-6b5c4d3e2f1a",
+			"instance_id": "instance_2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a",
+			"resource": {"instance_type": "tdx.medium", "vcpu": 2, "memory_in_gb": 4, "disk_in_gb": 40},
+			"kms_type": "phala",
+			"kms_info": {"chain_id": null, "encrypted_env_pubkey": "7b4e909bbe7ffe44c465a220037d608ee35897d31ef972f07f74892cb0f73f13"},
+			"status": "running", "progress": null,
+			"compose_hash": "`+testHash+`",
+			"gateway": {"base_domain": "dstack-prod5.phala.network", "cname": null},
+			"public_logs": true, "public_sysinfo": true, "public_tcbinfo": false,
+			"gateway_enabled": true, "secure_time": true, "listed": true, "storage_fs": "zfs",
+			"unknown_future_field": {"a": 1}
+		}`)
+		info, err := h.client().GetCVMInfo(ctx, "my-app")
+		require.NoError(t, err)
+		r := h.only()
+		assert.Equal(t, http.MethodGet, r.Method)
+		assert.Equal(t, "/api/v1/cvms/my-app", r.EscapedPath)
+		assertSDKHeaders(t, r, "")
+		assert.Empty(t, r.Body)
+		assert.Equal(t, &phala.CVMInfo{ID: "cvm_kq3Zp8", Name: "my-app", AppID: testAppID,
+			VMUUID: "0f3c5a9e-1b2d-4c3e-8f7a-6b5c4d3e2f1a", InstanceID: "instance_2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a",
+			Status: "running", KMSType: "phala",
+			KMSInfo:     &phala.CVMKMSInfo{EncryptedEnvPubkey: "7b4e909bbe7ffe44c465a220037d608ee35897d31ef972f07f74892cb0f73f13"},
+			ComposeHash: testHash, PublicLogs: true, PublicSysinfo: true, SecureTime: true, Listed: true,
+			VCPU: 2, MemoryGB: 4, DiskGB: 40, InstanceType: "tdx.medium"}, info)
+		assert.False(t, info.KMSInfo.OnChain())
+	})
+	t.Run("on-chain KMS with progress", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("GET /cvms/{id}", http.StatusOK, `{
+			"id": "cvm_x", "name": "chain-app", "status": "updating",
+			"progress": {"target": "update", "started_at": "2026-03-01T09:30:00Z", "correlation_id": "`+testCorrID+`"},
+			"kms_type": "base",
+			"kms_info": {"chain_id": 8453, "id": "kms_base_prod", "slug": "base-prod",
+				"dstack_kms_address": "0x2f83", "dstack_app_address": "0x`+testAppID+`",
+				"deployer_address": "0xdead", "rpc_endpoint": "https://rpc.example"},
+			"resource": {"memory_in_gb": 1.5}
+		}`)
+		info, err := h.client().GetCVMInfo(ctx, "cvm_x")
+		require.NoError(t, err)
+		chain := int64(8453)
+		assert.Equal(t, &phala.CVMProgress{Target: "update", StartedAt: "2026-03-01T09:30:00Z", CorrelationID: testCorrID}, info.Progress)
+		assert.Equal(t, &phala.CVMKMSInfo{ChainID: &chain, ID: "kms_base_prod", Slug: "base-prod", DstackKMSAddress: "0x2f83",
+			DstackAppAddress: "0x" + testAppID, DeployerAddress: "0xdead", RPCEndpoint: "https://rpc.example"}, info.KMSInfo)
+		assert.True(t, info.KMSInfo.OnChain())
+		assert.Equal(t, 1.5, info.MemoryGB, "memory_in_gb is a number in the spec; a fraction must survive")
+	})
+	t.Run("a success body that is not JSON", func(t *testing.T) {
+		h := newHarness(t, withoutResponseValidation("the body is deliberately not the declared JSON"))
+		h.handle("GET /cvms/{id}", replyFunc(http.StatusOK, "text/html", "<html>login</html>"))
+		_, err := h.client().GetCVMInfo(ctx, "my-app")
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "200")
+		assert.Contains(t, err.Error(), "<html>login</html>")
+	})
+}
