@@ -49,8 +49,7 @@ const RunTimeout = 5 * time.Minute
 // folder) fails it.
 func Install(t testing.TB) string {
 	t.Helper()
-	node, npm := requireTools(t)
-	_ = node
+	_, npm := requireTools(t)
 
 	pkg, err := manifest.ReadFile("package.json")
 	if err != nil {
