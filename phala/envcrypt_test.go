@@ -138,7 +138,7 @@ func TestEncryptEnvVarsRefusals(t *testing.T) {
 			assert.NotContains(t, err.Error(), secret)
 		})
 	}
-	// 27-byte key: error mentions length, not the key itself
+	// the limit itself is accepted
 	_, err = EncryptEnvVars([]EnvVar{{strings.Repeat("K", 255), "v"}}, pub)
 	assert.NoError(t, err, "255-byte key is allowed")
 }

@@ -21,6 +21,7 @@ type EnvFileError struct {
 	Reason string
 }
 
+// Error returns "phala: env file line N: reason".
 func (e *EnvFileError) Error() string {
 	return fmt.Sprintf("phala: env file line %d: %s", e.Line, e.Reason)
 }

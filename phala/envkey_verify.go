@@ -42,6 +42,7 @@ type SignatureTimeError struct {
 	Age time.Duration
 }
 
+// Error says how far the timestamp is outside the window.
 func (e *SignatureTimeError) Error() string {
 	if e.Age < 0 {
 		return fmt.Sprintf("phala: env public key signature timestamp %d is %s in the future (limit %s)", e.Timestamp, -e.Age, EnvPubkeySignatureMaxSkew)

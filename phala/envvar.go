@@ -106,23 +106,21 @@ func validateEnvVars(envs []EnvVar) error {
 	seen := make(map[string]int, len(envs))
 	total := 0
 	for i, e := range envs {
-		field := fmt.Sprintf("envs[%d].Key", i)
 		if len(e.Key) > MaxEnvKeyBytes {
-			return invalidArg(field, "key is %d bytes long, the limit is %d", len(e.Key), MaxEnvKeyBytes)
+			return invalidArg(envField(i, "Key"), "key is %d bytes long, the limit is %d", len(e.Key), MaxEnvKeyBytes)
 		}
 		if !validEnvKey(e.Key) {
-			return invalidArg(field, "key %q does not match ^[A-Za-z_][A-Za-z0-9_]*$", e.Key)
+			return invalidArg(envField(i, "Key"), "key %q does not match ^[A-Za-z_][A-Za-z0-9_]*$", e.Key)
 		}
 		if j, dup := seen[e.Key]; dup {
-			return invalidArg(field, "key %q repeats envs[%d]", e.Key, j)
+			return invalidArg(envField(i, "Key"), "key %q repeats envs[%d]", e.Key, j)
 		}
 		seen[e.Key] = i
-		vfield := fmt.Sprintf("envs[%d].Value", i)
 		if len(e.Value) > MaxEnvValueBytes {
-			return invalidArg(vfield, "value of %q is %d bytes long, the limit is %d", e.Key, len(e.Value), MaxEnvValueBytes)
+			return invalidArg(envField(i, "Value"), "value of %q is %d bytes long, the limit is %d", e.Key, len(e.Value), MaxEnvValueBytes)
 		}
 		if !utf8.ValidString(e.Value) {
-			return invalidArg(vfield, "value of %q is not valid UTF-8", e.Key)
+			return invalidArg(envField(i, "Value"), "value of %q is not valid UTF-8", e.Key)
 		}
 		total += len(e.Key) + len(e.Value)
 	}
@@ -131,6 +129,8 @@ func validateEnvVars(envs []EnvVar) error {
 	}
 	return nil
 }
+
+func envField(i int, name string) string { return "envs[" + strconv.Itoa(i) + "]." + name }
 
 // envPlaintext is JSON.stringify({env: envs}) for validated envs.
 func envPlaintext(envs []EnvVar) []byte {

@@ -1,81 +1,230 @@
 package phala
 
 import (
-	"errors"
-	"net/http"
+	"bytes"
+	"crypto/ecdh"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"math"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
-// FuzzNewAPIError: any body, any status, decodes without panicking, keeps
-// the status and never holds more than MaxErrorBody bytes.
-func FuzzNewAPIError(f *testing.F) {
-	for _, s := range []string{
-		`{"error_code":"ERR-03-001","message":"CVM not found","request_id":"r1","details":[{"field":"x","value":1}]}`,
-		`{"detail":"Invalid API key"}`,
-		`{"detail":[{"loc":["body","vcpu"],"msg":"bad","type":"int_parsing"}]}`,
-		`{"detail":{"message":"m","compose_hash":"ab","detail":{"detail":{}}}}`,
-		`<html><body>502 Bad Gateway</body></html>`,
-		``, `null`, `[]`, `{"detail":null}`, "\xff\xfe",
-	} {
-		f.Add(422, []byte(s))
-	}
-	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		e := newAPIError(status, http.Header{"X-Request-Id": {"hdr"}}, body)
-		if e.StatusCode != status || len(e.RawBody) > MaxErrorBody || e.Message == "" && http.StatusText(status) != "" {
-			t.Fatalf("bad error %+v", e)
-		}
-		if !errors.Is(e, &APIError{StatusCode: status}) {
-			t.Fatal("Is by status failed")
-		}
-		_ = e.Error()
-	})
-}
-
-// FuzzParsePrecondition: any 465 body either yields a compose hash or an
-// *APIError with status 465.
-func FuzzParsePrecondition(f *testing.F) {
-	for _, s := range []string{
-		`{"error_code":"ERR-01-005","details":[{"field":"compose_hash","value":"aa"},{"field":"app_id","value":"bb"},{"field":"kms_info","value":{"chain_id":8453}}]}`,
-		`{"message":"m","compose_hash":"aa","app_id":"bb","device_id":"cc","kms_info":{"id":"k"}}`,
-		`{"detail":{"compose_hash":"aa","detail":{"app_id":"b"}}}`,
-		`{"details":[{"field":"compose_hash","value":7}]}`, `{}`, `nope`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		r := &response{status: HTTPStatusComposeHashRequired, header: http.Header{}, body: body}
-		p, err := parsePrecondition(r)
-		switch {
-		case err != nil:
-			if !errors.Is(err, ErrComposeHashRequired) {
-				t.Fatalf("error %v is not a 465 APIError", err)
-			}
-		case p.ComposeHash == "":
-			t.Fatal("a precondition without a compose hash")
-		}
-	})
-}
-
-// FuzzCheckCVMID: an accepted id is never a dot segment, never carries
-// white space, and round-trips (bare app ids only gain a prefix).
-func FuzzCheckCVMID(f *testing.F) {
-	for _, s := range []string{"my-app", "..", ".", "a/b", "../kms", "app_" + strings.Repeat("a", 40), strings.Repeat("F", 40), "x y", "%2e%2e"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, id string) {
-		got, err := checkCVMID(id)
+func FuzzParseEnvFile(f *testing.F) {
+	f.Add("A=1\nexport B='x y' # c\nC=\"multi\nline \\\" \\\\ \\n\"\n# comment\nD = a=b #x\n")
+	f.Add("A=\"unterminated\nB=2")
+	f.Add("\xff=1")
+	f.Add("A='a'b")
+	f.Fuzz(func(t *testing.T, in string) {
+		envs, err := ParseEnvFile(strings.NewReader(in))
 		if err != nil {
-			if !errors.Is(err, ErrInvalidArgument) {
-				t.Fatalf("error %v is not ErrInvalidArgument", err)
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("multi-line error message: %q", err)
 			}
 			return
 		}
-		if strings.Trim(got, ".") == "" || strings.ContainsAny(got, " \t\r\n") {
-			t.Fatalf("accepted %q", got)
+		seen := map[string]bool{}
+		for _, e := range envs {
+			if !validEnvKey(e.Key) || seen[e.Key] {
+				t.Fatalf("bad or repeated key %q", e.Key)
+			}
+			seen[e.Key] = true
 		}
-		if got != id && got != "app_"+strings.ToLower(id) {
-			t.Fatalf("%q became %q", id, got)
+		// Writing the variables back in double quotes parses to the same.
+		var b strings.Builder
+		r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\r", `\r`, "\t", `\t`)
+		for _, e := range envs {
+			b.WriteString(e.Key + `="` + r.Replace(e.Value) + "\"\n")
 		}
+		again, err := ParseEnvFile(strings.NewReader(b.String()))
+		if err != nil {
+			t.Fatalf("re-parse: %v", err)
+		}
+		if len(again) != len(envs) {
+			t.Fatalf("re-parse gave %d entries, want %d", len(again), len(envs))
+		}
+		for i := range envs {
+			if envs[i] != again[i] {
+				t.Fatalf("entry %d changed: %q -> %q", i, envs[i].Key+"="+envs[i].Value, again[i].Key+"="+again[i].Value)
+			}
+		}
+	})
+}
+
+func addComposeSeeds(f *testing.F) {
+	for _, doc := range composeCorpus(20) {
+		f.Add([]byte(doc))
+	}
+	f.Add([]byte(`{"a":[1e400,-0,"\ud800"],"constructor":{"b":1,"a":2},"__proto__":{}}`))
+	f.Add([]byte(`{"runner":"bash","docker_compose_file":"x","pre_launch_script":0}`))
+}
+
+func FuzzComposeHash(f *testing.F) {
+	addComposeSeeds(f)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		h, err := ComposeHash(in)
+		if err != nil {
+			return
+		}
+		v, err := parseJS(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		canon := stringifyJS(sortJS(v), "")
+		if !json.Valid(canon) {
+			t.Fatalf("invalid JSON output %q", canon)
+		}
+		if sha256Hex(canon) != h {
+			t.Fatal("hash is not the SHA-256 of the canonical text")
+		}
+		// The canonical text parses back to the same value: serialising it
+		// again gives the same bytes and the same hash.
+		v2, err := parseJS(canon)
+		if err != nil {
+			t.Fatalf("canonical output does not parse: %v", err)
+		}
+		if again := stringifyJS(sortJS(v2), ""); !bytes.Equal(again, canon) {
+			t.Fatalf("not stable:\n%q\n%q", canon, again)
+		}
+		// encoding/json agrees that it is the same value, where it can tell
+		// (it cannot carry lone surrogates, and both sides drop nothing else).
+		var a, b any
+		if json.Unmarshal(canon, &a) != nil || json.Unmarshal(stringifyJS(v2, ""), &b) != nil {
+			t.Fatal("encoding/json refuses the output")
+		}
+		if _, err := ComposeHashNormalized(in); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func FuzzDumpAppCompose(f *testing.F) {
+	addComposeSeeds(f)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		dump, err := DumpAppCompose(in)
+		if err != nil {
+			return
+		}
+		if !json.Valid(dump) {
+			t.Fatalf("invalid JSON output %q", dump)
+		}
+		if bytes.Contains(dump, []byte(`": `)) {
+			t.Fatalf("dump still contains colon-space: %q", dump)
+		}
+		h, err := DumpAppComposeHash(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(dump)
+		if h != hex.EncodeToString(sum[:]) {
+			t.Fatal("DumpAppComposeHash is not the SHA-256 of DumpAppCompose")
+		}
+		// Unless a string holds a colon-space (which the dump rewrites), the
+		// dump parses back to the normalised value.
+		v, err := parseJS(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := stringifyJS(sortJS(normalizeAppCompose(v)), "")
+		if !bytes.Contains(want, []byte(`": `)) {
+			d, err := parseJS(dump)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := stringifyJS(sortJS(d), ""); !bytes.Equal(got, want) {
+				t.Fatalf("dump does not parse back to the value:\n%q\n%q", got, want)
+			}
+		}
+	})
+}
+
+var jsNumberSyntax = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?(e[+-][1-9][0-9]*)?$`)
+
+func FuzzFormatJSNumber(f *testing.F) {
+	for _, x := range []float64{0, math.Copysign(0, -1), 1, 2.5, 1e21, 1e20, 1e-7, 1e-6, 123456789012345678901, 0.1, 5e-324, math.MaxFloat64, -1.5e-10, 4.35} {
+		f.Add(x)
+	}
+	f.Fuzz(func(t *testing.T, x float64) {
+		s := formatJSNumber(x)
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			if s != "null" {
+				t.Fatalf("%v -> %q", x, s)
+			}
+			return
+		}
+		if !jsNumberSyntax.MatchString(s) {
+			t.Fatalf("%v -> %q: not in Number#toString form", x, s)
+		}
+		back, err := strconv.ParseFloat(s, 64)
+		if err != nil || back != x {
+			t.Fatalf("%v -> %q -> %v (%v)", x, s, back, err)
+		}
+		// exponent form exactly when the decimal exponent is >= 21 or <= -7
+		abs := math.Abs(x)
+		if hasExp := strings.Contains(s, "e"); x != 0 && hasExp != (abs >= 1e21 || abs < 1e-6) {
+			t.Fatalf("%v -> %q: wrong notation", x, s)
+		}
+	})
+}
+
+func FuzzEncryptEnvVars(f *testing.F) {
+	f.Add("FOO", "bar", []byte{1, 2, 3})
+	f.Add("_", "", []byte{})
+	f.Add("A1", "é😀\n\"\\<>&\u2028\x00", []byte{0xff})
+	f.Fuzz(func(t *testing.T, key, value string, seed []byte) {
+		s := sha256.Sum256(seed)
+		priv, err := ecdh.X25519().NewPrivateKey(s[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		envs := []EnvVar{{key, value}, {"FUZZ_SECOND", value + key}}
+		if key == "FUZZ_SECOND" {
+			envs = envs[:1]
+		}
+		enc, err := EncryptEnvVars(envs, hex.EncodeToString(priv.PublicKey().Bytes()))
+		if err != nil {
+			if strings.Contains(err.Error(), value) && len(value) > 3 && !strings.Contains(key, value) {
+				t.Fatalf("error reveals the value: %v", err)
+			}
+			return
+		}
+		got, plain := decryptEnvVars(t, enc, priv)
+		if len(got) != len(envs) {
+			t.Fatalf("got %d entries", len(got))
+		}
+		for i := range envs {
+			if got[i] != envs[i] {
+				t.Fatalf("entry %d changed", i)
+			}
+		}
+		if !bytes.Equal(plain, envPlaintext(envs)) {
+			t.Fatal("plaintext differs")
+		}
+	})
+}
+
+func FuzzVerifyEnvEncryptPublicKey(f *testing.F) {
+	pub, _ := hex.DecodeString("e33a1832c6562067ff8f844a61e51ad051f1180b66ec2551fb0251735f3ee90a")
+	sig, _ := hex.DecodeString("8542c49081fbf4e03f62034f13fbf70630bdf256a53032e38465a27c36fd6bed7a5e7111652004aef37f7fd92fbfc1285212c4ae6a6154203a48f5e16cad2cef00")
+	f.Add(pub, sig, "0000000000000000000000000000000000000000", uint64(0))
+	f.Add(pub, sig[:64], "app_0000000000000000000000000000000000000000", uint64(1))
+	f.Add([]byte{}, make([]byte, 65), "0x", uint64(math.MaxUint64))
+	now := time.Unix(1_800_000_000, 0)
+	f.Fuzz(func(t *testing.T, pub, sig []byte, app string, ts uint64) {
+		check := func(signer string, err error) {
+			if err != nil {
+				return
+			}
+			if len(signer) != 68 || !(strings.HasPrefix(signer, "0x02") || strings.HasPrefix(signer, "0x03")) {
+				t.Fatalf("bad signer %q", signer)
+			}
+		}
+		check(VerifyEnvEncryptPublicKey(pub, sig, app))
+		check(VerifyEnvEncryptPublicKeyAt(pub, sig, app, ts, now))
+		check(VerifyEnvEncryptPublicKeyAt(pub, sig, app, uint64(now.Unix())-ts%300, now))
 	})
 }
