@@ -460,8 +460,10 @@ func (s *Server) handle(r *http.Request, body []byte, reqID string) (response, *
 	info := appliedInfo{op: op}
 	needsKey := route.Operation.Security == nil || len(*route.Operation.Security) > 0
 	if needsKey && !s.keyOK(r.Header.Get("X-API-Key")) {
-		return errorResponse(http.StatusUnauthorized, "", "Invalid or missing API key", reqID, nil,
-			[]string{"Send a valid key in the X-API-Key header"}), route, params, info
+		resp := errorResponse(http.StatusUnauthorized, "", "Invalid or missing API key", reqID, nil,
+			[]string{"Send a valid key in the X-API-Key header"})
+		resp.body = addField(resp.body, "detail", "Invalid or missing API key")
+		return resp, route, params, info
 	}
 	if probs := validateRequest(r.Context(), route, params, r, body); probs != nil {
 		return jsonResponse(http.StatusUnprocessableEntity, map[string]any{"detail": probs}), route, params, info
@@ -510,6 +512,17 @@ func errorResponse(status int, code, msg, reqID string, details []detail, sugges
 		b["suggestions"] = suggestions
 	}
 	return jsonResponse(status, b)
+}
+
+// addField adds a top-level member to a JSON object body.
+func addField(body []byte, key string, v any) []byte {
+	var m map[string]any
+	if json.Unmarshal(body, &m) != nil {
+		return body
+	}
+	m[key] = v
+	b, _ := json.Marshal(m)
+	return b
 }
 
 // detail is one {field, value} fact of a structured error.
