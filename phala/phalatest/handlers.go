@@ -196,7 +196,9 @@ func setIf[T any](dst *T, v *T) {
 	}
 }
 
-func normHash(h string) string { return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(h), "0x")) }
+func normHash(h string) string {
+	return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(h), "0x"))
+}
 
 // gate runs the on-chain two-phase flow. It returns the change to apply
 // now, or the answer to send instead (465, 466, 467, 468, 400).

@@ -123,7 +123,9 @@ func WithSeed(seed uint64) Option { return func(o *options) { o.rngSeed = seed }
 
 // WithKMSKey sets the 32-byte secp256k1 private key of the on-chain KMS
 // (random by default).
-func WithKMSKey(key []byte) Option { return func(o *options) { o.kmsKey = append([]byte(nil), key...) } }
+func WithKMSKey(key []byte) Option {
+	return func(o *options) { o.kmsKey = append([]byte(nil), key...) }
+}
 
 // WithResponseValidation turns the check of every answer against the
 // OpenAPI document on or off (on by default). Violations are listed by
