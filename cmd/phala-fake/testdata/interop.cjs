@@ -3,14 +3,17 @@
 // validation of the answers. Prints one JSON line per step ("step") and a
 // final {"done": ...} line; exits 1 on the first failure.
 //
-// Environment: PHALA_CLOUD_API_PREFIX, PHALA_CLOUD_API_KEY, PHALA_FAKE_CONTROL_URL.
+// Standard input: JSON {"prefix": PHALA_CLOUD_API_PREFIX, "api_key":
+// PHALA_CLOUD_API_KEY, "control": PHALA_FAKE_CONTROL_URL}, as phala-fake
+// prints them.
 "use strict";
 const cloud = require("@phala/cloud");
 const { verifyEnvEncryptPublicKeyLegacy } = require("@phala/dstack-sdk/verify-env-encrypt-public-key");
 
-const prefix = process.env.PHALA_CLOUD_API_PREFIX;
-const apiKey = process.env.PHALA_CLOUD_API_KEY;
-const control = process.env.PHALA_FAKE_CONTROL_URL;
+const config = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const prefix = config.prefix;
+const apiKey = config.api_key;
+const control = config.control;
 
 function out(obj) {
   process.stdout.write(JSON.stringify(obj) + "\n");
