@@ -1,14 +1,18 @@
 package phala
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/phalacloud/go-sdk/gen"
@@ -53,6 +57,10 @@ type config struct {
 	httpClient *http.Client
 	allowHTTP  bool
 	headers    http.Header
+	retry      RetryPolicy
+	onRetry    func(RetryEvent)
+	logger     *slog.Logger
+	hooks      Hooks
 }
 
 // Option configures a Client in NewClient.
@@ -168,7 +176,7 @@ func WithInsecureHTTP() Option {
 // matching ErrInvalidArgument for a malformed option or base URL; a missing
 // API key is reported by the first call that needs one (ErrMissingAPIKey).
 func NewClient(opts ...Option) (*Client, error) {
-	cfg := config{apiVersion: DefaultAPIVersion, timeout: DefaultTimeout}
+	cfg := config{apiVersion: DefaultAPIVersion, timeout: DefaultTimeout, retry: DefaultRetryPolicy()}
 	apiKeySet := false
 	for _, o := range opts {
 		if o == nil {
@@ -258,9 +266,59 @@ type sender struct {
 
 type ctxKey int
 
-const keyOptional ctxKey = iota // the operation does not need an API key
+const (
+	keyOptional  ctxKey = iota // the operation does not need an API key
+	keyNoTimeout               // a long-lived stream: only ctx bounds it
+)
 
+// withoutTimeout lifts the per-request timeout for a stream.
+func withoutTimeout(ctx context.Context) context.Context {
+	return context.WithValue(ctx, keyNoTimeout, true)
+}
+
+// Do sends req with the SDK's headers, retrying as the RetryPolicy allows.
 func (s *sender) Do(req *http.Request) (*http.Response, error) {
+	c := s.c
+	if err := s.prepare(req); err != nil {
+		return nil, err
+	}
+	var waited time.Duration
+	for n := 1; ; n++ {
+		if n > 1 && req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, &TransportError{Method: req.Method, Path: redactedPath(req.URL), Err: err}
+			}
+			req.Body = body
+		}
+		a := s.once(req, n)
+		wait, retry := c.cfg.retry.retryWait(req, n, a, waited)
+		if !retry {
+			if a.err != nil {
+				return nil, &TransportError{Method: req.Method, Path: redactedPath(req.URL), Err: unwrapURLError(a.err)}
+			}
+			return a.resp, nil
+		}
+		ev := RetryEvent{Method: req.Method, Path: redactedPath(req.URL), Attempt: n, Err: a.err, Wait: wait}
+		if a.resp != nil {
+			ev.StatusCode = a.resp.StatusCode
+			_, _ = io.Copy(io.Discard, io.LimitReader(a.resp.Body, MaxErrorBody))
+			a.resp.Body.Close()
+		}
+		c.logRetry(req.Context(), ev)
+		if c.cfg.onRetry != nil {
+			c.cfg.onRetry(ev)
+		}
+		if err := sleep(req.Context(), wait); err != nil {
+			return nil, &TransportError{Method: req.Method, Path: redactedPath(req.URL), Err: err}
+		}
+		waited += wait
+	}
+}
+
+// prepare adds the headers every attempt carries. The caller's BeforeSend
+// hook runs first, so it never sees the API key.
+func (s *sender) prepare(req *http.Request) error {
 	c := s.c
 	for k, vs := range c.cfg.headers {
 		for _, v := range vs {
@@ -269,27 +327,46 @@ func (s *sender) Do(req *http.Request) (*http.Response, error) {
 	}
 	req.Header.Set("User-Agent", c.userAgent())
 	req.Header.Set("X-Phala-Version", c.cfg.apiVersion)
-	req.Header.Set("Accept", "application/json")
-	if req.URL.Host == c.base.Host && req.URL.Scheme == c.base.Scheme {
-		if c.cfg.apiKey != "" {
-			req.Header.Set("X-API-Key", string(c.cfg.apiKey))
-		} else if req.Context().Value(keyOptional) == nil {
-			return nil, ErrMissingAPIKey
-		}
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "application/json")
 	}
-	ctx := req.Context()
-	cancel := context.CancelFunc(func() {})
-	if c.cfg.timeout > 0 {
+	if c.cfg.hooks.BeforeSend != nil {
+		c.cfg.hooks.BeforeSend(req.Context(), req)
+	}
+	if req.URL.Host != c.base.Host || req.URL.Scheme != c.base.Scheme {
+		return nil // the key is only ever sent to the base URL's host
+	}
+	if c.cfg.apiKey != "" {
+		req.Header.Set("X-API-Key", string(c.cfg.apiKey))
+	} else if req.Context().Value(keyOptional) == nil {
+		return ErrMissingAPIKey
+	}
+	return nil
+}
+
+// once makes one attempt under the per-request timeout and reports whether
+// the request may have reached the server.
+func (s *sender) once(req *http.Request, n int) attempt {
+	c := s.c
+	ctx, cancel := req.Context(), context.CancelFunc(func() {})
+	if c.cfg.timeout > 0 && ctx.Value(keyNoTimeout) == nil {
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.timeout)
-		req = req.WithContext(ctx)
 	}
-	resp, err := s.hc.Do(req)
+	var gotConn atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) }})
+	start := time.Now()
+	resp, err := s.hc.Do(req.WithContext(ctx))
+	info := RequestInfo{Method: req.Method, Path: redactedPath(req.URL), Attempt: n, Duration: time.Since(start), Err: err}
 	if err != nil {
 		cancel()
-		return nil, &TransportError{Method: req.Method, Path: redactedPath(req.URL), Err: unwrapURLError(err)}
+		c.observe(req.Context(), info)
+		return attempt{err: err, reached: gotConn.Load() || !neverReached(err)}
 	}
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-	return resp, nil
+	c.scrub(resp)
+	info.StatusCode, info.RequestID = resp.StatusCode, resp.Header.Get("X-Request-ID")
+	c.observe(req.Context(), info)
+	return attempt{resp: resp, reached: true}
 }
 
 // cancelOnClose releases the per-request timeout once the body is closed.
@@ -319,4 +396,40 @@ func redactedPath(u *url.URL) string { return u.EscapedPath() }
 // withOptionalAuth marks a call that works without an API key.
 func withOptionalAuth(ctx context.Context) context.Context {
 	return context.WithValue(ctx, keyOptional, true)
+}
+
+// String describes the client without its API key.
+func (c *Client) String() string {
+	key := "none"
+	if c.cfg.apiKey != "" {
+		key = redacted
+	}
+	return fmt.Sprintf("phala.Client{BaseURL: %q, APIVersion: %q, APIKey: %s}", c.base.String(), c.cfg.apiVersion, key)
+}
+
+// GoString is String, so that %#v does not print the API key either.
+func (c *Client) GoString() string { return c.String() }
+
+// LogValue keeps the API key out of structured logs.
+func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// scrub removes the API key from an error answer's headers and body, in case a server
+// or proxy echoes request headers back: error bodies end up in error
+// strings and logs.
+func (c *Client) scrub(resp *http.Response) {
+	if c.cfg.apiKey == "" || resp.StatusCode < 300 {
+		return
+	}
+	key := string(c.cfg.apiKey)
+	for _, vs := range resp.Header {
+		for i, v := range vs {
+			vs[i] = strings.ReplaceAll(v, key, redacted)
+		}
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxErrorBody+1))
+	resp.Body.Close()
+	if err == nil {
+		b = bytes.ReplaceAll(b, []byte(c.cfg.apiKey), []byte(redacted))
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
 }

@@ -5,8 +5,6 @@ import "log/slog"
 // secret holds a credential; every way of printing it prints a placeholder.
 type secret string
 
-const redacted = "[REDACTED]"
-
 func (s secret) String() string               { return redacted }
 func (s secret) GoString() string             { return redacted }
 func (s secret) LogValue() slog.Value         { return slog.StringValue(redacted) }

@@ -1,0 +1,156 @@
+package phala
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// stateServer serves /api/v1/cvms/{id}/state as scripted streams (one per
+// connection) and /api/v1/cvms/{id} with a progress that clears after
+// detailCalls reads.
+type stateServer struct {
+	streams     []string // each a full SSE body; "" answers JSON (no streaming)
+	jsonState   string
+	streamsUsed atomic.Int32
+	polls       atomic.Int32
+	detailCalls atomic.Int32
+	clearAfter  int32
+	mu          sync.Mutex
+	paths       []string
+}
+
+func (s *stateServer) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/cvms/{id}/state", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.paths = append(s.paths, r.URL.EscapedPath())
+		s.mu.Unlock()
+		if r.URL.Query().Get("target") != "" {
+			i := int(s.streamsUsed.Add(1)) - 1
+			if i < len(s.streams) && s.streams[i] != "" {
+				w.Header().Set("Content-Type", "text/event-stream")
+				fmt.Fprint(w, s.streams[i])
+				return
+			}
+		}
+		s.polls.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, s.jsonState)
+	})
+	mux.HandleFunc("GET /api/v1/cvms/{id}", func(w http.ResponseWriter, r *http.Request) {
+		n := s.detailCalls.Add(1)
+		progress := `{"target":"update","correlation_id":"corr-1"}`
+		if n > s.clearAfter {
+			progress = "null"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":"cvm_1","name":"my-app","status":"running","progress":%s}`, progress)
+	})
+	return mux
+}
+
+func waitClient(t *testing.T, s *stateServer) *Client {
+	srv := httptest.NewServer(s.handler())
+	t.Cleanup(srv.Close)
+	c, err := NewClient(WithAPIKey("k"), WithBaseURL(srv.URL+"/api/v1"))
+	require.NoError(t, err)
+	return c
+}
+
+var quick = &WaitOptions{PollInterval: 5 * time.Millisecond}
+
+func sse(events ...string) string { return strings.Join(events, "\n\n") + "\n\n" }
+
+func TestWaitStreamsToCompletion(t *testing.T) {
+	s := &stateServer{streams: []string{sse(
+		`event: state`+"\n"+`data: {"name":"my-app","status":"stopping"}`,
+		`event: state`+"\n"+`data: {"name":"my-app","status":"starting","boot_progress":"50%"}`,
+		`event: complete`+"\n"+`data: {"name":"my-app","status":"running"}`,
+	)}}
+	var seen []string
+	o := *quick
+	o.OnEvent = func(st CVMState) { seen = append(seen, st.Status) }
+	st, err := waitClient(t, s).WaitForCVM(context.Background(), "my-app", &o)
+	require.NoError(t, err)
+	assert.Equal(t, "running", st.Status)
+	assert.Equal(t, []string{"stopping", "starting", "running"}, seen)
+	assert.Equal(t, int32(0), s.polls.Load(), "no polling when streaming works")
+}
+
+func TestWaitReconnectsAfterServerTimeout(t *testing.T) {
+	s := &stateServer{streams: []string{
+		sse(`event: state`+"\n"+`data: {"status":"starting"}`, `event: timeout`+"\n"+`data: {}`),
+		sse(`: keep-alive`, `event: state`+"\n"+`data: {"status":"starting"}`), // ends early
+		sse(`event: complete` + "\n" + `data: {"status":"running"}`),
+	}}
+	st, err := waitClient(t, s).WaitForCVM(context.Background(), "my-app", quick)
+	require.NoError(t, err)
+	assert.Equal(t, "running", st.Status)
+	assert.Equal(t, int32(3), s.streamsUsed.Load())
+}
+
+func TestWaitFallsBackToPolling(t *testing.T) {
+	s := &stateServer{jsonState: `{"name":"my-app","status":"running"}`} // never streams
+	st, err := waitClient(t, s).WaitForCVM(context.Background(), "my-app", quick)
+	require.NoError(t, err)
+	assert.Equal(t, "running", st.Status)
+	assert.GreaterOrEqual(t, s.polls.Load(), int32(1))
+}
+
+func TestWaitBootError(t *testing.T) {
+	s := &stateServer{streams: []string{sse(`event: state` + "\n" + `data: {"status":"exited","boot_error":"pre-launch script failed: exit 1"}`)}}
+	_, err := waitClient(t, s).WaitForCVM(context.Background(), "my-app", quick)
+	var be *BootError
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, "pre-launch script failed: exit 1", be.Message)
+
+	s = &stateServer{streams: []string{sse(`event: error` + "\n" + `data: {"message":"CVM failed to boot"}`)}}
+	_, err = waitClient(t, s).WaitForCVM(context.Background(), "my-app", quick)
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, "CVM failed to boot", be.Message)
+}
+
+func TestWaitContextCancel(t *testing.T) {
+	s := &stateServer{jsonState: `{"status":"starting"}`}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := waitClient(t, s).WaitForCVM(ctx, "my-app", &WaitOptions{PollInterval: 5 * time.Millisecond, DisableStreaming: true})
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
+func TestWaitForUpdateMatchesCorrelationID(t *testing.T) {
+	// The status says running at once, but the detail still carries the
+	// update for two reads: the wait must not return before it clears.
+	s := &stateServer{jsonState: `{"status":"running"}`, clearAfter: 2}
+	st, err := waitClient(t, s).WaitForUpdate(context.Background(), "my-app",
+		&UpdateResult{Status: StatusInProgress, CorrelationID: "corr-1"}, &WaitOptions{PollInterval: 5 * time.Millisecond, DisableStreaming: true})
+	require.NoError(t, err)
+	assert.Equal(t, "running", st.Status)
+	assert.Equal(t, int32(3), s.detailCalls.Load())
+
+	_, err = waitClient(t, s).WaitForUpdate(context.Background(), "my-app", &UpdateResult{Status: StatusPreconditionRequired}, nil)
+	assert.True(t, errors.Is(err, ErrInvalidArgument))
+}
+
+func TestWaitEscapesEveryIDForm(t *testing.T) {
+	s := &stateServer{jsonState: `{"status":"running"}`}
+	c := waitClient(t, s)
+	for _, id := range []string{"my-app", "app_" + strings.Repeat("ab", 20), strings.Repeat("cd", 20), "0f3c5a9e-1b2d-4c3e-8f7a-6b5c4d3e2f1a", "a/b"} {
+		_, err := c.WaitForCVM(context.Background(), id, &WaitOptions{DisableStreaming: true})
+		require.NoError(t, err)
+	}
+	assert.Equal(t, []string{"/api/v1/cvms/my-app/state", "/api/v1/cvms/app_" + strings.Repeat("ab", 20) + "/state",
+		"/api/v1/cvms/app_" + strings.Repeat("cd", 20) + "/state", "/api/v1/cvms/0f3c5a9e-1b2d-4c3e-8f7a-6b5c4d3e2f1a/state",
+		"/api/v1/cvms/a%2Fb/state"}, s.paths)
+}

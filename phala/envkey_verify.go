@@ -1,0 +1,173 @@
+package phala
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
+	"golang.org/x/crypto/sha3"
+)
+
+// Validity window of a timestamped KMS public-key signature.
+const (
+	// EnvPubkeySignatureMaxAge is how old a timestamped signature may be.
+	EnvPubkeySignatureMaxAge = 300 * time.Second
+	// EnvPubkeySignatureMaxSkew is how far in the future a timestamp may be.
+	EnvPubkeySignatureMaxSkew = 60 * time.Second
+)
+
+// ErrSignatureExpired is matched (errors.Is) by the error of
+// VerifyEnvEncryptPublicKeyAt for a timestamp older than
+// EnvPubkeySignatureMaxAge.
+var ErrSignatureExpired = errors.New("phala: env public key signature expired")
+
+// ErrSignatureFromFuture is matched (errors.Is) by the error of
+// VerifyEnvEncryptPublicKeyAt for a timestamp more than
+// EnvPubkeySignatureMaxSkew ahead of now.
+var ErrSignatureFromFuture = errors.New("phala: env public key signature timestamp is in the future")
+
+// SignatureTimeError reports a timestamped signature outside its validity
+// window. It matches ErrInvalidArgument and either ErrSignatureExpired or
+// ErrSignatureFromFuture.
+type SignatureTimeError struct {
+	// Timestamp is the signed time, Unix seconds.
+	Timestamp uint64
+	// Now is the time it was checked against.
+	Now time.Time
+	// Age is Now minus Timestamp (negative when in the future).
+	Age time.Duration
+}
+
+func (e *SignatureTimeError) Error() string {
+	if e.Age < 0 {
+		return fmt.Sprintf("phala: env public key signature timestamp %d is %s in the future (limit %s)", e.Timestamp, -e.Age, EnvPubkeySignatureMaxSkew)
+	}
+	return fmt.Sprintf("phala: env public key signature timestamp %d is %s old (limit %s)", e.Timestamp, e.Age, EnvPubkeySignatureMaxAge)
+}
+
+// Is matches ErrInvalidArgument and the sentinel for the direction.
+func (e *SignatureTimeError) Is(target error) bool {
+	switch target {
+	case ErrInvalidArgument:
+		return true
+	case ErrSignatureExpired:
+		return e.Age >= 0
+	case ErrSignatureFromFuture:
+		return e.Age < 0
+	}
+	return false
+}
+
+const envPubkeySigPrefix = "dstack-env-encrypt-pubkey:"
+
+// VerifyEnvEncryptPublicKey checks the signature an on-chain KMS returns
+// with an app's env-encryption public key (GET /kms/{kms}/pubkey/{app_id})
+// in its legacy, untimestamped form, and returns the signer's compressed
+// secp256k1 public key as lowercase "0x"-prefixed hex (68 characters).
+// Compare it with the KMS's known signer before trusting publicKey.
+//
+// publicKey is the raw X25519 key (normally 32 bytes); signature is 65
+// bytes r || s || v with v in {0, 1, 27, 28}; appID is the app id as 40 hex
+// digits, optionally prefixed "0x" or "app_". The signed message is
+// keccak256("dstack-env-encrypt-pubkey" || ":" || appID (20 bytes) ||
+// publicKey).
+//
+// Errors match ErrInvalidArgument for a malformed signature or app id, or
+// when no public key can be recovered. A signature over different data
+// recovers a different signer rather than failing: always compare.
+func VerifyEnvEncryptPublicKey(publicKey, signature []byte, appID string) (string, error) {
+	app, err := parseAppIDBytes(appID)
+	if err != nil {
+		return "", err
+	}
+	msg := make([]byte, 0, len(envPubkeySigPrefix)+20+len(publicKey))
+	msg = append(msg, envPubkeySigPrefix...)
+	msg = append(msg, app...)
+	msg = append(msg, publicKey...)
+	return recoverEnvPubkeySigner(msg, signature)
+}
+
+// VerifyEnvEncryptPublicKeyAt is VerifyEnvEncryptPublicKey for the
+// timestamped signature form: timestamp (Unix seconds, as returned by the
+// KMS) is inserted as 8 big-endian bytes between the app id and the public
+// key in the signed message. The signature is refused with a
+// *SignatureTimeError when the timestamp is more than
+// EnvPubkeySignatureMaxAge before now or more than
+// EnvPubkeySignatureMaxSkew after it; otherwise errors are those of
+// VerifyEnvEncryptPublicKey.
+func VerifyEnvEncryptPublicKeyAt(publicKey, signature []byte, appID string, timestamp uint64, now time.Time) (string, error) {
+	if len(signature) != 65 {
+		return "", invalidArg("signature", "must be 65 bytes (r || s || v), got %d", len(signature))
+	}
+	nowSec := now.Unix()
+	var age time.Duration
+	switch {
+	case timestamp > uint64(1<<62):
+		age = -time.Duration(1 << 62)
+	case nowSec < 0:
+		age = -time.Duration(1 << 62)
+	default:
+		age = time.Duration(nowSec-int64(timestamp)) * time.Second
+	}
+	if age > EnvPubkeySignatureMaxAge || age < -EnvPubkeySignatureMaxSkew {
+		return "", &SignatureTimeError{Timestamp: timestamp, Now: now, Age: age}
+	}
+	app, err := parseAppIDBytes(appID)
+	if err != nil {
+		return "", err
+	}
+	msg := make([]byte, 0, len(envPubkeySigPrefix)+20+8+len(publicKey))
+	msg = append(msg, envPubkeySigPrefix...)
+	msg = append(msg, app...)
+	msg = binary.BigEndian.AppendUint64(msg, timestamp)
+	msg = append(msg, publicKey...)
+	return recoverEnvPubkeySigner(msg, signature)
+}
+
+func parseAppIDBytes(appID string) ([]byte, error) {
+	s := appID
+	switch {
+	case strings.HasPrefix(s, "0x"), strings.HasPrefix(s, "0X"):
+		s = s[2:]
+	case strings.HasPrefix(s, "app_"):
+		s = s[4:]
+	}
+	if len(s) != 40 {
+		return nil, invalidArg("appID", "must be 20 bytes as 40 hex digits (optional 0x or app_ prefix), got %d characters", len(s))
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, invalidArg("appID", "not hexadecimal")
+	}
+	return b, nil
+}
+
+func recoverEnvPubkeySigner(msg, signature []byte) (string, error) {
+	if len(signature) != 65 {
+		return "", invalidArg("signature", "must be 65 bytes (r || s || v), got %d", len(signature))
+	}
+	v := signature[64]
+	if v >= 27 {
+		v -= 27
+	}
+	if v > 1 {
+		return "", invalidArg("signature", "recovery byte v must be 0, 1, 27 or 28, got %d", signature[64])
+	}
+	h := sha3.NewLegacyKeccak256()
+	h.Write(msg)
+	digest := h.Sum(nil)
+	// decred's compact form: header byte (27 + recovery id + 4 for a
+	// compressed key) followed by r and s.
+	var compact [65]byte
+	compact[0] = 27 + 4 + v
+	copy(compact[1:], signature[:64])
+	pub, _, err := ecdsa.RecoverCompact(compact[:], digest)
+	if err != nil {
+		return "", invalidArg("signature", "no public key can be recovered from it")
+	}
+	return "0x" + hex.EncodeToString(pub.SerializeCompressed()), nil
+}

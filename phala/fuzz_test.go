@@ -1,0 +1,81 @@
+package phala
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// FuzzNewAPIError: any body, any status, decodes without panicking, keeps
+// the status and never holds more than MaxErrorBody bytes.
+func FuzzNewAPIError(f *testing.F) {
+	for _, s := range []string{
+		`{"error_code":"ERR-03-001","message":"CVM not found","request_id":"r1","details":[{"field":"x","value":1}]}`,
+		`{"detail":"Invalid API key"}`,
+		`{"detail":[{"loc":["body","vcpu"],"msg":"bad","type":"int_parsing"}]}`,
+		`{"detail":{"message":"m","compose_hash":"ab","detail":{"detail":{}}}}`,
+		`<html><body>502 Bad Gateway</body></html>`,
+		``, `null`, `[]`, `{"detail":null}`, "\xff\xfe",
+	} {
+		f.Add(422, []byte(s))
+	}
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		e := newAPIError(status, http.Header{"X-Request-Id": {"hdr"}}, body)
+		if e.StatusCode != status || len(e.RawBody) > MaxErrorBody || e.Message == "" && http.StatusText(status) != "" {
+			t.Fatalf("bad error %+v", e)
+		}
+		if !errors.Is(e, &APIError{StatusCode: status}) {
+			t.Fatal("Is by status failed")
+		}
+		_ = e.Error()
+	})
+}
+
+// FuzzParsePrecondition: any 465 body either yields a compose hash or an
+// *APIError with status 465.
+func FuzzParsePrecondition(f *testing.F) {
+	for _, s := range []string{
+		`{"error_code":"ERR-01-005","details":[{"field":"compose_hash","value":"aa"},{"field":"app_id","value":"bb"},{"field":"kms_info","value":{"chain_id":8453}}]}`,
+		`{"message":"m","compose_hash":"aa","app_id":"bb","device_id":"cc","kms_info":{"id":"k"}}`,
+		`{"detail":{"compose_hash":"aa","detail":{"app_id":"b"}}}`,
+		`{"details":[{"field":"compose_hash","value":7}]}`, `{}`, `nope`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r := &response{status: HTTPStatusComposeHashRequired, header: http.Header{}, body: body}
+		p, err := parsePrecondition(r)
+		switch {
+		case err != nil:
+			if !errors.Is(err, ErrComposeHashRequired) {
+				t.Fatalf("error %v is not a 465 APIError", err)
+			}
+		case p.ComposeHash == "":
+			t.Fatal("a precondition without a compose hash")
+		}
+	})
+}
+
+// FuzzCheckCVMID: an accepted id is never a dot segment, never carries
+// white space, and round-trips (bare app ids only gain a prefix).
+func FuzzCheckCVMID(f *testing.F) {
+	for _, s := range []string{"my-app", "..", ".", "a/b", "../kms", "app_" + strings.Repeat("a", 40), strings.Repeat("F", 40), "x y", "%2e%2e"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		got, err := checkCVMID(id)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidArgument) {
+				t.Fatalf("error %v is not ErrInvalidArgument", err)
+			}
+			return
+		}
+		if strings.Trim(got, ".") == "" || strings.ContainsAny(got, " \t\r\n") {
+			t.Fatalf("accepted %q", got)
+		}
+		if got != id && got != "app_"+strings.ToLower(id) {
+			t.Fatalf("%q became %q", id, got)
+		}
+	})
+}

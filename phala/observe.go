@@ -1,0 +1,82 @@
+package phala
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// RequestInfo describes one HTTP attempt to hooks and the logger. It never
+// carries headers, query strings or bodies, which may hold secrets.
+type RequestInfo struct {
+	Method string
+	// Path is the escaped request path, without the query.
+	Path string
+	// Attempt counts from 1.
+	Attempt int
+	// StatusCode is 0 when the attempt got no answer.
+	StatusCode int
+	Duration   time.Duration
+	// RequestID is the answer's X-Request-ID, if any.
+	RequestID string
+	// Err is the transport error of an attempt without an answer.
+	Err error
+}
+
+// Hooks observe every HTTP attempt, e.g. for metrics and tracing.
+type Hooks struct {
+	// BeforeSend runs before each call's first attempt and may add headers
+	// (a traceparent, say). It runs before the SDK adds X-API-Key, so the
+	// key is not in req.Header when it runs.
+	BeforeSend func(ctx context.Context, req *http.Request)
+	// AfterAttempt runs after every attempt, retries included.
+	AfterAttempt func(ctx context.Context, info RequestInfo)
+}
+
+// WithHooks installs request hooks.
+func WithHooks(h Hooks) Option {
+	return func(c *config) error {
+		c.hooks = h
+		return nil
+	}
+}
+
+// WithLogger logs one debug line per HTTP attempt (method, path, status,
+// duration, request id, attempt) and one per retry (with the wait). It never
+// logs headers, query strings or bodies, so the API key and env values stay
+// out of the log.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		c.logger = l
+		return nil
+	}
+}
+
+func (c *Client) observe(ctx context.Context, info RequestInfo) {
+	if c.cfg.hooks.AfterAttempt != nil {
+		c.cfg.hooks.AfterAttempt(ctx, info)
+	}
+	if c.cfg.logger == nil {
+		return
+	}
+	attrs := []slog.Attr{slog.String("method", info.Method), slog.String("path", info.Path),
+		slog.Int("status", info.StatusCode), slog.Duration("duration", info.Duration),
+		slog.String("request_id", info.RequestID), slog.Int("attempt", info.Attempt)}
+	if info.Err != nil {
+		attrs = append(attrs, slog.String("error", unwrapURLError(info.Err).Error()))
+	}
+	c.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "phala: http request", attrs...)
+}
+
+func (c *Client) logRetry(ctx context.Context, ev RetryEvent) {
+	if c.cfg.logger == nil {
+		return
+	}
+	attrs := []slog.Attr{slog.String("method", ev.Method), slog.String("path", ev.Path),
+		slog.Int("status", ev.StatusCode), slog.Int("attempt", ev.Attempt), slog.Duration("wait", ev.Wait)}
+	if ev.Err != nil {
+		attrs = append(attrs, slog.String("error", unwrapURLError(ev.Err).Error()))
+	}
+	c.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "phala: retrying", attrs...)
+}

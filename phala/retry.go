@@ -1,0 +1,223 @@
+package phala
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// RetryPolicy says when and how long the SDK retries a request. It is
+// stricter than most clients about changes, because a CVM update restarts a
+// production VM and must never be applied twice:
+//
+//   - Any request is retried when it provably never reached the server
+//     (DNS, dial or TLS handshake failure), and on 429 and 503, which the API
+//     sends without acting on the request, and on a 409 without an error
+//     code ("another operation is in progress").
+//   - Reads (GET) are also retried on 502, 504 and on errors after the
+//     request was sent (timeouts, resets), since repeating them is harmless.
+//   - A change (PATCH, POST) that may have been processed is never retried:
+//     a timeout or reset after the request was written, a 500, any other
+//     4xx, and 465-468 come back to the caller at once.
+//
+// Waits grow exponentially with full jitter, capped per wait by MaxDelay; a
+// Retry-After header (seconds or an HTTP date) replaces the computed wait,
+// capped by MaxRetryAfter. The sum of all waits of one call never exceeds
+// MaxTotalWait; a retry that would exceed it is not made. Cancelling the
+// context stops a wait at once. A body is replayed only through
+// http.Request.GetBody; a request whose body cannot be rewound is not
+// retried.
+type RetryPolicy struct {
+	// MaxAttempts counts every attempt, the first included; 1 disables retries.
+	MaxAttempts int
+	// BaseDelay is the upper bound of the first jittered wait.
+	BaseDelay time.Duration
+	// MaxDelay caps each computed wait.
+	MaxDelay time.Duration
+	// MaxRetryAfter caps a wait the server asked for with Retry-After.
+	MaxRetryAfter time.Duration
+	// MaxTotalWait bounds the sum of the waits of one call.
+	MaxTotalWait time.Duration
+}
+
+// DefaultRetryPolicy is the policy of a new Client: 3 attempts, waits of at
+// most 0.5 s, 1 s (jittered), Retry-After honoured up to 10 s, at most 15 s
+// of waiting in all.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxAttempts: 3, BaseDelay: 500 * time.Millisecond, MaxDelay: 5 * time.Second,
+		MaxRetryAfter: 10 * time.Second, MaxTotalWait: 15 * time.Second}
+}
+
+// WithRetryPolicy replaces DefaultRetryPolicy. Zero durations mean no wait.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(c *config) error {
+		if p.MaxAttempts < 1 || p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 || p.MaxTotalWait < 0 {
+			return invalidArg("WithRetryPolicy", "MaxAttempts must be at least 1 and durations non-negative")
+		}
+		c.retry = p
+		return nil
+	}
+}
+
+// WithoutRetries makes every call a single attempt.
+func WithoutRetries() Option {
+	return func(c *config) error {
+		c.retry = RetryPolicy{MaxAttempts: 1}
+		return nil
+	}
+}
+
+// RetryEvent describes a retry about to happen, for WithRetryHook and the
+// logger.
+type RetryEvent struct {
+	Method string
+	// Path is the request path, without the query.
+	Path string
+	// Attempt is the attempt that failed (1 for the first).
+	Attempt int
+	// StatusCode is the failed attempt's status, 0 when it got no answer.
+	StatusCode int
+	// Err is the failed attempt's transport error, nil when it got an answer.
+	Err error
+	// Wait is how long the SDK waits before the next attempt.
+	Wait time.Duration
+}
+
+// WithRetryHook calls fn before every retry wait (from the calling goroutine).
+func WithRetryHook(fn func(RetryEvent)) Option {
+	return func(c *config) error {
+		c.onRetry = fn
+		return nil
+	}
+}
+
+// attempt is the outcome of one round trip.
+type attempt struct {
+	resp *http.Response
+	err  error
+	// reached is false when the request provably never reached the server.
+	reached bool
+}
+
+// retryWait decides whether the failed attempt n is retried, and after how
+// long; waited is the time already spent waiting in this call.
+func (p RetryPolicy) retryWait(req *http.Request, n int, a attempt, waited time.Duration) (time.Duration, bool) {
+	if n >= p.MaxAttempts || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
+		return 0, false
+	}
+	if req.Context().Err() != nil {
+		return 0, false
+	}
+	read := req.Method == http.MethodGet || req.Method == http.MethodHead
+	var retry bool
+	var after time.Duration
+	if a.err != nil {
+		retry = !a.reached || read
+	} else {
+		switch a.resp.StatusCode {
+		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+			retry = true
+			after, _ = parseRetryAfter(a.resp.Header.Get("Retry-After"), time.Now())
+		case http.StatusConflict:
+			retry = !hasErrorCode(a.resp)
+		case http.StatusBadGateway, http.StatusGatewayTimeout:
+			retry = read
+		}
+	}
+	if !retry {
+		return 0, false
+	}
+	wait := p.backoff(n)
+	if after > 0 {
+		wait = min(after, p.MaxRetryAfter)
+	}
+	if waited+wait > p.MaxTotalWait {
+		return 0, false
+	}
+	return wait, true
+}
+
+// backoff is a full-jitter exponential wait for after attempt n.
+func (p RetryPolicy) backoff(n int) time.Duration {
+	ceiling := p.BaseDelay << min(n-1, 30)
+	if ceiling <= 0 || ceiling > p.MaxDelay {
+		ceiling = p.MaxDelay
+	}
+	if ceiling <= 0 {
+		return 0
+	}
+	return rand.N(ceiling + 1)
+}
+
+// parseRetryAfter reads Retry-After as seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		if s < 0 {
+			return 0, false
+		}
+		return time.Duration(min(s, 86400)) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// hasErrorCode peeks at a conflict body for an error_code, leaving the body
+// readable for the caller.
+func hasErrorCode(resp *http.Response) bool {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, MaxErrorBody))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	var eb errorBody
+	if json.Unmarshal(b, &eb) != nil {
+		return false
+	}
+	if eb.ErrorCode != "" {
+		return true
+	}
+	var inner errorBody
+	return json.Unmarshal(eb.Detail, &inner) == nil && inner.ErrorCode != ""
+}
+
+// neverReached reports errors that happen before a request can reach the
+// server: name resolution, dialing and the TLS handshake.
+func neverReached(err error) bool {
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	var recErr tls.RecordHeaderError
+	var certErr *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &dnsErr), errors.As(err, &recErr), errors.As(err, &certErr):
+		return true
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		return true
+	}
+	return false
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

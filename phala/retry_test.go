@@ -1,0 +1,204 @@
+package phala
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// scripted answers each request with the next step; it records bodies.
+type scripted struct {
+	mu     sync.Mutex
+	steps  []func(w http.ResponseWriter, r *http.Request)
+	bodies []string
+	hits   atomic.Int32
+}
+
+func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	i := len(s.bodies)
+	s.bodies = append(s.bodies, string(b))
+	s.mu.Unlock()
+	s.hits.Add(1)
+	if i >= len(s.steps) {
+		i = len(s.steps) - 1
+	}
+	s.steps[i](w, r)
+}
+
+func status(code int, body string, hdr ...string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		for i := 0; i+1 < len(hdr); i += 2 {
+			w.Header().Set(hdr[i], hdr[i+1])
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		_, _ = io.WriteString(w, body)
+	}
+}
+
+// drop closes the connection without answering, after reading the request.
+func drop(w http.ResponseWriter, _ *http.Request) {
+	conn, _, err := w.(http.Hijacker).Hijack()
+	if err == nil {
+		conn.Close()
+	}
+}
+
+const accepted = `{"status":"in_progress","message":"ok","correlation_id":"c-1"}`
+
+func retryClient(t *testing.T, url string, p RetryPolicy, events *[]RetryEvent) *Client {
+	t.Helper()
+	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(url+"/api/v1"), WithRetryPolicy(p),
+		WithRetryHook(func(ev RetryEvent) { *events = append(*events, ev) }))
+	require.NoError(t, err)
+	return c
+}
+
+var fastPolicy = RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond,
+	MaxRetryAfter: 20 * time.Millisecond, MaxTotalWait: time.Second}
+
+func TestRetryDecisions(t *testing.T) {
+	patch := func(c *Client) error {
+		_, err := c.UpdateDockerCompose(context.Background(), "my-app", "services: {}\n", nil)
+		return err
+	}
+	get := func(c *Client) error {
+		_, err := c.GetCVMInfo(context.Background(), "my-app")
+		return err
+	}
+	info := `{"id":"cvm_1","name":"my-app","status":"running"}`
+	cases := []struct {
+		name    string
+		call    func(*Client) error
+		steps   []func(http.ResponseWriter, *http.Request)
+		hits    int32
+		wantErr error
+	}{
+		{"503 then accepted", patch, []func(http.ResponseWriter, *http.Request){status(503, `{}`), status(202, accepted)}, 2, nil},
+		{"429 then accepted", patch, []func(http.ResponseWriter, *http.Request){status(429, `{}`, "Retry-After", "1"), status(202, accepted)}, 2, nil},
+		{"409 in progress then accepted", patch, []func(http.ResponseWriter, *http.Request){status(409, `{"detail":"Another operation is in progress"}`), status(202, accepted)}, 2, nil},
+		{"409 with a code is final", patch, []func(http.ResponseWriter, *http.Request){status(409, `{"error_code":"ERR-03-007","message":"conflict"}`)}, 1, ErrConflict},
+		{"500 on a change is final", patch, []func(http.ResponseWriter, *http.Request){status(500, `{"detail":"boom"}`)}, 1, ErrServer},
+		{"502 on a change is final", patch, []func(http.ResponseWriter, *http.Request){status(502, `bad gateway`)}, 1, &APIError{StatusCode: 502}},
+		{"502 on a read is retried", get, []func(http.ResponseWriter, *http.Request){status(502, `bad gateway`), status(200, info)}, 2, nil},
+		{"dropped change is final", patch, []func(http.ResponseWriter, *http.Request){drop, status(202, accepted)}, 1, nil},
+		{"dropped read is retried", get, []func(http.ResponseWriter, *http.Request){drop, status(200, info)}, 2, nil},
+		{"465 is final", patch, []func(http.ResponseWriter, *http.Request){status(465, `{"detail":"x"}`)}, 1, ErrComposeHashRequired},
+		{"503 three times gives up", patch, []func(http.ResponseWriter, *http.Request){status(503, `{}`)}, 3, ErrUnavailable},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &scripted{steps: tc.steps}
+			srv := httptest.NewServer(s)
+			defer srv.Close()
+			var events []RetryEvent
+			err := tc.call(retryClient(t, srv.URL, fastPolicy, &events))
+			assert.Equal(t, tc.hits, s.hits.Load(), "requests that reached the server")
+			assert.Len(t, events, int(tc.hits)-1, "retry events")
+			switch {
+			case tc.name == "dropped change is final":
+				var te *TransportError
+				assert.ErrorAs(t, err, &te)
+			case tc.wantErr != nil:
+				assert.ErrorIs(t, err, tc.wantErr)
+			default:
+				assert.NoError(t, err)
+			}
+			for _, b := range s.bodies[1:] {
+				assert.Equal(t, s.bodies[0], b, "a retry replays the same body")
+			}
+		})
+	}
+}
+
+func TestRetryAfterIsHonouredAndCapped(t *testing.T) {
+	s := &scripted{steps: []func(http.ResponseWriter, *http.Request){status(429, `{}`, "Retry-After", "7"), status(202, accepted)}}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	var events []RetryEvent
+	_, err := retryClient(t, srv.URL, fastPolicy, &events).UpdateDockerCompose(context.Background(), "x1234", "a: b\n", nil)
+	require.NoError(t, err)
+	require.Len(t, events, 1)
+	assert.Equal(t, fastPolicy.MaxRetryAfter, events[0].Wait, "7 s capped by MaxRetryAfter")
+	assert.Equal(t, 429, events[0].StatusCode)
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	d, ok := parseRetryAfter("3", now)
+	assert.True(t, ok)
+	assert.Equal(t, 3*time.Second, d)
+	d, ok = parseRetryAfter(now.Add(90*time.Second).Format(http.TimeFormat), now)
+	assert.True(t, ok)
+	assert.Equal(t, 90*time.Second, d)
+	_, ok = parseRetryAfter("soon", now)
+	assert.False(t, ok)
+	_, ok = parseRetryAfter("-1", now)
+	assert.False(t, ok)
+}
+
+func TestRetryTotalWaitIsBounded(t *testing.T) {
+	s := &scripted{steps: []func(http.ResponseWriter, *http.Request){status(503, `{}`, "Retry-After", "1")}}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	p := RetryPolicy{MaxAttempts: 10, MaxRetryAfter: 40 * time.Millisecond, MaxTotalWait: 100 * time.Millisecond}
+	var events []RetryEvent
+	_, err := retryClient(t, srv.URL, p, &events).UpdateDockerCompose(context.Background(), "x1234", "a: b\n", nil)
+	assert.ErrorIs(t, err, ErrUnavailable)
+	assert.Len(t, events, 2, "two waits of 40 ms fit in 100 ms, a third does not")
+	assert.Equal(t, int32(3), s.hits.Load())
+}
+
+func TestDialFailureIsRetriedEvenForChanges(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens: every dial is refused
+	var events []RetryEvent
+	c := retryClient(t, "http://"+addr, fastPolicy, &events)
+	_, err = c.UpdateDockerCompose(context.Background(), "x1234", "a: b\n", nil)
+	var te *TransportError
+	require.ErrorAs(t, err, &te)
+	assert.Len(t, events, 2)
+	assert.NotContains(t, err.Error(), "k-secret")
+}
+
+func TestCancelStopsTheWait(t *testing.T) {
+	s := &scripted{steps: []func(http.ResponseWriter, *http.Request){status(503, `{}`, "Retry-After", "5")}}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	p := RetryPolicy{MaxAttempts: 3, MaxRetryAfter: 10 * time.Second, MaxTotalWait: time.Minute}
+	ctx, cancel := context.WithCancel(context.Background())
+	var events []RetryEvent
+	c, err := NewClient(WithAPIKey("k"), WithBaseURL(srv.URL+"/api/v1"), WithRetryPolicy(p),
+		WithRetryHook(func(ev RetryEvent) { events = append(events, ev); go cancel() }))
+	require.NoError(t, err)
+	start := time.Now()
+	_, err = c.UpdateDockerCompose(ctx, "x1234", "a: b\n", nil)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Less(t, time.Since(start), 4*time.Second, "the 5 s wait was cut short")
+	assert.Equal(t, int32(1), s.hits.Load())
+}
+
+func TestWithoutRetries(t *testing.T) {
+	s := &scripted{steps: []func(http.ResponseWriter, *http.Request){status(503, `{}`)}}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	c, err := NewClient(WithAPIKey("k"), WithBaseURL(srv.URL+"/api/v1"), WithoutRetries())
+	require.NoError(t, err)
+	_, err = c.UpdateDockerCompose(context.Background(), "x1234", "a: b\n", nil)
+	assert.True(t, errors.Is(err, ErrUnavailable))
+	assert.Equal(t, int32(1), s.hits.Load())
+}
