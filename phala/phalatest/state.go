@@ -1,9 +1,7 @@
 package phalatest
 
 import (
-	"bytes"
 	"crypto/ecdh"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"maps"
@@ -11,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/phalacloud/go-sdk/phala"
 )
 
 // cvm is the server's state of one CVM. Every field is guarded by Server.mu.
@@ -153,29 +153,10 @@ func composeString(ac map[string]any, key string) string {
 }
 
 // composeHash returns the compose hash of an app-compose document: the
-// hex SHA-256 of its serialisation. This is the one place that decides the
-// serialisation.
-//
-// TODO(crypto branch): use phala.DumpAppCompose once it is in main; until
-// then this is sorted-keys compact JSON without HTML escaping, which is
-// NOT the Phala Cloud dump form, so the hashes differ from the real
-// cloud's (the fake only needs them to be stable and to change when the
-// app-compose changes).
+// hex SHA-256 of its Phala Cloud serialisation (phala.DumpAppCompose, the
+// @phala/cloud dumpAppCompose form). This is the one place that decides it.
 func composeHash(appCompose []byte) (string, error) {
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(appCompose))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		return "", err
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf) // maps are written with sorted keys
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(bytes.TrimRight(buf.Bytes(), "\n"))
-	return hex.EncodeToString(sum[:]), nil
+	return phala.DumpAppComposeHash(appCompose)
 }
 
 // hashOf is composeHash for a document the server holds.
