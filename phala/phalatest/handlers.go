@@ -638,7 +638,7 @@ func (cl *call) provisionComposeFile() response {
 	_, registered := c.registered[h]
 	return jsonResponse(http.StatusOK, map[string]any{
 		"app_id": c.seed.AppID, "device_id": c.seed.DeviceID, "compose_hash": h,
-		"kms_info": c.kmsInfo(), "compose_hash_registered": registered || !c.onChain(),
+		"kms_info": c.kmsInfo(), "compose_hash_registered": registered,
 	})
 }
 
