@@ -149,7 +149,9 @@ func problemFrom(loc []any, re *openapi3filter.RequestError, inner error) valida
 		if se.SchemaField == "required" {
 			// kin-openapi reports a missing property on the parent object.
 			if name, ok := missingProperty(se.Reason); ok {
-				l = append(l, name)
+				if len(l) == 0 || l[len(l)-1] != name {
+					l = append(l, name)
+				}
 				msg, typ = "Field required", "missing"
 			}
 		}
