@@ -290,7 +290,9 @@ func TestUpdatingAnd409(t *testing.T) {
 
 	// Any mutating call meanwhile: 409 without error_code (retryable).
 	for _, call := range []func() error{
-		func() error { return c.UpdateCVMResources(ctx, central.ID, &phala.UpdateResourcesRequest{VCPU: phala.Ptr(2)}) },
+		func() error {
+			return c.UpdateCVMResources(ctx, central.ID, &phala.UpdateResourcesRequest{VCPU: phala.Ptr(2)})
+		},
 		func() error { _, err := c.UpdatePreLaunchScript(ctx, central.ID, "x", nil); return err },
 		func() error {
 			_, err := c.UpdateCVMVisibility(ctx, central.ID, &phala.UpdateVisibilityRequest{PublicLogs: phala.Ptr(false), PublicSysinfo: phala.Ptr(false)})
