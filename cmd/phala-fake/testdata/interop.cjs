@@ -114,6 +114,8 @@ async function main() {
 
   await step("provision+commit compose file (central)", async () => {
     const current = await cloud.getCvmComposeFile(client, { id: central.id });
+    const before = await cloud.getCvmInfo(client, { id: central.id });
+    check(current.getHash() === before.compose_hash, "the JS SDK's getHash() of the compose file is the CVM's compose hash");
     const appCompose = JSON.parse(JSON.stringify(current));
     appCompose.docker_compose_file = "services:\n  web:\n    image: nginx:1.28-provisioned\n";
     const p = await cloud.provisionCvmComposeFileUpdate(client, { id: central.id, app_compose: appCompose });
