@@ -1,0 +1,300 @@
+// Command update-cvm walks through every way the Go SDK changes an
+// existing CVM: compose file, pre-launch script, encrypted environment
+// variables, resources, visibility, OS image, a unified PatchCVM on an
+// on-chain KMS (with its two phases), and a provision/commit compose
+// update.
+//
+// With no configuration it runs against an in-memory Phala Cloud
+// (package phala/phalatest), so `go run ./examples/update-cvm` works on a
+// fresh clone:
+//
+//	go run ./examples/update-cvm
+//
+// With PHALA_CLOUD_API_KEY set it runs against Phala Cloud
+// (PHALA_CLOUD_API_PREFIX overrides the API root). It then CHANGES AND
+// RESTARTS the CVM named by PHALA_CVM_ID several times and replaces its
+// environment variables with demo values: use a throw-away CVM. The
+// unified PATCH step needs a CVM on an on-chain KMS (PHALA_ONCHAIN_CVM_ID);
+// registering its compose hash is your transaction: the example prints
+// what to register and skips the step unless PHALA_TX_HASH holds the hash
+// of that transaction (run it once to learn the hash, register, run again).
+//
+// The exit status is 0 when every step that ran succeeded, 1 otherwise.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/phalacloud/go-sdk/phala"
+	"github.com/phalacloud/go-sdk/phala/phalatest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "update-cvm:", err)
+		os.Exit(1)
+	}
+}
+
+// env is where the example runs: the real cloud or the fake.
+type env struct {
+	client    *phala.Client
+	cvmID     string // central-KMS (or any) CVM for the single-aspect updates
+	onchainID string // on-chain-KMS CVM for the two-phase PatchCVM; "" skips it
+	// register registers a compose hash on-chain and returns the
+	// transaction hash; ok is false when the step must be skipped.
+	register func(ctx context.Context, out io.Writer, cvmID, appID, hash string) (tx string, ok bool)
+	// poll is the polling interval while waiting for an update.
+	poll time.Duration
+	// fake is set when running against phalatest.
+	fake *phalatest.Server
+}
+
+// run picks the real cloud when PHALA_CLOUD_API_KEY is set, the fake
+// otherwise, and runs every step.
+func run(ctx context.Context, out io.Writer) error {
+	if strings.TrimSpace(os.Getenv(phala.EnvAPIKey)) != "" {
+		e, err := realEnv()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "Running against %s (CVM %s)\n", e.client.BaseURL(), e.cvmID)
+		return runWith(ctx, out, e)
+	}
+	srv := phalatest.NewServer()
+	defer srv.Close()
+	fmt.Fprintf(out, "PHALA_CLOUD_API_KEY is not set: running against an in-memory Phala Cloud at %s\n", srv.URL())
+	return runWith(ctx, out, fakeEnv(srv))
+}
+
+func realEnv() (*env, error) {
+	c, err := phala.NewClient() // key and base URL from the environment
+	if err != nil {
+		return nil, err
+	}
+	id := strings.TrimSpace(os.Getenv("PHALA_CVM_ID"))
+	if id == "" {
+		return nil, errors.New("PHALA_CVM_ID must name the CVM to update (it will be changed and restarted)")
+	}
+	return &env{client: c, cvmID: id, onchainID: strings.TrimSpace(os.Getenv("PHALA_ONCHAIN_CVM_ID")),
+		register: registerByHand, poll: 5 * time.Second}, nil
+}
+
+// registerByHand uses the transaction the user sent, or explains how.
+func registerByHand(_ context.Context, out io.Writer, _, appID, hash string) (string, bool) {
+	if tx := strings.TrimSpace(os.Getenv("PHALA_TX_HASH")); tx != "" {
+		return tx, true
+	}
+	fmt.Fprintf(out, "    to continue: call addComposeHash(0x%s) on the app contract 0x%s,\n", hash, appID)
+	fmt.Fprintln(out, "    then run again with PHALA_TX_HASH set to the transaction hash. Skipping this step.")
+	return "", false
+}
+
+func fakeEnv(srv *phalatest.Server) *env {
+	central, _ := srv.CVM(phalatest.CentralCVMName)
+	onchain, _ := srv.CVM(phalatest.OnChainCVMName)
+	return &env{
+		client: srv.Client(), cvmID: central.ID, onchainID: onchain.ID, poll: 20 * time.Millisecond, fake: srv,
+		register: func(_ context.Context, out io.Writer, cvmID, _, hash string) (string, bool) {
+			tx := srv.RegisterComposeHash(cvmID, hash)
+			fmt.Fprintf(out, "    registered on the fake chain: tx %s\n", tx)
+			return tx, tx != ""
+		},
+	}
+}
+
+// printer numbers the steps.
+type printer struct {
+	out io.Writer
+	n   int
+}
+
+func (p *printer) step(title string) {
+	p.n++
+	fmt.Fprintf(p.out, "\n==> %d. %s\n", p.n, title)
+}
+
+func (p *printer) kv(key string, v any) { fmt.Fprintf(p.out, "    %-15s %v\n", key+":", v) }
+
+func runWith(ctx context.Context, out io.Writer, e *env) error {
+	p := &printer{out: out}
+	c := e.client
+	wait := func(res phala.Waitable) error {
+		opts := &phala.WaitOptions{PollInterval: e.poll}
+		var st *phala.CVMState
+		var err error
+		if res != nil {
+			st, err = c.WaitForUpdate(ctx, e.cvmID, res, opts)
+		} else {
+			st, err = c.WaitForCVM(ctx, e.cvmID, opts)
+		}
+		if err != nil {
+			return fmt.Errorf("waiting for the update: %w", err)
+		}
+		p.kv("now", st.Status)
+		return nil
+	}
+
+	p.step("Read the CVM")
+	info, err := c.GetCVMInfo(ctx, e.cvmID)
+	if err != nil {
+		return err
+	}
+	p.kv("name", info.Name)
+	p.kv("status", info.Status)
+	p.kv("KMS", kmsText(info))
+	p.kv("compose hash", info.ComposeHash)
+
+	p.step("Replace the Docker Compose file")
+	res, err := c.UpdateDockerCompose(ctx, e.cvmID, "services:\n  web:\n    image: nginx:1.27\n    ports:\n      - \"80:80\"\n", nil)
+	if err != nil {
+		return err
+	}
+	if res.RequiresOnChainHash {
+		return fmt.Errorf("CVM %s is on an on-chain KMS; give a central-KMS CVM in PHALA_CVM_ID", e.cvmID)
+	}
+	p.kv("status", res.Status)
+	p.kv("correlation id", res.CorrelationID)
+	if err := wait(res); err != nil {
+		return err
+	}
+
+	p.step("Replace the pre-launch script")
+	res, err = c.UpdatePreLaunchScript(ctx, e.cvmID, "#!/bin/sh\necho \"pre-launch: $(date)\"\n", nil)
+	if err != nil {
+		return err
+	}
+	p.kv("status", res.Status)
+	if err := wait(res); err != nil {
+		return err
+	}
+
+	p.step("Encrypt and replace the environment variables")
+	key, err := c.GetEnvEncryptPublicKey(ctx, e.cvmID)
+	if err != nil {
+		return err
+	}
+	p.kv("key", key.PublicKey)
+	envs := []phala.EnvVar{{Key: "FOO", Value: "bar"}, {Key: "API_TOKEN", Value: "demo-token"}}
+	enc, err := phala.EncryptEnvVars(envs, key.PublicKey)
+	if err != nil {
+		return err
+	}
+	res, err = c.UpdateCVMEnvs(ctx, e.cvmID, &phala.UpdateEnvsRequest{EncryptedEnv: enc, EnvKeys: phala.EnvKeys(envs)})
+	if err != nil {
+		return err
+	}
+	if res.RequiresOnChainHash {
+		return fmt.Errorf("changing the allowed env keys of %s needs an on-chain registration; use a central-KMS CVM", e.cvmID)
+	}
+	p.kv("status", res.Status)
+	p.kv("keys changed", res.AllowedEnvsChanged)
+	if err := wait(res); err != nil {
+		return err
+	}
+	if e.fake != nil {
+		p.kv("VM sees keys", strings.Join(sortedKeys(e.fake.Envs(e.cvmID)), ", "))
+	}
+
+	p.step("Resize: 4 vCPUs, 8 GB memory")
+	if err := c.UpdateCVMResources(ctx, e.cvmID, &phala.UpdateResourcesRequest{VCPU: phala.Ptr(4), Memory: phala.Ptr(8192), AllowRestart: phala.Ptr(true)}); err != nil {
+		return err
+	}
+	p.kv("status", "accepted")
+	if err := wait(nil); err != nil {
+		return err
+	}
+
+	p.step("Make TCB information public")
+	vis, err := c.UpdateCVMVisibility(ctx, e.cvmID, &phala.UpdateVisibilityRequest{PublicTcbinfo: phala.Ptr(true)})
+	if err != nil {
+		return err
+	}
+	p.kv("public sysinfo", vis.PublicSysinfo)
+	p.kv("public logs", vis.PublicLogs)
+	p.kv("public tcbinfo", vis.PublicTcbinfo)
+
+	p.step("Move to OS image dstack-0.5.4")
+	if err := c.UpdateOSImage(ctx, e.cvmID, &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"}); err != nil {
+		return err
+	}
+	p.kv("status", "accepted")
+	if err := wait(nil); err != nil {
+		return err
+	}
+
+	p.step("Provision, then commit, a compose file update")
+	prov, err := c.ProvisionCVMComposeFileUpdate(ctx, e.cvmID, &phala.ProvisionComposeUpdateRequest{
+		DockerComposeFile: "services:\n  web:\n    image: nginx:1.28\n    ports:\n      - \"80:80\"\n"})
+	if err != nil {
+		return err
+	}
+	p.kv("compose hash", prov.ComposeHash)
+	p.kv("registered", prov.ComposeHashRegistered)
+	if err := c.CommitCVMComposeFileUpdate(ctx, e.cvmID, &phala.CommitComposeUpdateRequest{ComposeHash: prov.ComposeHash}); err != nil {
+		return err
+	}
+	p.kv("status", "committed")
+	if err := wait(nil); err != nil {
+		return err
+	}
+
+	p.step("PatchCVM on an on-chain KMS: two phases")
+	if e.onchainID == "" {
+		p.kv("skipped", "set PHALA_ONCHAIN_CVM_ID to a CVM on an on-chain KMS")
+		return nil
+	}
+	patch, err := c.PatchCVM(ctx, e.onchainID, &phala.PatchCVMRequest{
+		DockerComposeFile: phala.Ptr("services:\n  web:\n    image: nginx:1.29\n"), VCPU: phala.Ptr(2)})
+	if err != nil {
+		return err
+	}
+	if !patch.RequiresOnChainHash {
+		p.kv("status", "accepted without on-chain step (the hash was already allowed)")
+		return nil
+	}
+	p.kv("phase 1", "the compose hash must be registered on-chain first")
+	p.kv("compose hash", patch.ComposeHash)
+	p.kv("app contract", "0x"+patch.AppID)
+	tx, ok := e.register(ctx, out, e.onchainID, patch.AppID, patch.ComposeHash)
+	if !ok {
+		return nil
+	}
+	done, err := c.ConfirmCVMPatch(ctx, e.onchainID, &phala.ConfirmCVMPatchRequest{ComposeHash: patch.ComposeHash, TransactionHash: tx})
+	if err != nil {
+		return err
+	}
+	p.kv("phase 2", "confirmed")
+	p.kv("correlation id", done.CorrelationID)
+	st, err := c.WaitForUpdate(ctx, e.onchainID, done, &phala.WaitOptions{PollInterval: e.poll})
+	if err != nil {
+		return fmt.Errorf("waiting for the update: %w", err)
+	}
+	p.kv("now", st.Status)
+	fmt.Fprintln(out, "\nAll steps succeeded.")
+	return nil
+}
+
+func kmsText(info *phala.CVMInfo) string {
+	if info.KMSInfo.OnChain() {
+		return fmt.Sprintf("on-chain (chain %d)", *info.KMSInfo.ChainID)
+	}
+	return "central"
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := slices.Collect(maps.Keys(m))
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/phalacloud/go-sdk/phala/phalatest"
+)
+
+// TestRunAgainstFake runs every step of the example against the fake and
+// checks what it left behind.
+func TestRunAgainstFake(t *testing.T) {
+	srv := phalatest.NewTestServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	require.NoError(t, runWith(ctx, &out, fakeEnv(srv)), "output:\n%s", out.String())
+
+	text := out.String()
+	for _, want := range []string{"==> 9. PatchCVM on an on-chain KMS", "phase 2:        confirmed", "All steps succeeded."} {
+		require.Contains(t, text, want)
+	}
+	require.NotContains(t, text, "demo-token", "env values must not be printed")
+
+	central, _ := srv.CVM(phalatest.CentralCVMName)
+	require.Equal(t, map[string]string{"FOO": "bar", "API_TOKEN": "demo-token"}, srv.Envs(central.ID))
+	ac, _, _ := srv.AppCompose(central.ID)
+	require.Equal(t, "services:\n  web:\n    image: nginx:1.28\n    ports:\n      - \"80:80\"\n", ac["docker_compose_file"])
+	require.Equal(t, "#!/bin/sh\necho \"pre-launch: $(date)\"\n", ac["pre_launch_script"])
+	require.Len(t, srv.Applied(central.ID), 7, "each of the 7 central steps applied exactly once")
+
+	onchain, _ := srv.CVM(phalatest.OnChainCVMName)
+	applied := srv.Applied(onchain.ID)
+	require.Len(t, applied, 1)
+	require.Equal(t, "patchCVM", applied[0].Operation)
+	require.Empty(t, srv.PendingComposeHashes(onchain.ID))
+}
+
+// TestRunPicksTheFake checks that run works with no configuration.
+func TestRunPicksTheFake(t *testing.T) {
+	t.Setenv("PHALA_CLOUD_API_KEY", "")
+	t.Setenv("PHALA_CLOUD_API_PREFIX", "")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	require.NoError(t, run(ctx, &out), "output:\n%s", out.String())
+	require.True(t, strings.HasPrefix(out.String(), "PHALA_CLOUD_API_KEY is not set: running against an in-memory Phala Cloud"))
+}
+
+// TestRunRealNeedsCVMID checks the real-cloud mode's configuration error
+// (nothing is sent: the URL is never contacted).
+func TestRunRealNeedsCVMID(t *testing.T) {
+	t.Setenv("PHALA_CLOUD_API_KEY", "phak_not_a_real_key")
+	t.Setenv("PHALA_CLOUD_API_PREFIX", "http://127.0.0.1:1/api/v1")
+	t.Setenv("PHALA_CVM_ID", "")
+	err := run(context.Background(), &bytes.Buffer{})
+	require.ErrorContains(t, err, "PHALA_CVM_ID")
+	require.NotContains(t, err.Error(), "phak_not_a_real_key")
+}

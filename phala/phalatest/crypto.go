@@ -1,0 +1,124 @@
+package phalatest
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/ecdh"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+	"github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
+	"golang.org/x/crypto/sha3"
+)
+
+// Limits of an env set, as the real service enforces them.
+const (
+	maxEnvEntries  = 1024
+	maxEnvKeyLen   = 255
+	maxEnvValueLen = 128 << 10
+	maxEnvTotal    = 1 << 20
+)
+
+// decryptEnv opens encrypted_env: hex of ephemeral X25519 public key (32)
+// || IV (12) || AES-256-GCM ciphertext and tag, the shared secret being
+// the AES key. The plaintext is {"env":[{"key":..,"value":..}]}.
+func decryptEnv(priv *ecdh.PrivateKey, encHex string) (map[string]string, error) {
+	raw, err := hex.DecodeString(strings.TrimPrefix(encHex, "0x"))
+	if err != nil {
+		return nil, errors.New("encrypted_env is not hex")
+	}
+	if len(raw) < 32+12+16 {
+		return nil, errors.New("encrypted_env is too short")
+	}
+	eph, err := ecdh.X25519().NewPublicKey(raw[:32])
+	if err != nil {
+		return nil, errors.New("encrypted_env does not start with an X25519 public key")
+	}
+	shared, err := priv.ECDH(eph)
+	if err != nil {
+		return nil, errors.New("key agreement failed")
+	}
+	block, err := aes.NewCipher(shared)
+	if err != nil {
+		return nil, err
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := gcm.Open(nil, raw[32:44], raw[44:], nil)
+	if err != nil {
+		return nil, errors.New("decryption failed: wrong public key or corrupted data")
+	}
+	var doc struct {
+		Env []struct {
+			Key   *string `json:"key"`
+			Value *string `json:"value"`
+		} `json:"env"`
+	}
+	if err := json.Unmarshal(plain, &doc); err != nil || doc.Env == nil {
+		return nil, errors.New(`the decrypted env is not {"env":[{"key":..,"value":..}]}`)
+	}
+	if len(doc.Env) > maxEnvEntries || len(plain) > maxEnvTotal {
+		return nil, fmt.Errorf("the env set exceeds %d entries or 1 MiB", maxEnvEntries)
+	}
+	out := make(map[string]string, len(doc.Env))
+	for i, e := range doc.Env {
+		if e.Key == nil || e.Value == nil {
+			return nil, fmt.Errorf("env entry %d lacks key or value", i)
+		}
+		if !envKey.MatchString(*e.Key) || len(*e.Key) > maxEnvKeyLen {
+			return nil, fmt.Errorf("env entry %d has a malformed key", i)
+		}
+		if len(*e.Value) > maxEnvValueLen {
+			return nil, fmt.Errorf("env entry %d has a value over 128 KiB", i)
+		}
+		out[*e.Key] = *e.Value
+	}
+	return out, nil
+}
+
+// signer is the on-chain KMS's secp256k1 key that signs env encryption keys.
+type signer struct{ key *secp256k1.PrivateKey }
+
+// envPubkeyDigest is keccak256("dstack-env-encrypt-pubkey" + ":" + app_id(20
+// bytes) + public_key(32 bytes)), the legacy (untimestamped) message.
+func envPubkeyDigest(appID20, pub32 []byte) []byte {
+	h := sha3.NewLegacyKeccak256()
+	h.Write([]byte("dstack-env-encrypt-pubkey:"))
+	h.Write(appID20)
+	h.Write(pub32)
+	return h.Sum(nil)
+}
+
+// sign returns the 65-byte r||s||v signature (v = recovery id 0 or 1).
+func (s signer) sign(digest []byte) []byte {
+	compact := ecdsa.SignCompact(s.key, digest, false) // v||r||s, v = 27 + recid
+	out := make([]byte, 65)
+	copy(out, compact[1:])
+	out[64] = compact[0] - 27
+	return out
+}
+
+// pubHex is the compressed public key, 0x-prefixed.
+func (s signer) pubHex() string {
+	return "0x" + hex.EncodeToString(s.key.PubKey().SerializeCompressed())
+}
+
+// recoverSigner returns the compressed public key (0x hex) that made an
+// r||s||v signature over digest. Tests use it.
+func recoverSigner(digest, sig []byte) (string, error) {
+	if len(sig) != 65 || sig[64] > 3 {
+		return "", errors.New("want 65 bytes r||s||v with v 0..3")
+	}
+	compact := append([]byte{sig[64] + 27}, sig[:64]...)
+	pub, _, err := ecdsa.RecoverCompact(compact, digest)
+	if err != nil {
+		return "", err
+	}
+	return "0x" + hex.EncodeToString(pub.SerializeCompressed()), nil
+}

@@ -1,0 +1,38 @@
+// Package phalatest is an in-memory Phala Cloud for tests and local runs.
+//
+// A Server speaks the API's wire format under /api/v1, routes and
+// validates every request against the SDK's OpenAPI document (a request
+// the document refuses gets FastAPI's 422 body), checks its own answers
+// against it, and keeps the state of its CVMs: compose file, pre-launch
+// script, app-compose and compose hash, encrypted environment variables
+// (really decrypted with a per-app X25519 key and filtered by
+// allowed_envs), resources, visibility and OS image.
+//
+//	srv := phalatest.NewTestServer(t)          // closed when the test ends
+//	client := srv.Client()                     // a *phala.Client pointed at it
+//	_, err := client.UpdateDockerCompose(ctx, phalatest.CentralCVMName, compose, nil)
+//	env := srv.Envs(phalatest.CentralCVMName)  // what the VM would see
+//
+// Two CVMs are seeded: CentralCVMName on the central KMS and
+// OnChainCVMName on an on-chain KMS (Base, chain id 8453); WithCVM adds
+// more. Each answers to every id form: hashed id, VM UUID with or without
+// dashes, app_<hex>, bare app id, instance_<hex> and name.
+//
+// On the on-chain CVM a change of the compose file, pre-launch script or
+// allowed env keys answers 465 and remembers the new compose hash;
+// RegisterComposeHash stands in for the app contract and returns the
+// transaction hash that the repeated (or confirming) request must carry.
+// An unregistered hash answers 468, a wrong transaction 467, an expired
+// pending hash or a hash that is not the change's 466. Visibility flags
+// change the compose hash too but are applied without the two phases.
+//
+// An accepted update keeps the CVM "updating" for WithUpdateDelay; other
+// mutating calls meanwhile answer 409. InjectFaults simulates latency,
+// 429, 500, 503 and dropped connections, before or after the change is
+// applied; Requests and Applied let a test prove what reached the server
+// and that nothing was applied twice.
+//
+// The compose hash is phala.DumpAppComposeHash of the app-compose. Not
+// modelled: the event stream of GET /cvms/{id}/state (it answers JSON),
+// the multisig commit endpoint, multipart uploads, workspaces.
+package phalatest
