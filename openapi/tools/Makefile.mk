@@ -33,12 +33,14 @@ spec: $(OPENAPI_STAMP)
 ## docs: render openapi/dist/index.html from the bundled document
 docs: spec
 	$(OPENAPI_BUILD_DOCS) $(OPENAPI_DIST)/phala-cloud.json -o $(OPENAPI_DIST)/index.html
+	node $(OPENAPI_TOOLS)/offline-docs.mjs $(OPENAPI_DIST)/index.html
 
 ## spec-check: fail when the committed openapi/dist/ is stale
 spec-check: $(OPENAPI_STAMP)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	$(OPENAPI_TOOLS)/bundle.sh "$$tmp" >/dev/null && \
 	$(OPENAPI_BUILD_DOCS) "$$tmp/phala-cloud.json" -o "$$tmp/index.html" >/dev/null 2>&1 && \
+	node $(OPENAPI_TOOLS)/offline-docs.mjs "$$tmp/index.html" >/dev/null && \
 	for f in phala-cloud.json phala-cloud.yaml index.html; do \
 		if ! cmp -s "$$tmp/$$f" $(OPENAPI_DIST)/$$f; then \
 			echo "$(OPENAPI_DIST)/$$f is stale: run 'make spec docs' and commit the result" >&2; \
