@@ -1,7 +1,6 @@
 # Developer and CI entry points. `make test` is the test command CI runs.
 GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
-REDOCLY_CLI_VERSION ?= 2.77.0
 
 .PHONY: all generate check-generated spec-lint lint test test-short fuzz bench
 
@@ -18,10 +17,6 @@ check-generated:
 	if ! diff -ru "$$tmp/gen.before" gen; then \
 		echo "gen/ is stale: run 'make generate' and commit the result" >&2; rm -rf "$$tmp"; exit 1; fi; \
 	rm -rf "$$tmp"; echo "gen/ is fresh"
-
-## spec-lint: lint the OpenAPI document with Redocly CLI (pinned)
-spec-lint:
-	npx --yes @redocly/cli@$(REDOCLY_CLI_VERSION) lint openapi/phala-cloud.yaml
 
 ## lint: gofmt, go vet and staticcheck
 lint:
@@ -51,3 +46,6 @@ BENCHSTAT_VERSION ?= v0.0.0-20260908200009-22c9c6c9d4da
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCHCOUNT) ./bench/ ./phala/ | tee bench.out
 	$(GO) run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) bench.out
+
+# OpenAPI publishing: spec, docs, spec-check, spec-lint, spec-generators.
+include openapi/tools/Makefile.mk

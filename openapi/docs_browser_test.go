@@ -1,0 +1,375 @@
+package openapi_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phalacloud/go-sdk/openapi"
+)
+
+// TestDocsPageRendersInChromium serves openapi/dist/index.html (openapi.DocsHTML) on
+// loopback, opens it in Debian's headless Chromium over the DevTools protocol, and
+// requires that every operation of the document shows up in the rendered page, that
+// nothing reached the console as an error or uncaught exception, and that the page
+// requested nothing from another host. A second page, broken on purpose, must fail
+// the same checks, so the checks are known to bite.
+//
+// Set PHALA_DOCS_SCREENSHOT=/path/docs.png to keep the screenshot.
+func TestDocsPageRendersInChromium(t *testing.T) {
+	chromium := findChromium(t)
+	doc := mustLoad(t, "openapi/dist/phala-cloud.json", openapi.SpecJSON)
+	type op struct{ id, summary string }
+	var ops []op
+	for _, item := range doc.Paths.Map() {
+		for _, o := range item.Operations() {
+			ops = append(ops, op{o.OperationID, o.Summary})
+		}
+	}
+	sort.Slice(ops, func(i, j int) bool { return ops[i].id < ops[j].id })
+	var ids []string
+	for _, o := range ops {
+		ids = append(ids, o.id)
+	}
+	if len(ops) == 0 {
+		t.Fatal("the document has no operations")
+	}
+
+	check := func(page []byte, shot string) []string {
+		r := renderInChromium(t, chromium, page, shot, ids)
+		problems := append([]string(nil), r.errors...)
+		for _, o := range ops {
+			// Redoc 3 links each operation as #/<tag>/<operationId in lower case>.
+			if !strings.Contains(strings.ToLower(r.html), "/"+strings.ToLower(o.id)+`"`) {
+				problems = append(problems, fmt.Sprintf("operation %s has no anchor in the page", o.id))
+			}
+			if !strings.Contains(r.text[o.id], o.summary) {
+				problems = append(problems, fmt.Sprintf("operation %s: summary %q is not visible", o.id, o.summary))
+			}
+		}
+		if !r.hydrated {
+			problems = append(problems, "the page is not interactive: clicking an operation did not route to it")
+		}
+		return problems
+	}
+
+	shot := filepath.Join(t.TempDir(), "docs.png")
+	if p := os.Getenv("PHALA_DOCS_SCREENSHOT"); p != "" {
+		shot = p
+	}
+	problems := check(openapi.DocsHTML, shot)
+	for _, p := range problems {
+		t.Error(p)
+	}
+	if len(problems) == 0 {
+		t.Logf("all %d operations rendered, no console errors, no off-host requests; screenshot %s", len(ops), shot)
+	}
+	checkScreenshot(t, shot)
+
+	// The same checks on a page broken on purpose: an operation removed, a
+	// console.error, an uncaught exception and a request to another host.
+	t.Run("BrokenPageFails", func(t *testing.T) {
+		broken := bytes.Replace(openapi.DocsHTML, []byte(ops[0].id), []byte("renamedOp"), -1)
+		broken = bytes.Replace(broken, []byte(ops[0].summary), []byte("Renamed"), -1)
+		broken = bytes.Replace(broken, []byte("<body>"), []byte(`<body><script>console.error("planted");</script>`+
+			`<script>notDefinedAnywhere()</script><img src="http://offhost.invalid/x.png">`), 1)
+		got := strings.Join(check(broken, filepath.Join(t.TempDir(), "broken.png")), "\n")
+		for _, want := range []string{"operation " + ops[0].id, "planted", "notDefinedAnywhere", "offhost.invalid"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("a broken page passed the check on %q; problems found:\n%s", want, got)
+			}
+		}
+	})
+}
+
+func findChromium(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("PHALA_CHROMIUM"), "/usr/bin/chromium"} {
+		if p == "" {
+			continue
+		}
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	t.Skip("Debian's chromium is not installed (apt-get install -y chromium, or set PHALA_CHROMIUM): docs page not checked in a browser")
+	return ""
+}
+
+type rendered struct {
+	html     string
+	text     map[string]string // operationId -> visible text after clicking its link
+	hydrated bool
+	errors   []string
+}
+
+func renderInChromium(t *testing.T, chromium string, page []byte, shot string, opIDs []string) rendered {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/docs" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(page)
+	}))
+	defer srv.Close()
+
+	cmd := exec.CommandContext(ctx, chromium,
+		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--disable-extensions", "--disable-dev-shm-usage", "--user-data-dir="+t.TempDir(),
+		"--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
+		"--window-size=1280,2000", "about:blank")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", chromium, err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+
+	wsURL := make(chan string, 1)
+	go func() {
+		re := regexp.MustCompile(`DevTools listening on (ws://\S+)`)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				wsURL <- m[1]
+			}
+		}
+	}()
+	var browserURL string
+	select {
+	case browserURL = <-wsURL:
+	case <-ctx.Done():
+		t.Fatal("chromium did not print its DevTools address")
+	}
+	ws, err := wsDial(ctx, browserURL)
+	if err != nil {
+		t.Fatalf("devtools websocket: %v", err)
+	}
+	defer ws.conn.Close()
+	c := newCDP(ws)
+
+	var target struct {
+		TargetID string `json:"targetId"`
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(c.call(ctx, "", "Target.createTarget", map[string]any{"url": "about:blank"}, &target))
+	var att struct {
+		SessionID string `json:"sessionId"`
+	}
+	must(c.call(ctx, "", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att))
+	s := att.SessionID
+	for _, m := range []string{"Runtime.enable", "Log.enable", "Network.enable", "Page.enable"} {
+		must(c.call(ctx, s, m, nil, nil))
+	}
+	must(c.call(ctx, s, "Emulation.setDeviceMetricsOverride",
+		map[string]any{"width": 1280, "height": 2000, "deviceScaleFactor": 1, "mobile": false}, nil))
+
+	pageURL := srv.URL + "/docs"
+	must(c.call(ctx, s, "Page.navigate", map[string]any{"url": pageURL}, nil))
+
+	var out rendered
+	note := func(ev cdpEvent) {
+		switch ev.Method {
+		case "Runtime.consoleAPICalled":
+			var p struct {
+				Type string `json:"type"`
+				Args []struct {
+					Value       any    `json:"value"`
+					Description string `json:"description"`
+				} `json:"args"`
+			}
+			_ = json.Unmarshal(ev.Params, &p)
+			if p.Type == "error" || p.Type == "assert" {
+				var parts []string
+				for _, a := range p.Args {
+					parts = append(parts, fmt.Sprint(a.Value), a.Description)
+				}
+				out.errors = append(out.errors, "console."+p.Type+": "+strings.Join(parts, " "))
+			}
+		case "Runtime.exceptionThrown":
+			var p struct {
+				Details struct {
+					Text      string `json:"text"`
+					Exception struct {
+						Description string `json:"description"`
+					} `json:"exception"`
+				} `json:"exceptionDetails"`
+			}
+			_ = json.Unmarshal(ev.Params, &p)
+			out.errors = append(out.errors, "uncaught exception: "+p.Details.Text+" "+p.Details.Exception.Description)
+		case "Log.entryAdded":
+			var p struct {
+				Entry struct {
+					Level, Text, URL string
+				} `json:"entry"`
+			}
+			_ = json.Unmarshal(ev.Params, &p)
+			if p.Entry.Level == "error" {
+				out.errors = append(out.errors, "console error: "+p.Entry.Text+" "+p.Entry.URL)
+			}
+		case "Network.requestWillBeSent":
+			var p struct {
+				Request struct {
+					URL string `json:"url"`
+				} `json:"request"`
+			}
+			_ = json.Unmarshal(ev.Params, &p)
+			u := p.Request.URL
+			if !strings.HasPrefix(u, srv.URL+"/") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") && u != "about:blank" {
+				out.errors = append(out.errors, "request to another host: "+u)
+			}
+		case "Network.loadingFailed":
+			var p struct {
+				ErrorText string `json:"errorText"`
+			}
+			_ = json.Unmarshal(ev.Params, &p)
+			out.errors = append(out.errors, "a load failed: "+p.ErrorText)
+		}
+	}
+
+	// Wait for the load event, then let the page settle: the Redoc script hydrates
+	// the prerendered markup after load.
+	loaded := false
+	var settle <-chan time.Time
+	for settle == nil || !loaded {
+		select {
+		case ev, ok := <-c.events:
+			if !ok {
+				t.Fatal("devtools connection closed")
+			}
+			note(ev)
+			if ev.Method == "Page.loadEventFired" {
+				loaded = true
+				settle = time.After(2 * time.Second)
+			}
+		case <-ctx.Done():
+			t.Fatal("the docs page did not finish loading")
+		}
+	}
+	for done := false; !done; {
+		select {
+		case ev := <-c.events:
+			note(ev)
+		case <-settle:
+			done = true
+		}
+	}
+
+	eval := func(expr string) string {
+		var r struct {
+			Result struct {
+				Value any `json:"value"`
+			} `json:"result"`
+		}
+		must(c.call(ctx, s, "Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true}, &r))
+		return fmt.Sprint(r.Result.Value)
+	}
+	// Redoc 3 renders only the sections near the viewport and shows each tag's
+	// operations collapsed, so each operation is checked as a reader reaches it:
+	// click (a real mouse click) the operation's link in the page, then read the
+	// visible text.
+	out.text = map[string]string{}
+	for _, id := range opIDs {
+		var pos struct {
+			X, Y float64
+			OK   bool
+		}
+		raw := eval(fmt.Sprintf(operationLink, strings.ToLower(id)))
+		if json.Unmarshal([]byte(raw), &pos) != nil || !pos.OK {
+			continue
+		}
+		for _, typ := range []string{"mouseMoved", "mousePressed", "mouseReleased"} {
+			must(c.call(ctx, s, "Input.dispatchMouseEvent", map[string]any{
+				"type": typ, "x": pos.X, "y": pos.Y, "button": "left", "clickCount": 1}, nil))
+		}
+		time.Sleep(700 * time.Millisecond)
+		out.text[id] = eval("document.body.innerText")
+	}
+	out.html = eval("document.documentElement.outerHTML")
+	if p := os.Getenv("PHALA_DOCS_DOM"); p != "" {
+		_ = os.WriteFile(p, []byte(out.html), 0o644)
+	}
+	// A page whose script did not run still shows the prerendered markup, but its
+	// links do not route.
+	out.hydrated = eval("location.hash") != ""
+
+	var shotRes struct {
+		Data string `json:"data"`
+	}
+	must(c.call(ctx, s, "Page.captureScreenshot", map[string]any{"format": "png"}, &shotRes))
+	img, err := base64.StdEncoding.DecodeString(shotRes.Data)
+	must(err)
+	must(os.WriteFile(shot, img, 0o644))
+	_ = c.call(ctx, "", "Browser.close", nil, nil)
+	return out
+}
+
+// operationLink scrolls the page's link to an operation (#/<tag>/<operationId in
+// lower case>) into view and returns, as JSON, the viewport coordinates of its centre.
+const operationLink = `(() => {
+  const a = [...document.querySelectorAll('a[href]')].find(a => a.getAttribute('href').toLowerCase().endsWith('/%s') && a.getBoundingClientRect().width > 0);
+  if (!a) return JSON.stringify({OK: false});
+  a.scrollIntoView({block: 'center'});
+  const r = a.getBoundingClientRect();
+  return JSON.stringify({OK: true, X: r.x + r.width / 2, Y: r.y + r.height / 2});
+})()`
+
+// checkScreenshot: a 1280x2000 PNG that is not a blank page.
+func checkScreenshot(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != 1280 || b.Dy() != 2000 {
+		t.Errorf("screenshot is %dx%d, want 1280x2000", b.Dx(), b.Dy())
+	}
+	colours := map[[3]uint32]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 7 {
+		for x := b.Min.X; x < b.Max.X; x += 7 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			colours[[3]uint32{r >> 8, g >> 8, bl >> 8}] = true
+		}
+	}
+	if len(colours) < 8 {
+		t.Errorf("the screenshot has %d colours: the page looks blank", len(colours))
+	}
+	var _ image.Image = img
+}
