@@ -2,6 +2,7 @@ package openapi_test
 
 import (
 	"encoding/json"
+	"github.com/phalacloud/go-sdk/internal/testenv"
 	"os"
 	"path/filepath"
 	"sort"
@@ -42,7 +43,7 @@ func TestContractMatchesOfficialReference(t *testing.T) {
 	refPath := filepath.Join("..", officialRef)
 	data, err := os.ReadFile(refPath)
 	if os.IsNotExist(err) {
-		t.Skipf("%s is absent (it lives beside the clone, in shared/reference): contract not checked", officialRef)
+		testenv.Missing(t, officialRef+" is absent (it lives beside the clone, in shared/reference): contract not checked")
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/phalacloud/go-sdk/internal/testenv"
 	"image"
 	"image/png"
 	"net/http"
@@ -110,7 +111,7 @@ func findChromium(t *testing.T) string {
 	if p, err := exec.LookPath("chromium"); err == nil {
 		return p
 	}
-	t.Skip("Debian's chromium is not installed (apt-get install -y chromium, or set PHALA_CHROMIUM): docs page not checked in a browser")
+	testenv.Missing(t, "Debian's chromium is not installed (apt-get install -y chromium, or set PHALA_CHROMIUM): docs page not checked in a browser")
 	return ""
 }
 

@@ -1,6 +1,7 @@
 package openapi_test
 
 import (
+	"github.com/phalacloud/go-sdk/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,7 +12,7 @@ import (
 // `make spec-generators` runs): openapi-typescript on openapi/dist/phala-cloud.json,
 // then tsc --strict on openapi/tools/ts-check/client.ts. It skips when Node or the
 // pinned tooling (`make openapi-tools`, i.e. npm ci in openapi/tools) is absent;
-// PHALA_REQUIRE_NODE_TOOLS=1 turns that skip into a failure (for CI).
+// PHALA_REQUIRE_TOOLS=1 turns that skip into a failure (for CI).
 func TestTypeScriptGeneratorAcceptsSpec(t *testing.T) {
 	root, err := filepath.Abs("..")
 	if err != nil {
@@ -19,10 +20,7 @@ func TestTypeScriptGeneratorAcceptsSpec(t *testing.T) {
 	}
 	skip := func(why string) {
 		t.Helper()
-		if os.Getenv("PHALA_REQUIRE_NODE_TOOLS") == "1" {
-			t.Fatal(why)
-		}
-		t.Skip(why)
+		testenv.Missing(t, why)
 	}
 	if _, err := exec.LookPath("node"); err != nil {
 		skip("node is not installed: TypeScript generator check not run")

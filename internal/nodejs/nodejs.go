@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/phalacloud/go-sdk/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,20 +150,20 @@ func requireTools(t testing.TB) (node, npm string) {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("nodejs: node is not installed (not in PATH); skipping the JavaScript interop test")
+		testenv.Missing(t, "nodejs: node is not installed (not in PATH); skipping the JavaScript interop test")
 	}
 	npm, err = exec.LookPath("npm")
 	if err != nil {
-		t.Skip("nodejs: npm is not installed (not in PATH); skipping the JavaScript interop test")
+		testenv.Missing(t, "nodejs: npm is not installed (not in PATH); skipping the JavaScript interop test")
 	}
 	out, err := exec.Command(node, "--version").Output()
 	if err != nil {
-		t.Skipf("nodejs: %s --version failed (%v); skipping the JavaScript interop test", node, err)
+		testenv.Missing(t, fmt.Sprintf("nodejs: %s --version failed (%v); skipping the JavaScript interop test", node, err))
 	}
 	v := strings.TrimPrefix(strings.TrimSpace(string(out)), "v")
 	major, _ := strconv.Atoi(strings.SplitN(v, ".", 2)[0])
 	if major < MinNodeMajor {
-		t.Skipf("nodejs: node %s is older than %d; skipping the JavaScript interop test", v, MinNodeMajor)
+		testenv.Missing(t, fmt.Sprintf("nodejs: node %s is older than %d; skipping the JavaScript interop test", v, MinNodeMajor))
 	}
 	return node, npm
 }
