@@ -1,6 +1,7 @@
 package phala
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"strings"
@@ -76,6 +77,27 @@ func FuzzCheckCVMID(f *testing.F) {
 		}
 		if got != id && got != "app_"+strings.ToLower(id) {
 			t.Fatalf("%q became %q", id, got)
+		}
+	})
+}
+
+// FuzzStateEvents: any byte stream given to the SSE parser ends without
+// panicking, and a state it calls final has the target status or an error.
+func FuzzStateEvents(f *testing.F) {
+	for _, s := range []string{
+		"event: state\ndata: {\"status\":\"starting\"}\n\nevent: complete\ndata: {\"status\":\"running\"}\n\n",
+		"event: timeout\ndata: {}\n\n",
+		"event: error\ndata: {\"message\":\"boot failed\"}\n\n",
+		": comment\ndata: {\"status\":\"running\"}\n\n",
+		"data: {\"status\":\n\n", "event: state\ndata: null\n\n", "\n\n\n", "data:" + strings.Repeat("x", 70000),
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		w := &waiter{id: "my-app", o: WaitOptions{Target: "running"}}
+		st, err := w.events(bytes.NewReader(body))
+		if err == nil && st != nil && st.Status != "running" {
+			t.Fatalf("final state %q is not the target", st.Status)
 		}
 	})
 }
