@@ -143,12 +143,15 @@ func WithUserAgent(suffix string) Option {
 	}
 }
 
-// WithHeader adds a header to every request. It cannot replace the headers
-// the SDK owns (X-API-Key, X-Phala-Version, User-Agent, Content-Type).
+// WithHeader adds a header to every request. It refuses the headers the SDK
+// sets itself (X-API-Key, X-Phala-Version, User-Agent, Content-Type, Accept)
+// and the per-call phase-2 headers (X-Compose-Hash, X-Transaction-Hash,
+// X-Prepare-Only), which would otherwise travel twice.
 func WithHeader(name, value string) Option {
 	return func(c *config) error {
 		switch http.CanonicalHeaderKey(name) {
-		case "X-Api-Key", "X-Phala-Version", "User-Agent", "Content-Type", "Host":
+		case "X-Api-Key", "X-Phala-Version", "User-Agent", "Content-Type", "Host", "Accept",
+			"X-Compose-Hash", "X-Transaction-Hash", "X-Prepare-Only":
 			return invalidArg("WithHeader", "%s is set by the SDK", name)
 		}
 		if name == "" || strings.ContainsAny(name+value, "\r\n") {

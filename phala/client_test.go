@@ -148,7 +148,7 @@ func TestWithHeader(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"abc", "def"}, h.only().Header.Values("X-Trace"))
 
-	for _, name := range []string{"X-API-Key", "x-api-key", "X-Phala-Version", "user-agent", "Content-Type", "Host"} {
+	for _, name := range []string{"X-API-Key", "x-api-key", "X-Phala-Version", "user-agent", "Content-Type", "Host", "accept", "X-Compose-Hash", "x-transaction-hash", "X-Prepare-Only"} {
 		_, err := phala.NewClient(phala.WithHeader(name, "v"))
 		requireInvalidOption(t, err, "WithHeader")
 	}

@@ -70,7 +70,7 @@ func (c *Client) UpdatePreLaunchScript(ctx context.Context, cvmID, script string
 		return nil, err
 	}
 	if script == "" {
-		return nil, invalidArg("script", "is empty")
+		return nil, invalidArg("script", "is empty (to restore the default script, use PatchCVM with PreLaunchScript: phala.String(\"\"))")
 	}
 	if err := checkComposeSize("script", &script); err != nil {
 		return nil, err
