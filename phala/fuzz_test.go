@@ -112,9 +112,10 @@ func FuzzDumpAppCompose(f *testing.F) {
 		if !json.Valid(dump) {
 			t.Fatalf("invalid JSON output %q", dump)
 		}
-		if bytes.Contains(dump, []byte(`": `)) {
-			t.Fatalf("dump still contains colon-space: %q", dump)
-		}
+		// No check that `": ` is gone: the replacement is one
+		// non-overlapping pass, as in JavaScript, and may create one (a value
+		// of ":  " dumps as `": "`; seed 8a666c022aa5ac29). The interop test
+		// compares the dump with the JS package's byte for byte.
 		h, err := DumpAppComposeHash(in)
 		if err != nil {
 			t.Fatal(err)
