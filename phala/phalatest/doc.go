@@ -32,7 +32,10 @@
 // applied; Requests and Applied let a test prove what reached the server
 // and that nothing was applied twice.
 //
+// GET /cvms/{id}/state?target= answers a server-sent-event stream
+// ("state", "complete", "timeout", "error"); WithMaxStreamDuration,
+// DropStreams, FailNextBoot and WithoutStreaming script its failure modes.
+//
 // The compose hash is phala.DumpAppComposeHash of the app-compose. Not
-// modelled: the event stream of GET /cvms/{id}/state (it answers JSON),
-// the multisig commit endpoint, multipart uploads, workspaces.
+// modelled: the multisig commit endpoint, multipart uploads, workspaces.
 package phalatest

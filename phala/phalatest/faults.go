@@ -158,5 +158,5 @@ func (s *Server) answerFault(w http.ResponseWriter, r *http.Request, f *Fault, r
 	resp.header.Set("X-Request-ID", reqID)
 	rec.Status = resp.status
 	s.record(*rec)
-	writeResponse(w, resp)
+	writeResponse(w, r, resp)
 }

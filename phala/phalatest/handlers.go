@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -183,9 +184,11 @@ func (cl *call) apply(ch *change, startUpdate bool) string {
 		RequestID: cl.reqID, Fields: append([]string(nil), ch.fields...), Time: cl.now})
 	cl.applied = true
 	if startUpdate && cl.s.opts.updateDelay > 0 {
-		c.status = "updating"
+		c.status, c.bootError = "updating", ""
 		c.progress = &progress{Target: "running", StartedAt: cl.now.UTC().Format(time.RFC3339Nano), CorrelationID: corr}
 		c.busyUntil = cl.now.Add(cl.s.opts.updateDelay)
+	} else if startUpdate {
+		c.finishUpdate()
 	}
 	return corr
 }
@@ -333,22 +336,21 @@ func (cl *call) getComposeFile() response {
 	return jsonResponse(http.StatusOK, cl.cvm.appCompose)
 }
 
-// getState answers the run state. Branch point for the event stream: with
-// ?target= and Accept: text/event-stream the real API streams states; the
-// fake answers the current state as JSON until that branch is written
-// (set response.stream to write the events).
+// getState answers the run state: as JSON, or with ?target= as a
+// server-sent-event stream, as the real API does (see stream.go). A
+// server built WithoutStreaming answers JSON even then.
 func (cl *call) getState() response {
 	if resp, ok := cl.resolve(); !ok {
 		return resp
 	}
-	if cl.r.URL.Query().Get("target") != "" && strings.Contains(cl.r.Header.Get("Accept"), "text/event-stream") {
-		return cl.stateStream()
+	q := cl.r.URL.Query()
+	if target := q.Get("target"); target != "" && !cl.s.opts.noStreaming {
+		timeout := 300 * time.Second
+		if v, err := strconv.Atoi(q.Get("timeout")); err == nil {
+			timeout = time.Duration(v) * time.Second
+		}
+		return cl.s.stateStream(cl.cvm, target, timeout)
 	}
-	return jsonResponse(http.StatusOK, cl.cvm.stateJSON())
-}
-
-// stateStream is where the SSE answer goes; for now it is the JSON state.
-func (cl *call) stateStream() response {
 	return jsonResponse(http.StatusOK, cl.cvm.stateJSON())
 }
 

@@ -58,8 +58,9 @@ type Server struct {
 	requests []RecordedRequest
 	faults   []*faultState
 	rng      *mrand.Rand
-	seq      int
 	viol     []string
+	// dropStreams counts the state streams still to cut short (DropStreams).
+	dropStreams int
 }
 
 type options struct {
@@ -68,6 +69,9 @@ type options struct {
 	noDefaults    bool
 	clock         func() time.Time
 	updateDelay   time.Duration
+	noStreaming   bool
+	streamTick    time.Duration
+	maxStream     time.Duration
 	pendingExpiry time.Duration
 	listener      net.Listener
 	control       bool
@@ -98,6 +102,20 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.clock 
 // update (default DefaultUpdateDelay); 0 applies updates at once, without
 // an "updating" phase.
 func WithUpdateDelay(d time.Duration) Option { return func(o *options) { o.updateDelay = d } }
+
+// WithoutStreaming makes GET /cvms/{id}/state?target= answer plain JSON, like
+// a server or proxy that does not stream, so clients' polling fallbacks
+// can be tested.
+func WithoutStreaming() Option { return func(o *options) { o.noStreaming = true } }
+
+// WithMaxStreamDuration ends every state stream with a "timeout" event
+// after d at most, whatever timeout the client asked for, so tests of
+// reconnection need not wait the API's 10 s minimum. 0 means no cap.
+func WithMaxStreamDuration(d time.Duration) Option { return func(o *options) { o.maxStream = d } }
+
+// WithStreamTick sets how often a state stream looks for changes
+// (default 5 ms).
+func WithStreamTick(d time.Duration) Option { return func(o *options) { o.streamTick = d } }
 
 // WithPendingExpiry sets how long a compose hash answered with 465 may be
 // confirmed before the server answers 466 (default DefaultPendingExpiry).
@@ -135,7 +153,7 @@ func WithResponseValidation(on bool) Option { return func(o *options) { o.checkR
 // NewServer starts a server. It panics only on programming errors (a
 // malformed seed, two CVMs with the same id or name); Close it when done.
 func NewServer(opts ...Option) *Server {
-	o := options{apiKey: DefaultAPIKey, clock: time.Now, updateDelay: DefaultUpdateDelay,
+	o := options{apiKey: DefaultAPIKey, clock: time.Now, updateDelay: DefaultUpdateDelay, streamTick: 5 * time.Millisecond,
 		pendingExpiry: DefaultPendingExpiry, rngSeed: 1, checkResp: true}
 	for _, opt := range opts {
 		if opt != nil {
@@ -337,6 +355,9 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	// stream, when set, writes the body after the headers, outside the
+	// server's lock (server-sent events).
+	stream func(w http.ResponseWriter, r *http.Request)
 }
 
 func jsonResponse(status int, v any) response {
@@ -381,7 +402,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/_fake/") && s.opts.control {
 		resp := s.control(r, body)
 		resp.header.Set("X-Request-ID", reqID)
-		writeResponse(w, resp)
+		writeResponse(w, r, resp)
 		return
 	}
 
@@ -411,7 +432,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if route != nil && s.opts.checkResp {
+	// A stream is not checked against the document: its events are written
+	// after this point, and the document types them as a plain string.
+	if route != nil && s.opts.checkResp && resp.stream == nil {
 		if err := validateResponse(r.Context(), route, params, r, resp); err != nil {
 			s.mu.Lock()
 			s.viol = append(s.viol, fmt.Sprintf("%s %s -> %d: %v", r.Method, r.URL.Path, resp.status, err))
@@ -419,14 +442,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.record(rec)
-	writeResponse(w, resp)
+	writeResponse(w, r, resp)
 }
 
-func writeResponse(w http.ResponseWriter, resp response) {
+func writeResponse(w http.ResponseWriter, r *http.Request, resp response) {
 	for k, vs := range resp.header {
 		w.Header()[k] = vs
 	}
 	w.WriteHeader(resp.status)
+	if resp.stream != nil {
+		resp.stream(w, r)
+		return
+	}
 	_, _ = w.Write(resp.body)
 }
 

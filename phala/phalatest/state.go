@@ -25,6 +25,8 @@ type cvm struct {
 
 	status      string
 	progress    *progress
+	bootError   string    // why the last update failed to boot, "" when it did not
+	failNext    string    // FailNextBoot's message for the next update
 	busyUntil   time.Time // zero when no update is running
 	vcpu        int
 	memoryMB    int
@@ -64,12 +66,20 @@ type provision struct {
 
 func (c *cvm) onChain() bool { return c.seed.ChainID != 0 }
 
-// refresh ends a finished update: status back to running, progress null.
+// refresh ends a finished update: status back to running (or error after
+// FailNextBoot), progress null.
 func (c *cvm) refresh(now time.Time) {
 	if !c.busyUntil.IsZero() && !now.Before(c.busyUntil) {
-		c.busyUntil = time.Time{}
-		c.status = "running"
-		c.progress = nil
+		c.finishUpdate()
+	}
+}
+
+func (c *cvm) finishUpdate() {
+	c.busyUntil = time.Time{}
+	c.progress = nil
+	c.status, c.bootError = "running", ""
+	if c.failNext != "" {
+		c.status, c.bootError, c.failNext = "error", c.failNext, ""
 	}
 }
 
@@ -284,6 +294,9 @@ func (c *cvm) stateJSON() map[string]any {
 	m := map[string]any{
 		"id": c.seed.ID, "instance_id": c.seed.InstanceID, "name": c.seed.Name, "status": c.status,
 		"uptime": "1h 0m", "boot_progress": "done",
+	}
+	if c.bootError != "" {
+		m["boot_progress"], m["boot_error"], m["uptime"] = "failed", c.bootError, "0s"
 	}
 	if c.progress != nil {
 		m["progress"] = c.progress
