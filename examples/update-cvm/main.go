@@ -130,14 +130,20 @@ func (p *printer) kv(key string, v any) { fmt.Fprintf(p.out, "    %-15s %v\n", k
 func runWith(ctx context.Context, out io.Writer, e *env) error {
 	p := &printer{out: out}
 	c := e.client
-	wait := func(res phala.Waitable) error {
-		opts := &phala.WaitOptions{PollInterval: e.poll}
+	wait := func(cvmID string, res phala.Waitable) error {
+		last := ""
+		opts := &phala.WaitOptions{PollInterval: e.poll, OnEvent: func(st phala.CVMState) {
+			if st.Status != last { // progress: one line per status change
+				fmt.Fprintf(out, "    ... %s\n", st.Status)
+				last = st.Status
+			}
+		}}
 		var st *phala.CVMState
 		var err error
 		if res != nil {
-			st, err = c.WaitForUpdate(ctx, e.cvmID, res, opts)
+			st, err = c.WaitForUpdate(ctx, cvmID, res, opts)
 		} else {
-			st, err = c.WaitForCVM(ctx, e.cvmID, opts)
+			st, err = c.WaitForCVM(ctx, cvmID, opts)
 		}
 		if err != nil {
 			return fmt.Errorf("waiting for the update: %w", err)
@@ -166,7 +172,7 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 	}
 	p.kv("status", res.Status)
 	p.kv("correlation id", res.CorrelationID)
-	if err := wait(res); err != nil {
+	if err := wait(e.cvmID, res); err != nil {
 		return err
 	}
 
@@ -176,7 +182,7 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 		return err
 	}
 	p.kv("status", res.Status)
-	if err := wait(res); err != nil {
+	if err := wait(e.cvmID, res); err != nil {
 		return err
 	}
 
@@ -200,7 +206,7 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 	}
 	p.kv("status", res.Status)
 	p.kv("keys changed", res.AllowedEnvsChanged)
-	if err := wait(res); err != nil {
+	if err := wait(e.cvmID, res); err != nil {
 		return err
 	}
 	if e.fake != nil {
@@ -212,7 +218,7 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 		return err
 	}
 	p.kv("status", "accepted")
-	if err := wait(nil); err != nil {
+	if err := wait(e.cvmID, nil); err != nil {
 		return err
 	}
 
@@ -230,7 +236,7 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 		return err
 	}
 	p.kv("status", "accepted")
-	if err := wait(nil); err != nil {
+	if err := wait(e.cvmID, nil); err != nil {
 		return err
 	}
 
@@ -246,7 +252,7 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 		return err
 	}
 	p.kv("status", "committed")
-	if err := wait(nil); err != nil {
+	if err := wait(e.cvmID, nil); err != nil {
 		return err
 	}
 
@@ -277,11 +283,9 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 	}
 	p.kv("phase 2", "confirmed")
 	p.kv("correlation id", done.CorrelationID)
-	st, err := c.WaitForUpdate(ctx, e.onchainID, done, &phala.WaitOptions{PollInterval: e.poll})
-	if err != nil {
-		return fmt.Errorf("waiting for the update: %w", err)
+	if err := wait(e.onchainID, done); err != nil {
+		return err
 	}
-	p.kv("now", st.Status)
 	fmt.Fprintln(out, "\nAll steps succeeded.")
 	return nil
 }

@@ -26,6 +26,10 @@ func TestRunAgainstFake(t *testing.T) {
 		require.Contains(t, text, want)
 	}
 	require.NotContains(t, text, "demo-token", "env values must not be printed")
+	// Every accepted update (compose, script, envs, resources, OS image,
+	// commit, patch) was waited for, with its progress shown.
+	require.Equal(t, 7, strings.Count(text, "    ... updating\n"), "progress lines")
+	require.Equal(t, 7, strings.Count(text, "now:            running"), "waits")
 
 	central, _ := srv.CVM(phalatest.CentralCVMName)
 	require.Equal(t, map[string]string{"FOO": "bar", "API_TOKEN": "demo-token"}, srv.Envs(central.ID))
