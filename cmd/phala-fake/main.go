@@ -19,6 +19,9 @@
 //	GET  /_fake/violations        answers that broke the OpenAPI document
 //	GET  /_fake/kms-signer        the on-chain KMS's signing key
 //
+// It also serves the OpenAPI document at /openapi.json and its reference
+// page at /docs.
+//
 // Usage:
 //
 //	phala-fake [-addr 127.0.0.1:0] [-seed cvms.json] [-no-default-cvms] [-api-key KEY] [-update-delay 50ms] [-v]

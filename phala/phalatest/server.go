@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/phalacloud/go-sdk/openapi"
 	"io"
 	"math"
 	mrand "math/rand/v2"
@@ -134,6 +135,11 @@ func WithListener(l net.Listener) Option { return func(o *options) { o.listener 
 //	GET  /_fake/requests              -> the request log
 //	GET  /_fake/applied/{cvmId}       -> the changes applied to a CVM
 //	GET  /_fake/violations            -> answers that broke the spec
+//
+// It also publishes the API description, without an API key:
+//
+//	GET  /openapi.json                -> the bundled OpenAPI document
+//	GET  /docs (and /docs/...)        -> its rendered reference page
 func WithControlEndpoints() Option { return func(o *options) { o.control = true } }
 
 // WithSeed seeds the random generator that decides fractional faults.
@@ -399,6 +405,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := RecordedRequest{Time: s.opts.clock(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
 		Header: redactHeader(r.Header), Body: body, RequestID: reqID}
 
+	if s.opts.control && r.Method == http.MethodGet && servePublished(w, r.URL.Path) {
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, "/_fake/") && s.opts.control {
 		resp := s.control(r, body)
 		resp.header.Set("X-Request-ID", reqID)
@@ -563,4 +572,22 @@ type detail struct {
 // retryAfterSeconds renders a Retry-After value.
 func retryAfterSeconds(d time.Duration) string {
 	return fmt.Sprintf("%d", int(math.Ceil(d.Seconds())))
+}
+
+// servePublished answers the spec and its reference page (with
+// WithControlEndpoints); it reports whether path was one of them.
+func servePublished(w http.ResponseWriter, path string) bool {
+	var body []byte
+	switch {
+	case path == "/openapi.json":
+		w.Header().Set("Content-Type", "application/json")
+		body = openapi.SpecJSON
+	case path == "/docs" || strings.HasPrefix(path, "/docs/"):
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		body = openapi.DocsHTML
+	default:
+		return false
+	}
+	_, _ = w.Write(body)
+	return true
 }
