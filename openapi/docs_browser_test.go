@@ -44,15 +44,17 @@ func TestDocsPageRendersInChromium(t *testing.T) {
 	}
 	sort.Slice(ops, func(i, j int) bool { return ops[i].id < ops[j].id })
 	var ids []string
+	summaries := map[string]string{}
 	for _, o := range ops {
 		ids = append(ids, o.id)
+		summaries[o.id] = o.summary
 	}
 	if len(ops) == 0 {
 		t.Fatal("the document has no operations")
 	}
 
 	check := func(page []byte, shot string) []string {
-		r := renderInChromium(t, chromium, page, shot, ids)
+		r := renderInChromium(t, chromium, page, shot, ids, summaries)
 		problems := append([]string(nil), r.errors...)
 		for _, o := range ops {
 			// Redoc 3 links each operation as #/<tag>/<operationId in lower case>.
@@ -122,9 +124,9 @@ type rendered struct {
 	errors   []string
 }
 
-func renderInChromium(t *testing.T, chromium string, page []byte, shot string, opIDs []string) rendered {
+func renderInChromium(t *testing.T, chromium string, page []byte, shot string, opIDs []string, summaries map[string]string) rendered {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
 
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -302,20 +304,36 @@ func renderInChromium(t *testing.T, chromium string, page []byte, shot string, o
 	// visible text.
 	out.text = map[string]string{}
 	for _, id := range opIDs {
-		var pos struct {
-			X, Y float64
-			OK   bool
+		// Click the operation's link (a real mouse click) and poll the visible
+		// text until its summary shows; Redoc renders lazily, and on a loaded
+		// machine a click can land before the list settles, so a link that
+		// did not bring the summary up is clicked again (three tries).
+		for try := 0; try < 3 && !strings.Contains(out.text[id], summaries[id]); try++ {
+			var pos struct {
+				X, Y float64
+				OK   bool
+			}
+			raw := eval(fmt.Sprintf(operationLink, strings.ToLower(id)))
+			if json.Unmarshal([]byte(raw), &pos) != nil || !pos.OK {
+				break
+			}
+			time.Sleep(200 * time.Millisecond) // let the scroll settle before clicking
+			raw = eval(fmt.Sprintf(operationLink, strings.ToLower(id)))
+			if json.Unmarshal([]byte(raw), &pos) != nil || !pos.OK {
+				break
+			}
+			for _, typ := range []string{"mouseMoved", "mousePressed", "mouseReleased"} {
+				must(c.call(ctx, s, "Input.dispatchMouseEvent", map[string]any{
+					"type": typ, "x": pos.X, "y": pos.Y, "button": "left", "clickCount": 1}, nil))
+			}
+			for end := time.Now().Add(3 * time.Second); ; {
+				time.Sleep(150 * time.Millisecond)
+				out.text[id] = eval("document.body.innerText")
+				if strings.Contains(out.text[id], summaries[id]) || time.Now().After(end) {
+					break
+				}
+			}
 		}
-		raw := eval(fmt.Sprintf(operationLink, strings.ToLower(id)))
-		if json.Unmarshal([]byte(raw), &pos) != nil || !pos.OK {
-			continue
-		}
-		for _, typ := range []string{"mouseMoved", "mousePressed", "mouseReleased"} {
-			must(c.call(ctx, s, "Input.dispatchMouseEvent", map[string]any{
-				"type": typ, "x": pos.X, "y": pos.Y, "button": "left", "clickCount": 1}, nil))
-		}
-		time.Sleep(700 * time.Millisecond)
-		out.text[id] = eval("document.body.innerText")
 	}
 	out.html = eval("document.documentElement.outerHTML")
 	if p := os.Getenv("PHALA_DOCS_DOM"); p != "" {
