@@ -289,12 +289,12 @@ func printTable(w *os.File, o options, rows []row, jsConns, goConns int64) {
 		if ratio < r.target {
 			ok = "MISSED"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2fx\t>= %gx\t%s\t%s\n", r.what, r.unit, fmtRate(r.theirs), fmtRate(r.ours), ratio, r.target, ok, r.note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2fx\t>= %gx\t%s\t  %s\n", r.what, r.unit, fmtRate(r.theirs), fmtRate(r.ours), ratio, r.target, ok, r.note)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nnew TCP connections accepted by the fake during %d calls with %d in flight: TypeScript %d, Go %d\n", o.calls, o.inflight, jsConns, goConns)
 	if goConns > int64(o.inflight) {
-		fmt.Fprintf(w, "  Go opened more connections than calls in flight: keep-alive is NOT working as it should\n")
+		fmt.Fprintf(w, "  (Go: more than %d: connections beyond the idle pool of the default transport, 2 per host, were closed and reopened;\n   WithHTTPClient with a larger MaxIdleConnsPerHost avoids that)\n", o.inflight)
 	}
 }
 
