@@ -54,3 +54,9 @@ bench:
 
 # OpenAPI publishing: spec, docs, spec-check, spec-lint, spec-generators.
 include openapi/tools/Makefile.mk
+
+BENCHCOMPARE_FLAGS ?=
+.PHONY: bench-compare
+## bench-compare: this SDK side by side with the official TypeScript SDK (@phala/cloud) on one cmd/phala-fake; needs node and npm
+bench-compare:
+	$(GO) run ./bench/compare $(BENCHCOMPARE_FLAGS)

@@ -25,7 +25,7 @@ func ComposeHash(appCompose []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return sha256Hex(stringifyJS(sortJS(v), "")), nil
+	return sha256Hex(stringifyJSSized(sortJS(v), "", len(appCompose))), nil
 }
 
 // ComposeHashNormalized is ComposeHash after the normalisation the
@@ -39,7 +39,7 @@ func ComposeHashNormalized(appCompose []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return sha256Hex(stringifyJS(sortJS(normalizeAppCompose(v)), "")), nil
+	return sha256Hex(stringifyJSSized(sortJS(normalizeAppCompose(v)), "", len(appCompose))), nil
 }
 
 // DumpAppCompose returns the app-compose document in the form Phala Cloud

@@ -435,6 +435,8 @@ func (p *jsParser) str() (string, bool) {
 		p.i++
 	}
 	var b strings.Builder
+	// The unescaped string is never longer than its raw text.
+	b.Grow(rawStringLen(p.s[start:]))
 	b.WriteString(p.s[start:p.i])
 	for p.i < len(p.s) {
 		c := p.s[p.i]
@@ -446,8 +448,13 @@ func (p *jsParser) str() (string, bool) {
 			p.err = "control character in string"
 			return "", false
 		case c != '\\':
-			b.WriteByte(c)
-			p.i++
+			// Copy the run of plain bytes up to the next special one at once.
+			j := p.i + 1
+			for j < len(p.s) && p.s[j] != '"' && p.s[j] != '\\' && p.s[j] >= 0x20 {
+				j++
+			}
+			b.WriteString(p.s[p.i:j])
+			p.i = j
 			continue
 		}
 		p.i++ // backslash
@@ -493,6 +500,21 @@ func (p *jsParser) str() (string, bool) {
 	}
 	p.err = "unterminated string"
 	return "", false
+}
+
+// rawStringLen returns the length of the raw text of a JSON string that
+// starts at s[0] (after the opening quote) up to its closing quote, or
+// len(s) when it is not terminated.
+func rawStringLen(s string) int {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			return i
+		case '\\':
+			i++
+		}
+	}
+	return len(s)
 }
 
 // writeWTF8 writes r, encoding a lone surrogate as a generalised UTF-8
@@ -787,7 +809,13 @@ func (w *jsWriter) write(v *jsValue, depth int) {
 // stringifyJS returns JSON.stringify(v) (indent "") or
 // JSON.stringify(v, null, indent).
 func stringifyJS(v *jsValue, indent string) []byte {
-	w := &jsWriter{indent: indent}
+	return stringifyJSSized(v, indent, 0)
+}
+
+// stringifyJSSized is stringifyJS with room for sizeHint bytes reserved
+// up front, so that a large document is not copied while its output grows.
+func stringifyJSSized(v *jsValue, indent string, sizeHint int) []byte {
+	w := &jsWriter{indent: indent, b: make([]byte, 0, max(sizeHint, 64))}
 	w.write(v, 0)
 	return w.b
 }

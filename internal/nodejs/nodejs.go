@@ -50,15 +50,41 @@ const RunTimeout = 5 * time.Minute
 // folder) fails it.
 func Install(t testing.TB) string {
 	t.Helper()
-	_, npm := requireTools(t)
+	requireTools(t)
+	dir, err := installDir(context.Background(), t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
 
+// ErrUnavailable is what InstallDir's error matches when node or npm is
+// missing from PATH or node is older than MinNodeMajor.
+var ErrUnavailable = errors.New("nodejs: node and npm are required")
+
+// InstallDir is Install for programs that have no testing.TB (such as
+// bench/compare): it installs the pinned packages into the same cache
+// folder and returns it, or returns an error, matching ErrUnavailable when
+// node or npm is missing or too old.
+func InstallDir(ctx context.Context) (string, error) {
+	if _, _, err := findTools(); err != nil {
+		return "", err
+	}
+	return installDir(ctx, nil)
+}
+
+func installDir(ctx context.Context, logf func(string, ...any)) (string, error) {
+	_, npm, err := findTools()
+	if err != nil {
+		return "", err
+	}
 	pkg, err := manifest.ReadFile("package.json")
 	if err != nil {
-		t.Fatalf("nodejs: %v", err)
+		return "", fmt.Errorf("nodejs: %w", err)
 	}
 	lock, err := manifest.ReadFile("package-lock.json")
 	if err != nil {
-		t.Fatalf("nodejs: %v", err)
+		return "", fmt.Errorf("nodejs: %w", err)
 	}
 	sum := sha256.New()
 	sum.Write(pkg)
@@ -68,49 +94,51 @@ func Install(t testing.TB) string {
 
 	base, err := cacheBase()
 	if err != nil {
-		t.Fatalf("nodejs: no cache folder: %v", err)
+		return "", fmt.Errorf("nodejs: no cache folder: %w", err)
 	}
 	dir := filepath.Join(base, name)
 	if complete(dir) {
-		return dir
+		return dir, nil
 	}
 	unlock, err := lockFile(filepath.Join(base, name+".lock"))
 	if err != nil {
-		t.Fatalf("nodejs: lock: %v", err)
+		return "", fmt.Errorf("nodejs: lock: %w", err)
 	}
 	defer unlock()
 	if complete(dir) { // another process finished while we waited
-		return dir
+		return dir, nil
 	}
 	_ = os.RemoveAll(dir) // an interrupted earlier attempt
 
 	tmp, err := os.MkdirTemp(base, name+".tmp-")
 	if err != nil {
-		t.Fatalf("nodejs: %v", err)
+		return "", fmt.Errorf("nodejs: %w", err)
 	}
 	defer os.RemoveAll(tmp)
 	for n, b := range map[string][]byte{"package.json": pkg, "package-lock.json": lock} {
 		if err := os.WriteFile(filepath.Join(tmp, n), b, 0o644); err != nil {
-			t.Fatalf("nodejs: %v", err)
+			return "", fmt.Errorf("nodejs: %w", err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), InstallTimeout)
+	ctx, cancel := context.WithTimeout(ctx, InstallTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error")
 	cmd.Dir = tmp
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	t.Logf("nodejs: installing pinned npm packages into %s", dir)
+	if logf != nil {
+		logf("nodejs: installing pinned npm packages into %s", dir)
+	}
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("nodejs: npm ci failed: %v\n%s", err, tail(out.Bytes(), 4000))
+		return "", fmt.Errorf("nodejs: npm ci failed: %w\n%s", err, tail(out.Bytes(), 4000))
 	}
 	if err := os.WriteFile(filepath.Join(tmp, ".complete"), []byte(time.Now().UTC().Format(time.RFC3339)), 0o644); err != nil {
-		t.Fatalf("nodejs: %v", err)
+		return "", fmt.Errorf("nodejs: %w", err)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
-		t.Fatalf("nodejs: %v", err)
+		return "", fmt.Errorf("nodejs: %w", err)
 	}
-	return dir
+	return dir, nil
 }
 
 // Run executes script as a CommonJS module (it may use require() for the
@@ -148,24 +176,34 @@ func Run(t testing.TB, dir, script string, stdin []byte) []byte {
 
 func requireTools(t testing.TB) (node, npm string) {
 	t.Helper()
-	node, err := exec.LookPath("node")
+	node, npm, err := findTools()
 	if err != nil {
-		testenv.Missing(t, "nodejs: node is not installed (not in PATH); skipping the JavaScript interop test")
+		testenv.Missing(t, fmt.Sprintf("nodejs: %v; skipping the JavaScript interop test", err))
+	}
+	return node, npm
+}
+
+// findTools looks node and npm up in PATH and checks node's version; the
+// error matches ErrUnavailable.
+func findTools() (node, npm string, err error) {
+	node, err = exec.LookPath("node")
+	if err != nil {
+		return "", "", fmt.Errorf("%w: node is not installed (not in PATH)", ErrUnavailable)
 	}
 	npm, err = exec.LookPath("npm")
 	if err != nil {
-		testenv.Missing(t, "nodejs: npm is not installed (not in PATH); skipping the JavaScript interop test")
+		return "", "", fmt.Errorf("%w: npm is not installed (not in PATH)", ErrUnavailable)
 	}
 	out, err := exec.Command(node, "--version").Output()
 	if err != nil {
-		testenv.Missing(t, fmt.Sprintf("nodejs: %s --version failed (%v); skipping the JavaScript interop test", node, err))
+		return "", "", fmt.Errorf("%w: %s --version failed (%v)", ErrUnavailable, node, err)
 	}
 	v := strings.TrimPrefix(strings.TrimSpace(string(out)), "v")
 	major, _ := strconv.Atoi(strings.SplitN(v, ".", 2)[0])
 	if major < MinNodeMajor {
-		testenv.Missing(t, fmt.Sprintf("nodejs: node %s is older than %d; skipping the JavaScript interop test", v, MinNodeMajor))
+		return "", "", fmt.Errorf("%w: node %s is older than %d", ErrUnavailable, v, MinNodeMajor)
 	}
-	return node, npm
+	return node, npm, nil
 }
 
 func cacheBase() (string, error) {
