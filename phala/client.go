@@ -239,12 +239,23 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// noRedirects returns a copy of hc (or a new client) that hands 3xx
-// answers back instead of following them.
+// DefaultMaxIdleConnsPerHost is how many idle keep-alive connections to the
+// API a Client without WithHTTPClient keeps: 32, against net/http's default
+// of 2, so that concurrent calls reuse connections instead of opening new
+// ones. Each such Client has its own transport (a clone of
+// http.DefaultTransport with this setting).
+const DefaultMaxIdleConnsPerHost = 32
+
+// noRedirects returns a copy of hc (or a new client with its own pooled
+// transport) that hands 3xx answers back instead of following them.
 func noRedirects(hc *http.Client) *http.Client {
 	out := &http.Client{}
 	if hc != nil {
 		*out = *hc
+	} else if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		tr := t.Clone()
+		tr.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+		out.Transport = tr
 	}
 	out.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return out
