@@ -143,13 +143,7 @@ func toPatchResponse(r *response) (*PatchCVMResponse, error) {
 		a := decodeAccepted(r)
 		return &PatchCVMResponse{CorrelationID: a.CorrelationID, Message: a.Message, RequestID: r.header.Get("X-Request-ID")}, nil
 	case HTTPStatusComposeHashRequired:
-		p, err := parsePrecondition(r)
-		if err != nil {
-			return nil, err
-		}
-		return &PatchCVMResponse{RequiresOnChainHash: true, Message: p.Message, ComposeHash: p.ComposeHash,
-			AppID: p.AppID, DeviceID: p.DeviceID, KMSInfo: p.KMSInfo, CommitToken: p.CommitToken,
-			CommitURL: p.CommitURL, APICommitURL: p.APICommitURL, OnchainStatus: p.OnchainStatus, RequestID: p.RequestID}, nil
+		return parsePrecondition(r)
 	}
 	return nil, newAPIError(r.status, r.header, r.body)
 }

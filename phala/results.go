@@ -94,20 +94,6 @@ type CVMActionResponse struct {
 	Message       string
 }
 
-// precondition is the content of a 465 answer in any of its body shapes.
-type precondition struct {
-	Message       string
-	RequestID     string
-	ComposeHash   string
-	AppID         string
-	DeviceID      string
-	KMSInfo       *KMSInfo
-	CommitToken   string
-	CommitURL     string
-	APICommitURL  string
-	OnchainStatus *OnchainStatus
-}
-
 // preconditionBody is the union of the 465 shapes: structured (details),
 // legacy flat, and legacy wrapped in "detail".
 type preconditionBody struct {
@@ -125,23 +111,24 @@ type preconditionBody struct {
 	Detail        json.RawMessage `json:"detail"`
 }
 
-// parsePrecondition reads a 465 body. It fails (with the 465 as an
-// *APIError) when no compose hash can be found, since the caller could not
-// act on it.
-func parsePrecondition(r *response) (*precondition, error) {
-	var p precondition
+// parsePrecondition reads a 465 body, in any of its shapes, into the
+// PatchCVMResponse that PatchCVM returns (the other update methods copy
+// the fields they have). It fails (with the 465 as an *APIError) when no
+// compose hash can be found, since the caller could not act on it.
+func parsePrecondition(r *response) (*PatchCVMResponse, error) {
+	p := &PatchCVMResponse{RequiresOnChainHash: true}
 	if !p.merge(r.body, 0) || p.ComposeHash == "" {
 		return nil, newAPIError(r.status, r.header, r.body)
 	}
 	if p.RequestID == "" {
 		p.RequestID = r.header.Get("X-Request-ID")
 	}
-	return &p, nil
+	return p, nil
 }
 
 // merge fills what is still empty in p from one JSON object, then from its
 // details list, then from a wrapped detail object (depth-bounded).
-func (p *precondition) merge(raw []byte, depth int) bool {
+func (p *PatchCVMResponse) merge(raw []byte, depth int) bool {
 	var b preconditionBody
 	if depth > 2 || json.Unmarshal(raw, &b) != nil {
 		return false
