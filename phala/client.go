@@ -289,8 +289,9 @@ func (c *Client) userAgent() string {
 }
 
 // sender is the one place every request passes through: it adds the SDK's
-// headers, the API key (only for the base URL's host), the per-request
-// timeout, and reads the answer through a size limit.
+// headers and the API key (only for the base URL's host), applies the
+// per-request timeout, retries as the RetryPolicy allows, scrubs the key
+// from error answers and reports every attempt to hooks and the logger.
 type sender struct {
 	c  *Client
 	hc *http.Client

@@ -81,6 +81,7 @@ type BootError struct {
 	Message string
 }
 
+// Error says which CVM failed, in which status, and the server's message.
 func (e *BootError) Error() string {
 	return fmt.Sprintf("phala: CVM %s failed (status %q): %s", e.CVMID, e.Status, e.Message)
 }

@@ -131,6 +131,8 @@ type ValidationProblem struct {
 	Type string `json:"type"`
 }
 
+// Error gives the status, the ERR- code, the message, FastAPI's validation
+// problems and the request id; never the raw body.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "phala: HTTP %d", e.StatusCode)
@@ -190,10 +192,12 @@ type TransportError struct {
 	Err    error
 }
 
+// Error names the method and path (no query) and the cause.
 func (e *TransportError) Error() string {
 	return fmt.Sprintf("phala: %s %s: %v", e.Method, e.Path, e.Err)
 }
 
+// Unwrap returns the cause, e.g. context.DeadlineExceeded.
 func (e *TransportError) Unwrap() error { return e.Err }
 
 // errorBody is the union of the error body shapes the API uses.

@@ -18,6 +18,7 @@ type InvalidArgumentError struct {
 	Reason string
 }
 
+// Error names the field and the reason.
 func (e *InvalidArgumentError) Error() string {
 	return fmt.Sprintf("phala: invalid %s: %s", e.Field, e.Reason)
 }

@@ -22,6 +22,7 @@ const (
 	FaultDrop
 )
 
+// String is the kind's name as RecordedRequest.Fault shows it.
 func (k FaultKind) String() string {
 	switch k {
 	case FaultLatency:
