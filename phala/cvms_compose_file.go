@@ -140,6 +140,30 @@ func overlayBool(dst **bool, v *bool) {
 	}
 }
 
+// GetCVMComposeFile reads the CVM's current app-compose (GET
+// /cvms/{cvmId}/compose_file). Fields the AppCompose type does not know are
+// kept, so DumpAppComposeHash of its JSON is the hash of the compose file
+// as fetched. Errors: an ErrInvalidArgument error for a malformed id; an
+// *APIError for any answer other than 200.
+func (c *Client) GetCVMComposeFile(ctx context.Context, cvmID string) (*AppCompose, error) {
+	id, err := checkCVMID(cvmID)
+	if err != nil {
+		return nil, err
+	}
+	r, err := read(c.api.GetCVMComposeFile(ctx, id, nil))
+	if err != nil {
+		return nil, err
+	}
+	if err := expect(r, http.StatusOK); err != nil {
+		return nil, err
+	}
+	var ac AppCompose
+	if err := decodeJSON(r, &ac); err != nil {
+		return nil, err
+	}
+	return &ac, nil
+}
+
 // appCompose reads the CVM's current app-compose.
 func (c *Client) appCompose(ctx context.Context, id string) (*gen.AppCompose, error) {
 	r, err := read(c.api.GetCVMComposeFile(ctx, id, nil))

@@ -2,6 +2,7 @@ package phala_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -126,4 +127,32 @@ func ExampleInvalidArgumentError() {
 	var bad *phala.InvalidArgumentError
 	fmt.Println(errors.Is(err, phala.ErrInvalidArgument), errors.As(err, &bad) && bad.Field == "req.OSImageName")
 	// Output: true true
+}
+
+// GetCVMComposeFile returns the current app-compose; the Phala Cloud dump
+// of it hashes to the compose hash the CVM reports.
+func ExampleClient_GetCVMComposeFile() {
+	srv := phalatest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	ctx := context.Background()
+
+	ac, err := client.GetCVMComposeFile(ctx, phalatest.CentralCVMName)
+	if err != nil {
+		log.Fatal(err)
+	}
+	doc, err := json.Marshal(ac)
+	if err != nil {
+		log.Fatal(err)
+	}
+	hash, err := phala.DumpAppComposeHash(doc)
+	if err != nil {
+		log.Fatal(err)
+	}
+	info, err := client.GetCVMInfo(ctx, phalatest.CentralCVMName)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(ac.Name, hash == info.ComposeHash)
+	// Output: central-app true
 }
