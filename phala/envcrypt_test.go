@@ -2,8 +2,6 @@ package phala
 
 import (
 	"bytes"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ecdh"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/phalacloud/go-sdk/internal/envcipher"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -21,31 +21,13 @@ import (
 // tests only.
 func decryptEnvVars(t testing.TB, encryptedHex string, remotePriv *ecdh.PrivateKey) ([]EnvVar, []byte) {
 	t.Helper()
-	raw, err := hex.DecodeString(encryptedHex)
+	plain, err := envcipher.Open(remotePriv, encryptedHex)
 	require.NoError(t, err)
-	require.Greater(t, len(raw), 32+12+16)
-	eph, err := ecdh.X25519().NewPublicKey(raw[:32])
+	vars, err := envcipher.Decode(plain)
 	require.NoError(t, err)
-	shared, err := remotePriv.ECDH(eph)
-	require.NoError(t, err)
-	block, err := aes.NewCipher(shared)
-	require.NoError(t, err)
-	gcm, err := cipher.NewGCM(block)
-	require.NoError(t, err)
-	plain, err := gcm.Open(nil, raw[32:44], raw[44:], nil)
-	require.NoError(t, err)
-	var doc struct {
-		Env []struct {
-			Key   string `json:"key"`
-			Value string `json:"value"`
-		} `json:"env"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(plain))
-	dec.DisallowUnknownFields()
-	require.NoError(t, dec.Decode(&doc))
-	out := make([]EnvVar, len(doc.Env))
-	for i, e := range doc.Env {
-		out[i] = EnvVar{e.Key, e.Value}
+	out := make([]EnvVar, len(vars))
+	for i, v := range vars {
+		out[i] = EnvVar{v.Key, v.Value}
 	}
 	return out, plain
 }

@@ -1,17 +1,15 @@
 package main
 
 import (
-	"bytes"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ecdh"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/phalacloud/go-sdk/internal/benchdata"
+	"github.com/phalacloud/go-sdk/internal/envcipher"
 
 	"github.com/phalacloud/go-sdk/phala"
 )
@@ -38,26 +36,14 @@ type jsEnv struct {
 func envs(n int) []phala.EnvVar {
 	out := make([]phala.EnvVar, n)
 	for i := range out {
-		out[i] = phala.EnvVar{Key: fmt.Sprintf("VAR_%d", i), Value: "value-" + strings.Repeat("x", 32) + strconv.Itoa(i)}
+		k, v := benchdata.EnvVar(i)
+		out[i] = phala.EnvVar{Key: k, Value: v}
 	}
 	return out
 }
 
-// composes returns the typical and the ~200 KiB app-compose of
-// phala.BenchmarkComposeHash (same construction).
-func composes() (typical, large string) {
-	typical = `{"name":"my-app","runner":"docker-compose","manifest_version":2,` +
-		`"docker_compose_file":"services:\n  app:\n    image: ghcr.io/example/app:1.2.3\n    ports:\n      - \"8080:8080\"\n    environment:\n      - DB_URL=${DB_URL}\n      - API_KEY=${API_KEY}\n    volumes:\n      - /var/run/tappd.sock:/var/run/tappd.sock\n",` +
-		`"pre_launch_script":"#!/bin/bash\necho \"pre-launch\"\n","allowed_envs":["DB_URL","API_KEY"],"features":["kms","tproxy-net"],` +
-		`"kms_enabled":true,"gateway_enabled":true,"public_logs":true,"public_sysinfo":true,"public_tcbinfo":true,"local_key_provider_enabled":false,"no_instance_id":false,"secure_time":false}`
-	var svc strings.Builder
-	svc.WriteString("services:\\n")
-	for i := 0; svc.Len() < 200<<10; i++ {
-		fmt.Fprintf(&svc, "  svc%d:\\n    image: \\\"registry.example.com/team/service-%d:v1.%d\\\"\\n    environment:\\n      - KEY_%d=<value & more>\\n    command: [\\\"run\\\", \\\"--port\\\", \\\"%d\\\"]\\n", i, i, i, i, 8000+i)
-	}
-	large = strings.Replace(typical, `"docker_compose_file":"`, `"docker_compose_file":"`+svc.String(), 1)
-	return typical, large
-}
+// composes returns the app-composes of phala.BenchmarkComposeHash.
+func composes() (typical, large string) { return benchdata.Composes() }
 
 func cryptoCases(scale float64) []cryptoCase {
 	n := func(base int) int { return max(1, int(float64(base)*scale)) }
@@ -162,47 +148,17 @@ func runCrypto(node, dir string, o options) ([]row, error) {
 // checkCiphertext decrypts hex(ephemeral public key || IV || ciphertext ||
 // tag) with priv and compares the variables with want.
 func checkCiphertext(priv *ecdh.PrivateKey, ct string, want []phala.EnvVar) error {
-	raw, err := hex.DecodeString(strings.TrimPrefix(ct, "0x"))
+	plain, err := envcipher.Open(priv, ct)
 	if err != nil {
 		return err
 	}
-	if len(raw) < 32+12+16 {
-		return fmt.Errorf("only %d bytes", len(raw))
-	}
-	eph, err := ecdh.X25519().NewPublicKey(raw[:32])
+	vars, err := envcipher.Decode(plain)
 	if err != nil {
 		return err
 	}
-	shared, err := priv.ECDH(eph)
-	if err != nil {
-		return err
-	}
-	block, err := aes.NewCipher(shared)
-	if err != nil {
-		return err
-	}
-	gcm, err := cipher.NewGCM(block)
-	if err != nil {
-		return err
-	}
-	plain, err := gcm.Open(nil, raw[32:44], raw[44:], nil)
-	if err != nil {
-		return fmt.Errorf("does not decrypt: %w", err)
-	}
-	var doc struct {
-		Env []struct {
-			Key   string `json:"key"`
-			Value string `json:"value"`
-		} `json:"env"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(plain))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&doc); err != nil {
-		return fmt.Errorf("plaintext is not {\"env\":[...]}: %w", err)
-	}
-	got := make([]phala.EnvVar, len(doc.Env))
-	for i, e := range doc.Env {
-		got[i] = phala.EnvVar{Key: e.Key, Value: e.Value}
+	got := make([]phala.EnvVar, len(vars))
+	for i, v := range vars {
+		got[i] = phala.EnvVar{Key: v.Key, Value: v.Value}
 	}
 	if !slices.Equal(got, want) {
 		return fmt.Errorf("decrypts to %d variables that differ from the %d sent", len(got), len(want))

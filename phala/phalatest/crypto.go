@@ -1,14 +1,12 @@
 package phalatest
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ecdh"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/phalacloud/go-sdk/internal/envcipher"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
@@ -27,57 +25,26 @@ const (
 // || IV (12) || AES-256-GCM ciphertext and tag, the shared secret being
 // the AES key. The plaintext is {"env":[{"key":..,"value":..}]}.
 func decryptEnv(priv *ecdh.PrivateKey, encHex string) (map[string]string, error) {
-	raw, err := hex.DecodeString(strings.TrimPrefix(encHex, "0x"))
-	if err != nil {
-		return nil, errors.New("encrypted_env is not hex")
-	}
-	if len(raw) < 32+12+16 {
-		return nil, errors.New("encrypted_env is too short")
-	}
-	eph, err := ecdh.X25519().NewPublicKey(raw[:32])
-	if err != nil {
-		return nil, errors.New("encrypted_env does not start with an X25519 public key")
-	}
-	shared, err := priv.ECDH(eph)
-	if err != nil {
-		return nil, errors.New("key agreement failed")
-	}
-	block, err := aes.NewCipher(shared)
+	plain, err := envcipher.Open(priv, encHex)
 	if err != nil {
 		return nil, err
 	}
-	gcm, err := cipher.NewGCM(block)
+	vars, err := envcipher.Decode(plain)
 	if err != nil {
 		return nil, err
 	}
-	plain, err := gcm.Open(nil, raw[32:44], raw[44:], nil)
-	if err != nil {
-		return nil, errors.New("decryption failed: wrong public key or corrupted data")
-	}
-	var doc struct {
-		Env []struct {
-			Key   *string `json:"key"`
-			Value *string `json:"value"`
-		} `json:"env"`
-	}
-	if err := json.Unmarshal(plain, &doc); err != nil || doc.Env == nil {
-		return nil, errors.New(`the decrypted env is not {"env":[{"key":..,"value":..}]}`)
-	}
-	if len(doc.Env) > maxEnvEntries || len(plain) > maxEnvTotal {
+	if len(vars) > maxEnvEntries || len(plain) > maxEnvTotal {
 		return nil, fmt.Errorf("the env set exceeds %d entries or 1 MiB", maxEnvEntries)
 	}
-	out := make(map[string]string, len(doc.Env))
-	for i, e := range doc.Env {
-		if e.Key == nil || e.Value == nil {
-			return nil, fmt.Errorf("env entry %d lacks key or value", i)
-		}
-		if !envKey.MatchString(*e.Key) || len(*e.Key) > maxEnvKeyLen {
+	out := make(map[string]string, len(vars))
+	for i, v := range vars {
+		if !envKey.MatchString(v.Key) || len(v.Key) > maxEnvKeyLen {
 			return nil, fmt.Errorf("env entry %d has a malformed key", i)
 		}
-		if len(*e.Value) > maxEnvValueLen {
+		if len(v.Value) > maxEnvValueLen {
 			return nil, fmt.Errorf("env entry %d has a value over 128 KiB", i)
 		}
-		out[*e.Key] = *e.Value
+		out[v.Key] = v.Value
 	}
 	return out, nil
 }
