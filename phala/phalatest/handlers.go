@@ -60,7 +60,7 @@ func (cl *call) resolve() (response, bool) {
 		return errorResponse(http.StatusNotFound, "ERR-03-001", "CVM not found", cl.reqID, nil,
 			[]string{"Check the CVM id, name or app id"}), false
 	}
-	cl.cvm.refresh(cl.now)
+	cl.s.refreshLocked(cl.cvm, cl.now)
 	return response{}, true
 }
 
@@ -182,10 +182,15 @@ func (cl *call) apply(ch *change, startUpdate bool) string {
 	c.applied = append(c.applied, AppliedChange{Operation: cl.op, CorrelationID: corr, ComposeHash: hashOf(c.appCompose),
 		RequestID: cl.reqID, Fields: append([]string(nil), ch.fields...), Time: cl.now})
 	cl.applied = true
-	if startUpdate && cl.s.opts.updateDelay > 0 {
-		c.status = "updating"
-		c.progress = &progress{Target: "running", StartedAt: cl.now.UTC().Format(time.RFC3339Nano), CorrelationID: corr}
-		c.busyUntil = cl.now.Add(cl.s.opts.updateDelay)
+	if startUpdate {
+		c.bootError, c.exitedAt = "", ""
+		if cl.s.opts.updateDelay > 0 {
+			c.status = "updating"
+			c.progress = &progress{Target: "running", StartedAt: cl.now.UTC().Format(time.RFC3339Nano), CorrelationID: corr}
+			c.busyUntil = cl.now.Add(cl.s.opts.updateDelay)
+		} else if c.failBoot != "" {
+			c.boot(cl.now)
+		}
 	}
 	return corr
 }
@@ -333,22 +338,15 @@ func (cl *call) getComposeFile() response {
 	return jsonResponse(http.StatusOK, cl.cvm.appCompose)
 }
 
-// getState answers the run state. Branch point for the event stream: with
-// ?target= and Accept: text/event-stream the real API streams states; the
-// fake answers the current state as JSON until that branch is written
-// (set response.stream to write the events).
+// getState answers the run state: JSON, or with ?target= and Accept:
+// text/event-stream the event stream (stream.go).
 func (cl *call) getState() response {
 	if resp, ok := cl.resolve(); !ok {
 		return resp
 	}
-	if cl.r.URL.Query().Get("target") != "" && strings.Contains(cl.r.Header.Get("Accept"), "text/event-stream") {
+	if cl.r.URL.Query().Get("target") != "" && strings.Contains(cl.r.Header.Get("Accept"), "text/event-stream") && !cl.s.opts.noStreaming {
 		return cl.stateStream()
 	}
-	return jsonResponse(http.StatusOK, cl.cvm.stateJSON())
-}
-
-// stateStream is where the SSE answer goes; for now it is the JSON state.
-func (cl *call) stateStream() response {
 	return jsonResponse(http.StatusOK, cl.cvm.stateJSON())
 }
 

@@ -60,6 +60,14 @@ type Server struct {
 	rng      *mrand.Rand
 	seq      int
 	viol     []string
+	// changed is closed (and replaced) whenever a CVM's state changes, to
+	// wake the state streams; see notifyLocked.
+	changed     chan struct{}
+	streams     []*StreamRecord
+	dropStreams int
+	// closing is closed by Close so that open streams end.
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 type options struct {
@@ -74,6 +82,10 @@ type options struct {
 	rngSeed       uint64
 	kmsKey        []byte
 	checkResp     bool
+	noStreaming   bool
+	streamScale   float64
+	maxStream     time.Duration
+	specPages     bool
 }
 
 // Option configures a Server.
@@ -136,7 +148,7 @@ func WithResponseValidation(on bool) Option { return func(o *options) { o.checkR
 // malformed seed, two CVMs with the same id or name); Close it when done.
 func NewServer(opts ...Option) *Server {
 	o := options{apiKey: DefaultAPIKey, clock: time.Now, updateDelay: DefaultUpdateDelay,
-		pendingExpiry: DefaultPendingExpiry, rngSeed: 1, checkResp: true}
+		pendingExpiry: DefaultPendingExpiry, rngSeed: 1, checkResp: true, streamScale: 1}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)
@@ -146,7 +158,8 @@ func NewServer(opts ...Option) *Server {
 	if err != nil {
 		panic(err)
 	}
-	s := &Server{opts: o, spec: spec, rng: mrand.New(mrand.NewPCG(o.rngSeed, o.rngSeed^0x9e3779b97f4a7c15))}
+	s := &Server{opts: o, spec: spec, rng: mrand.New(mrand.NewPCG(o.rngSeed, o.rngSeed^0x9e3779b97f4a7c15)),
+		changed: make(chan struct{}), closing: make(chan struct{})}
 	if len(o.kmsKey) == 32 {
 		s.kms = signer{secp256k1.PrivKeyFromBytes(o.kmsKey)}
 	} else {
@@ -191,8 +204,12 @@ func NewTestServer(t testing.TB, opts ...Option) *Server {
 	return s
 }
 
-// Close shuts the server down.
-func (s *Server) Close() { s.http.Close() }
+// Close shuts the server down. Open state streams end at once (without a
+// final event).
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.http.Close()
+}
 
 // URL is the API's base URL, including /api/v1 (what PHALA_CLOUD_API_PREFIX holds).
 func (s *Server) URL() string { return s.url + apiPrefix }
@@ -312,7 +329,8 @@ func (s *Server) AppCompose(cvmID string) (map[string]any, string, bool) {
 	return cloneCompose(c.appCompose), hashOf(c.appCompose), true
 }
 
-// Status returns the CVM's run status ("running" or "updating").
+// Status returns the CVM's run status: "running", "updating" while an
+// accepted update runs, or "exited" after a failed boot (see FailNextBoot).
 func (s *Server) Status(cvmID string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -320,7 +338,7 @@ func (s *Server) Status(cvmID string) string {
 	if c == nil {
 		return ""
 	}
-	c.refresh(s.opts.clock())
+	s.refreshLocked(c, s.opts.clock())
 	return c.status
 }
 
@@ -337,6 +355,11 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	// stream, when set, writes the body after the status and headers
+	// were sent (an event stream); it runs without Server.mu held. Only
+	// the status and headers of such an answer are checked against the
+	// OpenAPI document; the stream checks each event's data itself.
+	stream func(http.ResponseWriter, *http.Request)
 }
 
 func jsonResponse(status int, v any) response {
@@ -378,6 +401,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := RecordedRequest{Time: s.opts.clock(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
 		Header: redactHeader(r.Header), Body: body, RequestID: reqID}
 
+	if s.opts.specPages && r.Method == http.MethodGet {
+		if resp, ok := specPage(r.URL.Path); ok {
+			resp.header.Set("X-Request-ID", reqID)
+			writeResponse(w, resp)
+			return
+		}
+	}
 	if strings.HasPrefix(r.URL.Path, "/_fake/") && s.opts.control {
 		resp := s.control(r, body)
 		resp.header.Set("X-Request-ID", reqID)
@@ -413,13 +443,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if route != nil && s.opts.checkResp {
 		if err := validateResponse(r.Context(), route, params, r, resp); err != nil {
-			s.mu.Lock()
-			s.viol = append(s.viol, fmt.Sprintf("%s %s -> %d: %v", r.Method, r.URL.Path, resp.status, err))
-			s.mu.Unlock()
+			s.violation(fmt.Sprintf("%s %s -> %d: %v", r.Method, r.URL.Path, resp.status, err))
 		}
 	}
 	s.record(rec)
 	writeResponse(w, resp)
+	if resp.stream != nil {
+		resp.stream(w, r)
+	}
+}
+
+// violation notes an answer that broke the OpenAPI document.
+func (s *Server) violation(v string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.viol = append(s.viol, v)
 }
 
 func writeResponse(w http.ResponseWriter, resp response) {
@@ -478,6 +516,9 @@ func (s *Server) handle(r *http.Request, body []byte, reqID string) (response, *
 	s.mu.Lock()
 	cl.now = s.opts.clock()
 	resp := h(cl)
+	if cl.applied {
+		s.notifyLocked()
+	}
 	s.mu.Unlock()
 	info.ok = cl.applied
 	if cl.cvm != nil {
