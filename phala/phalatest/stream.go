@@ -220,12 +220,11 @@ func (st *stateStreamer) run(w http.ResponseWriter, r *http.Request) {
 			name = "state"
 		}
 		if name != "" {
-			if !st.send(w, rc, name, data) {
-				st.end(StreamClientGone)
-				return
-			}
+			final := ""
 			if name != "state" {
-				st.end(name)
+				final = name
+			}
+			if !st.send(w, rc, name, data, final) || final != "" {
 				return
 			}
 			last = data
@@ -250,8 +249,7 @@ func (st *stateStreamer) run(w http.ResponseWriter, r *http.Request) {
 			s.mu.Lock()
 			data := mustJSON(c.stateJSON())
 			s.mu.Unlock()
-			st.send(w, rc, "timeout", data)
-			st.end(StreamTimeout)
+			st.send(w, rc, "timeout", data, StreamTimeout)
 			return
 		case <-r.Context().Done():
 			tick.Stop()
@@ -268,15 +266,22 @@ func (st *stateStreamer) run(w http.ResponseWriter, r *http.Request) {
 
 // send writes and flushes one event; it reports whether that worked. The
 // data of every event is checked against the document's CVMState schema.
-func (st *stateStreamer) send(w http.ResponseWriter, rc *http.ResponseController, name string, data []byte) bool {
+// A final event's end is recorded before it is written, so that a client
+// that has read it finds the stream's record complete; a failed write
+// records StreamClientGone.
+func (st *stateStreamer) send(w http.ResponseWriter, rc *http.ResponseController, name string, data []byte, final string) bool {
 	st.check(name, data)
 	st.s.mu.Lock()
 	st.rec.Events = append(st.rec.Events, name)
+	if final != "" {
+		st.rec.End = final
+	}
 	st.s.mu.Unlock()
-	if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, data); err != nil {
+	if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, data); err != nil || rc.Flush() != nil {
+		st.end(StreamClientGone)
 		return false
 	}
-	return rc.Flush() == nil
+	return true
 }
 
 func (st *stateStreamer) end(why string) {
