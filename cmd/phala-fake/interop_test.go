@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/phalacloud/go-sdk/internal/nodejs"
 	"github.com/phalacloud/go-sdk/phala"
 )
 
@@ -80,11 +81,11 @@ func (fp *fakeProcess) getJSON(t *testing.T, path string, v any) {
 // answer) and then checks the state it left with the Go client and the
 // /_fake/ endpoints.
 func TestJavaScriptSDKInterop(t *testing.T) {
-	dir := installNode(t)
+	dir := nodejs.Install(t)
 	fp := startFake(t, "-update-delay", "30ms")
 
 	cfg, _ := json.Marshal(map[string]string{"prefix": fp.prefix, "api_key": fp.apiKey, "control": fp.control})
-	out := runNode(t, dir, interopScript, cfg)
+	out := nodejs.Run(t, dir, interopScript, cfg)
 
 	var steps []string
 	var done bool
