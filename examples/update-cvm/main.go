@@ -4,6 +4,10 @@
 // on-chain KMS (with its two phases), and a provision/commit compose
 // update.
 //
+// After each accepted update it waits, following the CVM's state event
+// stream (WaitForUpdate, or WaitForCVM for the calls that return no
+// result), and prints every status change.
+//
 // With no configuration it runs against an in-memory Phala Cloud
 // (package phala/phalatest), so `go run ./examples/update-cvm` works on a
 // fresh clone:
@@ -47,6 +51,10 @@ func main() {
 	}
 }
 
+// fakeUpdateDelay is how long the fake keeps a CVM "updating" after an
+// accepted update: long enough to show progress, short enough to be quick.
+const fakeUpdateDelay = 30 * time.Millisecond
+
 // env is where the example runs: the real cloud or the fake.
 type env struct {
 	client    *phala.Client
@@ -72,7 +80,7 @@ func run(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "Running against %s (CVM %s)\n", e.client.BaseURL(), e.cvmID)
 		return runWith(ctx, out, e)
 	}
-	srv := phalatest.NewServer()
+	srv := phalatest.NewServer(phalatest.WithUpdateDelay(fakeUpdateDelay))
 	defer srv.Close()
 	fmt.Fprintf(out, "PHALA_CLOUD_API_KEY is not set: running against an in-memory Phala Cloud at %s\n", srv.URL())
 	return runWith(ctx, out, fakeEnv(srv))
@@ -130,16 +138,36 @@ func (p *printer) kv(key string, v any) { fmt.Fprintf(p.out, "    %-15s %v\n", k
 func runWith(ctx context.Context, out io.Writer, e *env) error {
 	p := &printer{out: out}
 	c := e.client
-	wait := func(res phala.Waitable) error {
-		opts := &phala.WaitOptions{PollInterval: e.poll}
+	// wait blocks until the update that res describes has finished (or,
+	// for the calls that return no result, until the CVM runs again),
+	// printing each status change the server reports.
+	wait := func(cvmID string, res phala.Waitable) error {
+		last := ""
+		opts := &phala.WaitOptions{PollInterval: e.poll, OnEvent: func(st phala.CVMState) {
+			line := st.Status
+			if st.BootProgress != "" {
+				line += " (boot: " + st.BootProgress + ")"
+			}
+			if st.Progress != nil && st.Progress.CorrelationID != "" {
+				line += " [update " + st.Progress.CorrelationID + "]"
+			}
+			if line != last {
+				p.kv("progress", line)
+				last = line
+			}
+		}}
 		var st *phala.CVMState
 		var err error
 		if res != nil {
-			st, err = c.WaitForUpdate(ctx, e.cvmID, res, opts)
+			st, err = c.WaitForUpdate(ctx, cvmID, res, opts)
 		} else {
-			st, err = c.WaitForCVM(ctx, e.cvmID, opts)
+			st, err = c.WaitForCVM(ctx, cvmID, opts)
 		}
 		if err != nil {
+			var boot *phala.BootError
+			if errors.As(err, &boot) {
+				return fmt.Errorf("the CVM did not come back: %s", boot.Message)
+			}
 			return fmt.Errorf("waiting for the update: %w", err)
 		}
 		p.kv("now", st.Status)
@@ -166,7 +194,7 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 	}
 	p.kv("status", res.Status)
 	p.kv("correlation id", res.CorrelationID)
-	if err := wait(res); err != nil {
+	if err := wait(e.cvmID, res); err != nil {
 		return err
 	}
 
@@ -176,7 +204,7 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 		return err
 	}
 	p.kv("status", res.Status)
-	if err := wait(res); err != nil {
+	if err := wait(e.cvmID, res); err != nil {
 		return err
 	}
 
@@ -200,7 +228,7 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 	}
 	p.kv("status", res.Status)
 	p.kv("keys changed", res.AllowedEnvsChanged)
-	if err := wait(res); err != nil {
+	if err := wait(e.cvmID, res); err != nil {
 		return err
 	}
 	if e.fake != nil {
@@ -212,7 +240,7 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 		return err
 	}
 	p.kv("status", "accepted")
-	if err := wait(nil); err != nil {
+	if err := wait(e.cvmID, nil); err != nil {
 		return err
 	}
 
@@ -230,7 +258,7 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 		return err
 	}
 	p.kv("status", "accepted")
-	if err := wait(nil); err != nil {
+	if err := wait(e.cvmID, nil); err != nil {
 		return err
 	}
 
@@ -246,7 +274,7 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 		return err
 	}
 	p.kv("status", "committed")
-	if err := wait(nil); err != nil {
+	if err := wait(e.cvmID, nil); err != nil {
 		return err
 	}
 
@@ -277,11 +305,9 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 	}
 	p.kv("phase 2", "confirmed")
 	p.kv("correlation id", done.CorrelationID)
-	st, err := c.WaitForUpdate(ctx, e.onchainID, done, &phala.WaitOptions{PollInterval: e.poll})
-	if err != nil {
-		return fmt.Errorf("waiting for the update: %w", err)
+	if err := wait(e.onchainID, done); err != nil {
+		return err
 	}
-	p.kv("now", st.Status)
 	fmt.Fprintln(out, "\nAll steps succeeded.")
 	return nil
 }
