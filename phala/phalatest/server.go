@@ -58,7 +58,6 @@ type Server struct {
 	requests []RecordedRequest
 	faults   []*faultState
 	rng      *mrand.Rand
-	seq      int
 	viol     []string
 	// changed is closed (and replaced) whenever a CVM's state changes, to
 	// wake the state streams; see notifyLocked.
