@@ -5,7 +5,6 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"github.com/phalacloud/go-sdk/internal/nodejs"
 	"io"
 	"net/http"
 	"os"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/phalacloud/go-sdk/internal/nodejs"
 	"github.com/phalacloud/go-sdk/phala"
 )
 

@@ -19,12 +19,17 @@
 //	GET  /_fake/violations        answers that broke the OpenAPI document
 //	GET  /_fake/kms-signer        the on-chain KMS's signing key
 //
-// It also serves the OpenAPI document at /openapi.json and its reference
-// page at /docs.
+// It also serves, without an API key, the OpenAPI document at
+// /openapi.json and its reference page at /docs.
+//
+// GET /api/v1/cvms/{cvmId}/state?target=running with Accept:
+// text/event-stream answers the state event stream; -max-stream-duration
+// caps how long one stream lasts before its "timeout" event (0: the
+// query's timeout, as the API does).
 //
 // Usage:
 //
-//	phala-fake [-addr 127.0.0.1:0] [-seed cvms.json] [-no-default-cvms] [-api-key KEY] [-update-delay 50ms] [-v]
+//	phala-fake [-addr 127.0.0.1:0] [-seed cvms.json] [-no-default-cvms] [-api-key KEY] [-update-delay 50ms] [-max-stream-duration 0] [-v]
 //
 // The seed file is a JSON array of phalatest.CVMSeed objects, e.g.
 // [{"name":"my-app","chain_id":8453,"allowed_envs":["FOO"]}]; they are
@@ -63,6 +68,7 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) error {
 	noDefaults := fs.Bool("no-default-cvms", false, "start without the two default CVMs")
 	apiKey := fs.String("api-key", phalatest.DefaultAPIKey, "API key the server accepts")
 	delay := fs.Duration("update-delay", phalatest.DefaultUpdateDelay, "how long an accepted update keeps a CVM updating (0: none)")
+	maxStream := fs.Duration("max-stream-duration", 0, "end every state stream with a timeout event after this long (0: the query's timeout)")
 	verbose := fs.Bool("v", false, "log every request on stderr")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -73,7 +79,8 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) error {
 	if *apiKey == "" {
 		return errors.New("-api-key must not be empty")
 	}
-	opts := []phalatest.Option{phalatest.WithAPIKey(*apiKey), phalatest.WithUpdateDelay(*delay), phalatest.WithControlEndpoints()}
+	opts := []phalatest.Option{phalatest.WithAPIKey(*apiKey), phalatest.WithUpdateDelay(*delay), phalatest.WithControlEndpoints(),
+		phalatest.WithSpecEndpoints(), phalatest.WithMaxStreamDuration(*maxStream)}
 	if *noDefaults {
 		opts = append(opts, phalatest.WithoutDefaultCVMs())
 	}

@@ -3,87 +3,96 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
+	"context"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/phalacloud/go-sdk/openapi"
+	"github.com/phalacloud/go-sdk/phala"
 )
 
-// runFakeInProcess runs the program in-process and returns the variables it
-// printed.
-func runFakeInProcess(t *testing.T, args ...string) map[string]string {
+// startInProcess runs run() until the test ends and returns what it printed.
+func startInProcess(t *testing.T, args ...string) map[string]string {
 	t.Helper()
 	pr, pw := io.Pipe()
 	stop := make(chan struct{})
 	done := make(chan error, 1)
 	go func() { done <- run(args, pw, io.Discard, stop); pw.Close() }()
-	t.Cleanup(func() { close(stop); <-done })
-	vars := map[string]string{}
+	t.Cleanup(func() {
+		close(stop)
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(10 * time.Second):
+			t.Error("run did not return after stop")
+		}
+	})
+	vals := map[string]string{}
 	sc := bufio.NewScanner(pr)
-	for len(vars) < 3 && sc.Scan() {
+	for len(vals) < 3 && sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), "=")
-		require.True(t, ok, "unexpected line %q", sc.Text())
-		vars[k] = v
+		require.True(t, ok, "unexpected output line %q", sc.Text())
+		vals[k] = v
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	require.Len(t, vars, 3)
-	return vars
+	require.Len(t, vals, 3)
+	return vals
 }
 
-func get(t *testing.T, url string, hdr ...string) (*http.Response, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	require.NoError(t, err)
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
+// TestServesSpecAndDocs checks /openapi.json and /docs (any path under
+// it): served without an API key, with the embedded bytes.
+func TestServesSpecAndDocs(t *testing.T) {
+	vals := startInProcess(t)
+	root := strings.TrimSuffix(vals["PHALA_FAKE_CONTROL_URL"], "/_fake")
+	for _, tc := range []struct {
+		path, ctype string
+		body        []byte
+	}{
+		{"/openapi.json", "application/json", openapi.SpecJSON},
+		{"/docs", "text/html", openapi.DocsHTML},
+		{"/docs/", "text/html", openapi.DocsHTML},
+		{"/docs/operation/getCVMState", "text/html", openapi.DocsHTML},
+	} {
+		resp, err := http.Get(root + tc.path)
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, tc.path)
+		require.True(t, strings.HasPrefix(resp.Header.Get("Content-Type"), tc.ctype), "%s: %s", tc.path, resp.Header.Get("Content-Type"))
+		require.True(t, bytes.Equal(tc.body, body), "%s: not the embedded bytes", tc.path)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	// Not a catch-all: other paths outside the API are still 404, and
+	// POST is not served.
+	for _, p := range []string{"/docsx", "/openapi.yaml"} {
+		resp, err := http.Get(root + p)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusNotFound, resp.StatusCode, p)
+	}
+	resp, err := http.Post(root+"/openapi.json", "application/json", strings.NewReader("{}"))
 	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp, b
+	resp.Body.Close()
+	require.NotEqual(t, http.StatusOK, resp.StatusCode)
 }
 
-func TestFakePrintsItsAddressAndServesTheSpec(t *testing.T) {
-	vars := runFakeInProcess(t, "-api-key", "phak_fake_test", "-update-delay", "0")
-	prefix, key := vars["PHALA_CLOUD_API_PREFIX"], vars["PHALA_CLOUD_API_KEY"]
-	require.True(t, strings.HasPrefix(prefix, "http://127.0.0.1:") && strings.HasSuffix(prefix, "/api/v1"), prefix)
-	assert.Equal(t, "phak_fake_test", key)
-	root := strings.TrimSuffix(prefix, "/api/v1")
-	assert.Equal(t, root+"/_fake", vars["PHALA_FAKE_CONTROL_URL"])
-
-	resp, body := get(t, root+"/openapi.json")
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Equal(t, openapi.SpecJSON, body)
-	var doc struct {
-		OpenAPI string `json:"openapi"`
-	}
-	require.NoError(t, json.Unmarshal(body, &doc))
-	assert.Equal(t, "3.0.3", doc.OpenAPI)
-
-	for _, path := range []string{"/docs", "/docs/", "/docs/cvm-configuration"} {
-		resp, body = get(t, root+path)
-		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
-		assert.True(t, bytes.Equal(openapi.DocsHTML, body), path)
-		assert.Contains(t, resp.Header.Get("Content-Type"), "text/html")
-	}
-
-	resp, _ = get(t, prefix+"/cvms/central-app")
-	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the API needs the key")
-	resp, body = get(t, prefix+"/cvms/central-app", "X-API-Key", key)
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Contains(t, string(body), `"name":"central-app"`)
-}
-
-func TestFakeRefusesBadFlags(t *testing.T) {
-	assert.Error(t, run([]string{"-api-key", ""}, io.Discard, io.Discard, nil))
-	assert.Error(t, run([]string{"extra"}, io.Discard, io.Discard, nil))
-	assert.Error(t, run([]string{"-seed", "/nonexistent.json"}, io.Discard, io.Discard, nil))
+// TestMaxStreamDurationFlag checks that -max-stream-duration caps the
+// state streams: a wait for a status that never comes sees the streams
+// time out and reconnects until its context ends.
+func TestMaxStreamDurationFlag(t *testing.T) {
+	vals := startInProcess(t, "-max-stream-duration", "20ms")
+	c, err := phala.NewClient(phala.WithBaseURL(vals["PHALA_CLOUD_API_PREFIX"]), phala.WithAPIKey(vals["PHALA_CLOUD_API_KEY"]))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	var seen int
+	_, err = c.WaitForCVM(ctx, "central-app", &phala.WaitOptions{Target: "stopped", PollInterval: 10 * time.Millisecond,
+		OnEvent: func(phala.CVMState) { seen++ }})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.GreaterOrEqual(t, seen, 3, "each reconnect starts a stream with a first state event")
 }

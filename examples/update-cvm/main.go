@@ -4,6 +4,10 @@
 // on-chain KMS (with its two phases), and a provision/commit compose
 // update.
 //
+// After each accepted update it waits, following the CVM's state event
+// stream (WaitForUpdate, or WaitForCVM for the calls that return no
+// result), and prints every status change.
+//
 // With no configuration it runs against an in-memory Phala Cloud
 // (package phala/phalatest), so `go run ./examples/update-cvm` works on a
 // fresh clone:
@@ -47,6 +51,10 @@ func main() {
 	}
 }
 
+// fakeUpdateDelay is how long the fake keeps a CVM "updating" after an
+// accepted update: long enough to show progress, short enough to be quick.
+const fakeUpdateDelay = 30 * time.Millisecond
+
 // env is where the example runs: the real cloud or the fake.
 type env struct {
 	client    *phala.Client
@@ -72,7 +80,7 @@ func run(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "Running against %s (CVM %s)\n", e.client.BaseURL(), e.cvmID)
 		return runWith(ctx, out, e)
 	}
-	srv := phalatest.NewServer()
+	srv := phalatest.NewServer(phalatest.WithUpdateDelay(fakeUpdateDelay))
 	defer srv.Close()
 	fmt.Fprintf(out, "PHALA_CLOUD_API_KEY is not set: running against an in-memory Phala Cloud at %s\n", srv.URL())
 	return runWith(ctx, out, fakeEnv(srv))
@@ -130,12 +138,22 @@ func (p *printer) kv(key string, v any) { fmt.Fprintf(p.out, "    %-15s %v\n", k
 func runWith(ctx context.Context, out io.Writer, e *env) error {
 	p := &printer{out: out}
 	c := e.client
+	// wait blocks until the update that res describes has finished (or,
+	// for the calls that return no result, until the CVM runs again),
+	// printing each status change the server reports.
 	wait := func(cvmID string, res phala.Waitable) error {
 		last := ""
 		opts := &phala.WaitOptions{PollInterval: e.poll, OnEvent: func(st phala.CVMState) {
-			if st.Status != last { // progress: one line per status change
-				fmt.Fprintf(out, "    ... %s\n", st.Status)
-				last = st.Status
+			line := st.Status
+			if st.BootProgress != "" {
+				line += " (boot: " + st.BootProgress + ")"
+			}
+			if st.Progress != nil && st.Progress.CorrelationID != "" {
+				line += " [update " + st.Progress.CorrelationID + "]"
+			}
+			if line != last {
+				p.kv("progress", line)
+				last = line
 			}
 		}}
 		var st *phala.CVMState
@@ -146,6 +164,10 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 			st, err = c.WaitForCVM(ctx, cvmID, opts)
 		}
 		if err != nil {
+			var boot *phala.BootError
+			if errors.As(err, &boot) {
+				return fmt.Errorf("the CVM did not come back: %s", boot.Message)
+			}
 			return fmt.Errorf("waiting for the update: %w", err)
 		}
 		p.kv("now", st.Status)

@@ -26,10 +26,6 @@ func TestRunAgainstFake(t *testing.T) {
 		require.Contains(t, text, want)
 	}
 	require.NotContains(t, text, "demo-token", "env values must not be printed")
-	// Every accepted update (compose, script, envs, resources, OS image,
-	// commit, patch) was waited for, with its progress shown.
-	require.Equal(t, 7, strings.Count(text, "    ... updating\n"), "progress lines")
-	require.Equal(t, 7, strings.Count(text, "now:            running"), "waits")
 
 	central, _ := srv.CVM(phalatest.CentralCVMName)
 	require.Equal(t, map[string]string{"FOO": "bar", "API_TOKEN": "demo-token"}, srv.Envs(central.ID))
@@ -43,6 +39,29 @@ func TestRunAgainstFake(t *testing.T) {
 	require.Len(t, applied, 1)
 	require.Equal(t, "patchCVM", applied[0].Operation)
 	require.Empty(t, srv.PendingComposeHashes(onchain.ID))
+
+	// Every accepted update was waited for on the state stream, to the end.
+	streams := srv.Streams()
+	require.Len(t, streams, 7, "6 central updates and the on-chain patch: %+v", streams)
+	for i, st := range streams {
+		want := central.ID
+		if i == 6 {
+			want = onchain.ID
+		}
+		require.Equal(t, want, st.CVMID)
+		require.Equal(t, phalatest.StreamComplete, st.End)
+		require.Equal(t, []string{"state", "complete"}, st.Events, "stream %d saw the update, then its end", i)
+	}
+	// ... and the waits for results checked their correlation ids (the
+	// progress lines name them).
+	for _, a := range append(srv.Applied(central.ID), applied...) {
+		if a.Operation == "updateCVMVisibility" {
+			continue // answered at once, nothing to wait for
+		}
+		require.Contains(t, text, "progress:       updating (boot: booting) [update "+a.CorrelationID+"]")
+	}
+	require.Equal(t, 7, strings.Count(text, "progress:       running (boot: done)"))
+	require.Equal(t, 7, strings.Count(text, "now:            running"))
 }
 
 // TestRunPicksTheFake checks that run works with no configuration.

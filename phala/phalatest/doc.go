@@ -32,10 +32,18 @@
 // applied; Requests and Applied let a test prove what reached the server
 // and that nothing was applied twice.
 //
-// GET /cvms/{id}/state?target= answers a server-sent-event stream
-// ("state", "complete", "timeout", "error"); WithMaxStreamDuration,
-// DropStreams, FailNextBoot and WithoutStreaming script its failure modes.
+// GET /cvms/{id}/state with ?target= and Accept: text/event-stream
+// answers a server-sent-event stream: a "state" event at once and on every
+// change, then "complete" when the status equals the target, "error" when
+// the boot failed (FailNextBoot) or "timeout" when the stream's timeout
+// passed (scaled by WithStreamTimeScale, capped by WithMaxStreamDuration).
+// DropStreams ends streams early, WithoutStreaming answers JSON instead,
+// and Streams lists what each stream sent and how it ended. Only the
+// status and headers of a stream are checked against the OpenAPI
+// document as an answer; each event's data is checked against the
+// CVMState schema.
 //
 // The compose hash is phala.DumpAppComposeHash of the app-compose. Not
-// modelled: the multisig commit endpoint, multipart uploads, workspaces.
+// modelled: the multisig commit endpoint, multipart uploads, workspaces,
+// the limit of 5 streams per user.
 package phalatest

@@ -159,5 +159,5 @@ func (s *Server) answerFault(w http.ResponseWriter, r *http.Request, f *Fault, r
 	resp.header.Set("X-Request-ID", reqID)
 	rec.Status = resp.status
 	s.record(*rec)
-	writeResponse(w, r, resp)
+	writeResponse(w, resp)
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -61,7 +60,7 @@ func (cl *call) resolve() (response, bool) {
 		return errorResponse(http.StatusNotFound, "ERR-03-001", "CVM not found", cl.reqID, nil,
 			[]string{"Check the CVM id, name or app id"}), false
 	}
-	cl.cvm.refresh(cl.now)
+	cl.s.refreshLocked(cl.cvm, cl.now)
 	return response{}, true
 }
 
@@ -183,12 +182,15 @@ func (cl *call) apply(ch *change, startUpdate bool) string {
 	c.applied = append(c.applied, AppliedChange{Operation: cl.op, CorrelationID: corr, ComposeHash: hashOf(c.appCompose),
 		RequestID: cl.reqID, Fields: append([]string(nil), ch.fields...), Time: cl.now})
 	cl.applied = true
-	if startUpdate && cl.s.opts.updateDelay > 0 {
-		c.status, c.bootError = "updating", ""
-		c.progress = &progress{Target: "running", StartedAt: cl.now.UTC().Format(time.RFC3339Nano), CorrelationID: corr}
-		c.busyUntil = cl.now.Add(cl.s.opts.updateDelay)
-	} else if startUpdate {
-		c.finishUpdate()
+	if startUpdate {
+		c.bootError, c.exitedAt = "", ""
+		if cl.s.opts.updateDelay > 0 {
+			c.status = "updating"
+			c.progress = &progress{Target: "running", StartedAt: cl.now.UTC().Format(time.RFC3339Nano), CorrelationID: corr}
+			c.busyUntil = cl.now.Add(cl.s.opts.updateDelay)
+		} else if c.failBoot != "" {
+			c.boot(cl.now)
+		}
 	}
 	return corr
 }
@@ -336,20 +338,14 @@ func (cl *call) getComposeFile() response {
 	return jsonResponse(http.StatusOK, cl.cvm.appCompose)
 }
 
-// getState answers the run state: as JSON, or with ?target= as a
-// server-sent-event stream, as the real API does (see stream.go). A
-// server built WithoutStreaming answers JSON even then.
+// getState answers the run state: JSON, or with ?target= and Accept:
+// text/event-stream the event stream (stream.go).
 func (cl *call) getState() response {
 	if resp, ok := cl.resolve(); !ok {
 		return resp
 	}
-	q := cl.r.URL.Query()
-	if target := q.Get("target"); target != "" && !cl.s.opts.noStreaming {
-		timeout := 300 * time.Second
-		if v, err := strconv.Atoi(q.Get("timeout")); err == nil {
-			timeout = time.Duration(v) * time.Second
-		}
-		return cl.s.stateStream(cl.cvm, target, timeout)
+	if cl.r.URL.Query().Get("target") != "" && strings.Contains(cl.r.Header.Get("Accept"), "text/event-stream") && !cl.s.opts.noStreaming {
+		return cl.stateStream()
 	}
 	return jsonResponse(http.StatusOK, cl.cvm.stateJSON())
 }

@@ -79,6 +79,7 @@ func validateRequest(ctx context.Context, route *routers.Route, params map[strin
 func validateResponse(ctx context.Context, route *routers.Route, params map[string]string, r *http.Request, resp response) error {
 	opts := filterOptions()
 	opts.IncludeResponseStatus = true
+	opts.ExcludeResponseBody = resp.stream != nil // a stream checks its events itself
 	in := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: opts},
 		Status:                 resp.status,

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/phalacloud/go-sdk/openapi"
 	"io"
 	"math"
 	mrand "math/rand/v2"
@@ -60,8 +59,14 @@ type Server struct {
 	faults   []*faultState
 	rng      *mrand.Rand
 	viol     []string
-	// dropStreams counts the state streams still to cut short (DropStreams).
+	// changed is closed (and replaced) whenever a CVM's state changes, to
+	// wake the state streams; see notifyLocked.
+	changed     chan struct{}
+	streams     []*StreamRecord
 	dropStreams int
+	// closing is closed by Close so that open streams end.
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 type options struct {
@@ -70,15 +75,16 @@ type options struct {
 	noDefaults    bool
 	clock         func() time.Time
 	updateDelay   time.Duration
-	noStreaming   bool
-	streamTick    time.Duration
-	maxStream     time.Duration
 	pendingExpiry time.Duration
 	listener      net.Listener
 	control       bool
 	rngSeed       uint64
 	kmsKey        []byte
 	checkResp     bool
+	noStreaming   bool
+	streamScale   float64
+	maxStream     time.Duration
+	specPages     bool
 }
 
 // Option configures a Server.
@@ -104,20 +110,6 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.clock 
 // an "updating" phase.
 func WithUpdateDelay(d time.Duration) Option { return func(o *options) { o.updateDelay = d } }
 
-// WithoutStreaming makes GET /cvms/{id}/state?target= answer plain JSON, like
-// a server or proxy that does not stream, so clients' polling fallbacks
-// can be tested.
-func WithoutStreaming() Option { return func(o *options) { o.noStreaming = true } }
-
-// WithMaxStreamDuration ends every state stream with a "timeout" event
-// after d at most, whatever timeout the client asked for, so tests of
-// reconnection need not wait the API's 10 s minimum. 0 means no cap.
-func WithMaxStreamDuration(d time.Duration) Option { return func(o *options) { o.maxStream = d } }
-
-// WithStreamTick sets how often a state stream looks for changes
-// (default 5 ms).
-func WithStreamTick(d time.Duration) Option { return func(o *options) { o.streamTick = d } }
-
 // WithPendingExpiry sets how long a compose hash answered with 465 may be
 // confirmed before the server answers 466 (default DefaultPendingExpiry).
 func WithPendingExpiry(d time.Duration) Option { return func(o *options) { o.pendingExpiry = d } }
@@ -135,11 +127,6 @@ func WithListener(l net.Listener) Option { return func(o *options) { o.listener 
 //	GET  /_fake/requests              -> the request log
 //	GET  /_fake/applied/{cvmId}       -> the changes applied to a CVM
 //	GET  /_fake/violations            -> answers that broke the spec
-//
-// It also publishes the API description, without an API key:
-//
-//	GET  /openapi.json                -> the bundled OpenAPI document
-//	GET  /docs (and /docs/...)        -> its rendered reference page
 func WithControlEndpoints() Option { return func(o *options) { o.control = true } }
 
 // WithSeed seeds the random generator that decides fractional faults.
@@ -159,8 +146,8 @@ func WithResponseValidation(on bool) Option { return func(o *options) { o.checkR
 // NewServer starts a server. It panics only on programming errors (a
 // malformed seed, two CVMs with the same id or name); Close it when done.
 func NewServer(opts ...Option) *Server {
-	o := options{apiKey: DefaultAPIKey, clock: time.Now, updateDelay: DefaultUpdateDelay, streamTick: 5 * time.Millisecond,
-		pendingExpiry: DefaultPendingExpiry, rngSeed: 1, checkResp: true}
+	o := options{apiKey: DefaultAPIKey, clock: time.Now, updateDelay: DefaultUpdateDelay,
+		pendingExpiry: DefaultPendingExpiry, rngSeed: 1, checkResp: true, streamScale: 1}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)
@@ -170,7 +157,8 @@ func NewServer(opts ...Option) *Server {
 	if err != nil {
 		panic(err)
 	}
-	s := &Server{opts: o, spec: spec, rng: mrand.New(mrand.NewPCG(o.rngSeed, o.rngSeed^0x9e3779b97f4a7c15))}
+	s := &Server{opts: o, spec: spec, rng: mrand.New(mrand.NewPCG(o.rngSeed, o.rngSeed^0x9e3779b97f4a7c15)),
+		changed: make(chan struct{}), closing: make(chan struct{})}
 	if len(o.kmsKey) == 32 {
 		s.kms = signer{secp256k1.PrivKeyFromBytes(o.kmsKey)}
 	} else {
@@ -215,8 +203,12 @@ func NewTestServer(t testing.TB, opts ...Option) *Server {
 	return s
 }
 
-// Close shuts the server down.
-func (s *Server) Close() { s.http.Close() }
+// Close shuts the server down. Open state streams end at once (without a
+// final event).
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.http.Close()
+}
 
 // URL is the API's base URL, including /api/v1 (what PHALA_CLOUD_API_PREFIX holds).
 func (s *Server) URL() string { return s.url + apiPrefix }
@@ -336,7 +328,8 @@ func (s *Server) AppCompose(cvmID string) (map[string]any, string, bool) {
 	return cloneCompose(c.appCompose), hashOf(c.appCompose), true
 }
 
-// Status returns the CVM's run status ("running" or "updating").
+// Status returns the CVM's run status: "running", "updating" while an
+// accepted update runs, or "exited" after a failed boot (see FailNextBoot).
 func (s *Server) Status(cvmID string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -344,7 +337,7 @@ func (s *Server) Status(cvmID string) string {
 	if c == nil {
 		return ""
 	}
-	c.refresh(s.opts.clock())
+	s.refreshLocked(c, s.opts.clock())
 	return c.status
 }
 
@@ -361,9 +354,11 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
-	// stream, when set, writes the body after the headers, outside the
-	// server's lock (server-sent events).
-	stream func(w http.ResponseWriter, r *http.Request)
+	// stream, when set, writes the body after the status and headers
+	// were sent (an event stream); it runs without Server.mu held. Only
+	// the status and headers of such an answer are checked against the
+	// OpenAPI document; the stream checks each event's data itself.
+	stream func(http.ResponseWriter, *http.Request)
 }
 
 func jsonResponse(status int, v any) response {
@@ -405,13 +400,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := RecordedRequest{Time: s.opts.clock(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
 		Header: redactHeader(r.Header), Body: body, RequestID: reqID}
 
-	if s.opts.control && r.Method == http.MethodGet && servePublished(w, r.URL.Path) {
-		return
+	if s.opts.specPages && r.Method == http.MethodGet {
+		if resp, ok := specPage(r.URL.Path); ok {
+			resp.header.Set("X-Request-ID", reqID)
+			writeResponse(w, resp)
+			return
+		}
 	}
 	if strings.HasPrefix(r.URL.Path, "/_fake/") && s.opts.control {
 		resp := s.control(r, body)
 		resp.header.Set("X-Request-ID", reqID)
-		writeResponse(w, r, resp)
+		writeResponse(w, resp)
 		return
 	}
 
@@ -441,28 +440,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// A stream is not checked against the document: its events are written
-	// after this point, and the document types them as a plain string.
-	if route != nil && s.opts.checkResp && resp.stream == nil {
+	if route != nil && s.opts.checkResp {
 		if err := validateResponse(r.Context(), route, params, r, resp); err != nil {
-			s.mu.Lock()
-			s.viol = append(s.viol, fmt.Sprintf("%s %s -> %d: %v", r.Method, r.URL.Path, resp.status, err))
-			s.mu.Unlock()
+			s.violation(fmt.Sprintf("%s %s -> %d: %v", r.Method, r.URL.Path, resp.status, err))
 		}
 	}
 	s.record(rec)
-	writeResponse(w, r, resp)
+	writeResponse(w, resp)
+	if resp.stream != nil {
+		resp.stream(w, r)
+	}
 }
 
-func writeResponse(w http.ResponseWriter, r *http.Request, resp response) {
+// violation notes an answer that broke the OpenAPI document.
+func (s *Server) violation(v string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.viol = append(s.viol, v)
+}
+
+func writeResponse(w http.ResponseWriter, resp response) {
 	for k, vs := range resp.header {
 		w.Header()[k] = vs
 	}
 	w.WriteHeader(resp.status)
-	if resp.stream != nil {
-		resp.stream(w, r)
-		return
-	}
 	_, _ = w.Write(resp.body)
 }
 
@@ -514,6 +515,9 @@ func (s *Server) handle(r *http.Request, body []byte, reqID string) (response, *
 	s.mu.Lock()
 	cl.now = s.opts.clock()
 	resp := h(cl)
+	if cl.applied {
+		s.notifyLocked()
+	}
 	s.mu.Unlock()
 	info.ok = cl.applied
 	if cl.cvm != nil {
@@ -572,22 +576,4 @@ type detail struct {
 // retryAfterSeconds renders a Retry-After value.
 func retryAfterSeconds(d time.Duration) string {
 	return fmt.Sprintf("%d", int(math.Ceil(d.Seconds())))
-}
-
-// servePublished answers the spec and its reference page (with
-// WithControlEndpoints); it reports whether path was one of them.
-func servePublished(w http.ResponseWriter, path string) bool {
-	var body []byte
-	switch {
-	case path == "/openapi.json":
-		w.Header().Set("Content-Type", "application/json")
-		body = openapi.SpecJSON
-	case path == "/docs" || strings.HasPrefix(path, "/docs/"):
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		body = openapi.DocsHTML
-	default:
-		return false
-	}
-	_, _ = w.Write(body)
-	return true
 }

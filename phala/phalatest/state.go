@@ -25,9 +25,10 @@ type cvm struct {
 
 	status      string
 	progress    *progress
-	bootError   string    // why the last update failed to boot, "" when it did not
-	failNext    string    // FailNextBoot's message for the next update
 	busyUntil   time.Time // zero when no update is running
+	failBoot    string    // boot_error of the next boot (FailNextBoot); "" boots fine
+	bootError   string    // boot_error of the last boot
+	exitedAt    string    // when the last boot failed (RFC 3339)
 	vcpu        int
 	memoryMB    int
 	diskGB      int
@@ -66,21 +67,28 @@ type provision struct {
 
 func (c *cvm) onChain() bool { return c.seed.ChainID != 0 }
 
-// refresh ends a finished update: status back to running (or error after
-// FailNextBoot), progress null.
-func (c *cvm) refresh(now time.Time) {
-	if !c.busyUntil.IsZero() && !now.Before(c.busyUntil) {
-		c.finishUpdate()
+// refresh ends a finished update: status back to running (or exited with
+// boot_error when the boot was made to fail), progress null. It reports
+// whether the state changed.
+func (c *cvm) refresh(now time.Time) bool {
+	if c.busyUntil.IsZero() || now.Before(c.busyUntil) {
+		return false
 	}
-}
-
-func (c *cvm) finishUpdate() {
+	end := c.busyUntil
 	c.busyUntil = time.Time{}
 	c.progress = nil
-	c.status, c.bootError = "running", ""
-	if c.failNext != "" {
-		c.status, c.bootError, c.failNext = "error", c.failNext, ""
+	c.status = "running"
+	if c.failBoot != "" {
+		c.boot(end)
 	}
+	return true
+}
+
+// boot ends the restart in the failure FailNextBoot asked for.
+func (c *cvm) boot(at time.Time) {
+	c.status, c.bootError, c.failBoot = "exited", c.failBoot, ""
+	c.exitedAt = at.UTC().Format(time.RFC3339Nano)
+	c.progress = nil
 }
 
 func (c *cvm) busy(now time.Time) bool {
@@ -289,14 +297,18 @@ func (c *cvm) vmJSON() map[string]any {
 	}
 }
 
-// stateJSON is GET /cvms/{id}/state without target.
+// stateJSON is GET /cvms/{id}/state without target, and the data of the
+// stream's events.
 func (c *cvm) stateJSON() map[string]any {
 	m := map[string]any{
 		"id": c.seed.ID, "instance_id": c.seed.InstanceID, "name": c.seed.Name, "status": c.status,
 		"uptime": "1h 0m", "boot_progress": "done",
 	}
-	if c.bootError != "" {
-		m["boot_progress"], m["boot_error"], m["uptime"] = "failed", c.bootError, "0s"
+	switch {
+	case c.bootError != "":
+		m["uptime"], m["boot_progress"], m["boot_error"], m["exited_at"] = nil, "failed", c.bootError, c.exitedAt
+	case c.status == "updating":
+		m["uptime"], m["boot_progress"] = nil, "booting"
 	}
 	if c.progress != nil {
 		m["progress"] = c.progress

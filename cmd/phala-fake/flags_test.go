@@ -1,0 +1,43 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestPrintsItsAddressAndKey: the three lines scripts parse, and the key
+// they print is the one the API wants.
+func TestPrintsItsAddressAndKey(t *testing.T) {
+	vars := startInProcess(t, "-api-key", "phak_fake_test", "-update-delay", "0")
+	prefix, key := vars["PHALA_CLOUD_API_PREFIX"], vars["PHALA_CLOUD_API_KEY"]
+	require.True(t, strings.HasPrefix(prefix, "http://127.0.0.1:") && strings.HasSuffix(prefix, "/api/v1"), prefix)
+	assert.Equal(t, "phak_fake_test", key)
+	assert.Equal(t, strings.TrimSuffix(prefix, "/api/v1")+"/_fake", vars["PHALA_FAKE_CONTROL_URL"])
+
+	for _, tc := range []struct {
+		key  string
+		want int
+	}{{"", http.StatusUnauthorized}, {"wrong", http.StatusUnauthorized}, {key, http.StatusOK}} {
+		req, err := http.NewRequest(http.MethodGet, prefix+"/cvms/central-app", nil)
+		require.NoError(t, err)
+		if tc.key != "" {
+			req.Header.Set("X-API-Key", tc.key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, tc.want, resp.StatusCode, "key %q", tc.key)
+	}
+}
+
+func TestRefusesBadFlags(t *testing.T) {
+	assert.Error(t, run([]string{"-api-key", ""}, io.Discard, io.Discard, nil))
+	assert.Error(t, run([]string{"extra"}, io.Discard, io.Discard, nil))
+	assert.Error(t, run([]string{"-seed", "/nonexistent.json"}, io.Discard, io.Discard, nil))
+}

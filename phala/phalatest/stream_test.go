@@ -1,0 +1,487 @@
+package phalatest_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/phalacloud/go-sdk/phala"
+	"github.com/phalacloud/go-sdk/phala/phalatest"
+)
+
+// quickWait makes the client's reconnect pauses and polls short.
+func quickWait() *phala.WaitOptions { return &phala.WaitOptions{PollInterval: 5 * time.Millisecond} }
+
+// updateCentral starts an update of the central CVM and returns its result.
+func updateCentral(t *testing.T, s *phalatest.Server, image string) *phala.UpdateResult {
+	t.Helper()
+	res, err := noRetry(s).UpdateDockerCompose(ctxT(t), phalatest.CentralCVMName, "services:\n  web:\n    image: "+image+"\n", nil)
+	require.NoError(t, err)
+	require.Equal(t, phala.StatusInProgress, res.Status)
+	require.NotEmpty(t, res.CorrelationID)
+	return res
+}
+
+// stateRequests splits the server's GET /cvms/{id}/state requests into
+// stream requests (with target) and plain reads.
+func stateRequests(s *phalatest.Server) (streams, plain int) {
+	for _, q := range s.Requests() {
+		if q.Operation != "getCVMState" {
+			continue
+		}
+		if strings.Contains(q.Query, "target=") {
+			streams++
+		} else {
+			plain++
+		}
+	}
+	return streams, plain
+}
+
+// eventLog records what OnEvent saw.
+type eventLog struct {
+	mu     sync.Mutex
+	states []phala.CVMState
+}
+
+func (l *eventLog) on(st phala.CVMState) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.states = append(l.states, st)
+}
+
+func (l *eventLog) statuses() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, st := range l.states {
+		out = append(out, st.Status)
+	}
+	return out
+}
+
+func (l *eventLog) correlationIDs() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, st := range l.states {
+		if st.Progress != nil {
+			out = append(out, st.Progress.CorrelationID)
+		}
+	}
+	return out
+}
+
+type sseEvent struct {
+	name string
+	data map[string]any
+}
+
+// readEvents reads server-sent events until the body ends.
+func readEvents(t *testing.T, resp *http.Response) []sseEvent {
+	t.Helper()
+	var out []sseEvent
+	var cur sseEvent
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "":
+			out = append(out, cur)
+			cur = sseEvent{}
+		case strings.HasPrefix(line, "event: "):
+			cur.name = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			require.NoError(t, json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &cur.data), "data %q", line)
+		}
+	}
+	require.NoError(t, sc.Err())
+	return out
+}
+
+// TestStateStreamWireFormat reads the stream with plain net/http: the
+// headers, a first event at once, the update's progress, and the final
+// complete event (each event's data is checked against the CVMState
+// schema by NewTestServer).
+func TestStateStreamWireFormat(t *testing.T) {
+	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(100*time.Millisecond))
+	res := updateCentral(t, s, "nginx:wire")
+	req, err := http.NewRequestWithContext(ctxT(t), "GET", s.URL()+"/cvms/central-app/state?target=running&interval=5&timeout=10", nil)
+	require.NoError(t, err)
+	req.Header.Set("X-API-Key", s.APIKey())
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+	require.NotEmpty(t, resp.Header.Get("X-Request-ID"))
+
+	evs := readEvents(t, resp)
+	require.Len(t, evs, 2, "events: %v", evs)
+	require.Equal(t, "state", evs[0].name)
+	require.Equal(t, "updating", evs[0].data["status"])
+	require.Equal(t, "central-app", evs[0].data["name"])
+	progress, _ := evs[0].data["progress"].(map[string]any)
+	require.Equal(t, res.CorrelationID, progress["correlation_id"])
+	require.Equal(t, "complete", evs[1].name)
+	require.Equal(t, "running", evs[1].data["status"])
+	require.NotContains(t, evs[1].data, "progress")
+
+	streams := s.Streams()
+	require.Len(t, streams, 1)
+	require.Equal(t, []string{"state", "complete"}, streams[0].Events)
+	require.Equal(t, phalatest.StreamComplete, streams[0].End)
+	require.Equal(t, 5*time.Second, streams[0].Interval)
+	require.Equal(t, 10*time.Second, streams[0].Timeout)
+
+	// Without the Accept header the same URL answers JSON.
+	r := do(t, s, "GET", "/cvms/central-app/state?target=running", "", "", nil)
+	require.Equal(t, http.StatusOK, r.status)
+	require.Equal(t, "running", r.body["status"])
+	require.Len(t, s.Streams(), 1)
+}
+
+// TestWaitForUpdateStreamsToCompletion drives phala.Client.WaitForUpdate
+// over one stream: the client sees the update (with its correlation id)
+// and then running, on one connection, without polling.
+func TestWaitForUpdateStreamsToCompletion(t *testing.T) {
+	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(80*time.Millisecond))
+	res := updateCentral(t, s, "nginx:stream")
+	var log eventLog
+	o := quickWait()
+	o.OnEvent = log.on
+	st, err := noRetry(s).WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, o)
+	require.NoError(t, err)
+	require.Equal(t, "running", st.Status)
+	require.Nil(t, st.Progress)
+	require.Equal(t, []string{"updating", "running"}, log.statuses())
+	require.Equal(t, []string{res.CorrelationID}, log.correlationIDs())
+	require.Equal(t, "running", s.Status(phalatest.CentralCVMName))
+
+	streams, plain := stateRequests(s)
+	require.Equal(t, 1, streams, "one stream connection")
+	require.Equal(t, 0, plain, "no polling while the stream works")
+	got := s.Streams()
+	require.Len(t, got, 1)
+	require.Equal(t, phalatest.StreamComplete, got[0].End)
+	require.Equal(t, []string{"state", "complete"}, got[0].Events)
+	require.Equal(t, "running", got[0].Target)
+}
+
+// TestWaitReconnectsAfterStreamTimeout makes the server's streams time out
+// long before the update ends (by both options): the client reconnects
+// until one completes.
+func TestWaitReconnectsAfterStreamTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		opt         phalatest.Option
+		wantTimeout time.Duration
+	}{
+		{"max duration", phalatest.WithMaxStreamDuration(25 * time.Millisecond), 25 * time.Millisecond},
+		{"time scale", phalatest.WithStreamTimeScale(0.0025), 25 * time.Millisecond}, // timeout=10 s -> 25 ms
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(200*time.Millisecond), tc.opt)
+			res := updateCentral(t, s, "nginx:timeout")
+			o := quickWait()
+			o.StreamTimeout = 10 * time.Second
+			st, err := noRetry(s).WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, o)
+			require.NoError(t, err)
+			require.Equal(t, "running", st.Status)
+
+			got := s.Streams()
+			require.GreaterOrEqual(t, len(got), 2, "streams: %+v", got)
+			for _, r := range got[:len(got)-1] {
+				require.Equal(t, phalatest.StreamTimeout, r.End, "streams: %+v", got)
+				require.Equal(t, []string{"state", "timeout"}, r.Events)
+				require.Equal(t, tc.wantTimeout, r.Timeout)
+			}
+			require.Equal(t, phalatest.StreamComplete, got[len(got)-1].End)
+			streams, plain := stateRequests(s)
+			require.Equal(t, len(got), streams)
+			require.Equal(t, 0, plain, "a timeout is not a reason to poll")
+		})
+	}
+}
+
+// TestWaitReconnectsAfterDroppedStream ends two streams right after their
+// first event (no final event): the client reconnects and finishes on the
+// third.
+func TestWaitReconnectsAfterDroppedStream(t *testing.T) {
+	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(150*time.Millisecond))
+	res := updateCentral(t, s, "nginx:drop")
+	s.DropStreams(2)
+	st, err := noRetry(s).WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, quickWait())
+	require.NoError(t, err)
+	require.Equal(t, "running", st.Status)
+
+	got := s.Streams()
+	require.Len(t, got, 3, "streams: %+v", got)
+	for _, r := range got[:2] {
+		require.Equal(t, phalatest.StreamDropped, r.End)
+		require.Equal(t, []string{"state"}, r.Events)
+	}
+	require.Equal(t, phalatest.StreamComplete, got[2].End)
+	streams, plain := stateRequests(s)
+	require.Equal(t, 3, streams)
+	require.Equal(t, 0, plain)
+}
+
+// TestWaitFallsBackToPolling covers the two ways a client ends up
+// polling: a server that answers JSON to a stream request, and
+// DisableStreaming.
+func TestWaitFallsBackToPolling(t *testing.T) {
+	t.Run("server without streaming", func(t *testing.T) {
+		s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(60*time.Millisecond), phalatest.WithoutStreaming())
+		res := updateCentral(t, s, "nginx:poll")
+		var log eventLog
+		o := quickWait()
+		o.OnEvent = log.on
+		st, err := noRetry(s).WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, o)
+		require.NoError(t, err)
+		require.Equal(t, "running", st.Status)
+		require.Empty(t, s.Streams(), "no stream was served")
+		streams, plain := stateRequests(s)
+		require.Equal(t, 1, streams, "one stream attempt, answered with JSON")
+		require.GreaterOrEqual(t, plain, 1, "then plain polls")
+		require.Contains(t, log.statuses(), "updating")
+		require.Equal(t, "running", log.statuses()[len(log.statuses())-1])
+	})
+	t.Run("DisableStreaming", func(t *testing.T) {
+		s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(60*time.Millisecond))
+		res := updateCentral(t, s, "nginx:poll")
+		o := quickWait()
+		o.DisableStreaming = true
+		st, err := noRetry(s).WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, o)
+		require.NoError(t, err)
+		require.Equal(t, "running", st.Status)
+		streams, plain := stateRequests(s)
+		require.Equal(t, 0, streams)
+		require.GreaterOrEqual(t, plain, 2, "at least one poll while updating and one when running")
+	})
+}
+
+// TestWaitSurvivesDroppedStreamConnections drops the connections of two
+// stream requests before any answer (an injected fault); with the
+// client's default retries the wait still ends with the update done.
+func TestWaitSurvivesDroppedStreamConnections(t *testing.T) {
+	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(60*time.Millisecond))
+	res := updateCentral(t, s, "nginx:poll")
+	s.InjectFaults(phalatest.Fault{Kind: phalatest.FaultDrop, PathSuffix: "/state", Count: 2})
+	st, err := s.Client().WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, quickWait())
+	require.NoError(t, err)
+	require.Equal(t, "running", st.Status)
+	var dropped int
+	for _, q := range s.Requests() {
+		if q.Fault == "drop" {
+			require.Equal(t, "/api/v1/cvms/central-app/state", q.Path)
+			dropped++
+		}
+	}
+	require.Equal(t, 2, dropped)
+	require.Equal(t, "running", s.Status(phalatest.CentralCVMName))
+}
+
+// TestWaitBootError makes the update's boot fail: the stream sends an
+// error event and the client returns a *phala.BootError with the server's
+// message; polling sees boot_error too; the next update boots fine.
+func TestWaitBootError(t *testing.T) {
+	const msg = "pre-launch script failed: exit status 3"
+	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(60*time.Millisecond))
+	c := noRetry(s)
+	require.False(t, s.FailNextBoot("no-such-cvm", msg))
+	require.True(t, s.FailNextBoot(phalatest.CentralCVMName, msg))
+	res := updateCentral(t, s, "nginx:broken")
+	_, err := c.WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, quickWait())
+	var be *phala.BootError
+	require.ErrorAs(t, err, &be)
+	require.Equal(t, msg, be.Message)
+	require.Equal(t, "exited", be.Status)
+	got := s.Streams()
+	require.Len(t, got, 1)
+	require.Equal(t, phalatest.StreamError, got[0].End)
+	require.Equal(t, []string{"state", "error"}, got[0].Events)
+
+	state, err := c.GetCVMState(ctxT(t), phalatest.CentralCVMName)
+	require.NoError(t, err)
+	require.Equal(t, "exited", state.Status)
+	require.Equal(t, msg, state.BootError)
+	require.NotEmpty(t, state.ExitedAt)
+	require.Equal(t, "exited", s.Status(phalatest.CentralCVMName))
+
+	// A client that polls sees the same failure.
+	o := quickWait()
+	o.DisableStreaming = true
+	_, err = c.WaitForCVM(ctxT(t), phalatest.CentralCVMName, o)
+	require.ErrorAs(t, err, &be)
+	require.Equal(t, msg, be.Message)
+
+	// The next update boots fine and clears boot_error.
+	res = updateCentral(t, s, "nginx:fixed")
+	st, err := c.WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, quickWait())
+	require.NoError(t, err)
+	require.Equal(t, "running", st.Status)
+	require.Empty(t, st.BootError)
+
+	// Without an update delay the failure is immediate.
+	s2 := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
+	require.True(t, s2.FailNextBoot(phalatest.CentralCVMName, ""))
+	res = updateCentral(t, s2, "nginx:broken")
+	_, err = noRetry(s2).WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, quickWait())
+	require.ErrorAs(t, err, &be)
+	require.Equal(t, "boot failed", be.Message)
+}
+
+// TestWaitContextCancel ends waits by their context, on a stream and
+// while polling; the server sees the stream's client go away.
+func TestWaitContextCancel(t *testing.T) {
+	s := phalatest.NewTestServer(t)
+	c := noRetry(s)
+
+	ctx, cancel := context.WithTimeout(ctxT(t), 80*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.WaitForCVM(ctx, phalatest.CentralCVMName, &phala.WaitOptions{Target: "stopped", PollInterval: 5 * time.Millisecond})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Less(t, time.Since(start), 5*time.Second)
+	require.Eventually(t, func() bool {
+		got := s.Streams()
+		return len(got) == 1 && got[0].End == phalatest.StreamClientGone
+	}, 5*time.Second, 5*time.Millisecond, "the server saw the client leave: %+v", s.Streams())
+
+	// Cancelled from the progress callback, mid-stream.
+	ctx2, cancel2 := context.WithCancel(ctxT(t))
+	defer cancel2()
+	o := &phala.WaitOptions{Target: "stopped", OnEvent: func(phala.CVMState) { cancel2() }}
+	_, err = c.WaitForCVM(ctx2, phalatest.CentralCVMName, o)
+	require.ErrorIs(t, err, context.Canceled)
+
+	// While polling.
+	ctx3, cancel3 := context.WithTimeout(ctxT(t), 50*time.Millisecond)
+	defer cancel3()
+	_, err = c.WaitForCVM(ctx3, phalatest.CentralCVMName, &phala.WaitOptions{Target: "stopped", PollInterval: 5 * time.Millisecond, DisableStreaming: true})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
+// TestWaitForUpdateMatchesCorrelationID checks that WaitForUpdate returns
+// only once the update with the result's correlation id has finished: not
+// before the update delay, with the CVM running and its detail no longer
+// carrying the update, after consulting the detail.
+func TestWaitForUpdateMatchesCorrelationID(t *testing.T) {
+	const delay = 150 * time.Millisecond
+	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(delay))
+	c := noRetry(s)
+	first := updateCentral(t, s, "nginx:first")
+	accepted := time.Now()
+	var log eventLog
+	o := quickWait()
+	o.OnEvent = log.on
+	st, err := c.WaitForUpdate(ctxT(t), phalatest.CentralCVMName, first, o)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, time.Since(accepted), delay-10*time.Millisecond, "returned before the update ended")
+	require.Equal(t, "running", st.Status)
+	require.Equal(t, []string{first.CorrelationID}, log.correlationIDs())
+
+	info, err := c.GetCVMInfo(ctxT(t), phalatest.CentralCVMName)
+	require.NoError(t, err)
+	require.Equal(t, "running", info.Status)
+	require.Nil(t, info.Progress)
+	applied := s.Applied(phalatest.CentralCVMName)
+	require.Equal(t, first.CorrelationID, applied[len(applied)-1].CorrelationID)
+
+	// The client checked the detail (the authoritative progress) after
+	// the stream completed.
+	reqs := s.Requests()
+	var ops []string
+	for _, q := range reqs {
+		ops = append(ops, q.Operation)
+	}
+	require.Equal(t, []string{"updateDockerCompose", "getCVMState", "getCVMInfo", "getCVMInfo"}, ops)
+
+	// A second update: waiting for it sees only its own correlation id.
+	second := updateCentral(t, s, "nginx:second")
+	require.NotEqual(t, first.CorrelationID, second.CorrelationID)
+	var log2 eventLog
+	o.OnEvent = log2.on
+	st, err = c.WaitForUpdate(ctxT(t), phalatest.CentralCVMName, second, o)
+	require.NoError(t, err)
+	require.Equal(t, "running", st.Status)
+	require.Equal(t, []string{second.CorrelationID}, log2.correlationIDs())
+
+	// A result without a correlation id is refused before any request.
+	s.ResetRequests()
+	_, err = c.WaitForUpdate(ctxT(t), phalatest.CentralCVMName, &phala.UpdateResult{Status: phala.StatusPreconditionRequired}, o)
+	require.True(t, errors.Is(err, phala.ErrInvalidArgument))
+	require.Empty(t, s.Requests())
+}
+
+// TestWaitForCVMEveryIDForm waits on a running update through every id
+// form of both seeded CVMs; each stream is served for the right CVM.
+func TestWaitForCVMEveryIDForm(t *testing.T) {
+	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(30*time.Millisecond))
+	c := noRetry(s)
+	central, onchain := seeds(t, s)
+	for _, sd := range []phalatest.CVMSeed{central, onchain} {
+		forms := map[string]string{
+			"name":                sd.Name,
+			"hashed id":           sd.ID,
+			"app id with app_":    "app_" + sd.AppID,
+			"app id without app_": sd.AppID,
+			"app id upper case":   strings.ToUpper(sd.AppID),
+			"uuid with dashes":    sd.VMUUID,
+			"uuid without dashes": strings.ReplaceAll(sd.VMUUID, "-", ""),
+			"instance id":         "instance_" + sd.InstanceID,
+		}
+		for form, id := range forms {
+			t.Run(sd.Name+"/"+form, func(t *testing.T) {
+				// Start an update so that there is something to wait for
+				// (a resize needs no on-chain step).
+				require.NoError(t, c.UpdateCVMResources(ctxT(t), sd.ID, &phala.UpdateResourcesRequest{VCPU: phala.Ptr(2)}))
+				require.Equal(t, "updating", s.Status(sd.ID))
+				n := len(s.Streams())
+				st, err := c.WaitForCVM(ctxT(t), id, quickWait())
+				require.NoError(t, err)
+				require.Equal(t, "running", st.Status)
+				require.Equal(t, sd.ID, st.ID)
+				got := s.Streams()[n:]
+				require.Len(t, got, 1)
+				assert.Equal(t, sd.ID, got[0].CVMID)
+				assert.Equal(t, []string{"state", "complete"}, got[0].Events)
+			})
+		}
+	}
+}
+
+// TestStreamEndsOnClose checks that Close ends open streams instead of
+// waiting for them.
+func TestStreamEndsOnClose(t *testing.T) {
+	s := phalatest.NewServer()
+	c := noRetry(s)
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.WaitForCVM(ctx, phalatest.CentralCVMName, &phala.WaitOptions{Target: "stopped", PollInterval: time.Hour})
+		errc <- err
+	}()
+	require.Eventually(t, func() bool { return len(s.Streams()) == 1 }, 5*time.Second, 2*time.Millisecond)
+	closed := make(chan struct{})
+	go func() { s.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close blocked on an open stream")
+	}
+	require.Equal(t, phalatest.StreamServerClosed, s.Streams()[0].End)
+	cancel() // the client was pausing before it reconnects
+	require.ErrorIs(t, <-errc, context.Canceled)
+}
