@@ -48,5 +48,8 @@ func TestDefaultTransportReusesConnections(t *testing.T) {
 		}
 		wg.Wait()
 	}
-	assert.LessOrEqual(t, conns.Load(), int64(inflight), "%d connections for %d calls", conns.Load(), inflight*rounds)
+	// A connection returns to the idle pool from the transport's read loop,
+	// which can lag the next round by a moment, so a few extra dials are
+	// allowed; net/http's default transport (2 idle per host) dials ~70.
+	assert.LessOrEqual(t, conns.Load(), int64(2*inflight), "%d connections for %d calls", conns.Load(), inflight*rounds)
 }
