@@ -284,22 +284,11 @@ func (p *jsParser) object() *jsValue {
 			return nil
 		}
 		o.set(k, v)
-		p.ws()
-		if p.i >= len(p.s) {
-			p.err = "unexpected end of input"
+		if done, ok := p.sep('}'); !ok {
 			return nil
-		}
-		if p.s[p.i] == ',' {
-			p.i++
-			continue
-		}
-		if p.s[p.i] == '}' {
-			p.i++
-			p.depth--
+		} else if done {
 			return &jsValue{kind: jsObject, obj: o}
 		}
-		p.err = "expected ',' or '}'"
-		return nil
 	}
 }
 
@@ -322,23 +311,34 @@ func (p *jsParser) array() *jsValue {
 			return nil
 		}
 		a = append(a, v)
-		p.ws()
-		if p.i >= len(p.s) {
-			p.err = "unexpected end of input"
+		if done, ok := p.sep(']'); !ok {
 			return nil
-		}
-		if p.s[p.i] == ',' {
-			p.i++
-			continue
-		}
-		if p.s[p.i] == ']' {
-			p.i++
-			p.depth--
+		} else if done {
 			return &jsValue{kind: jsArray, arr: a}
 		}
-		p.err = "expected ',' or ']'"
-		return nil
 	}
+}
+
+// sep reads what follows a member or an element: ',' (more follow) or
+// closer (the container ends and its depth is left). Anything else sets
+// p.err and ok is false.
+func (p *jsParser) sep(closer byte) (done, ok bool) {
+	p.ws()
+	if p.i >= len(p.s) {
+		p.err = "unexpected end of input"
+		return false, false
+	}
+	switch p.s[p.i] {
+	case ',':
+		p.i++
+		return false, true
+	case closer:
+		p.i++
+		p.depth--
+		return true, true
+	}
+	p.err = "expected ',' or '" + string(closer) + "'"
+	return false, false
 }
 
 func (p *jsParser) number() *jsValue {
