@@ -80,6 +80,9 @@ func (c *Client) GetEnvEncryptPublicKey(ctx context.Context, cvmID string) (*Env
 //     asked for the trusted signer first, then GET /kms/{kms}/pubkey/{appId}
 //     is fetched and its secp256k1 signature must recover exactly that
 //     signer. With no anchor the call is refused before the key is fetched.
+//     The signature binds the key to the app id of the detail
+//     (EnvEncryptPublicKey.AppID); when cvmID is an app id, the detail must
+//     name that app.
 //     Under InsecureTrustAPISigner the signature must verify but its signer
 //     is not compared.
 //   - Central KMS (no chain_id): the detail's kms_info.encrypted_env_pubkey
@@ -175,6 +178,13 @@ func (c *Client) envEncryptPublicKey(ctx context.Context, cvmID string, opts *En
 	}
 	trusted := ""
 	if !trustAPI {
+		// The KMS signs the key of whichever app the detail names: when the
+		// caller named the CVM by its app id, a detail naming another app
+		// (whose validly signed key someone else's CVM can use) is refused.
+		if id, _ := checkCVMID(cvmID); strings.HasPrefix(id, "app_") && hex40RE.MatchString(id[4:]) && id[4:] != appID {
+			return nil, &KeyVerificationError{CVM: info.Name, KMS: kms, Anchor: anchorName,
+				Reason: fmt.Sprintf("the CVM detail names app %s, not the app %s asked for", appID, id[4:])}
+		}
 		ref := KMSRef{ID: kms, Slug: info.KMSInfo.Slug, ChainID: info.KMSInfo.ChainID,
 			ContractAddress: info.KMSInfo.DstackKMSAddress, AppID: appID}
 		if opts.KMS == "" {

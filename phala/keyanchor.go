@@ -34,7 +34,10 @@ type KMSRef struct {
 	// the official Phala Cloud OpenAPI document); empty when the detail does
 	// not give it.
 	ContractAddress string
-	// AppID is the app whose env key is being checked, 40 lowercase hex.
+	// AppID is the app whose env key is being checked, 40 lowercase hex:
+	// the detail's app_id (checked against cvmID when the caller named the
+	// CVM by its app id). An anchor that knows the caller's apps may refuse
+	// others.
 	AppID string
 }
 

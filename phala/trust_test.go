@@ -42,6 +42,9 @@ type attackerProxy struct {
 	// by signer; dropChainID rewrites the CVM detail to a central KMS
 	// (chain_id null) carrying envKey.
 	swapKMSKey, dropChainID bool
+	// otherApp, when set, replaces the detail's app_id (an app whose
+	// validly signed key the attacker's own CVM can use).
+	otherApp string
 
 	mu        sync.Mutex
 	requests  []string // "METHOD /path" of every request seen
@@ -96,7 +99,7 @@ func (a *attackerProxy) rewrite(resp *http.Response) error {
 		compact := ecdsa.SignCompact(a.signer, h.Sum(nil), true)
 		sig := append(append([]byte(nil), compact[1:]...), compact[0]-27-4)
 		out, _ = json.Marshal(map[string]string{"public_key": hex.EncodeToString(pub), "signature": hex.EncodeToString(sig)})
-	case a.dropChainID && resp.Request.Method == http.MethodGet && detailPath.MatchString(path) && resp.StatusCode == http.StatusOK:
+	case (a.dropChainID || a.otherApp != "") && resp.Request.Method == http.MethodGet && detailPath.MatchString(path) && resp.StatusCode == http.StatusOK:
 		var detail map[string]any
 		body, err := io.ReadAll(resp.Body)
 		if err != nil {
@@ -109,8 +112,13 @@ func (a *attackerProxy) rewrite(resp *http.Response) error {
 		if kms == nil {
 			kms = map[string]any{}
 		}
-		kms["chain_id"] = nil
-		kms["encrypted_env_pubkey"] = hex.EncodeToString(a.envKey.PublicKey().Bytes())
+		if a.dropChainID {
+			kms["chain_id"] = nil
+			kms["encrypted_env_pubkey"] = hex.EncodeToString(a.envKey.PublicKey().Bytes())
+		}
+		if a.otherApp != "" {
+			detail["app_id"] = a.otherApp
+		}
 		detail["kms_info"] = kms
 		out, _ = json.Marshal(detail)
 	default:
@@ -250,6 +258,7 @@ func TestTrustAttackerSwapsKMSKey(t *testing.T) {
 			assert.Contains(t, err.Error(), a.signerHex(), "names the signer found")
 			assert.Contains(t, err.Error(), strings.ToLower(pinned), "names the signer trusted")
 			assert.Contains(t, err.Error(), phalatest.DefaultKMSID)
+			assert.NotContains(t, fmt.Sprintf("%v %+v %#v", err, err, err), "correct-horse-battery", "no env value in the error")
 			assert.Equal(t, 1, a.count("GET", "/kms/"))
 			assert.Zero(t, a.count("PATCH", ""), "no PATCH sent")
 			assert.Empty(t, a.loot(), "the attacker decrypted nothing")
@@ -512,4 +521,33 @@ func TestTrustBadInput(t *testing.T) {
 	_, err = c.UpdateEnvs(ctx, "my-app", trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: good, Anchor: mustPin(t, good)}})
 	assert.ErrorIs(t, err, phala.ErrInvalidArgument, "both set")
 	assert.Zero(t, hits.Load(), "no request sent")
+}
+
+// A detail naming another app on the same KMS carries a key the pinned
+// KMS really signed, for an app the attacker runs. When the caller named
+// the CVM by its app id, that is refused.
+func TestTrustDetailNamingAnotherApp(t *testing.T) {
+	srv := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0), phalatest.WithCVM(phalatest.CVMSeed{
+		Name: "attacker-app", ChainID: 8453}))
+	ctx := context.Background()
+	victim, _ := srv.CVM(phalatest.OnChainCVMName)
+	theirs, _ := srv.CVM("attacker-app")
+	a := newAttackerProxy(t, srv)
+	a.otherApp = "app_" + theirs.AppID
+	c := a.client(t, srv, phala.WithKeyAnchor(mustPin(t, srv.KMSSigner())))
+	for _, id := range []string{"app_" + victim.AppID, victim.AppID, strings.ToUpper(victim.AppID)} {
+		_, err := c.UpdateEnvs(ctx, id, trustEnvs, nil)
+		require.ErrorIs(t, err, phala.ErrKeyVerification, id)
+		assert.Contains(t, err.Error(), theirs.AppID)
+		assert.Contains(t, err.Error(), victim.AppID)
+	}
+	assert.Zero(t, a.count("PATCH", ""), "no PATCH sent")
+	assert.Zero(t, a.count("GET", "/kms/"))
+	assert.Empty(t, srv.Applied(victim.ID))
+	assert.Empty(t, srv.Applied(theirs.ID))
+
+	// Named by its app id, a genuine answer passes.
+	res, err := srv.Client(phala.WithKeyAnchor(mustPin(t, srv.KMSSigner()))).GetEnvEncryptPublicKey(ctx, "app_"+victim.AppID)
+	require.NoError(t, err)
+	assert.Equal(t, victim.AppID, res.AppID)
 }
