@@ -180,7 +180,8 @@ func normalizeSigner(s string) (string, error) {
 // KeyVerificationError says why an env-encryption key was refused. It
 // matches ErrKeyVerification (errors.Is) and unwraps to the cause (the
 // anchor's error, a signature error), if any. Nothing was encrypted and no
-// update was sent. Every field is public information (ids, public keys).
+// update was sent. Every field but Err holds only public information (ids,
+// public keys, the anchor's name); Err is the cause as its source made it.
 type KeyVerificationError struct {
 	// CVM is the CVM's name as its detail gives it.
 	CVM string
