@@ -62,6 +62,7 @@ type config struct {
 	onRetry    func(RetryEvent)
 	logger     *slog.Logger
 	hooks      Hooks
+	keyAnchor  KeyAnchor // WithKeyAnchor; nil: none
 }
 
 // Option configures a Client in NewClient.

@@ -47,14 +47,16 @@ func ExampleClient_UpdateEnvs_onChain() {
 	cvm := phalatest.OnChainCVMName
 	envs := []phala.EnvVar{{Key: "API_TOKEN", Value: "t0k3n"}}
 
-	first, err := client.UpdateEnvs(ctx, cvm, envs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: srv.KMSSigner()}})
+	// The fake KMS's signer, pinned: the KMS key's signature must recover it.
+	key := phala.EnvKeyOptions{ExpectedSigner: srv.KMSSigner()}
+	first, err := client.UpdateEnvs(ctx, cvm, envs, &phala.UpdateEnvsOptions{Key: key})
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(first.Status, first.RequiresOnChainHash)
 
 	tx := srv.RegisterComposeHash(cvm, first.ComposeHash) // addComposeHash on the app contract
-	second, err := client.UpdateEnvs(ctx, cvm, envs, &phala.UpdateEnvsOptions{ComposeHash: first.ComposeHash, TransactionHash: tx})
+	second, err := client.UpdateEnvs(ctx, cvm, envs, &phala.UpdateEnvsOptions{ComposeHash: first.ComposeHash, TransactionHash: tx, Key: key})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -23,6 +23,14 @@
 // what to register and skips the step unless PHALA_TX_HASH holds the hash
 // of that transaction (run it once to learn the hash, register, run again).
 //
+// Env values are encrypted only to a key the SDK has checked. The example
+// pins the on-chain KMS's signer client-wide (phala.WithKeyAnchor): the
+// fake's own signer, or PHALA_KMS_SIGNER (the KMS contract's k256 public
+// key, 0x + 66 hex) against Phala Cloud; without it the on-chain key check
+// shows the refusal. The central-KMS env step opts in to the API's unsigned
+// key for that one call (phala.InsecureTrustAPISigner), which is all a
+// central KMS offers, and prints the anchor used.
+//
 // The exit status is 0 when every step that ran succeeded, 1 otherwise.
 package main
 
@@ -67,6 +75,8 @@ type env struct {
 	poll time.Duration
 	// fake is set when running against phalatest.
 	fake *phalatest.Server
+	// anchor is the client-wide KMS signer anchor (nil: none pinned).
+	anchor phala.KeyAnchor
 }
 
 // run picks the real cloud when PHALA_CLOUD_API_KEY is set, the fake
@@ -87,16 +97,26 @@ func run(ctx context.Context, out io.Writer) error {
 }
 
 func realEnv() (*env, error) {
-	c, err := phala.NewClient() // key and base URL from the environment
-	if err != nil {
-		return nil, err
-	}
 	id := strings.TrimSpace(os.Getenv("PHALA_CVM_ID"))
 	if id == "" {
 		return nil, errors.New("PHALA_CVM_ID must name the CVM to update (it will be changed and restarted)")
 	}
+	var opts []phala.Option // key and base URL from the environment
+	var anchor phala.KeyAnchor
+	if s := strings.TrimSpace(os.Getenv("PHALA_KMS_SIGNER")); s != "" {
+		a, err := phala.PinnedSigner(s)
+		if err != nil {
+			return nil, fmt.Errorf("PHALA_KMS_SIGNER: %w", err)
+		}
+		anchor = a
+		opts = append(opts, phala.WithKeyAnchor(a))
+	}
+	c, err := phala.NewClient(opts...)
+	if err != nil {
+		return nil, err
+	}
 	return &env{client: c, cvmID: id, onchainID: strings.TrimSpace(os.Getenv("PHALA_ONCHAIN_CVM_ID")),
-		register: registerByHand, poll: 5 * time.Second}, nil
+		register: registerByHand, poll: 5 * time.Second, anchor: anchor}, nil
 }
 
 // registerByHand uses the transaction the user sent, or explains how.
@@ -112,8 +132,15 @@ func registerByHand(_ context.Context, out io.Writer, _, appID, hash string) (st
 func fakeEnv(srv *phalatest.Server) *env {
 	central, _ := srv.CVM(phalatest.CentralCVMName)
 	onchain, _ := srv.CVM(phalatest.OnChainCVMName)
+	// The fake publishes its KMS signer; pin it as you would pin the real
+	// KMS contract's. A valid key never fails here.
+	anchor, err := phala.PinnedSigner(srv.KMSSigner())
+	if err != nil {
+		panic(err)
+	}
 	return &env{
-		client: srv.Client(), cvmID: central.ID, onchainID: onchain.ID, poll: 20 * time.Millisecond, fake: srv,
+		client: srv.Client(phala.WithKeyAnchor(anchor)), anchor: anchor,
+		cvmID: central.ID, onchainID: onchain.ID, poll: 20 * time.Millisecond, fake: srv,
 		register: func(_ context.Context, out io.Writer, cvmID, _, hash string) (string, bool) {
 			tx := srv.RegisterComposeHash(cvmID, hash)
 			fmt.Fprintf(out, "    registered on the fake chain: tx %s\n", tx)
@@ -209,23 +236,20 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 	}
 
 	p.step("Encrypt and replace the environment variables")
-	key, err := c.GetEnvEncryptPublicKey(ctx, e.cvmID)
-	if err != nil {
-		return err
-	}
-	p.kv("key", key.PublicKey)
+	// The central KMS's key is not signed: the API's word (over TLS) is all
+	// there is, so this call opts in to it explicitly; the client-wide
+	// anchor would refuse it. On an on-chain KMS, leave Anchor unset and
+	// the pinned signer applies (step 10).
 	envs := []phala.EnvVar{{Key: "FOO", Value: "bar"}, {Key: "API_TOKEN", Value: "demo-token"}}
-	enc, err := phala.EncryptEnvVars(envs, key.PublicKey)
-	if err != nil {
-		return err
-	}
-	res, err = c.UpdateCVMEnvs(ctx, e.cvmID, &phala.UpdateEnvsRequest{EncryptedEnv: enc, EnvKeys: phala.EnvKeys(envs)})
+	res, err = c.UpdateEnvs(ctx, e.cvmID, envs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: phala.InsecureTrustAPISigner()}})
 	if err != nil {
 		return err
 	}
 	if res.RequiresOnChainHash {
 		return fmt.Errorf("changing the allowed env keys of %s needs an on-chain registration; use a central-KMS CVM", e.cvmID)
 	}
+	p.kv("key", res.EnvKey.PublicKey)
+	p.kv("key anchor", res.EnvKey.Anchor)
 	p.kv("status", res.Status)
 	p.kv("keys changed", res.AllowedEnvsChanged)
 	if err := wait(e.cvmID, res); err != nil {
@@ -279,37 +303,78 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 	}
 
 	p.step("PatchCVM on an on-chain KMS: two phases")
+	patched, err := patchOnChain(ctx, out, p, e, wait)
+	if err != nil {
+		return err
+	}
+
+	p.step("Check the on-chain KMS's env key against the pinned signer")
+	checked, err := checkOnChainKey(ctx, p, e)
+	if err != nil {
+		return err
+	}
+	if patched && checked {
+		fmt.Fprintln(out, "\nAll steps succeeded.")
+	}
+	return nil
+}
+
+// patchOnChain is step 9: a unified PATCH on the on-chain CVM, through
+// both phases when its compose hash must be registered first. done is
+// false when the step was skipped.
+func patchOnChain(ctx context.Context, out io.Writer, p *printer, e *env, wait func(string, phala.Waitable) error) (bool, error) {
+	c := e.client
 	if e.onchainID == "" {
 		p.kv("skipped", "set PHALA_ONCHAIN_CVM_ID to a CVM on an on-chain KMS")
-		return nil
+		return false, nil
 	}
 	patch, err := c.PatchCVM(ctx, e.onchainID, &phala.PatchCVMRequest{
 		DockerComposeFile: phala.Ptr("services:\n  web:\n    image: nginx:1.29\n"), VCPU: phala.Ptr(2)})
 	if err != nil {
-		return err
+		return false, err
 	}
 	if !patch.RequiresOnChainHash {
 		p.kv("status", "accepted without on-chain step (the hash was already allowed)")
-		return nil
+		return true, nil
 	}
 	p.kv("phase 1", "the compose hash must be registered on-chain first")
 	p.kv("compose hash", patch.ComposeHash)
 	p.kv("app contract", "0x"+patch.AppID)
 	tx, ok := e.register(ctx, out, e.onchainID, patch.AppID, patch.ComposeHash)
 	if !ok {
-		return nil
+		return false, nil
 	}
-	done, err := c.ConfirmCVMPatch(ctx, e.onchainID, &phala.ConfirmCVMPatchRequest{ComposeHash: patch.ComposeHash, TransactionHash: tx})
+	confirmed, err := c.ConfirmCVMPatch(ctx, e.onchainID, &phala.ConfirmCVMPatchRequest{ComposeHash: patch.ComposeHash, TransactionHash: tx})
 	if err != nil {
-		return err
+		return false, err
 	}
 	p.kv("phase 2", "confirmed")
-	p.kv("correlation id", done.CorrelationID)
-	if err := wait(e.onchainID, done); err != nil {
-		return err
+	p.kv("correlation id", confirmed.CorrelationID)
+	return true, wait(e.onchainID, confirmed)
+}
+
+// checkOnChainKey is step 10: the on-chain CVM's env encryption key, with
+// the signature's signer compared with the pinned one (the client-wide
+// anchor). Without a pinned signer it shows the refusal instead. checked
+// is false when nothing was verified.
+func checkOnChainKey(ctx context.Context, p *printer, e *env) (bool, error) {
+	if e.onchainID == "" {
+		p.kv("skipped", "set PHALA_ONCHAIN_CVM_ID to a CVM on an on-chain KMS")
+		return false, nil
 	}
-	fmt.Fprintln(out, "\nAll steps succeeded.")
-	return nil
+	key, err := e.client.GetEnvEncryptPublicKey(ctx, e.onchainID)
+	if e.anchor == nil && errors.Is(err, phala.ErrKeyVerification) {
+		p.kv("refused", "no signer pinned: set PHALA_KMS_SIGNER to the KMS contract's k256 public key (0x + 66 hex)")
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	p.kv("key", key.PublicKey)
+	p.kv("signed by", key.Signer)
+	p.kv("verified", key.SignerVerified)
+	p.kv("key anchor", key.Anchor)
+	return true, nil
 }
 
 func kmsText(info *phala.CVMInfo) string {

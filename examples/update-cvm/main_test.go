@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/phalacloud/go-sdk/phala"
 	"github.com/phalacloud/go-sdk/phala/phalatest"
 )
 
@@ -23,6 +24,13 @@ func TestRunAgainstFake(t *testing.T) {
 
 	text := out.String()
 	for _, want := range []string{"==> 9. PatchCVM on an on-chain KMS", "phase 2:        confirmed", "All steps succeeded."} {
+		require.Contains(t, text, want)
+	}
+	// The env step names its trust choice; the on-chain key is checked
+	// against the pinned signer.
+	signer := strings.ToLower(srv.KMSSigner())
+	for _, want := range []string{"key anchor:     InsecureTrustAPISigner", "==> 10. Check the on-chain KMS's env key against the pinned signer",
+		"signed by:      " + signer, "verified:       true", "key anchor:     pinned signer " + signer} {
 		require.Contains(t, text, want)
 	}
 	require.NotContains(t, text, "demo-token", "env values must not be printed")
@@ -84,4 +92,29 @@ func TestRunRealNeedsCVMID(t *testing.T) {
 	err := run(context.Background(), &bytes.Buffer{})
 	require.ErrorContains(t, err, "PHALA_CVM_ID")
 	require.NotContains(t, err.Error(), "phak_not_a_real_key")
+}
+
+// TestRunRealRefusesABadSigner checks PHALA_KMS_SIGNER before anything is
+// sent (the URL is never contacted).
+func TestRunRealRefusesABadSigner(t *testing.T) {
+	t.Setenv("PHALA_CLOUD_API_KEY", "phak_not_a_real_key")
+	t.Setenv("PHALA_CLOUD_API_PREFIX", "http://127.0.0.1:1/api/v1")
+	t.Setenv("PHALA_CVM_ID", "my-app")
+	t.Setenv("PHALA_KMS_SIGNER", "0x1234")
+	err := run(context.Background(), &bytes.Buffer{})
+	require.ErrorContains(t, err, "PHALA_KMS_SIGNER")
+	require.ErrorIs(t, err, phala.ErrInvalidArgument)
+}
+
+// TestCheckOnChainKeyWithoutAnchor shows the refusal when no signer is
+// pinned, and does not count the step as done.
+func TestCheckOnChainKeyWithoutAnchor(t *testing.T) {
+	srv := phalatest.NewTestServer(t)
+	e := fakeEnv(srv)
+	e.client, e.anchor = srv.Client(), nil
+	var out bytes.Buffer
+	checked, err := checkOnChainKey(context.Background(), &printer{out: &out}, e)
+	require.NoError(t, err)
+	require.False(t, checked)
+	require.Contains(t, out.String(), "refused:        no signer pinned: set PHALA_KMS_SIGNER")
 }

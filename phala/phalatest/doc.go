@@ -18,6 +18,13 @@
 // more. Each answers to every id form: hashed id, VM UUID with or without
 // dashes, app_<hex>, bare app id, instance_<hex> and name.
 //
+// The on-chain KMS signs each app's env encryption key with one secp256k1
+// key (WithKMSKey fixes it); KMSSigner returns its public key, which a
+// client pins to be allowed to encrypt to the on-chain CVM:
+//
+//	anchor, _ := phala.PinnedSigner(srv.KMSSigner())
+//	client := srv.Client(phala.WithKeyAnchor(anchor))
+//
 // On the on-chain CVM a change of the compose file, pre-launch script or
 // allowed env keys answers 465 and remembers the new compose hash;
 // RegisterComposeHash stands in for the app contract and returns the

@@ -208,17 +208,18 @@ func TestOnChainEnvsBodyFields(t *testing.T) {
 	require.Equal(t, strings.ToLower(s.KMSSigner()), strings.ToLower(key.Signer))
 
 	envs := []phala.EnvVar{{Key: "FOO", Value: "f"}, {Key: "BAR", Value: "b"}}
+	pinned := phala.EnvKeyOptions{ExpectedSigner: s.KMSSigner()}
 	// Same keys as allowed: no on-chain step.
-	res, err := c.UpdateEnvs(ctx, oc.ID, envs[:1], nil)
+	res, err := c.UpdateEnvs(ctx, oc.ID, envs[:1], &phala.UpdateEnvsOptions{Key: pinned})
 	require.NoError(t, err)
 	require.Equal(t, phala.StatusInProgress, res.Status)
 	require.Equal(t, map[string]string{"FOO": "f"}, s.Envs(oc.ID))
 	// New keys: two phases, the values in the body.
-	res, err = c.UpdateEnvs(ctx, oc.ID, envs, nil)
+	res, err = c.UpdateEnvs(ctx, oc.ID, envs, &phala.UpdateEnvsOptions{Key: pinned})
 	require.NoError(t, err)
 	require.True(t, res.RequiresOnChainHash)
 	tx := s.RegisterComposeHash(oc.ID, res.ComposeHash)
-	res, err = c.UpdateEnvs(ctx, oc.ID, envs, &phala.UpdateEnvsOptions{ComposeHash: res.ComposeHash, TransactionHash: tx})
+	res, err = c.UpdateEnvs(ctx, oc.ID, envs, &phala.UpdateEnvsOptions{ComposeHash: res.ComposeHash, TransactionHash: tx, Key: pinned})
 	require.NoError(t, err)
 	require.True(t, res.AllowedEnvsChanged)
 	require.Equal(t, map[string]string{"FOO": "f", "BAR": "b"}, s.Envs(oc.ID))
