@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzNewAPIError: any body, any status, decodes without panicking, keeps
@@ -59,7 +60,8 @@ func FuzzParsePrecondition(f *testing.F) {
 }
 
 // FuzzCheckCVMID: an accepted id is never a dot segment, never carries
-// white space, and round-trips (bare app ids only gain a prefix).
+// white space, "/" or invalid UTF-8, and round-trips: bare app ids only gain
+// a prefix (case kept), UUIDs only lose their dashes.
 func FuzzCheckCVMID(f *testing.F) {
 	for _, s := range []string{"my-app", "..", ".", "a/b", "../kms", "app_" + strings.Repeat("a", 40), strings.Repeat("F", 40), "x y", "%2e%2e"} {
 		f.Add(s)
@@ -72,10 +74,10 @@ func FuzzCheckCVMID(f *testing.F) {
 			}
 			return
 		}
-		if strings.Trim(got, ".") == "" || strings.ContainsAny(got, " \t\r\n") {
+		if strings.Trim(got, ".") == "" || strings.ContainsAny(got, " \t\r\n/") || !utf8.ValidString(got) {
 			t.Fatalf("accepted %q", got)
 		}
-		if got != id && got != "app_"+strings.ToLower(id) {
+		if got != id && got != "app_"+id && !(uuidV4RE.MatchString(id) && got == strings.ReplaceAll(id, "-", "")) {
 			t.Fatalf("%q became %q", id, got)
 		}
 	})
