@@ -30,8 +30,9 @@ func SupportedAPIVersions() []string {
 }
 
 // ErrUnsupportedAPIVersion is matched (via errors.Is) by the error NewClient
-// returns for a well-formed version this SDK does not decode. That error
-// also matches ErrInvalidArgument and is an *UnsupportedAPIVersionError.
+// returns for a well-formed version this SDK does not decode. That error is
+// an *UnsupportedAPIVersionError, which wraps an *InvalidArgumentError
+// naming "WithAPIVersion" (so it matches ErrInvalidArgument as well).
 var ErrUnsupportedAPIVersion = errors.New("phala: unsupported API version")
 
 // UnsupportedAPIVersionError is NewClient's refusal of a version outside
@@ -41,16 +42,18 @@ type UnsupportedAPIVersionError struct {
 	Version string
 }
 
-// Error names the version and the supported ones.
-func (e *UnsupportedAPIVersionError) Error() string {
-	return fmt.Sprintf("phala: invalid WithAPIVersion: %s is not an API version this SDK decodes (supported: %s)",
-		e.Version, strings.Join(SupportedAPIVersions(), ", "))
+// Error names the option, the version and the supported ones.
+func (e *UnsupportedAPIVersionError) Error() string { return e.Unwrap().Error() }
+
+// Unwrap returns the *InvalidArgumentError (Field "WithAPIVersion") that
+// says the same, for callers that handle every refused option alike.
+func (e *UnsupportedAPIVersionError) Unwrap() error {
+	return &InvalidArgumentError{Field: "WithAPIVersion", Reason: fmt.Sprintf(
+		"%s is not an API version this SDK decodes (supported: %s)", e.Version, strings.Join(SupportedAPIVersions(), ", "))}
 }
 
-// Is reports whether target is ErrUnsupportedAPIVersion or ErrInvalidArgument.
-func (e *UnsupportedAPIVersionError) Is(target error) bool {
-	return target == ErrUnsupportedAPIVersion || target == ErrInvalidArgument
-}
+// Is reports whether target is ErrUnsupportedAPIVersion.
+func (e *UnsupportedAPIVersionError) Is(target error) bool { return target == ErrUnsupportedAPIVersion }
 
 // checkAPIVersion refuses a version outside SupportedAPIVersions.
 func checkAPIVersion(v string) error {

@@ -121,6 +121,9 @@ func TestNewClientRefusesUnsupportedAPIVersion(t *testing.T) {
 		var ue *phala.UnsupportedAPIVersionError
 		require.ErrorAs(t, err, &ue)
 		assert.Equal(t, v, ue.Version)
+		var ia *phala.InvalidArgumentError
+		require.ErrorAs(t, err, &ia)
+		assert.Equal(t, "WithAPIVersion", ia.Field)
 		assert.Contains(t, err.Error(), v)
 		assert.Contains(t, err.Error(), "2025-10-28, 2026-01-21, 2026-05-22")
 		assert.Equal(t, 0, h.count())
