@@ -110,6 +110,11 @@ func (c *Client) GetCVMInfo(ctx context.Context, cvmID string) (*CVMInfo, error)
 	if err := expect(r, http.StatusOK); err != nil {
 		return nil, err
 	}
+	return c.decodeCVMInfo(r)
+}
+
+// decodeCVMInfo decodes a 200 detail in whichever of the two shapes it has.
+func (c *Client) decodeCVMInfo(r *response) (*CVMInfo, error) {
 	if c.legacyDetail(r.body) {
 		var g gen.CVMInfoLegacy
 		if err := decodeJSON(r, &g); err != nil {
@@ -193,8 +198,10 @@ func cvmInfoFromGen(g *gen.CVMInfo) *CVMInfo {
 	}
 	if res := g.Resource; res != nil {
 		info.VCPU, info.DiskGB, info.InstanceType = deref(res.VCPU), deref(res.DiskInGb), deref(res.InstanceType)
-		info.MemoryGB = float64(deref(res.MemoryInGb))
-		info.MemoryMB = int(math.Round(info.MemoryGB * 1024))
+		info.MemoryGB = deref(res.MemoryInGb)
+		if mb := math.Round(info.MemoryGB * 1024); math.Abs(mb) < 1<<53 {
+			info.MemoryMB = int(mb)
+		} // else no real memory size: MemoryMB stays 0 (unknown), MemoryGB as given
 	}
 	return info
 }

@@ -3,6 +3,7 @@ package phala
 import (
 	"bytes"
 	"errors"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -79,6 +80,34 @@ func FuzzCheckCVMID(f *testing.F) {
 		}
 		if got != id && got != "app_"+id && !(uuidV4RE.MatchString(id) && got == strings.ReplaceAll(id, "-", "")) {
 			t.Fatalf("%q became %q", id, got)
+		}
+	})
+}
+
+// FuzzCVMDetail: any 200 body decodes or fails without panicking, under
+// every supported version; a decoded detail's MemoryMB is its MemoryGB
+// converted once (x 1024, rounded), and a legacy one's id is its integer.
+func FuzzCVMDetail(f *testing.F) {
+	for _, s := range []string{
+		`{"id":4211,"name":"a","status":"running","memory":1536,"vcpu":2}`,
+		`{"id":"cvm_x","name":"a","status":"running","resource":{"memory_in_gb":1.5}}`,
+		`{"id":null,"name":"a","status":"running","memory":7}`,
+		`{"id":-1e400,"name":"a","status":"x"}`,
+		`{"id":"cvm_x","resource":{"memory_in_gb":1e300}}`,
+		`[]`, `null`, `{"id":{}}`,
+	} {
+		f.Add([]byte(s), uint8(0))
+		f.Add([]byte(s), uint8(1))
+	}
+	versions := SupportedAPIVersions()
+	f.Fuzz(func(t *testing.T, body []byte, v uint8) {
+		c := &Client{cfg: config{apiVersion: versions[int(v)%len(versions)]}}
+		info, err := c.decodeCVMInfo(&response{status: 200, body: body})
+		if err != nil {
+			return
+		}
+		if info.MemoryMB != 0 && math.Abs(float64(info.MemoryMB)-info.MemoryGB*1024) > 0.5 {
+			t.Fatalf("MemoryMB %d is not MemoryGB %v in MB", info.MemoryMB, info.MemoryGB)
 		}
 	})
 }
