@@ -122,9 +122,11 @@ type AppCompose struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
-// CVMInfo The CVM detail (API version 2026-01-21). Departure from the official reference: only
-// `id`, `name` and `status` are required here, and unknown fields are allowed, so that older
-// and newer versions decode.
+// CVMInfo The CVM detail of API versions 2026-01-21 and 2026-05-22 (official `CVMInfoDetail`;
+// `@phala/cloud` 0.2.9 `CvmInfoDetailV20260121Schema`; the official Go SDK, which pins
+// 2026-05-22, decodes this shape). Departure from the official reference: only `id`, `name`
+// and `status` are required here, and unknown fields are allowed, so that a field the
+// server drops or adds does not fail a client.
 //
 // Example: {"id":"cvm_kq3Zp8","name":"my-app","status":"running"}
 type CVMInfo struct {
@@ -193,6 +195,80 @@ type CVMInfo struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
+// CVMInfoLegacy The CVM detail of API version 2025-10-28 (official `CvmBasicInfo`; `@phala/cloud` 0.2.9
+// `CvmDetailV20251028Schema`). Resources are flat, memory in MB. Departure from the official
+// reference: only `id`, `name` and `status` are required here (it also requires `app_id`,
+// `vcpu`, `memory` and `disk_size`), and unknown fields are allowed.
+//
+// Example: {"disk_size":40,"id":4211,"memory":4096,"name":"my-app","status":"running","vcpu":2}
+type CVMInfoLegacy struct {
+	// AppID App id (40 hex).
+	AppID *string `json:"app_id,omitempty"`
+
+	// BaseImage OS image name.
+	BaseImage *string `json:"base_image,omitempty"`
+
+	// ContractAddress The app's on-chain contract address (on-chain KMS).
+	ContractAddress *string `json:"contract_address,omitempty"`
+
+	// DeployerAddress Address that deployed the app contract.
+	DeployerAddress *string `json:"deployer_address,omitempty"`
+
+	// DiskSize Disk size in GB.
+	DiskSize *int `json:"disk_size,omitempty"`
+
+	// EncryptedEnvPubkey X25519 env encryption key, hex (central KMS).
+	EncryptedEnvPubkey *string `json:"encrypted_env_pubkey,omitempty"`
+
+	// GatewayDomain Gateway base domain.
+	GatewayDomain *string `json:"gateway_domain,omitempty"`
+
+	// ID Internal numeric id; the API accepts it as `{cvmId}` too.
+	ID int `json:"id"`
+
+	// InProgress An operation is running.
+	InProgress *bool `json:"in_progress,omitempty"`
+
+	// InstanceID Instance id.
+	InstanceID *string `json:"instance_id,omitempty"`
+
+	// InstanceType Instance type.
+	InstanceType *string `json:"instance_type,omitempty"`
+
+	// KMSInfo The KMS serving the app; `chain_id` is set for an on-chain KMS (1 Ethereum, 8453 Base).
+	//
+	// Example: {"chain_id":8453,"id":"kms_base_prod","url":"https://kms.base.example","version":"v0.5.3"}
+	KMSInfo *KMSInfo `json:"kms_info,omitempty"`
+
+	// Listed Publicly listed.
+	Listed *bool `json:"listed,omitempty"`
+
+	// Memory Memory in MB.
+	Memory *int `json:"memory,omitempty"`
+
+	// Name CVM name.
+	Name string `json:"name"`
+
+	// PublicLogs Container logs are public.
+	PublicLogs *bool `json:"public_logs,omitempty"`
+
+	// PublicSysinfo System information is public.
+	PublicSysinfo *bool `json:"public_sysinfo,omitempty"`
+
+	// Status Run status, e.g. `running`, `stopped`.
+	Status string `json:"status"`
+
+	// TeepodID Node id.
+	TeepodID *int `json:"teepod_id,omitempty"`
+
+	// VCPU Number of vCPUs.
+	VCPU *int `json:"vcpu,omitempty"`
+
+	// VMUUID VM UUID.
+	VMUUID               *string                `json:"vm_uuid,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
 // CVMKMSInfo The KMS of a CVM as the CVM detail shows it.
 //
 // Example: {"chain_id":8453,"dstack_app_address":"0x9b5b3c1a4f2e6d7c8b9a0f1e2d3c4b5a69788796"}
@@ -250,8 +326,8 @@ type CVMResource struct {
 	// InstanceType Instance type.
 	InstanceType *string `json:"instance_type,omitempty"`
 
-	// MemoryInGb Memory in GB.
-	MemoryInGb *float32 `json:"memory_in_gb,omitempty"`
+	// MemoryInGb Memory in GB (may be fractional).
+	MemoryInGb *float64 `json:"memory_in_gb,omitempty"`
 
 	// VCPU Number of vCPUs.
 	VCPU                 *int                   `json:"vcpu,omitempty"`
@@ -755,7 +831,13 @@ type ValidationError_Loc_Item struct {
 	union json.RawMessage
 }
 
-// VisibilityResponse The CVM (the API's `VM` object) after a visibility change.
+// VisibilityResponse The CVM (the API's `VM` object) after a visibility change, in every API version. The Go
+// SDK reads only the three `public_*` flags and ignores every other field, whatever its
+// type: the change is applied when this answer arrives. Departures from the official `VM`
+// schema: nothing is required and `id` has no type here (the official schema: integer),
+// so that an unexpected field never fails a call that succeeded; and the `public_*` flags
+// are described although the official schema lacks them (servers send them; when they
+// are absent the SDK returns the values it sent).
 //
 // Example: {"id":4211,"name":"my-app","public_logs":true,"public_sysinfo":true,"public_tcbinfo":false,"status":"running"}
 type VisibilityResponse struct {
@@ -774,8 +856,8 @@ type VisibilityResponse struct {
 	// EncryptedEnvPubkey X25519 env encryption key (central KMS).
 	EncryptedEnvPubkey *string `json:"encrypted_env_pubkey,omitempty"`
 
-	// ID Internal numeric id.
-	ID int `json:"id"`
+	// ID Internal numeric id (an integer in the official schema); not read by the SDK.
+	ID interface{} `json:"id,omitempty"`
 
 	// InstanceID Instance id.
 	InstanceID *string `json:"instance_id,omitempty"`
@@ -784,19 +866,19 @@ type VisibilityResponse struct {
 	Memory *int `json:"memory,omitempty"`
 
 	// Name CVM name.
-	Name string `json:"name"`
+	Name *string `json:"name,omitempty"`
 
-	// PublicLogs Container logs are public.
+	// PublicLogs Container logs are public (absent from the official schema).
 	PublicLogs *bool `json:"public_logs,omitempty"`
 
-	// PublicSysinfo System information is public.
+	// PublicSysinfo System information is public (absent from the official schema).
 	PublicSysinfo *bool `json:"public_sysinfo,omitempty"`
 
-	// PublicTcbinfo TCB information is public.
+	// PublicTcbinfo TCB information is public (absent from the official schema).
 	PublicTcbinfo *bool `json:"public_tcbinfo,omitempty"`
 
 	// Status Run status, e.g. `running`.
-	Status string `json:"status"`
+	Status *string `json:"status,omitempty"`
 
 	// TeepodID Node id.
 	TeepodID *int `json:"teepod_id,omitempty"`
@@ -805,7 +887,8 @@ type VisibilityResponse struct {
 	VCPU *int `json:"vcpu,omitempty"`
 
 	// VMUUID VM UUID.
-	VMUUID *string `json:"vm_uuid,omitempty"`
+	VMUUID               *string                `json:"vm_uuid,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
 // ComposeHashHeader Example: 8f1c0f5d3d2b7b8e1f8d4c1e6b2a9f0e3c5d7a9b1c3e5f7a9b0c2d4e6f8a0b1c
@@ -920,8 +1003,15 @@ type ValidationFailed = HTTPValidationError
 
 // GetCVMInfoParams defines parameters for GetCVMInfo.
 type GetCVMInfoParams struct {
-	// XPhalaVersion API version as a date; response shapes depend on it. Known values include 2025-10-28 and 2026-01-21.
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
+	// `2026-05-22`.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
+}
+
+// GetCVMInfo200JSONResponseBody defines parameters for GetCVMInfo.
+type GetCVMInfo200JSONResponseBody struct {
+	union json.RawMessage
 }
 
 // PatchCVMParams defines parameters for PatchCVM.
@@ -935,7 +1025,9 @@ type PatchCVMParams struct {
 	// XPrepareOnly `true` asks for a commit token (multisig) instead of expecting registration right away.
 	XPrepareOnly *PatchCVMParamsXPrepareOnly `json:"X-Prepare-Only,omitempty"`
 
-	// XPhalaVersion API version as a date; response shapes depend on it. Known values include 2025-10-28 and 2026-01-21.
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
+	// `2026-05-22`.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
@@ -944,19 +1036,25 @@ type PatchCVMParamsXPrepareOnly string
 
 // GetCVMComposeFileParams defines parameters for GetCVMComposeFile.
 type GetCVMComposeFileParams struct {
-	// XPhalaVersion API version as a date; response shapes depend on it. Known values include 2025-10-28 and 2026-01-21.
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
+	// `2026-05-22`.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // CommitCVMComposeFileUpdateParams defines parameters for CommitCVMComposeFileUpdate.
 type CommitCVMComposeFileUpdateParams struct {
-	// XPhalaVersion API version as a date; response shapes depend on it. Known values include 2025-10-28 and 2026-01-21.
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
+	// `2026-05-22`.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // ProvisionCVMComposeFileUpdateParams defines parameters for ProvisionCVMComposeFileUpdate.
 type ProvisionCVMComposeFileUpdateParams struct {
-	// XPhalaVersion API version as a date; response shapes depend on it. Known values include 2025-10-28 and 2026-01-21.
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
+	// `2026-05-22`.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
@@ -968,19 +1066,25 @@ type UpdateDockerComposeParams struct {
 	// XTransactionHash Phase 2 only; the hash of the transaction that registered the compose hash on-chain.
 	XTransactionHash *TransactionHashHeader `json:"X-Transaction-Hash,omitempty"`
 
-	// XPhalaVersion API version as a date; response shapes depend on it. Known values include 2025-10-28 and 2026-01-21.
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
+	// `2026-05-22`.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // UpdateCVMEnvsParams defines parameters for UpdateCVMEnvs.
 type UpdateCVMEnvsParams struct {
-	// XPhalaVersion API version as a date; response shapes depend on it. Known values include 2025-10-28 and 2026-01-21.
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
+	// `2026-05-22`.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // UpdateOSImageParams defines parameters for UpdateOSImage.
 type UpdateOSImageParams struct {
-	// XPhalaVersion API version as a date; response shapes depend on it. Known values include 2025-10-28 and 2026-01-21.
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
+	// `2026-05-22`.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
@@ -995,13 +1099,17 @@ type UpdatePreLaunchScriptParams struct {
 	// XTransactionHash Phase 2 only; the hash of the transaction that registered the compose hash on-chain.
 	XTransactionHash *TransactionHashHeader `json:"X-Transaction-Hash,omitempty"`
 
-	// XPhalaVersion API version as a date; response shapes depend on it. Known values include 2025-10-28 and 2026-01-21.
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
+	// `2026-05-22`.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // UpdateCVMResourcesParams defines parameters for UpdateCVMResources.
 type UpdateCVMResourcesParams struct {
-	// XPhalaVersion API version as a date; response shapes depend on it. Known values include 2025-10-28 and 2026-01-21.
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
+	// `2026-05-22`.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
@@ -1016,19 +1124,25 @@ type GetCVMStateParams struct {
 	// Timeout Seconds after which the server ends the stream with a `timeout` event.
 	Timeout *int `form:"timeout,omitempty" json:"timeout,omitempty"`
 
-	// XPhalaVersion API version as a date; response shapes depend on it. Known values include 2025-10-28 and 2026-01-21.
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
+	// `2026-05-22`.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // UpdateCVMVisibilityParams defines parameters for UpdateCVMVisibility.
 type UpdateCVMVisibilityParams struct {
-	// XPhalaVersion API version as a date; response shapes depend on it. Known values include 2025-10-28 and 2026-01-21.
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
+	// `2026-05-22`.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // GetKMSEnvEncryptPublicKeyParams defines parameters for GetKMSEnvEncryptPublicKey.
 type GetKMSEnvEncryptPublicKeyParams struct {
-	// XPhalaVersion API version as a date; response shapes depend on it. Known values include 2025-10-28 and 2026-01-21.
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
+	// `2026-05-22`.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
@@ -1735,6 +1849,368 @@ func (a CVMInfo) MarshalJSON() ([]byte, error) {
 		object["storage_fs"], err = json.Marshal(a.StorageFs)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'storage_fs': %w", err)
+		}
+	}
+
+	if a.VMUUID != nil {
+		object["vm_uuid"], err = json.Marshal(a.VMUUID)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'vm_uuid': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for CVMInfoLegacy. Returns the specified
+// element and whether it was found
+func (a CVMInfoLegacy) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for CVMInfoLegacy
+func (a *CVMInfoLegacy) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for CVMInfoLegacy to handle AdditionalProperties
+func (a *CVMInfoLegacy) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["app_id"]; found {
+		err = json.Unmarshal(raw, &a.AppID)
+		if err != nil {
+			return fmt.Errorf("error reading 'app_id': %w", err)
+		}
+		delete(object, "app_id")
+	}
+
+	if raw, found := object["base_image"]; found {
+		err = json.Unmarshal(raw, &a.BaseImage)
+		if err != nil {
+			return fmt.Errorf("error reading 'base_image': %w", err)
+		}
+		delete(object, "base_image")
+	}
+
+	if raw, found := object["contract_address"]; found {
+		err = json.Unmarshal(raw, &a.ContractAddress)
+		if err != nil {
+			return fmt.Errorf("error reading 'contract_address': %w", err)
+		}
+		delete(object, "contract_address")
+	}
+
+	if raw, found := object["deployer_address"]; found {
+		err = json.Unmarshal(raw, &a.DeployerAddress)
+		if err != nil {
+			return fmt.Errorf("error reading 'deployer_address': %w", err)
+		}
+		delete(object, "deployer_address")
+	}
+
+	if raw, found := object["disk_size"]; found {
+		err = json.Unmarshal(raw, &a.DiskSize)
+		if err != nil {
+			return fmt.Errorf("error reading 'disk_size': %w", err)
+		}
+		delete(object, "disk_size")
+	}
+
+	if raw, found := object["encrypted_env_pubkey"]; found {
+		err = json.Unmarshal(raw, &a.EncryptedEnvPubkey)
+		if err != nil {
+			return fmt.Errorf("error reading 'encrypted_env_pubkey': %w", err)
+		}
+		delete(object, "encrypted_env_pubkey")
+	}
+
+	if raw, found := object["gateway_domain"]; found {
+		err = json.Unmarshal(raw, &a.GatewayDomain)
+		if err != nil {
+			return fmt.Errorf("error reading 'gateway_domain': %w", err)
+		}
+		delete(object, "gateway_domain")
+	}
+
+	if raw, found := object["id"]; found {
+		err = json.Unmarshal(raw, &a.ID)
+		if err != nil {
+			return fmt.Errorf("error reading 'id': %w", err)
+		}
+		delete(object, "id")
+	}
+
+	if raw, found := object["in_progress"]; found {
+		err = json.Unmarshal(raw, &a.InProgress)
+		if err != nil {
+			return fmt.Errorf("error reading 'in_progress': %w", err)
+		}
+		delete(object, "in_progress")
+	}
+
+	if raw, found := object["instance_id"]; found {
+		err = json.Unmarshal(raw, &a.InstanceID)
+		if err != nil {
+			return fmt.Errorf("error reading 'instance_id': %w", err)
+		}
+		delete(object, "instance_id")
+	}
+
+	if raw, found := object["instance_type"]; found {
+		err = json.Unmarshal(raw, &a.InstanceType)
+		if err != nil {
+			return fmt.Errorf("error reading 'instance_type': %w", err)
+		}
+		delete(object, "instance_type")
+	}
+
+	if raw, found := object["kms_info"]; found {
+		err = json.Unmarshal(raw, &a.KMSInfo)
+		if err != nil {
+			return fmt.Errorf("error reading 'kms_info': %w", err)
+		}
+		delete(object, "kms_info")
+	}
+
+	if raw, found := object["listed"]; found {
+		err = json.Unmarshal(raw, &a.Listed)
+		if err != nil {
+			return fmt.Errorf("error reading 'listed': %w", err)
+		}
+		delete(object, "listed")
+	}
+
+	if raw, found := object["memory"]; found {
+		err = json.Unmarshal(raw, &a.Memory)
+		if err != nil {
+			return fmt.Errorf("error reading 'memory': %w", err)
+		}
+		delete(object, "memory")
+	}
+
+	if raw, found := object["name"]; found {
+		err = json.Unmarshal(raw, &a.Name)
+		if err != nil {
+			return fmt.Errorf("error reading 'name': %w", err)
+		}
+		delete(object, "name")
+	}
+
+	if raw, found := object["public_logs"]; found {
+		err = json.Unmarshal(raw, &a.PublicLogs)
+		if err != nil {
+			return fmt.Errorf("error reading 'public_logs': %w", err)
+		}
+		delete(object, "public_logs")
+	}
+
+	if raw, found := object["public_sysinfo"]; found {
+		err = json.Unmarshal(raw, &a.PublicSysinfo)
+		if err != nil {
+			return fmt.Errorf("error reading 'public_sysinfo': %w", err)
+		}
+		delete(object, "public_sysinfo")
+	}
+
+	if raw, found := object["status"]; found {
+		err = json.Unmarshal(raw, &a.Status)
+		if err != nil {
+			return fmt.Errorf("error reading 'status': %w", err)
+		}
+		delete(object, "status")
+	}
+
+	if raw, found := object["teepod_id"]; found {
+		err = json.Unmarshal(raw, &a.TeepodID)
+		if err != nil {
+			return fmt.Errorf("error reading 'teepod_id': %w", err)
+		}
+		delete(object, "teepod_id")
+	}
+
+	if raw, found := object["vcpu"]; found {
+		err = json.Unmarshal(raw, &a.VCPU)
+		if err != nil {
+			return fmt.Errorf("error reading 'vcpu': %w", err)
+		}
+		delete(object, "vcpu")
+	}
+
+	if raw, found := object["vm_uuid"]; found {
+		err = json.Unmarshal(raw, &a.VMUUID)
+		if err != nil {
+			return fmt.Errorf("error reading 'vm_uuid': %w", err)
+		}
+		delete(object, "vm_uuid")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for CVMInfoLegacy to handle AdditionalProperties
+func (a CVMInfoLegacy) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.AppID != nil {
+		object["app_id"], err = json.Marshal(a.AppID)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'app_id': %w", err)
+		}
+	}
+
+	if a.BaseImage != nil {
+		object["base_image"], err = json.Marshal(a.BaseImage)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'base_image': %w", err)
+		}
+	}
+
+	if a.ContractAddress != nil {
+		object["contract_address"], err = json.Marshal(a.ContractAddress)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'contract_address': %w", err)
+		}
+	}
+
+	if a.DeployerAddress != nil {
+		object["deployer_address"], err = json.Marshal(a.DeployerAddress)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'deployer_address': %w", err)
+		}
+	}
+
+	if a.DiskSize != nil {
+		object["disk_size"], err = json.Marshal(a.DiskSize)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'disk_size': %w", err)
+		}
+	}
+
+	if a.EncryptedEnvPubkey != nil {
+		object["encrypted_env_pubkey"], err = json.Marshal(a.EncryptedEnvPubkey)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'encrypted_env_pubkey': %w", err)
+		}
+	}
+
+	if a.GatewayDomain != nil {
+		object["gateway_domain"], err = json.Marshal(a.GatewayDomain)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'gateway_domain': %w", err)
+		}
+	}
+
+	object["id"], err = json.Marshal(a.ID)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'id': %w", err)
+	}
+
+	if a.InProgress != nil {
+		object["in_progress"], err = json.Marshal(a.InProgress)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'in_progress': %w", err)
+		}
+	}
+
+	if a.InstanceID != nil {
+		object["instance_id"], err = json.Marshal(a.InstanceID)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'instance_id': %w", err)
+		}
+	}
+
+	if a.InstanceType != nil {
+		object["instance_type"], err = json.Marshal(a.InstanceType)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'instance_type': %w", err)
+		}
+	}
+
+	if a.KMSInfo != nil {
+		object["kms_info"], err = json.Marshal(a.KMSInfo)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'kms_info': %w", err)
+		}
+	}
+
+	if a.Listed != nil {
+		object["listed"], err = json.Marshal(a.Listed)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'listed': %w", err)
+		}
+	}
+
+	if a.Memory != nil {
+		object["memory"], err = json.Marshal(a.Memory)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'memory': %w", err)
+		}
+	}
+
+	object["name"], err = json.Marshal(a.Name)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'name': %w", err)
+	}
+
+	if a.PublicLogs != nil {
+		object["public_logs"], err = json.Marshal(a.PublicLogs)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'public_logs': %w", err)
+		}
+	}
+
+	if a.PublicSysinfo != nil {
+		object["public_sysinfo"], err = json.Marshal(a.PublicSysinfo)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'public_sysinfo': %w", err)
+		}
+	}
+
+	object["status"], err = json.Marshal(a.Status)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'status': %w", err)
+	}
+
+	if a.TeepodID != nil {
+		object["teepod_id"], err = json.Marshal(a.TeepodID)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'teepod_id': %w", err)
+		}
+	}
+
+	if a.VCPU != nil {
+		object["vcpu"], err = json.Marshal(a.VCPU)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'vcpu': %w", err)
 		}
 	}
 
@@ -3227,6 +3703,297 @@ func (a ProvisionComposeUpdateRequest) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// Getter for additional properties for VisibilityResponse. Returns the specified
+// element and whether it was found
+func (a VisibilityResponse) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for VisibilityResponse
+func (a *VisibilityResponse) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for VisibilityResponse to handle AdditionalProperties
+func (a *VisibilityResponse) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["app_id"]; found {
+		err = json.Unmarshal(raw, &a.AppID)
+		if err != nil {
+			return fmt.Errorf("error reading 'app_id': %w", err)
+		}
+		delete(object, "app_id")
+	}
+
+	if raw, found := object["base_image"]; found {
+		err = json.Unmarshal(raw, &a.BaseImage)
+		if err != nil {
+			return fmt.Errorf("error reading 'base_image': %w", err)
+		}
+		delete(object, "base_image")
+	}
+
+	if raw, found := object["created_at"]; found {
+		err = json.Unmarshal(raw, &a.CreatedAt)
+		if err != nil {
+			return fmt.Errorf("error reading 'created_at': %w", err)
+		}
+		delete(object, "created_at")
+	}
+
+	if raw, found := object["disk_size"]; found {
+		err = json.Unmarshal(raw, &a.DiskSize)
+		if err != nil {
+			return fmt.Errorf("error reading 'disk_size': %w", err)
+		}
+		delete(object, "disk_size")
+	}
+
+	if raw, found := object["encrypted_env_pubkey"]; found {
+		err = json.Unmarshal(raw, &a.EncryptedEnvPubkey)
+		if err != nil {
+			return fmt.Errorf("error reading 'encrypted_env_pubkey': %w", err)
+		}
+		delete(object, "encrypted_env_pubkey")
+	}
+
+	if raw, found := object["id"]; found {
+		err = json.Unmarshal(raw, &a.ID)
+		if err != nil {
+			return fmt.Errorf("error reading 'id': %w", err)
+		}
+		delete(object, "id")
+	}
+
+	if raw, found := object["instance_id"]; found {
+		err = json.Unmarshal(raw, &a.InstanceID)
+		if err != nil {
+			return fmt.Errorf("error reading 'instance_id': %w", err)
+		}
+		delete(object, "instance_id")
+	}
+
+	if raw, found := object["memory"]; found {
+		err = json.Unmarshal(raw, &a.Memory)
+		if err != nil {
+			return fmt.Errorf("error reading 'memory': %w", err)
+		}
+		delete(object, "memory")
+	}
+
+	if raw, found := object["name"]; found {
+		err = json.Unmarshal(raw, &a.Name)
+		if err != nil {
+			return fmt.Errorf("error reading 'name': %w", err)
+		}
+		delete(object, "name")
+	}
+
+	if raw, found := object["public_logs"]; found {
+		err = json.Unmarshal(raw, &a.PublicLogs)
+		if err != nil {
+			return fmt.Errorf("error reading 'public_logs': %w", err)
+		}
+		delete(object, "public_logs")
+	}
+
+	if raw, found := object["public_sysinfo"]; found {
+		err = json.Unmarshal(raw, &a.PublicSysinfo)
+		if err != nil {
+			return fmt.Errorf("error reading 'public_sysinfo': %w", err)
+		}
+		delete(object, "public_sysinfo")
+	}
+
+	if raw, found := object["public_tcbinfo"]; found {
+		err = json.Unmarshal(raw, &a.PublicTcbinfo)
+		if err != nil {
+			return fmt.Errorf("error reading 'public_tcbinfo': %w", err)
+		}
+		delete(object, "public_tcbinfo")
+	}
+
+	if raw, found := object["status"]; found {
+		err = json.Unmarshal(raw, &a.Status)
+		if err != nil {
+			return fmt.Errorf("error reading 'status': %w", err)
+		}
+		delete(object, "status")
+	}
+
+	if raw, found := object["teepod_id"]; found {
+		err = json.Unmarshal(raw, &a.TeepodID)
+		if err != nil {
+			return fmt.Errorf("error reading 'teepod_id': %w", err)
+		}
+		delete(object, "teepod_id")
+	}
+
+	if raw, found := object["vcpu"]; found {
+		err = json.Unmarshal(raw, &a.VCPU)
+		if err != nil {
+			return fmt.Errorf("error reading 'vcpu': %w", err)
+		}
+		delete(object, "vcpu")
+	}
+
+	if raw, found := object["vm_uuid"]; found {
+		err = json.Unmarshal(raw, &a.VMUUID)
+		if err != nil {
+			return fmt.Errorf("error reading 'vm_uuid': %w", err)
+		}
+		delete(object, "vm_uuid")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for VisibilityResponse to handle AdditionalProperties
+func (a VisibilityResponse) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.AppID != nil {
+		object["app_id"], err = json.Marshal(a.AppID)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'app_id': %w", err)
+		}
+	}
+
+	if a.BaseImage != nil {
+		object["base_image"], err = json.Marshal(a.BaseImage)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'base_image': %w", err)
+		}
+	}
+
+	if a.CreatedAt != nil {
+		object["created_at"], err = json.Marshal(a.CreatedAt)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'created_at': %w", err)
+		}
+	}
+
+	if a.DiskSize != nil {
+		object["disk_size"], err = json.Marshal(a.DiskSize)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'disk_size': %w", err)
+		}
+	}
+
+	if a.EncryptedEnvPubkey != nil {
+		object["encrypted_env_pubkey"], err = json.Marshal(a.EncryptedEnvPubkey)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'encrypted_env_pubkey': %w", err)
+		}
+	}
+
+	object["id"], err = json.Marshal(a.ID)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'id': %w", err)
+	}
+
+	if a.InstanceID != nil {
+		object["instance_id"], err = json.Marshal(a.InstanceID)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'instance_id': %w", err)
+		}
+	}
+
+	if a.Memory != nil {
+		object["memory"], err = json.Marshal(a.Memory)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'memory': %w", err)
+		}
+	}
+
+	if a.Name != nil {
+		object["name"], err = json.Marshal(a.Name)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'name': %w", err)
+		}
+	}
+
+	if a.PublicLogs != nil {
+		object["public_logs"], err = json.Marshal(a.PublicLogs)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'public_logs': %w", err)
+		}
+	}
+
+	if a.PublicSysinfo != nil {
+		object["public_sysinfo"], err = json.Marshal(a.PublicSysinfo)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'public_sysinfo': %w", err)
+		}
+	}
+
+	if a.PublicTcbinfo != nil {
+		object["public_tcbinfo"], err = json.Marshal(a.PublicTcbinfo)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'public_tcbinfo': %w", err)
+		}
+	}
+
+	if a.Status != nil {
+		object["status"], err = json.Marshal(a.Status)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'status': %w", err)
+		}
+	}
+
+	if a.TeepodID != nil {
+		object["teepod_id"], err = json.Marshal(a.TeepodID)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'teepod_id': %w", err)
+		}
+	}
+
+	if a.VCPU != nil {
+		object["vcpu"], err = json.Marshal(a.VCPU)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'vcpu': %w", err)
+		}
+	}
+
+	if a.VMUUID != nil {
+		object["vm_uuid"], err = json.Marshal(a.VMUUID)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'vm_uuid': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
 // AsValidationErrorLoc0 returns the union data inside the ValidationError_Loc_Item as a ValidationErrorLoc0
 func (t ValidationError_Loc_Item) AsValidationErrorLoc0() (ValidationErrorLoc0, error) {
 	var body ValidationErrorLoc0
@@ -3285,6 +4052,68 @@ func (t ValidationError_Loc_Item) MarshalJSON() ([]byte, error) {
 }
 
 func (t *ValidationError_Loc_Item) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsCVMInfo returns the union data inside the GetCVMInfo200JSONResponseBody as a CVMInfo
+func (t GetCVMInfo200JSONResponseBody) AsCVMInfo() (CVMInfo, error) {
+	var body CVMInfo
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCVMInfo overwrites any union data inside the GetCVMInfo200JSONResponseBody as the provided CVMInfo
+func (t *GetCVMInfo200JSONResponseBody) FromCVMInfo(v CVMInfo) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCVMInfo performs a merge with any union data inside the GetCVMInfo200JSONResponseBody, using the provided CVMInfo
+func (t *GetCVMInfo200JSONResponseBody) MergeCVMInfo(v CVMInfo) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCVMInfoLegacy returns the union data inside the GetCVMInfo200JSONResponseBody as a CVMInfoLegacy
+func (t GetCVMInfo200JSONResponseBody) AsCVMInfoLegacy() (CVMInfoLegacy, error) {
+	var body CVMInfoLegacy
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCVMInfoLegacy overwrites any union data inside the GetCVMInfo200JSONResponseBody as the provided CVMInfoLegacy
+func (t *GetCVMInfo200JSONResponseBody) FromCVMInfoLegacy(v CVMInfoLegacy) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCVMInfoLegacy performs a merge with any union data inside the GetCVMInfo200JSONResponseBody, using the provided CVMInfoLegacy
+func (t *GetCVMInfo200JSONResponseBody) MergeCVMInfoLegacy(v CVMInfoLegacy) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t GetCVMInfo200JSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *GetCVMInfo200JSONResponseBody) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -3369,6 +4198,13 @@ type ClientInterface interface {
 	// and compose hash. The Go SDK reads it to complete partial visibility updates and to find
 	// the key that encrypts environment variables (`kms_info.encrypted_env_pubkey` on a
 	// central KMS).
+	//
+	// The shape depends on `X-Phala-Version` (`@phala/cloud` 0.2.9 `getCvmInfo` picks its schema
+	// by version): `2025-10-28` answers `CVMInfoLegacy` (integer `id`, flat `vcpu`, `memory` in
+	// MB, `disk_size` in GB); `2026-01-21` and `2026-05-22` answer `CVMInfo` (a `cvm_...` string
+	// `id`, nested `resource` with `memory_in_gb`, `os`, `kms_type`, `progress`). The official
+	// reference gives `anyOf` of the two; the two never both match (the type of `id` differs), so
+	// this document says `oneOf`.
 	//
 	// Corresponds with GET /cvms/{cvmId} (the `GetCVMInfo` operationId).
 	GetCVMInfo(ctx context.Context, cvmid CVMID, params *GetCVMInfoParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3630,6 +4466,13 @@ type ClientInterface interface {
 // and compose hash. The Go SDK reads it to complete partial visibility updates and to find
 // the key that encrypts environment variables (`kms_info.encrypted_env_pubkey` on a
 // central KMS).
+//
+// The shape depends on `X-Phala-Version` (`@phala/cloud` 0.2.9 `getCvmInfo` picks its schema
+// by version): `2025-10-28` answers `CVMInfoLegacy` (integer `id`, flat `vcpu`, `memory` in
+// MB, `disk_size` in GB); `2026-01-21` and `2026-05-22` answer `CVMInfo` (a `cvm_...` string
+// `id`, nested `resource` with `memory_in_gb`, `os`, `kms_type`, `progress`). The official
+// reference gives `anyOf` of the two; the two never both match (the type of `id` differs), so
+// this document says `oneOf`.
 //
 // Corresponds with GET /cvms/{cvmId} (the `GetCVMInfo` operationId).
 func (c *Client) GetCVMInfo(ctx context.Context, cvmid CVMID, params *GetCVMInfoParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5023,6 +5866,13 @@ type ClientWithResponsesInterface interface {
 	// the key that encrypts environment variables (`kms_info.encrypted_env_pubkey` on a
 	// central KMS).
 	//
+	// The shape depends on `X-Phala-Version` (`@phala/cloud` 0.2.9 `getCvmInfo` picks its schema
+	// by version): `2025-10-28` answers `CVMInfoLegacy` (integer `id`, flat `vcpu`, `memory` in
+	// MB, `disk_size` in GB); `2026-01-21` and `2026-05-22` answer `CVMInfo` (a `cvm_...` string
+	// `id`, nested `resource` with `memory_in_gb`, `os`, `kms_type`, `progress`). The official
+	// reference gives `anyOf` of the two; the two never both match (the type of `id` differs), so
+	// this document says `oneOf`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /cvms/{cvmId} (the `GetCVMInfo` operationId).
@@ -5321,7 +6171,7 @@ type GetCVMInfoResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *CVMInfo
+	JSON200 *GetCVMInfo200JSONResponseBody
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -5351,7 +6201,7 @@ type GetCVMInfoResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetCVMInfoResponse) GetJSON200() *CVMInfo {
+func (r GetCVMInfoResponse) GetJSON200() *GetCVMInfo200JSONResponseBody {
 	return r.JSON200
 }
 
@@ -7559,6 +8409,13 @@ func (r GetKMSEnvEncryptPublicKeyResponse) ContentType() string {
 // the key that encrypts environment variables (`kms_info.encrypted_env_pubkey` on a
 // central KMS).
 //
+// The shape depends on `X-Phala-Version` (`@phala/cloud` 0.2.9 `getCvmInfo` picks its schema
+// by version): `2025-10-28` answers `CVMInfoLegacy` (integer `id`, flat `vcpu`, `memory` in
+// MB, `disk_size` in GB); `2026-01-21` and `2026-05-22` answer `CVMInfo` (a `cvm_...` string
+// `id`, nested `resource` with `memory_in_gb`, `os`, `kms_type`, `progress`). The official
+// reference gives `anyOf` of the two; the two never both match (the type of `id` differs), so
+// this document says `oneOf`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /cvms/{cvmId} (the `GetCVMInfo` operationId).
@@ -7961,7 +8818,7 @@ func ParseGetCVMInfoResponse(rsp *http.Response) (*GetCVMInfoResponse, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest CVMInfo
+		var dest GetCVMInfo200JSONResponseBody
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

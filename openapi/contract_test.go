@@ -2,6 +2,7 @@ package openapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"github.com/phalacloud/go-sdk/internal/testenv"
 	"os"
 	"path/filepath"
@@ -111,6 +112,7 @@ func TestContractMatchesOfficialReference(t *testing.T) {
 			for _, d := range setDiff(ourBody, offBody) {
 				diffs = append(diffs, contractDiff{op.OperationID, "body-property", d.name, d.side})
 			}
+			diffs = append(diffs, responseDiffs(op, &off, offOp)...)
 		}
 	}
 	t.Logf("compared %d operations present in both documents", compared)
@@ -224,7 +226,12 @@ type officialParam struct {
 }
 
 type officialOp struct {
-	Parameters  []officialParam `json:"parameters"`
+	Parameters []officialParam `json:"parameters"`
+	Responses  map[string]struct {
+		Content map[string]struct {
+			Schema json.RawMessage `json:"schema"`
+		} `json:"content"`
+	} `json:"responses"`
 	RequestBody *struct {
 		Ref     string `json:"$ref"`
 		Content map[string]struct {
@@ -343,4 +350,156 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// responseDiffs compares the JSON success answers (2xx) both documents give a
+// schema with properties. The SDK decodes only what it needs and tolerates
+// the rest, so a property the official document has and ours leaves out is
+// no difference; two are: a property only ours describes
+// ("response-property"), and a property both describe whose JSON types
+// differ ("response-type", e.g. an integer id we leave untyped). Properties
+// are those of the top level, over every oneOf/anyOf/allOf branch.
+func responseDiffs(op *openapi3.Operation, off *officialDoc, offOp officialOp) []contractDiff {
+	var out []contractDiff
+	if op.Responses == nil {
+		return nil
+	}
+	for _, status := range op.Responses.Keys() {
+		if !strings.HasPrefix(status, "2") {
+			continue
+		}
+		ref := op.Responses.Value(status)
+		offResp, ok := offOp.Responses[status]
+		if ref == nil || ref.Value == nil || !ok {
+			continue
+		}
+		ourMT, ok1 := ref.Value.Content["application/json"]
+		offMT, ok2 := offResp.Content["application/json"]
+		if !ok1 || !ok2 || ourMT == nil {
+			continue
+		}
+		ours := map[string]map[string]bool{}
+		collectOurTypes(ourMT.Schema, ours, 0)
+		official := map[string]map[string]bool{}
+		off.collectPropTypes(offMT.Schema, official, 0)
+		if len(official) == 0 {
+			continue // the official answer is undescribed ({}): nothing to compare
+		}
+		for _, name := range sortedKeys(keysOf(ours)) {
+			offSet, ok := official[name]
+			if !ok {
+				out = append(out, contractDiff{op.OperationID, "response-property", status + " " + name, "is in ours only"})
+				continue
+			}
+			ourT, offT := strings.Join(sortedKeys(ours[name]), ","), strings.Join(sortedKeys(offSet), ",")
+			if offT != "" && ourT != offT {
+				out = append(out, contractDiff{op.OperationID, "response-type", status + " " + name,
+					fmt.Sprintf("is %q in ours, %q in the official document", ourT, offT)})
+			}
+		}
+	}
+	return out
+}
+
+func keysOf[V any](m map[string]V) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
+
+// collectOurTypes maps each top-level property name to the JSON types it
+// may have (null left out), over every branch.
+func collectOurTypes(ref *openapi3.SchemaRef, into map[string]map[string]bool, depth int) {
+	if ref == nil || ref.Value == nil || depth > 8 {
+		return
+	}
+	for name, p := range ref.Value.Properties {
+		if into[name] == nil {
+			into[name] = map[string]bool{}
+		}
+		if p != nil && p.Value != nil && p.Value.Type != nil {
+			for _, t := range p.Value.Type.Slice() {
+				if t != "null" {
+					into[name][t] = true
+				}
+			}
+		}
+	}
+	for _, list := range []openapi3.SchemaRefs{ref.Value.AllOf, ref.Value.AnyOf, ref.Value.OneOf} {
+		for _, sub := range list {
+			collectOurTypes(sub, into, depth+1)
+		}
+	}
+}
+
+// collectPropTypes is collectOurTypes for the official document.
+func (d *officialDoc) collectPropTypes(raw json.RawMessage, into map[string]map[string]bool, depth int) {
+	if len(raw) == 0 || depth > 8 {
+		return
+	}
+	var s officialSchema
+	if json.Unmarshal(raw, &s) != nil {
+		return
+	}
+	if name, ok := strings.CutPrefix(s.Ref, "#/components/schemas/"); ok {
+		d.collectPropTypes(d.Components.Schemas[name], into, depth+1)
+	}
+	for name, p := range s.Properties {
+		if into[name] == nil {
+			into[name] = map[string]bool{}
+		}
+		if t := d.propTypes(p, 0); t != "" {
+			for _, x := range strings.Split(t, ",") {
+				into[name][x] = true
+			}
+		}
+	}
+	for _, list := range [][]json.RawMessage{s.AllOf, s.AnyOf, s.OneOf} {
+		for _, sub := range list {
+			d.collectPropTypes(sub, into, depth+1)
+		}
+	}
+}
+
+// propTypes is the JSON types an official property schema allows, null
+// left out, sorted and comma-joined; "" when it names none ($ref to an
+// object, or no type at all).
+func (d *officialDoc) propTypes(raw json.RawMessage, depth int) string {
+	var s struct {
+		Ref   string            `json:"$ref"`
+		Type  json.RawMessage   `json:"type"`
+		AnyOf []json.RawMessage `json:"anyOf"`
+		OneOf []json.RawMessage `json:"oneOf"`
+	}
+	if depth > 8 || json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	set := map[string]bool{}
+	var one string
+	var many []string
+	if json.Unmarshal(s.Type, &one) == nil && one != "" {
+		set[one] = true
+	} else if json.Unmarshal(s.Type, &many) == nil {
+		for _, t := range many {
+			set[t] = true
+		}
+	}
+	if name, ok := strings.CutPrefix(s.Ref, "#/components/schemas/"); ok {
+		if t := d.propTypes(d.Components.Schemas[name], depth+1); t != "" {
+			for _, x := range strings.Split(t, ",") {
+				set[x] = true
+			}
+		}
+	}
+	for _, sub := range append(s.AnyOf, s.OneOf...) {
+		if t := d.propTypes(sub, depth+1); t != "" {
+			for _, x := range strings.Split(t, ",") {
+				set[x] = true
+			}
+		}
+	}
+	delete(set, "null")
+	return strings.Join(sortedKeys(set), ",")
 }

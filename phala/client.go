@@ -25,9 +25,10 @@ const Version = "0.1.0"
 const (
 	// DefaultBaseURL is the production API, including its /api/v1 prefix.
 	DefaultBaseURL = "https://cloud-api.phala.com/api/v1"
-	// DefaultAPIVersion is the X-Phala-Version the SDK pins by default; the
-	// response shapes it decodes are those of this version.
-	DefaultAPIVersion = "2026-01-21"
+	// DefaultAPIVersion is the X-Phala-Version the SDK pins by default, the
+	// default of @phala/cloud 0.2.9. SupportedAPIVersions lists the others
+	// WithAPIVersion accepts.
+	DefaultAPIVersion = APIVersion20260121
 	// DefaultTimeout bounds each HTTP request (connect, send, wait, read)
 	// unless WithTimeout says otherwise or the context's deadline is sooner.
 	DefaultTimeout = 60 * time.Second
@@ -106,8 +107,12 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithAPIVersion sets the X-Phala-Version header (YYYY-MM-DD). The default is
-// DefaultAPIVersion; other versions may answer in shapes this SDK does not
-// decode.
+// DefaultAPIVersion. Only the versions of SupportedAPIVersions are accepted
+// (2025-10-28, 2026-01-21, 2026-05-22), since the SDK decodes each one's
+// response shapes and no other's: NewClient fails for a malformed date
+// with an ErrInvalidArgument error naming "WithAPIVersion", and for
+// another date with an *UnsupportedAPIVersionError (matching both
+// ErrUnsupportedAPIVersion and ErrInvalidArgument).
 func WithAPIVersion(v string) Option {
 	return func(c *config) error {
 		if _, err := time.Parse("2006-01-02", v); err != nil {
@@ -178,8 +183,10 @@ func WithInsecureHTTP() Option {
 
 // NewClient returns a Client configured by opts, with fallbacks to
 // $PHALA_CLOUD_API_KEY and $PHALA_CLOUD_API_PREFIX. It fails with an error
-// matching ErrInvalidArgument for a malformed option or base URL; a missing
-// API key is reported by the first call that needs one (ErrMissingAPIKey).
+// matching ErrInvalidArgument for a malformed option or base URL, and with
+// an *UnsupportedAPIVersionError (also ErrInvalidArgument) for an API
+// version outside SupportedAPIVersions; a missing API key is reported by
+// the first call that needs one (ErrMissingAPIKey).
 func NewClient(opts ...Option) (*Client, error) {
 	cfg := config{apiVersion: DefaultAPIVersion, timeout: DefaultTimeout, retry: DefaultRetryPolicy()}
 	apiKeySet := false
@@ -192,6 +199,9 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 		apiKeySet = apiKeySet || cfg.apiKey != before
+	}
+	if err := checkAPIVersion(cfg.apiVersion); err != nil {
+		return nil, err
 	}
 	if !apiKeySet && cfg.apiKey == "" {
 		cfg.apiKey = secret(strings.TrimSpace(os.Getenv(EnvAPIKey)))

@@ -118,7 +118,7 @@ func TestPlainHTTPBaseURL(t *testing.T) {
 
 func TestWithAPIVersion(t *testing.T) {
 	h := newHarness(t)
-	h.reply("GET /cvms/{id}", http.StatusOK, cvmInfoMin)
+	h.reply("GET /cvms/{id}", http.StatusOK, `{"id":4211,"name":"my-app","status":"running"}`)
 	_, err := h.client(phala.WithAPIVersion("2025-10-28")).GetCVMInfo(context.Background(), "my-app")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"2025-10-28"}, h.only().Header.Values("X-Phala-Version"))

@@ -1,7 +1,10 @@
 package phala
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -142,7 +145,9 @@ type UpdateVisibilityRequest struct {
 	PublicTcbinfo *bool
 }
 
-// CVMVisibility is a CVM's visibility after UpdateCVMVisibility.
+// CVMVisibility is a CVM's visibility after UpdateCVMVisibility. Each flag
+// is the server's answer when it echoes the flag, else the value sent, else
+// (PublicTcbinfo not given) the CVM detail's; never a guess.
 type CVMVisibility struct {
 	PublicSysinfo bool
 	PublicLogs    bool
@@ -151,9 +156,18 @@ type CVMVisibility struct {
 
 // UpdateCVMVisibility sets which information about the CVM is public. When
 // the request leaves PublicSysinfo or PublicLogs nil, the SDK first reads
-// the CVM (GET /cvms/{cvmId}) and keeps the current value. Errors: an
+// the CVM (GET /cvms/{cvmId}) and keeps the current value.
+//
+// The answer is the API's VM object; only its three flags are read, and
+// any other field, of any type, is ignored, so a call whose change was
+// applied does not fail on an unexpected field. The official VM schema has
+// no public_* flags: a flag the answer lacks is the value that was sent;
+// PublicTcbinfo, when not given and not answered, is the CVM detail's (read
+// before the change when that read was needed anyway, else after it; the
+// 2025-10-28 detail lacks the flag, which then reads false). Errors: an
 // ErrInvalidArgument error for a nil request or one that sets nothing; an
-// *APIError for any answer other than 200.
+// *APIError for any answer other than 200; a decoding error for a 200 body
+// that is not a JSON object.
 func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *UpdateVisibilityRequest) (*CVMVisibility, error) {
 	id, err := checkCVMID(cvmID)
 	if err != nil {
@@ -166,9 +180,9 @@ func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *Upd
 		return nil, invalidArg("req", "sets no visibility flag")
 	}
 	body := gen.UpdateVisibilityRequest{PublicTcbinfo: req.PublicTcbinfo}
+	var cur *CVMInfo
 	if req.PublicSysinfo == nil || req.PublicLogs == nil {
-		cur, err := c.GetCVMInfo(ctx, id)
-		if err != nil {
+		if cur, err = c.GetCVMInfo(ctx, id); err != nil {
 			return nil, err
 		}
 		body.PublicSysinfo, body.PublicLogs = cur.PublicSysinfo, cur.PublicLogs
@@ -186,12 +200,43 @@ func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *Upd
 	if err := expect(r, http.StatusOK); err != nil {
 		return nil, err
 	}
-	var vm gen.VisibilityResponse
+	// Only the flags are decoded (official VM schema: integer id, no flags;
+	// @phala/cloud 0.2.9 parses it leniently): the change is applied by now.
+	var vm map[string]json.RawMessage
 	if err := decodeJSON(r, &vm); err != nil {
 		return nil, err
 	}
-	v := &CVMVisibility{PublicSysinfo: deref(vm.PublicSysinfo), PublicLogs: deref(vm.PublicLogs), PublicTcbinfo: deref(vm.PublicTcbinfo)}
+	v := &CVMVisibility{PublicSysinfo: answeredFlag(vm, "public_sysinfo", body.PublicSysinfo),
+		PublicLogs: answeredFlag(vm, "public_logs", body.PublicLogs)}
+	switch {
+	case isJSONBool(vm["public_tcbinfo"]):
+		v.PublicTcbinfo = answeredFlag(vm, "public_tcbinfo", false)
+	case req.PublicTcbinfo != nil:
+		v.PublicTcbinfo = *req.PublicTcbinfo
+	default:
+		if cur == nil {
+			if cur, err = c.GetCVMInfo(ctx, id); err != nil {
+				return nil, fmt.Errorf("phala: visibility updated, reading public_tcbinfo back: %w", err)
+			}
+		}
+		v.PublicTcbinfo = cur.PublicTcbinfo
+	}
 	return v, nil
+}
+
+// answeredFlag is the boolean the answer gives for name, or sent when the
+// answer lacks it (or gives something else than a boolean).
+func answeredFlag(answer map[string]json.RawMessage, name string, sent bool) bool {
+	raw := answer[name]
+	if !isJSONBool(raw) {
+		return sent
+	}
+	return string(bytes.TrimSpace(raw)) == "true"
+}
+
+func isJSONBool(raw json.RawMessage) bool {
+	s := string(bytes.TrimSpace(raw))
+	return s == "true" || s == "false"
 }
 
 // UpdateEnvsRequest replaces the CVM's encrypted environment variables.

@@ -1,17 +1,26 @@
 package phala
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/phalacloud/go-sdk/gen"
 )
 
-// CVMInfo is the part of a CVM's detail that configuration flows need.
+// CVMInfo is the part of a CVM's detail that configuration flows need. It
+// is decoded from the detail of every API version the SDK supports (see
+// SupportedAPIVersions): the CVMInfoDetail shape of 2026-01-21 and
+// 2026-05-22 and the legacy CvmBasicInfo shape of 2025-10-28. A field the
+// answer does not carry is left zero; the fields' comments say which
+// shape lacks them.
 type CVMInfo struct {
-	// ID is the hashed id (cvm_...).
+	// ID is the hashed id (cvm_...); in the 2025-10-28 shape the integer
+	// id in decimal, which the API accepts as a cvmID too.
 	ID         string
 	Name       string
 	AppID      string
@@ -19,22 +28,38 @@ type CVMInfo struct {
 	InstanceID string
 	// Status is the run status, e.g. "running", "updating", "stopped".
 	Status string
-	// Progress is the operation in progress, nil when none.
+	// Progress is the operation in progress, nil when none. The 2025-10-28
+	// shape has no progress object, only InProgress.
 	Progress *CVMProgress
-	// KMSType is "phala" (central), "ethereum", "base" or "legacy".
+	// InProgress reports an operation running: the 2025-10-28 in_progress
+	// flag, or a Progress present in the newer shape.
+	InProgress bool
+	// KMSType is "phala" (central), "ethereum", "base" or "legacy"; empty
+	// in the 2025-10-28 shape.
 	KMSType string
+	// KMSInfo is the CVM's KMS, nil when the detail names none.
 	KMSInfo *CVMKMSInfo
-	// ComposeHash is the current compose hash.
+	// ComposeHash is the current compose hash (empty in the 2025-10-28 shape).
 	ComposeHash   string
 	PublicLogs    bool
 	PublicSysinfo bool
+	// PublicTcbinfo, SecureTime: false in the 2025-10-28 shape, which lacks them.
 	PublicTcbinfo bool
 	SecureTime    bool
 	Listed        bool
-	// VCPU, MemoryGB and DiskGB are the current resources (0 when unknown).
-	VCPU     int
+	// VCPU is the number of vCPUs (0 when unknown).
+	VCPU int
+	// MemoryMB is the memory in MB, the unit UpdateResourcesRequest.Memory
+	// takes (0 when unknown). The 2025-10-28 shape gives MB (memory), kept
+	// as is; the newer shape gives GB (resource.memory_in_gb), converted
+	// once as GB × 1024, rounded to the nearest MB.
+	MemoryMB int
+	// MemoryGB is the same memory in GB (1 GB = 1024 MB): memory_in_gb as
+	// the newer shape gives it, or the 2025-10-28 MB divided by 1024. It is
+	// always MemoryMB / 1024 up to the rounding of MemoryMB.
 	MemoryGB float64
-	DiskGB   int
+	// DiskGB is the disk size in GB (0 when unknown); both shapes give GB.
+	DiskGB int
 	// InstanceType is the instance type, e.g. "tdx.medium".
 	InstanceType string
 }
@@ -65,9 +90,14 @@ type CVMKMSInfo struct {
 // the compose hash take the two-phase flow.
 func (k *CVMKMSInfo) OnChain() bool { return k != nil && k.ChainID != nil }
 
-// GetCVMInfo reads the CVM's detail (GET /cvms/{cvmId}). Errors: an
+// GetCVMInfo reads the CVM's detail (GET /cvms/{cvmId}) in the shape of
+// the client's API version: 2025-10-28 answers the legacy shape (integer
+// id, flat vcpu/memory/disk_size), 2026-01-21 and 2026-05-22 the detail
+// (hash-id string, nested resource). The shape is recognised by the type
+// of its id, so an answer in the other shape decodes too. Errors: an
 // ErrInvalidArgument error for a malformed id; an *APIError (ErrNotFound,
-// ...) for any answer other than 200.
+// ...) for any answer other than 200; a decoding error naming the status
+// for a body that is neither shape.
 func (c *Client) GetCVMInfo(ctx context.Context, cvmID string) (*CVMInfo, error) {
 	id, err := checkCVMID(cvmID)
 	if err != nil {
@@ -80,11 +110,72 @@ func (c *Client) GetCVMInfo(ctx context.Context, cvmID string) (*CVMInfo, error)
 	if err := expect(r, http.StatusOK); err != nil {
 		return nil, err
 	}
+	return c.decodeCVMInfo(r)
+}
+
+// decodeCVMInfo decodes a 200 detail in whichever of the two shapes it has.
+func (c *Client) decodeCVMInfo(r *response) (*CVMInfo, error) {
+	if c.legacyDetail(r.body) {
+		var g gen.CVMInfoLegacy
+		if err := decodeJSON(r, &g); err != nil {
+			return nil, err
+		}
+		return cvmInfoFromLegacy(&g), nil
+	}
 	var g gen.CVMInfo
 	if err := decodeJSON(r, &g); err != nil {
 		return nil, err
 	}
 	return cvmInfoFromGen(&g), nil
+}
+
+// legacyDetail reports whether a CVM detail body has the 2025-10-28 shape:
+// its id is a JSON number (CvmBasicInfo) rather than a string
+// (CVMInfoDetail), as in the official OpenAPI document. Without a usable
+// id the client's API version decides, as @phala/cloud 0.2.9's
+// getCvmInfo does (2025-10-28: legacy; later: detail).
+func (c *Client) legacyDetail(body []byte) bool {
+	var probe struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(body, &probe) == nil {
+		if id := bytes.TrimSpace(probe.ID); len(id) > 0 {
+			switch id[0] {
+			case '"':
+				return false
+			case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+				return true
+			}
+		}
+	}
+	return c.cfg.apiVersion == APIVersion20251028
+}
+
+// cvmInfoFromLegacy maps the 2025-10-28 detail (official CvmBasicInfo;
+// @phala/cloud 0.2.9 CvmDetailV20251028Schema). Its KMS facts are spread
+// over kms_info (the KMS: id, slug, chain_id, kms_contract_address) and
+// top-level fields (encrypted_env_pubkey, contract_address of the app,
+// deployer_address); they land in the same CVMKMSInfo fields the newer
+// shape fills.
+func cvmInfoFromLegacy(g *gen.CVMInfoLegacy) *CVMInfo {
+	info := &CVMInfo{ID: strconv.Itoa(g.ID), Name: g.Name, AppID: deref(g.AppID), VMUUID: deref(g.VMUUID),
+		InstanceID: deref(g.InstanceID), Status: g.Status, InProgress: deref(g.InProgress),
+		PublicLogs: deref(g.PublicLogs), PublicSysinfo: deref(g.PublicSysinfo), Listed: deref(g.Listed),
+		VCPU: deref(g.VCPU), MemoryMB: deref(g.Memory), DiskGB: deref(g.DiskSize), InstanceType: deref(g.InstanceType)}
+	info.MemoryGB = float64(info.MemoryMB) / 1024
+	k := &CVMKMSInfo{EncryptedEnvPubkey: deref(g.EncryptedEnvPubkey), DstackAppAddress: deref(g.ContractAddress),
+		DeployerAddress: deref(g.DeployerAddress)}
+	if m := g.KMSInfo; m != nil {
+		k.ID, k.Slug, k.DstackKMSAddress = deref(m.ID), deref(m.Slug), deref(m.KMSContractAddress)
+		if m.ChainID != nil {
+			v := int64(*m.ChainID)
+			k.ChainID = &v
+		}
+	}
+	if *k != (CVMKMSInfo{}) {
+		info.KMSInfo = k
+	}
+	return info
 }
 
 func cvmInfoFromGen(g *gen.CVMInfo) *CVMInfo {
@@ -94,6 +185,7 @@ func cvmInfoFromGen(g *gen.CVMInfo) *CVMInfo {
 		SecureTime: deref(g.SecureTime), Listed: deref(g.Listed)}
 	if p := g.Progress; p != nil && (p.CorrelationID != nil || p.Target != nil) {
 		info.Progress = &CVMProgress{Target: deref(p.Target), StartedAt: deref(p.StartedAt), CorrelationID: deref(p.CorrelationID)}
+		info.InProgress = true
 	}
 	if k := g.KMSInfo; k != nil {
 		info.KMSInfo = &CVMKMSInfo{ID: deref(k.ID), Slug: deref(k.Slug), EncryptedEnvPubkey: deref(k.EncryptedEnvPubkey),
@@ -105,8 +197,11 @@ func cvmInfoFromGen(g *gen.CVMInfo) *CVMInfo {
 		}
 	}
 	if res := g.Resource; res != nil {
-		info.VCPU, info.MemoryGB, info.DiskGB = deref(res.VCPU), float64(deref(res.MemoryInGb)), deref(res.DiskInGb)
-		info.InstanceType = deref(res.InstanceType)
+		info.VCPU, info.DiskGB, info.InstanceType = deref(res.VCPU), deref(res.DiskInGb), deref(res.InstanceType)
+		info.MemoryGB = deref(res.MemoryInGb)
+		if mb := math.Round(info.MemoryGB * 1024); math.Abs(mb) < 1<<53 {
+			info.MemoryMB = int(mb)
+		} // else no real memory size: MemoryMB stays 0 (unknown), MemoryGB as given
 	}
 	return info
 }

@@ -146,11 +146,11 @@ func TestWaitForUpdateMatchesCorrelationID(t *testing.T) {
 func TestWaitEscapesEveryIDForm(t *testing.T) {
 	s := &stateServer{jsonState: `{"status":"running"}`}
 	c := waitClient(t, s)
-	for _, id := range []string{"my-app", "app_" + strings.Repeat("ab", 20), strings.Repeat("cd", 20), "0f3c5a9e-1b2d-4c3e-8f7a-6b5c4d3e2f1a", "a/b"} {
+	for _, id := range []string{"my-app", "app_" + strings.Repeat("ab", 20), strings.Repeat("cd", 20), "0f3c5a9e-1b2d-4c3e-8f7a-6b5c4d3e2f1a", "a%b"} {
 		_, err := c.WaitForCVM(context.Background(), id, &WaitOptions{DisableStreaming: true})
 		require.NoError(t, err)
 	}
 	assert.Equal(t, []string{"/api/v1/cvms/my-app/state", "/api/v1/cvms/app_" + strings.Repeat("ab", 20) + "/state",
-		"/api/v1/cvms/app_" + strings.Repeat("cd", 20) + "/state", "/api/v1/cvms/0f3c5a9e-1b2d-4c3e-8f7a-6b5c4d3e2f1a/state",
-		"/api/v1/cvms/a%2Fb/state"}, s.paths)
+		"/api/v1/cvms/app_" + strings.Repeat("cd", 20) + "/state", "/api/v1/cvms/0f3c5a9e1b2d4c3e8f7a6b5c4d3e2f1a/state",
+		"/api/v1/cvms/a%25b/state"}, s.paths)
 }

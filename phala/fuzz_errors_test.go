@@ -3,9 +3,11 @@ package phala
 import (
 	"bytes"
 	"errors"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzNewAPIError: any body, any status, decodes without panicking, keeps
@@ -59,7 +61,8 @@ func FuzzParsePrecondition(f *testing.F) {
 }
 
 // FuzzCheckCVMID: an accepted id is never a dot segment, never carries
-// white space, and round-trips (bare app ids only gain a prefix).
+// white space, "/" or invalid UTF-8, and round-trips: bare app ids only gain
+// a prefix (case kept), UUIDs only lose their dashes.
 func FuzzCheckCVMID(f *testing.F) {
 	for _, s := range []string{"my-app", "..", ".", "a/b", "../kms", "app_" + strings.Repeat("a", 40), strings.Repeat("F", 40), "x y", "%2e%2e"} {
 		f.Add(s)
@@ -72,11 +75,39 @@ func FuzzCheckCVMID(f *testing.F) {
 			}
 			return
 		}
-		if strings.Trim(got, ".") == "" || strings.ContainsAny(got, " \t\r\n") {
+		if strings.Trim(got, ".") == "" || strings.ContainsAny(got, " \t\r\n/") || !utf8.ValidString(got) {
 			t.Fatalf("accepted %q", got)
 		}
-		if got != id && got != "app_"+strings.ToLower(id) {
+		if got != id && got != "app_"+id && !(uuidV4RE.MatchString(id) && got == strings.ReplaceAll(id, "-", "")) {
 			t.Fatalf("%q became %q", id, got)
+		}
+	})
+}
+
+// FuzzCVMDetail: any 200 body decodes or fails without panicking, under
+// every supported version; a decoded detail's MemoryMB is its MemoryGB
+// converted once (x 1024, rounded), and a legacy one's id is its integer.
+func FuzzCVMDetail(f *testing.F) {
+	for _, s := range []string{
+		`{"id":4211,"name":"a","status":"running","memory":1536,"vcpu":2}`,
+		`{"id":"cvm_x","name":"a","status":"running","resource":{"memory_in_gb":1.5}}`,
+		`{"id":null,"name":"a","status":"running","memory":7}`,
+		`{"id":-1e400,"name":"a","status":"x"}`,
+		`{"id":"cvm_x","resource":{"memory_in_gb":1e300}}`,
+		`[]`, `null`, `{"id":{}}`,
+	} {
+		f.Add([]byte(s), uint8(0))
+		f.Add([]byte(s), uint8(1))
+	}
+	versions := SupportedAPIVersions()
+	f.Fuzz(func(t *testing.T, body []byte, v uint8) {
+		c := &Client{cfg: config{apiVersion: versions[int(v)%len(versions)]}}
+		info, err := c.decodeCVMInfo(&response{status: 200, body: body})
+		if err != nil {
+			return
+		}
+		if info.MemoryMB != 0 && math.Abs(float64(info.MemoryMB)-info.MemoryGB*1024) > 0.5 {
+			t.Fatalf("MemoryMB %d is not MemoryGB %v in MB", info.MemoryMB, info.MemoryGB)
 		}
 	})
 }

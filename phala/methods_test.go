@@ -171,7 +171,7 @@ func TestUpdateCVMVisibility(t *testing.T) {
 		assert.Equal(t, "/api/v1/cvms/my-app/visibility", reqs[1].EscapedPath)
 		// public_logs comes from the GET (true); public_tcbinfo stays unset.
 		assert.JSONEq(t, `{"public_sysinfo":true,"public_logs":true}`, string(reqs[1].Body))
-		// A response without public_tcbinfo decodes as false.
+		// The answer lacks public_tcbinfo: the detail read before says false.
 		assert.Equal(t, &phala.CVMVisibility{PublicSysinfo: true, PublicLogs: true}, v)
 	})
 	t.Run("only tcbinfo: both others are read", func(t *testing.T) {
@@ -183,6 +183,48 @@ func TestUpdateCVMVisibility(t *testing.T) {
 		reqs := h.requests()
 		require.Len(t, reqs, 2)
 		assert.JSONEq(t, `{"public_sysinfo":true,"public_logs":false,"public_tcbinfo":false}`, string(reqs[1].Body))
+	})
+	t.Run("an answer in the official VM shape: the flags sent are returned", func(t *testing.T) {
+		// The official VM schema has no public_* flags, and an id of a type
+		// the SDK does not expect must not fail a change that was applied.
+		for _, answer := range []string{
+			`{"id":4211,"name":"my-app","status":"running","teepod_id":8,"app_id":"` + testAppID + `","vcpu":2,"memory":4096,"disk_size":40,"created_at":"2026-03-01T09:30:00Z"}`,
+			`{"id":"cvm_kq3Zp8","name":"my-app","status":"running"}`,
+			`{}`,
+			`{"id":{"weird":[1]},"vcpu":"two","public_logs":null,"public_sysinfo":"yes"}`,
+		} {
+			h := newHarness(t)
+			if strings.Contains(answer, "weird") {
+				h = newHarness(t, withoutResponseValidation("fields of types no schema allows, on purpose"))
+			}
+			h.reply("PATCH /cvms/{id}/visibility", http.StatusOK, answer)
+			v, err := h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{
+				PublicSysinfo: phala.Bool(true), PublicLogs: phala.Bool(true), PublicTcbinfo: phala.Bool(true)})
+			require.NoError(t, err, answer)
+			assert.Equal(t, &phala.CVMVisibility{PublicSysinfo: true, PublicLogs: true, PublicTcbinfo: true}, v, answer)
+			assert.Equal(t, 1, h.count(), answer)
+		}
+	})
+	t.Run("tcbinfo neither sent nor answered: read back from the detail", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("PATCH /cvms/{id}/visibility", http.StatusOK, `{"id":4211,"name":"my-app","status":"running"}`)
+		h.reply("GET /cvms/{id}", http.StatusOK, `{"id":"cvm_kq3Zp8","name":"my-app","status":"running","public_logs":false,"public_sysinfo":true,"public_tcbinfo":true}`)
+		v, err := h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{
+			PublicSysinfo: phala.Bool(true), PublicLogs: phala.Bool(false)})
+		require.NoError(t, err)
+		assert.Equal(t, &phala.CVMVisibility{PublicSysinfo: true, PublicLogs: false, PublicTcbinfo: true}, v)
+		reqs := h.requests()
+		require.Len(t, reqs, 2)
+		assert.Equal(t, http.MethodPatch, reqs[0].Method)
+		assert.Equal(t, http.MethodGet, reqs[1].Method)
+	})
+	t.Run("the answer's flags win over the values sent", func(t *testing.T) {
+		h := newHarness(t)
+		h.reply("PATCH /cvms/{id}/visibility", http.StatusOK, `{"id":4211,"name":"my-app","status":"running","public_sysinfo":false,"public_logs":true,"public_tcbinfo":false}`)
+		v, err := h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{
+			PublicSysinfo: phala.Bool(true), PublicLogs: phala.Bool(false), PublicTcbinfo: phala.Bool(true)})
+		require.NoError(t, err)
+		assert.Equal(t, &phala.CVMVisibility{PublicSysinfo: false, PublicLogs: true, PublicTcbinfo: false}, v)
 	})
 	t.Run("the read fails: nothing is patched", func(t *testing.T) {
 		h := newHarness(t)
@@ -479,7 +521,7 @@ func TestGetCVMInfo(t *testing.T) {
 			Status: "running", KMSType: "phala",
 			KMSInfo:     &phala.CVMKMSInfo{EncryptedEnvPubkey: "7b4e909bbe7ffe44c465a220037d608ee35897d31ef972f07f74892cb0f73f13"},
 			ComposeHash: testHash, PublicLogs: true, PublicSysinfo: true, SecureTime: true, Listed: true,
-			VCPU: 2, MemoryGB: 4, DiskGB: 40, InstanceType: "tdx.medium"}, info)
+			VCPU: 2, MemoryMB: 4096, MemoryGB: 4, DiskGB: 40, InstanceType: "tdx.medium"}, info)
 		assert.False(t, info.KMSInfo.OnChain())
 	})
 	t.Run("on-chain KMS with progress", func(t *testing.T) {
@@ -501,6 +543,8 @@ func TestGetCVMInfo(t *testing.T) {
 			DstackAppAddress: "0x" + testAppID, DeployerAddress: "0xdead", RPCEndpoint: "https://rpc.example"}, info.KMSInfo)
 		assert.True(t, info.KMSInfo.OnChain())
 		assert.Equal(t, 1.5, info.MemoryGB, "memory_in_gb is a number in the spec; a fraction must survive")
+		assert.Equal(t, 1536, info.MemoryMB, "converted once, 1 GB = 1024 MB")
+		assert.True(t, info.InProgress)
 	})
 	t.Run("a success body that is not JSON", func(t *testing.T) {
 		h := newHarness(t, withoutResponseValidation("the body is deliberately not the declared JSON"))

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // MaxComposeSize is the largest compose file plus pre-launch script the API
@@ -15,25 +16,43 @@ var (
 	txHashRE      = regexp.MustCompile(`^0x[0-9a-fA-F]{64}$`)
 	envKeyRE      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	hex40RE       = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
+	// uuidV4RE is the UUID pattern of the official SDKs' id normalisation:
+	// version nibble 4, variant 8-b, each dash optional, any case.
+	uuidV4RE = regexp.MustCompile(`^(?i)[0-9a-f]{8}-?[0-9a-f]{4}-?4[0-9a-f]{3}-?[89ab][0-9a-f]{3}-?[0-9a-f]{12}$`)
 )
 
-// checkCVMID refuses ids that cannot name a CVM and returns the id to send:
-// a bare 40-hex app id gets its "app_" prefix, as the official SDKs do.
-// Dot segments are refused because URL resolution would drop them and the
-// request would reach another endpoint.
+// checkCVMID refuses ids that cannot name a CVM and returns the id to send,
+// normalised exactly as the official SDKs do (the official Go SDK's
+// ResolveCVMID in go/helpers.go and @phala/cloud 0.2.9's CvmIdSchema in
+// dist/index.js): a UUID v4, with or without dashes, loses its dashes; a
+// bare 40-hex app id gets the "app_" prefix, its case kept; anything else
+// (hashed id, app_/instance_ id, integer id, name) goes as it is.
+//
+// Refused, with ErrInvalidArgument naming "cvmID" and nothing sent: the
+// empty id, one over 256 bytes, a dot segment (URL resolution would drop
+// it and reach another endpoint), white space, control characters (NUL
+// included), invalid UTF-8, and "/", which no id form contains and which
+// proxies may decode from %2F into a path separator.
 func checkCVMID(id string) (string, error) {
 	switch {
 	case id == "":
 		return "", invalidArg("cvmID", "is empty")
 	case len(id) > 256:
 		return "", invalidArg("cvmID", "is longer than 256 bytes")
+	case !utf8.ValidString(id):
+		return "", invalidArg("cvmID", "is not valid UTF-8")
 	case strings.Trim(id, ".") == "":
 		return "", invalidArg("cvmID", "is a dot segment")
 	case strings.IndexFunc(id, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
 		return "", invalidArg("cvmID", "contains white space or control characters")
+	case strings.Contains(id, "/"):
+		return "", invalidArg("cvmID", "contains '/', which no CVM id form has")
 	}
-	if hex40RE.MatchString(id) {
-		return "app_" + strings.ToLower(id), nil
+	switch {
+	case uuidV4RE.MatchString(id):
+		return strings.ReplaceAll(id, "-", ""), nil
+	case hex40RE.MatchString(id):
+		return "app_" + id, nil
 	}
 	return id, nil
 }

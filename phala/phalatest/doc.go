@@ -16,7 +16,13 @@
 // Two CVMs are seeded: CentralCVMName on the central KMS and
 // OnChainCVMName on an on-chain KMS (Base, chain id 8453); WithCVM adds
 // more. Each answers to every id form: hashed id, VM UUID with or without
-// dashes, app_<hex>, bare app id, instance_<hex> and name.
+// dashes, app_<hex>, bare app id, instance_<hex>, integer id and name.
+//
+// GET /cvms/{id} answers in the shape of the request's X-Phala-Version: a
+// version before 2026-01-21 (such as 2025-10-28) gets the legacy detail
+// (integer id, flat vcpu, memory in MB, disk_size), 2026-01-21, 2026-05-22
+// or no header the current detail (cvm_... id, nested resource). The
+// visibility PATCH answers the legacy VM object in every version.
 //
 // The on-chain KMS signs each app's env encryption key with one secp256k1
 // key (WithKMSKey fixes it); KMSSigner returns its public key, which a

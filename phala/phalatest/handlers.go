@@ -324,9 +324,16 @@ func (cl *call) decryptInto(ch *change, enc string) *response {
 	return nil
 }
 
+// getCVMInfo answers the detail in the shape of the request's
+// X-Phala-Version, as the real API does (@phala/cloud 0.2.9 getCvmInfo picks
+// its schema by version): a version before 2026-01-21 gets the legacy
+// 2025-10-28 shape, 2026-01-21 and later (or no header) the detail.
 func (cl *call) getCVMInfo() response {
 	if resp, ok := cl.resolve(); !ok {
 		return resp
+	}
+	if v := cl.r.Header.Get("X-Phala-Version"); v != "" && v < "2026-01-21" {
+		return jsonResponse(http.StatusOK, cl.cvm.legacyInfoJSON())
 	}
 	return jsonResponse(http.StatusOK, cl.cvm.infoJSON())
 }

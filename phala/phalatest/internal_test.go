@@ -107,8 +107,11 @@ func TestResponseValidationCatchesViolations(t *testing.T) {
 	ok := jsonResponse(http.StatusOK, map[string]any{"id": 1, "name": "x", "status": "running"})
 	require.NoError(t, validateResponse(context.Background(), route, params, req, ok))
 	for _, bad := range []response{
-		jsonResponse(http.StatusOK, map[string]any{"id": "not-a-number", "name": "x", "status": "running"}),
-		jsonResponse(http.StatusOK, map[string]any{"name": "x"}),
+		// The visibility answer requires nothing and leaves id untyped (the SDK
+		// reads only the flags), but a flag or a described field of the wrong
+		// type still breaks it.
+		jsonResponse(http.StatusOK, map[string]any{"id": 1, "public_logs": "yes"}),
+		jsonResponse(http.StatusOK, map[string]any{"name": 7}),
 		jsonResponse(465, map[string]any{"message": "not declared for this operation"}),
 	} {
 		require.Error(t, validateResponse(context.Background(), route, params, req, bad))
@@ -121,7 +124,8 @@ func TestViolationsAreRecorded(t *testing.T) {
 	orig := handlers["getCVMInfo"]
 	handlers["getCVMInfo"] = func(cl *call) response {
 		cl.resolve()
-		return jsonResponse(http.StatusOK, cl.cvm.vmJSON()) // numeric id: not the detail's shape
+		// An id that is neither the detail's string nor the legacy integer.
+		return jsonResponse(http.StatusOK, map[string]any{"id": []int{1}, "name": "central-app", "status": "running"})
 	}
 	defer func() { handlers["getCVMInfo"] = orig }()
 	req, _ := http.NewRequest(http.MethodGet, s.URL()+"/cvms/central-app", nil)
@@ -129,5 +133,5 @@ func TestViolationsAreRecorded(t *testing.T) {
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
-	require.NotEmpty(t, s.SpecViolations(), "a VM object answered for the detail breaks the spec")
+	require.NotEmpty(t, s.SpecViolations(), "a detail in neither shape breaks the spec")
 }

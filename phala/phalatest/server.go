@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -264,13 +265,15 @@ func (s *Server) addCVM(sd CVMSeed) error {
 }
 
 // lookup resolves any id form: hashed id, VM UUID with or without dashes,
-// app_<hex>, bare 40-hex app id, instance_<hex>, or name. Caller holds mu.
+// app_<hex>, bare 40-hex app id, instance_<hex>, the integer id of the
+// 2025-10-28 detail (the official Go SDK's ResolveCVMID passes it as is), or
+// name. Caller holds mu.
 func (s *Server) lookup(id string) *cvm {
 	lower := strings.ToLower(id)
 	for _, c := range s.cvms {
 		sd := c.seed
 		switch {
-		case id == sd.ID, id == sd.Name,
+		case id == sd.ID, id == sd.Name, id == strconv.Itoa(c.numericID),
 			lower == sd.VMUUID, lower == strings.ReplaceAll(sd.VMUUID, "-", ""),
 			lower == "app_"+sd.AppID, lower == sd.AppID,
 			lower == "instance_"+sd.InstanceID:

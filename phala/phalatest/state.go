@@ -279,6 +279,31 @@ func (c *cvm) infoJSON() map[string]any {
 	}
 }
 
+// legacyInfoJSON is the CVM detail of API version 2025-10-28 (the official
+// CvmBasicInfo; @phala/cloud 0.2.9 CvmDetailV20251028Schema): integer id,
+// flat resources with memory in MB, the KMS object of 465 answers, and the
+// env key and contract addresses at top level.
+func (c *cvm) legacyInfoJSON() map[string]any {
+	m := map[string]any{
+		"id": c.numericID, "name": c.seed.Name, "status": c.status, "in_progress": c.progress != nil,
+		"teepod_id": 8, "app_id": c.seed.AppID, "vm_uuid": c.seed.VMUUID, "instance_id": c.seed.InstanceID,
+		"vcpu": c.vcpu, "memory": c.memoryMB, "disk_size": c.diskGB, "base_image": c.osImage,
+		"encrypted_env_pubkey": nil, "listed": c.listed, "project_id": nil, "project_type": nil,
+		"instance_type":  c.instance,
+		"public_sysinfo": composeBool(c.appCompose, "public_sysinfo"),
+		"public_logs":    composeBool(c.appCompose, "public_logs"),
+		"kms_info":       c.kmsInfo(), "contract_address": nil, "deployer_address": nil,
+		"public_urls": []any{}, "gateway_domain": "fake.phala.invalid",
+	}
+	if c.onChain() {
+		m["contract_address"] = "0x" + c.seed.AppID
+		m["deployer_address"] = "0x" + derive(c.seed.Name, "deployer", 40)
+	} else {
+		m["encrypted_env_pubkey"] = c.envPubHex()
+	}
+	return m
+}
+
 // vmJSON is the legacy VM object the visibility endpoint answers with.
 func (c *cvm) vmJSON() map[string]any {
 	var pub any

@@ -44,6 +44,12 @@ export type VisibilityAnswer = Present<Answer<"updateCVMVisibility", 200>>;
 export type EnvsAnswer = Present<Answer<"updateCVMEnvs", 202>>;
 export type ProvisionAnswer = Present<Answer<"provisionCVMComposeFileUpdate", 200>>;
 export type CVMInfo = Present<Answer<"getCVMInfo", 200>>;
+// The detail's shape depends on X-Phala-Version: 2025-10-28 answers the legacy one.
+export type CVMInfoDetail = Schemas["CVMInfo"];
+export type CVMInfoLegacy = Schemas["CVMInfoLegacy"];
+export function isLegacyDetail(info: CVMInfo): info is CVMInfoLegacy {
+  return typeof info.id === "number";
+}
 export type RegistrationRequired = Schemas["ComposePreconditionResponse"];
 
 export type Phase2 = Pick<Headers<"patchCVM">, "X-Compose-Hash" | "X-Transaction-Hash">;
@@ -186,7 +192,9 @@ export async function example(c: Client): Promise<string | undefined> {
   const info = await c.getCVMInfo("my-app");
   if ("error" in info) return undefined;
   const status: string = info.status;
-  const pubkey: string | null | undefined = info.kms_info?.encrypted_env_pubkey;
+  const pubkey: string | null | undefined = isLegacyDetail(info)
+    ? info.encrypted_env_pubkey
+    : info.kms_info?.encrypted_env_pubkey;
   const first = await c.patchCVM("my-app", samples.patch);
   if ("error" in first) {
     const hash = first.error.compose_hash ?? "";

@@ -1,0 +1,64 @@
+package phala
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// The API versions (X-Phala-Version) whose response shapes this SDK
+// decodes: those the official SDKs support. @phala/cloud 0.2.9 supports
+// 2025-10-28 and 2026-01-21 (SUPPORTED_API_VERSIONS, default 2026-01-21);
+// the official Go SDK pins 2026-05-22 (go/version.go DefaultAPIVersion).
+const (
+	// APIVersion20251028 answers the legacy CVM detail (CvmBasicInfo:
+	// integer id, flat vcpu, memory in MB, disk_size in GB).
+	APIVersion20251028 = "2025-10-28"
+	// APIVersion20260121 answers the CVM detail (CVMInfoDetail: cvm_...
+	// id, nested resource with memory_in_gb). It is DefaultAPIVersion.
+	APIVersion20260121 = "2026-01-21"
+	// APIVersion20260522 answers the same CVMInfoDetail shape as 2026-01-21
+	// for every call this SDK makes.
+	APIVersion20260522 = "2026-05-22"
+)
+
+// SupportedAPIVersions lists the versions WithAPIVersion accepts, oldest
+// first. It returns a new slice on every call.
+func SupportedAPIVersions() []string {
+	return []string{APIVersion20251028, APIVersion20260121, APIVersion20260522}
+}
+
+// ErrUnsupportedAPIVersion is matched (via errors.Is) by the error NewClient
+// returns for a well-formed version this SDK does not decode. That error is
+// an *UnsupportedAPIVersionError, which wraps an *InvalidArgumentError
+// naming "WithAPIVersion" (so it matches ErrInvalidArgument as well).
+var ErrUnsupportedAPIVersion = errors.New("phala: unsupported API version")
+
+// UnsupportedAPIVersionError is NewClient's refusal of a version outside
+// SupportedAPIVersions: its answers may come in shapes the SDK cannot read.
+type UnsupportedAPIVersionError struct {
+	// Version is the refused version, as given to WithAPIVersion.
+	Version string
+}
+
+// Error names the option, the version and the supported ones.
+func (e *UnsupportedAPIVersionError) Error() string { return e.Unwrap().Error() }
+
+// Unwrap returns the *InvalidArgumentError (Field "WithAPIVersion") that
+// says the same, for callers that handle every refused option alike.
+func (e *UnsupportedAPIVersionError) Unwrap() error {
+	return &InvalidArgumentError{Field: "WithAPIVersion", Reason: fmt.Sprintf(
+		"%s is not an API version this SDK decodes (supported: %s)", e.Version, strings.Join(SupportedAPIVersions(), ", "))}
+}
+
+// Is reports whether target is ErrUnsupportedAPIVersion.
+func (e *UnsupportedAPIVersionError) Is(target error) bool { return target == ErrUnsupportedAPIVersion }
+
+// checkAPIVersion refuses a version outside SupportedAPIVersions.
+func checkAPIVersion(v string) error {
+	if !slices.Contains(SupportedAPIVersions(), v) {
+		return &UnsupportedAPIVersionError{Version: v}
+	}
+	return nil
+}
