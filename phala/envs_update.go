@@ -181,9 +181,10 @@ func (c *Client) envEncryptPublicKey(ctx context.Context, cvmID string, opts *En
 		// The KMS signs the key of whichever app the detail names: when the
 		// caller named the CVM by its app id, a detail naming another app
 		// (whose validly signed key someone else's CVM can use) is refused.
-		if id, _ := checkCVMID(cvmID); strings.HasPrefix(id, "app_") && hex40RE.MatchString(id[4:]) && id[4:] != appID {
+		// App ids are hex: the API keeps the caller's case, so compare folded.
+		if id, _ := checkCVMID(cvmID); strings.HasPrefix(id, "app_") && hex40RE.MatchString(id[4:]) && strings.ToLower(id[4:]) != appID {
 			return nil, &KeyVerificationError{CVM: info.Name, KMS: kms, Anchor: anchorName,
-				Reason: fmt.Sprintf("the CVM detail names app %s, not the app %s asked for", appID, id[4:])}
+				Reason: fmt.Sprintf("the CVM detail names app %s, not the app %s asked for", appID, strings.ToLower(id[4:]))}
 		}
 		ref := KMSRef{ID: kms, Slug: info.KMSInfo.Slug, ChainID: info.KMSInfo.ChainID,
 			ContractAddress: info.KMSInfo.DstackKMSAddress, AppID: appID}
