@@ -140,14 +140,11 @@ type preconditionBody struct {
 	Detail        json.RawMessage `json:"detail"`
 }
 
-// preconditionFields are the values a 465 carries, by their wire names.
-// @phala/cloud 0.2.9 (dist/index.js, patchCvm: extractDetailsMap) reads all
-// eight from the details list only; the update actions (updateDockerCompose,
-// updatePreLaunchScript, updateCvmEnvs) read compose_hash, app_id,
-// device_id and kms_info from it.
-var preconditionFields = []string{"compose_hash", "app_id", "device_id", "kms_info",
-	"commit_token", "commit_url", "api_commit_url", "onchain_status"}
-
+// flat returns the legacy top-level values by their wire names. The eight
+// names are those @phala/cloud 0.2.9 (dist/index.js, patchCvm:
+// extractDetailsMap) reads from the details list; its update actions
+// (updateDockerCompose, updatePreLaunchScript, updateCvmEnvs) read
+// compose_hash, app_id, device_id and kms_info from it.
 func (b *preconditionBody) flat() map[string]json.RawMessage {
 	return map[string]json.RawMessage{"compose_hash": b.ComposeHash, "app_id": b.AppID, "device_id": b.DeviceID,
 		"kms_info": b.KMSInfo, "commit_token": b.CommitToken, "commit_url": b.CommitURL,
@@ -203,7 +200,7 @@ func parsePrecondition(r *response) (*PatchCVMResponse, error) {
 	}
 	str := func(field string) string {
 		var s string
-		if json.Unmarshal(values[field], &s) != nil {
+		if json.Unmarshal(values[field], &s) != nil && field == "app_id" {
 			var n json.Number // @phala/cloud applies String() to app_id
 			if json.Unmarshal(values[field], &n) == nil {
 				return n.String()
