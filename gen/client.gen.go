@@ -8611,6 +8611,9 @@ func ParseCommitCVMComposeFileUpdateResponse(rsp *http.Response) (*CommitCVMComp
 		}
 		response.JSON202 = &dest
 
+	case rsp.StatusCode == 204:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9573,6 +9576,9 @@ func ParseUpdateOSImageResponse(rsp *http.Response) (*UpdateOSImageResponse, err
 		}
 		response.JSON202 = &dest
 
+	case rsp.StatusCode == 204:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10019,6 +10025,9 @@ func ParseUpdateCVMResourcesResponse(rsp *http.Response) (*UpdateCVMResourcesRes
 			return nil, err
 		}
 		response.JSON202 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
