@@ -158,8 +158,9 @@ func (c *Client) WaitForUpdate(ctx context.Context, cvmID string, result Waitabl
 }
 
 // WaitForCVM blocks until the CVM's status equals opts.Target (default
-// "running") and, when opts.CorrelationID is set, the CVM's progress no
-// longer carries that update. It follows the server's event stream,
+// "running") and, when opts.CorrelationID is set, that update was seen
+// under way and the CVM's progress no longer carries it (see
+// WaitOptions.CorrelationID and StartTimeout). It follows the server's event stream,
 // reconnecting when the server ends it, and falls back to jittered polling
 // when streaming is unavailable. ctx bounds the whole wait. Errors: a
 // *BootError when the CVM reports a boot error or the stream an error
