@@ -33,7 +33,9 @@
 // correlation_id} on every update endpoint (resources, OS image and the
 // compose file commit included), and 200 {status: "no_change"} when the
 // compose file, pre-launch script or env set sent is what already runs
-// (nothing is applied). A provision answer says compose_unchanged.
+// (nothing is applied); so does PATCH /cvms/{id} when it touches only the
+// app-compose and leaves its hash as it is. A provision answer says
+// compose_unchanged.
 //
 // An accepted update keeps the CVM "updating" for WithUpdateDelay;
 // WithRestartLag delays the start of that phase, the CVM still "running"

@@ -97,6 +97,21 @@ func TestNoChangeWhenNothingChanges(t *testing.T) {
 	res, err = c2.UpdateEnvs(ctx, central.ID, []phala.EnvVar{{Key: "FOO", Value: "other"}}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, phala.StatusInProgress, res.Status)
+
+	// The unified PATCH: an app-compose that stays the same is no_change;
+	// with a resize besides it is an update.
+	ac, _, _ := s2.AppCompose(central.ID)
+	same := ac["docker_compose_file"].(string)
+	p, err := c2.PatchCVM(ctx, central.ID, &phala.PatchCVMRequest{DockerComposeFile: &same, PublicLogs: phala.Ptr(ac["public_logs"].(bool))})
+	require.NoError(t, err)
+	assert.Equal(t, phala.StatusNoChange, p.Status)
+	assert.Empty(t, p.CorrelationID)
+	n := len(s2.Applied(central.ID))
+	p, err = c2.PatchCVM(ctx, central.ID, &phala.PatchCVMRequest{DockerComposeFile: &same, VCPU: phala.Ptr(3)})
+	require.NoError(t, err)
+	assert.Equal(t, phala.StatusInProgress, p.Status)
+	assert.NotEmpty(t, p.CorrelationID)
+	assert.Len(t, s2.Applied(central.ID), n+1)
 }
 
 // Item 3: the provision answer says whether the compose is unchanged.

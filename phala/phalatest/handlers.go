@@ -129,6 +129,15 @@ func (ch *change) add(field string) { ch.fields = append(ch.fields, field) }
 
 func (ch *change) empty() bool { return len(ch.fields) == 0 }
 
+// onlyCompose reports whether a non-empty change touches the app-compose
+// alone (compose file, pre-launch script, allowed env keys, flags), so that
+// an unchanged compose hash means nothing changes at all.
+func (ch *change) onlyCompose() bool {
+	return !ch.empty() && ch.env == nil && ch.vcpu == nil && ch.memory == nil && ch.disk == nil && ch.instance == nil &&
+		ch.osImage == nil && ch.listed == nil && ch.userConfig == nil && ch.shutdown == nil && ch.forceStop == nil &&
+		ch.gpus == nil && ch.full == nil
+}
+
 // gated reports whether the change touches what an on-chain KMS must
 // approve: the compose file, the pre-launch script, the allowed env keys,
 // or a whole new app-compose. (Visibility flags also change the
@@ -500,6 +509,9 @@ func (cl *call) patchCVM() response {
 	if b.AllowForceStop != nil {
 		ch.forceStop = b.AllowForceStop
 		ch.add("allow_force_stop")
+	}
+	if b.ComposeHash == nil && cl.unchanged(ch.onlyCompose() && hashOf(cl.cvm.composeWith(ch)) == hashOf(cl.cvm.appCompose)) {
+		return cl.noChange("Nothing to update: the app-compose is unchanged")
 	}
 	prepare := strings.EqualFold(cl.r.Header.Get("X-Prepare-Only"), "true")
 	return cl.gateAndApply(ch, b.ComposeHash, b.TransactionHash, prepare, nil)
