@@ -16,6 +16,24 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for UpdateAcceptedResponseStatus.
+const (
+	InProgress UpdateAcceptedResponseStatus = "in_progress"
+	NoChange   UpdateAcceptedResponseStatus = "no_change"
+)
+
+// Valid indicates whether the value is a known member of the UpdateAcceptedResponseStatus enum.
+func (e UpdateAcceptedResponseStatus) Valid() bool {
+	switch e {
+	case InProgress:
+		return true
+	case NoChange:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PrepareOnlyHeader.
 const (
 	PrepareOnlyHeaderFalse PrepareOnlyHeader = "false"
@@ -389,23 +407,24 @@ type CommitComposeUpdateRequest struct {
 	UpdateEnvVars *bool `json:"update_env_vars,omitempty"`
 }
 
-// ComposePreconditionResponse The 465 body in any of its shapes. Structured: values in `details` as `{field, value}`
-// (`compose_hash`, `app_id`, `device_id`, `kms_info`). Legacy: the same names as top-level
-// fields, possibly wrapped in `detail`. On `PATCH /cvms/{cvmId}` it may add the multisig
-// commit token fields and `onchain_status`.
+// ComposePreconditionResponse The 465 body in any of its shapes. Structured (current): values in `details` as
+// `{field, value}` (`compose_hash`, `app_id`, `device_id`, `kms_info`, and on
+// `PATCH /cvms/{cvmId}` the multisig `commit_token`, `commit_url`, `api_commit_url`,
+// `onchain_status`). Legacy: the same names as top-level fields, possibly wrapped in
+// `detail`. Clients read `details` first and the legacy fields as fallbacks.
 //
 // Example: {"app_id":"9b5b3c1a4f2e6d7c8b9a0f1e2d3c4b5a69788796","compose_hash":"8f1c0f5d3d2b7b8e1f8d4c1e6b2a9f0e3c5d7a9b1c3e5f7a9b0c2d4e6f8a0b1c","message":"Compose hash registration required"}
 type ComposePreconditionResponse struct {
-	// APICommitURL API address to commit to.
+	// APICommitURL Legacy form; API address to commit to.
 	APICommitURL *string `json:"api_commit_url,omitempty"`
 
 	// AppID Legacy form; the app id.
 	AppID *string `json:"app_id,omitempty"`
 
-	// CommitToken One-time token to commit without an API key (X-Prepare-Only).
+	// CommitToken Legacy form; one-time token to commit without an API key (X-Prepare-Only).
 	CommitToken *string `json:"commit_token,omitempty"`
 
-	// CommitURL Dashboard page to commit from.
+	// CommitURL Legacy form; dashboard page to commit from.
 	CommitURL *string `json:"commit_url,omitempty"`
 
 	// ComposeHash Legacy form; the hash to register.
@@ -434,7 +453,7 @@ type ComposePreconditionResponse struct {
 	// Message Human-readable message.
 	Message *string `json:"message,omitempty"`
 
-	// OnchainStatus What the contract allows now.
+	// OnchainStatus Legacy form; what the contract allows now.
 	OnchainStatus *struct {
 		// ComposeHashAllowed The compose hash is allowed.
 		ComposeHashAllowed *bool `json:"compose_hash_allowed,omitempty"`
@@ -712,25 +731,51 @@ type ProvisionComposeUpdateRequest struct {
 //
 // Example: {"app_id":"9b5b3c1a4f2e6d7c8b9a0f1e2d3c4b5a69788796","compose_hash":"8f1c0f5d3d2b7b8e1f8d4c1e6b2a9f0e3c5d7a9b1c3e5f7a9b0c2d4e6f8a0b1c"}
 type ProvisionComposeUpdateResponse struct {
+	// AppEnvEncryptPubkey The app's env-encryption public key, hex (official Go SDK `ProvisionCVMResponse`,
+	// which it also uses for this answer; not in the official document).
+	AppEnvEncryptPubkey *string `json:"app_env_encrypt_pubkey,omitempty"`
+
 	// AppID App id (40 hex); the contract address is `0x` + app_id.
 	AppID *string `json:"app_id,omitempty"`
 
 	// ComposeHash Hash of the new app-compose; register it on-chain (on-chain KMS) and commit with it.
 	ComposeHash string `json:"compose_hash"`
 
-	// ComposeHashRegistered The hash is already allowed on-chain.
+	// ComposeHashRegistered The hash is already allowed on-chain (official TS and Python SDKs, default false).
 	ComposeHashRegistered *bool `json:"compose_hash_registered,omitempty"`
+
+	// ComposeUnchanged The new app-compose is the one the CVM runs: committing it would change nothing
+	// (official Python SDK `ProvisionCvmComposeFileUpdateResult.compose_unchanged`, default
+	// false; not in the official document).
+	ComposeUnchanged *bool `json:"compose_unchanged,omitempty"`
 
 	// DeviceID Device id of the node.
 	DeviceID *string `json:"device_id,omitempty"`
+
+	// Fmspc FMSPC of the node's TDX platform (official Go SDK `ProvisionCVMResponse`).
+	Fmspc *string `json:"fmspc,omitempty"`
+
+	// InstanceType Instance type, e.g. `tdx.medium` (official Go SDK `ProvisionCVMResponse`).
+	InstanceType *string `json:"instance_type,omitempty"`
+
+	// KMSID Id of the KMS node (official Go SDK `ProvisionCVMResponse`).
+	KMSID *string `json:"kms_id,omitempty"`
 
 	// KMSInfo The KMS serving the app; `chain_id` is set for an on-chain KMS (1 Ethereum, 8453 Base).
 	//
 	// Example: {"chain_id":8453,"id":"kms_base_prod","url":"https://kms.base.example","version":"v0.5.3"}
 	KMSInfo *KMSInfo `json:"kms_info,omitempty"`
+
+	// NodeID Id of the node (official Go SDK `ProvisionCVMResponse`).
+	NodeID *int `json:"node_id,omitempty"`
+
+	// OsImageHash Hash of the OS image (official Go SDK `ProvisionCVMResponse`).
+	OsImageHash *string `json:"os_image_hash,omitempty"`
 }
 
-// UpdateAcceptedResponse An accepted asynchronous update. Some endpoints answer with fewer fields.
+// UpdateAcceptedResponse An accepted asynchronous update (`status: in_progress` with a `correlation_id`), or an
+// update that changed nothing (`status: no_change`, no `correlation_id`). Some endpoints
+// answer with fewer fields.
 //
 // Example: {"correlation_id":"6f9619ff-8b86-4011-b42d-00c04fc964ff","message":"CVM update started","status":"in_progress"}
 type UpdateAcceptedResponse struct {
@@ -743,9 +788,12 @@ type UpdateAcceptedResponse struct {
 	// Message Human-readable summary.
 	Message *string `json:"message,omitempty"`
 
-	// Status `in_progress`.
-	Status *string `json:"status,omitempty"`
+	// Status `in_progress` (accepted, see `correlation_id`) or `no_change` (nothing to do).
+	Status *UpdateAcceptedResponseStatus `json:"status,omitempty"`
 }
+
+// UpdateAcceptedResponseStatus `in_progress` (accepted, see `correlation_id`) or `no_change` (nothing to do).
+type UpdateAcceptedResponseStatus string
 
 // UpdateEnvsRequest A new encrypted env set; phase-2 values go here, not in headers.
 //
@@ -927,10 +975,11 @@ type ComposeHashExpired = ErrorResponse
 // Example: {"error_code":"ERR-03-001","message":"CVM not found"}
 type ComposeHashNotAllowed = ErrorResponse
 
-// ComposeHashRegistrationRequired The 465 body in any of its shapes. Structured: values in `details` as `{field, value}`
-// (`compose_hash`, `app_id`, `device_id`, `kms_info`). Legacy: the same names as top-level
-// fields, possibly wrapped in `detail`. On `PATCH /cvms/{cvmId}` it may add the multisig
-// commit token fields and `onchain_status`.
+// ComposeHashRegistrationRequired The 465 body in any of its shapes. Structured (current): values in `details` as
+// `{field, value}` (`compose_hash`, `app_id`, `device_id`, `kms_info`, and on
+// `PATCH /cvms/{cvmId}` the multisig `commit_token`, `commit_url`, `api_commit_url`,
+// `onchain_status`). Legacy: the same names as top-level fields, possibly wrapped in
+// `detail`. Clients read `details` first and the legacy fields as fallbacks.
 //
 // Example: {"app_id":"9b5b3c1a4f2e6d7c8b9a0f1e2d3c4b5a69788796","compose_hash":"8f1c0f5d3d2b7b8e1f8d4c1e6b2a9f0e3c5d7a9b1c3e5f7a9b0c2d4e6f8a0b1c","message":"Compose hash registration required"}
 type ComposeHashRegistrationRequired = ComposePreconditionResponse
@@ -991,10 +1040,19 @@ type Unauthorized = ErrorResponse
 // Example: {"error_code":"ERR-03-001","message":"CVM not found"}
 type Unavailable = ErrorResponse
 
-// UpdateAccepted An accepted asynchronous update. Some endpoints answer with fewer fields.
+// UpdateAccepted An accepted asynchronous update (`status: in_progress` with a `correlation_id`), or an
+// update that changed nothing (`status: no_change`, no `correlation_id`). Some endpoints
+// answer with fewer fields.
 //
 // Example: {"correlation_id":"6f9619ff-8b86-4011-b42d-00c04fc964ff","message":"CVM update started","status":"in_progress"}
 type UpdateAccepted = UpdateAcceptedResponse
+
+// UpdateNoChange An accepted asynchronous update (`status: in_progress` with a `correlation_id`), or an
+// update that changed nothing (`status: no_change`, no `correlation_id`). Some endpoints
+// answer with fewer fields.
+//
+// Example: {"correlation_id":"6f9619ff-8b86-4011-b42d-00c04fc964ff","message":"CVM update started","status":"in_progress"}
+type UpdateNoChange = UpdateAcceptedResponse
 
 // ValidationFailed FastAPI's validation error.
 //
@@ -6334,6 +6392,8 @@ type PatchCVMResponse503Headers struct {
 type PatchCVMResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UpdateNoChange
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *UpdateAccepted
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -6386,6 +6446,11 @@ type PatchCVMResponse struct {
 	Headers500 *PatchCVMResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *PatchCVMResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchCVMResponse) GetJSON200() *UpdateNoChange {
+	return r.JSON200
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -7066,6 +7131,8 @@ type UpdateDockerComposeResponse503Headers struct {
 type UpdateDockerComposeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UpdateNoChange
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *UpdateAccepted
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -7118,6 +7185,11 @@ type UpdateDockerComposeResponse struct {
 	Headers500 *UpdateDockerComposeResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UpdateDockerComposeResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateDockerComposeResponse) GetJSON200() *UpdateNoChange {
+	return r.JSON200
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -7285,7 +7357,7 @@ type UpdateCVMEnvsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *UpdateAccepted
+	JSON200 *UpdateNoChange
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *UpdateAccepted
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -7341,7 +7413,7 @@ type UpdateCVMEnvsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r UpdateCVMEnvsResponse) GetJSON200() *UpdateAccepted {
+func (r UpdateCVMEnvsResponse) GetJSON200() *UpdateNoChange {
 	return r.JSON200
 }
 
@@ -7671,6 +7743,8 @@ type UpdatePreLaunchScriptResponse503Headers struct {
 type UpdatePreLaunchScriptResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UpdateNoChange
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *UpdateAccepted
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -7723,6 +7797,11 @@ type UpdatePreLaunchScriptResponse struct {
 	Headers500 *UpdatePreLaunchScriptResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UpdatePreLaunchScriptResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdatePreLaunchScriptResponse) GetJSON200() *UpdateNoChange {
+	return r.JSON200
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -8969,6 +9048,13 @@ func ParsePatchCVMResponse(rsp *http.Response) (*PatchCVMResponse, error) {
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UpdateNoChange
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
 		var dest UpdateAccepted
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9381,6 +9467,9 @@ func ParseCommitCVMComposeFileUpdateResponse(rsp *http.Response) (*CommitCVMComp
 			return nil, err
 		}
 		response.JSON202 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -9815,6 +9904,13 @@ func ParseUpdateDockerComposeResponse(rsp *http.Response) (*UpdateDockerComposeR
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UpdateNoChange
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
 		var dest UpdateAccepted
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10070,7 +10166,7 @@ func ParseUpdateCVMEnvsResponse(rsp *http.Response) (*UpdateCVMEnvsResponse, err
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest UpdateAccepted
+		var dest UpdateNoChange
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -10337,6 +10433,9 @@ func ParseUpdateOSImageResponse(rsp *http.Response) (*UpdateOSImageResponse, err
 		}
 		response.JSON202 = &dest
 
+	case rsp.StatusCode == 204:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10516,6 +10615,13 @@ func ParseUpdatePreLaunchScriptResponse(rsp *http.Response) (*UpdatePreLaunchScr
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UpdateNoChange
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
 		var dest UpdateAccepted
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10776,6 +10882,9 @@ func ParseUpdateCVMResourcesResponse(rsp *http.Response) (*UpdateCVMResourcesRes
 			return nil, err
 		}
 		response.JSON202 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest

@@ -113,6 +113,9 @@ func TestContractMatchesOfficialReference(t *testing.T) {
 				diffs = append(diffs, contractDiff{op.OperationID, "body-property", d.name, d.side})
 			}
 			diffs = append(diffs, responseDiffs(op, &off, offOp)...)
+			for _, d := range setDiff(ourResponses(op), offOp.responses()) {
+				diffs = append(diffs, contractDiff{op.OperationID, "response", d.name, d.side})
+			}
 		}
 	}
 	t.Logf("compared %d operations present in both documents", compared)
@@ -136,6 +139,39 @@ func TestContractMatchesOfficialReference(t *testing.T) {
 			t.Errorf("contract-exceptions.yaml lists %s %s %q, which is no longer a difference: remove it", e.Operation, e.Kind, e.Name)
 		}
 	}
+}
+
+// comparedStatus reports whether a response status is compared between the
+// documents: the success answers and the on-chain flow's 465-468, which
+// decide what a client decodes as a result. Other error statuses (429, 500,
+// 503, ...) are described here for every operation and decoded alike.
+func comparedStatus(code string) bool {
+	return strings.HasPrefix(code, "2") || code == "465" || code == "466" || code == "467" || code == "468"
+}
+
+// ourResponses are the compared response statuses of one of our operations.
+func ourResponses(op *openapi3.Operation) map[string]bool {
+	m := map[string]bool{}
+	if op.Responses == nil {
+		return m
+	}
+	for code := range op.Responses.Map() {
+		if comparedStatus(code) {
+			m[code] = true
+		}
+	}
+	return m
+}
+
+// responses are the compared response statuses of an official operation.
+func (o officialOp) responses() map[string]bool {
+	m := map[string]bool{}
+	for code := range o.Responses {
+		if comparedStatus(code) {
+			m[code] = true
+		}
+	}
+	return m
 }
 
 // officialPath maps one of our paths to the official template.

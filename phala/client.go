@@ -461,7 +461,7 @@ func (c *Client) scrub(resp *http.Response) {
 	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxErrorBody+1))
 	resp.Body.Close()
 	if err == nil {
-		b = bytes.ReplaceAll(b, []byte(c.cfg.apiKey), []byte(redacted))
+		b = c.cfg.apiKey.scrub(b)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 }

@@ -37,8 +37,32 @@ type ProvisionCVMResponse struct {
 	AppID       string
 	DeviceID    string
 	KMSInfo     *KMSInfo
-	// ComposeHashRegistered reports that the hash is already allowed on-chain.
+	// ComposeHashRegistered reports that the hash is already allowed on-chain
+	// (false when the answer omits it, as in @phala/cloud 0.2.9's
+	// ProvisionCvmComposeFileUpdateResultSchema).
 	ComposeHashRegistered bool
+	// ComposeUnchanged reports that the provisioned app-compose is the one
+	// the CVM already runs: committing it would change nothing, so the
+	// commit can be skipped (false when the answer omits it; official
+	// Python SDK, action_responses.py ProvisionCvmComposeFileUpdateResult).
+	ComposeUnchanged bool
+
+	// The fields below are those the official Go SDK's ProvisionCVMResponse
+	// (types_cvms.go, which it also decodes this answer into) exposes; each
+	// is zero when the answer omits it.
+
+	// AppEnvEncryptPubkey is the app's env-encryption public key (hex).
+	AppEnvEncryptPubkey string
+	// FMSPC is the FMSPC of the node's TDX platform.
+	FMSPC string
+	// OSImageHash is the hash of the OS image.
+	OSImageHash string
+	// InstanceType is the instance type, e.g. "tdx.medium".
+	InstanceType string
+	// NodeID is the id of the node; 0 when absent.
+	NodeID int
+	// KMSID is the id of the KMS node.
+	KMSID string
 }
 
 // ProvisionCVMComposeFileUpdate stages a compose file update without
@@ -46,7 +70,9 @@ type ProvisionCVMResponse struct {
 // within 14 days. It makes two requests: a read of the current app-compose
 // and the provision itself. Errors: an ErrInvalidArgument error for a nil
 // request, one that changes nothing, a compose over 200 KiB or malformed
-// env keys; an *APIError for any other answer.
+// env keys; an ErrUnexpectedResponse error for a success answer that is
+// not the provision JSON or lacks a valid compose hash; an *APIError for
+// any other answer.
 func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string, req *ProvisionComposeUpdateRequest) (*ProvisionCVMResponse, error) {
 	id, err := checkCVMID(cvmID)
 	if err != nil {
@@ -72,12 +98,14 @@ func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string
 		return nil, err
 	}
 	out := &ProvisionCVMResponse{ComposeHash: p.ComposeHash, AppID: deref(p.AppID), DeviceID: deref(p.DeviceID),
-		ComposeHashRegistered: deref(p.ComposeHashRegistered)}
+		ComposeHashRegistered: deref(p.ComposeHashRegistered), ComposeUnchanged: deref(p.ComposeUnchanged),
+		AppEnvEncryptPubkey: deref(p.AppEnvEncryptPubkey), FMSPC: deref(p.Fmspc), OSImageHash: deref(p.OsImageHash),
+		InstanceType: deref(p.InstanceType), NodeID: deref(p.NodeID), KMSID: deref(p.KMSID)}
 	if p.KMSInfo != nil {
 		out.KMSInfo = kmsInfoFromGen(p.KMSInfo)
 	}
-	if out.ComposeHash == "" {
-		return nil, newAPIError(r.status, r.header, r.body)
+	if !composeHashRE.MatchString(out.ComposeHash) {
+		return nil, unexpectedAnswer(r, "a provision answer without a valid compose_hash (64 hex characters)")
 	}
 	return out, nil
 }
@@ -193,10 +221,13 @@ type CommitComposeUpdateRequest struct {
 }
 
 // CommitCVMComposeFileUpdate applies a provisioned compose update (step 2
-// of 2) and restarts the CVM; it returns nil once the API accepted it.
-// Errors: an ErrInvalidArgument error for a nil request, a malformed hash,
-// non-hex EncryptedEnv or malformed keys; an *APIError otherwise (466 for
-// an expired provision).
+// of 2) and restarts the CVM; it returns nil once the API accepted it. To
+// wait for the restart, pass a context from WithUpdateResult and give the
+// result it fills to WaitForUpdate. Errors: an ErrInvalidArgument error
+// for a nil request, a malformed hash, non-hex EncryptedEnv or malformed
+// keys; an ErrUnexpectedResponse error for a success answer whose body is
+// not a JSON object; an *APIError otherwise (465 on an on-chain KMS whose
+// contract does not allow the hash yet, 466 for an expired provision).
 func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, req *CommitComposeUpdateRequest) error {
 	id, err := checkCVMID(cvmID)
 	if err != nil {
@@ -225,5 +256,5 @@ func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, r
 	if err != nil {
 		return err
 	}
-	return expect(r, http.StatusOK, http.StatusAccepted, http.StatusNoContent)
+	return acceptLenient(ctx, r)
 }

@@ -37,10 +37,13 @@ func (o *ComposeUpdateOptions) params() (composeHash, txHash *string, err error)
 //
 // On an on-chain KMS the first call returns a result with Status
 // StatusPreconditionRequired and the ComposeHash to register; call again
-// with opts carrying that hash and the transaction hash. Errors: an
-// ErrInvalidArgument error for an empty id or compose, a compose over 200
-// KiB or malformed hashes (nothing is sent); an *APIError for any other
-// answer.
+// with opts carrying that hash and the transaction hash. A compose that is
+// what the CVM already runs gives a StatusNoChange result (nothing
+// restarts). Errors: an ErrInvalidArgument error for an empty id or
+// compose, a compose over 200 KiB or malformed hashes (nothing is sent);
+// an ErrUnexpectedResponse error for a success answer that is not the
+// API's (a proxy's HTML page, malformed JSON, no correlation id) or a 465
+// without a valid compose hash; an *APIError for any other answer.
 func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string, opts *ComposeUpdateOptions) (*UpdateResult, error) {
 	id, err := checkCVMID(cvmID)
 	if err != nil {
@@ -105,9 +108,13 @@ type UpdateResourcesRequest struct {
 }
 
 // UpdateCVMResources resizes the CVM. It returns nil once the API has
-// accepted the change, which then runs in the background. Errors: an
+// accepted the change, which then runs in the background; to wait for it,
+// pass a context from WithUpdateResult and give the result it fills to
+// WaitForUpdate (the 202 answer carries a correlation_id). Errors: an
 // ErrInvalidArgument error for a nil or empty request or a non-positive
-// size; an *APIError for any other answer.
+// size; an ErrUnexpectedResponse error for a success answer whose body is
+// not a JSON object (e.g. a proxy's page); an *APIError for any other
+// answer.
 func (c *Client) UpdateCVMResources(ctx context.Context, cvmID string, req *UpdateResourcesRequest) error {
 	id, err := checkCVMID(cvmID)
 	if err != nil {
@@ -133,7 +140,7 @@ func (c *Client) UpdateCVMResources(ctx context.Context, cvmID string, req *Upda
 	if err != nil {
 		return err
 	}
-	return expect(r, http.StatusOK, http.StatusAccepted, http.StatusNoContent)
+	return acceptLenient(ctx, r)
 }
 
 // UpdateVisibilityRequest lists visibility flags to set; nil fields keep
@@ -255,9 +262,11 @@ type UpdateEnvsRequest struct {
 
 // UpdateCVMEnvs replaces the CVM's whole set of environment variables and
 // restarts it. An update that changes EnvKeys on an on-chain KMS returns a
-// StatusPreconditionRequired result first. Errors: an ErrInvalidArgument
+// StatusPreconditionRequired result first; a set identical to the running
+// one may give a StatusNoChange result. Errors: an ErrInvalidArgument
 // error for a nil request, non-hex EncryptedEnv, malformed keys or hashes;
-// an *APIError for any other answer.
+// an ErrUnexpectedResponse error for a success (or 465) answer that is not
+// the API's; an *APIError for any other answer.
 func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmID string, req *UpdateEnvsRequest) (*UpdateResult, error) {
 	id, err := checkCVMID(cvmID)
 	if err != nil {
@@ -294,9 +303,13 @@ type UpdateOSImageRequest struct {
 }
 
 // UpdateOSImage moves the CVM to another OS image; the change applies on
-// restart. It returns nil once the API accepted it. Errors: an
-// ErrInvalidArgument error for a nil request or empty name; an *APIError
-// for any other answer.
+// restart. It returns nil once the API accepted it; to wait for the
+// restart, pass a context from WithUpdateResult and give the result it
+// fills to WaitForUpdate (the official document: "Upgrade initiated,
+// returns correlation_id"). Errors: an ErrInvalidArgument error for a nil
+// request or empty name; an ErrUnexpectedResponse error for a success
+// answer whose body is not a JSON object; an *APIError for any other
+// answer.
 func (c *Client) UpdateOSImage(ctx context.Context, cvmID string, req *UpdateOSImageRequest) error {
 	id, err := checkCVMID(cvmID)
 	if err != nil {
@@ -312,7 +325,7 @@ func (c *Client) UpdateOSImage(ctx context.Context, cvmID string, req *UpdateOSI
 	if err != nil {
 		return err
 	}
-	return expect(r, http.StatusOK, http.StatusAccepted, http.StatusNoContent)
+	return acceptLenient(ctx, r)
 }
 
 func deref[T any](p *T) T {

@@ -110,7 +110,9 @@ func (r *PatchCVMRequest) isEmpty() bool {
 // /cvms/{cvmId}). On an on-chain KMS a change that alters the compose hash
 // returns RequiresOnChainHash == true with the ComposeHash to register;
 // then call ConfirmCVMPatch. Errors: an ErrInvalidArgument error for a nil
-// or empty request or a malformed field; an *APIError for any other answer.
+// or empty request or a malformed field; an ErrUnexpectedResponse error for
+// a success (or 465) answer that is not the API's (no JSON object, no
+// correlation id, no valid compose hash); an *APIError for any other answer.
 func (c *Client) PatchCVM(ctx context.Context, cvmID string, req *PatchCVMRequest) (*PatchCVMResponse, error) {
 	id, err := checkCVMID(cvmID)
 	if err != nil {
@@ -140,8 +142,15 @@ func (c *Client) PatchCVM(ctx context.Context, cvmID string, req *PatchCVMReques
 func toPatchResponse(r *response) (*PatchCVMResponse, error) {
 	switch r.status {
 	case http.StatusOK, http.StatusAccepted:
-		a := decodeAccepted(r)
-		return &PatchCVMResponse{CorrelationID: a.CorrelationID, Message: a.Message, RequestID: r.header.Get("X-Request-ID")}, nil
+		a, err := decodeAccepted(r)
+		if err != nil {
+			return nil, err
+		}
+		st := StatusInProgress
+		if a.Status == string(StatusNoChange) {
+			st = StatusNoChange
+		}
+		return &PatchCVMResponse{Status: st, CorrelationID: a.CorrelationID, Message: a.Message, RequestID: r.header.Get("X-Request-ID")}, nil
 	case HTTPStatusComposeHashRequired:
 		return parsePrecondition(r)
 	}
@@ -161,7 +170,8 @@ type ConfirmCVMPatchRequest struct {
 // on-chain. It sends the hashes as X-Compose-Hash / X-Transaction-Hash
 // headers and repeats them as body fields (servers read one or the other).
 // Errors: an ErrInvalidArgument error for a nil request or malformed
-// hashes; an *APIError for any other answer (466, 467 and 468 match
+// hashes; an ErrUnexpectedResponse error for a success answer without a
+// correlation id; an *APIError for any other answer (466, 467 and 468 match
 // ErrComposeHashExpired, ErrTransactionVerificationFailed and
 // ErrComposeHashNotAllowed).
 func (c *Client) ConfirmCVMPatch(ctx context.Context, cvmID string, req *ConfirmCVMPatchRequest) (*CVMActionResponse, error) {
@@ -187,6 +197,9 @@ func (c *Client) ConfirmCVMPatch(ctx context.Context, cvmID string, req *Confirm
 	if err := expect(r, http.StatusOK, http.StatusAccepted); err != nil {
 		return nil, err
 	}
-	a := decodeAccepted(r)
+	a, err := decodeAccepted(r)
+	if err != nil {
+		return nil, err
+	}
 	return &CVMActionResponse{CorrelationID: a.CorrelationID, Status: a.Status, Message: a.Message}, nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -220,7 +219,7 @@ func kmsInfoFromGen(k *gen.KMSInfo) *KMSInfo {
 // promises is an error that keeps the status and a snippet of the body.
 func decodeJSON(r *response, v any) error {
 	if err := json.Unmarshal(r.body, v); err != nil {
-		return fmt.Errorf("phala: decoding the HTTP %d answer: %w (body: %q)", r.status, err, snippet(r.body))
+		return unexpectedAnswer(r, "the body is not the JSON the call expects ("+jsonProblem(err)+")")
 	}
 	return nil
 }

@@ -90,10 +90,20 @@ func (e *BootError) Error() string {
 type WaitOptions struct {
 	// Target is the status to wait for; default "running".
 	Target string
-	// CorrelationID, when set, also waits until the CVM's progress no longer
-	// carries this update (so "running" means the update has finished, not
-	// that the old version is still up).
+	// CorrelationID, when set, waits for that update: the wait first sees it
+	// begin (the CVM's progress carries this correlation id, or the CVM
+	// leaves Target), then waits until the CVM is at Target and its progress
+	// no longer carries it. So "running" means the update has finished, not
+	// that the old version is still up, whether the restart has not begun
+	// yet or an older update's state is still shown.
 	CorrelationID string
+	// StartTimeout bounds how long a wait with CorrelationID accepts the CVM
+	// at Target without having seen the update begin, for an update that
+	// began and ended between two observations (or before the wait): after
+	// it, the CVM at Target with no trace of the update counts as finished.
+	// Default DefaultStartTimeout; a negative value waits until the update
+	// is seen (or ctx ends). It is measured from the start of the wait.
+	StartTimeout time.Duration
 	// PollInterval is the mean interval of the polling fallback (jittered
 	// ±20%); default 5 s.
 	PollInterval time.Duration
@@ -106,19 +116,36 @@ type WaitOptions struct {
 	DisableStreaming bool
 }
 
-// Waitable is a result that names an update to wait for: *UpdateResult,
-// *PatchCVMResponse and *CVMActionResponse.
-type Waitable interface{ waitCorrelationID() string }
+// DefaultStartTimeout is WaitOptions.StartTimeout's default: 30 s.
+const DefaultStartTimeout = 30 * time.Second
+
+// Waitable is a result that names an update to wait for: *UpdateResult
+// (also as filled by WithUpdateResult), *PatchCVMResponse and
+// *CVMActionResponse.
+type Waitable interface {
+	waitCorrelationID() string
+	waitNoChange() bool
+}
 
 func (r *UpdateResult) waitCorrelationID() string      { return r.CorrelationID }
 func (r *PatchCVMResponse) waitCorrelationID() string  { return r.CorrelationID }
 func (r *CVMActionResponse) waitCorrelationID() string { return r.CorrelationID }
+func (r *UpdateResult) waitNoChange() bool             { return r.Status == StatusNoChange }
+func (r *PatchCVMResponse) waitNoChange() bool         { return r.Status == StatusNoChange }
+func (r *CVMActionResponse) waitNoChange() bool        { return r.Status == string(StatusNoChange) }
 
 // WaitForUpdate waits until the update that result describes has finished
 // and the CVM is running again: it is WaitForCVM with the result's
-// correlation id. A result still waiting for on-chain confirmation has
-// nothing to wait for and gives an ErrInvalidArgument error.
+// correlation id, so it waits for exactly that update (see
+// WaitOptions.CorrelationID). A StatusNoChange result changed nothing: the
+// call returns at once with the CVM's current state (one GET
+// /cvms/{cvmId}/state, no waiting). A result still waiting for on-chain
+// confirmation, or without a correlation id, has nothing to wait for and
+// gives an ErrInvalidArgument error before any request.
 func (c *Client) WaitForUpdate(ctx context.Context, cvmID string, result Waitable, opts *WaitOptions) (*CVMState, error) {
+	if result != nil && result.waitNoChange() {
+		return c.GetCVMState(ctx, cvmID)
+	}
 	if result == nil || result.waitCorrelationID() == "" {
 		return nil, invalidArg("result", "names no accepted update (no correlation id; confirm the on-chain step first)")
 	}
@@ -131,8 +158,9 @@ func (c *Client) WaitForUpdate(ctx context.Context, cvmID string, result Waitabl
 }
 
 // WaitForCVM blocks until the CVM's status equals opts.Target (default
-// "running") and, when opts.CorrelationID is set, the CVM's progress no
-// longer carries that update. It follows the server's event stream,
+// "running") and, when opts.CorrelationID is set, that update was seen
+// under way and the CVM's progress no longer carries it (see
+// WaitOptions.CorrelationID and StartTimeout). It follows the server's event stream,
 // reconnecting when the server ends it, and falls back to jittered polling
 // when streaming is unavailable. ctx bounds the whole wait. Errors: a
 // *BootError when the CVM reports a boot error or the stream an error
@@ -158,14 +186,31 @@ func (c *Client) WaitForCVM(ctx context.Context, cvmID string, opts *WaitOptions
 	if o.StreamTimeout < 10*time.Second || o.StreamTimeout > 600*time.Second {
 		return nil, invalidArg("opts.StreamTimeout", "must be 10 s to 600 s")
 	}
-	w := &waiter{c: c, id: id, o: o}
+	if o.StartTimeout == 0 {
+		o.StartTimeout = DefaultStartTimeout
+	}
+	w := &waiter{c: c, id: id, o: o, begun: time.Now()}
 	return w.run(ctx)
 }
 
 type waiter struct {
-	c  *Client
-	id string
-	o  WaitOptions
+	c     *Client
+	id    string
+	o     WaitOptions
+	begun time.Time
+	// started: a state showed the awaited update begin (its correlation id
+	// in the progress, or the CVM away from the target).
+	started bool
+}
+
+// observe notes whether st shows the awaited update under way.
+func (w *waiter) observe(status string, p *CVMProgress) {
+	if w.o.CorrelationID == "" {
+		return
+	}
+	if p != nil && p.CorrelationID == w.o.CorrelationID || p == nil && status != "" && status != w.o.Target {
+		w.started = true
+	}
 }
 
 // errNoStream means the server did not answer with an event stream.
@@ -209,6 +254,7 @@ func (w *waiter) seen(st *CVMState) (bool, error) {
 	if w.o.OnEvent != nil {
 		w.o.OnEvent(*st)
 	}
+	w.observe(st.Status, st.Progress)
 	if st.BootError != "" {
 		return true, &BootError{CVMID: w.id, Status: st.Status, Message: st.BootError}
 	}
@@ -216,7 +262,10 @@ func (w *waiter) seen(st *CVMState) (bool, error) {
 }
 
 // updateFinished checks the correlation id against the CVM detail, the
-// authoritative source of progress, once the status matches.
+// authoritative source of progress, once the status matches. The update
+// counts as finished only once it was seen under way (or StartTimeout
+// passed without a trace of it): the target status before the restart
+// begins is the old version still running.
 func (w *waiter) updateFinished(ctx context.Context, st *CVMState) (bool, error) {
 	if w.o.CorrelationID == "" {
 		return true, nil
@@ -228,7 +277,11 @@ func (w *waiter) updateFinished(ctx context.Context, st *CVMState) (bool, error)
 	if err != nil {
 		return false, err
 	}
-	return info.Status == w.o.Target && (info.Progress == nil || info.Progress.CorrelationID != w.o.CorrelationID), nil
+	w.observe(info.Status, info.Progress)
+	if info.Status != w.o.Target || info.Progress != nil && info.Progress.CorrelationID == w.o.CorrelationID {
+		return false, nil
+	}
+	return w.started || w.o.StartTimeout > 0 && time.Since(w.begun) >= w.o.StartTimeout, nil
 }
 
 func (w *waiter) jitter() time.Duration {

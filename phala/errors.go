@@ -316,3 +316,75 @@ func snippet(body []byte) string {
 	}
 	return s
 }
+
+// ErrUnexpectedResponse matches (errors.Is) an *UnexpectedResponseError: a
+// success status (2xx), or a 465, whose body is not the API answer the
+// call expects, such as a captive proxy's HTML page with 200, malformed
+// JSON, an accepted update without a correlation id, or a 465 whose compose
+// hash is not 64 hex characters. The change may or may not have been
+// applied: read the CVM (GetCVMInfo) before repeating a mutating call.
+var ErrUnexpectedResponse = errors.New("phala: unexpected response")
+
+// UnexpectedResponseError describes an answer that has a success (or 465)
+// status but is not an API answer the SDK can act on. It never carries the
+// whole body: Snippet is at most 200 characters, with the API key removed.
+type UnexpectedResponseError struct {
+	// StatusCode is the HTTP status that arrived (2xx or 465).
+	StatusCode int
+	// ContentType is the answer's Content-Type header ("" when absent).
+	ContentType string
+	// Reason says what is wrong, e.g. "the body is not JSON".
+	Reason string
+	// Snippet is a short, printable excerpt of the body (API key redacted).
+	Snippet string
+	// BodySize is the number of body bytes read.
+	BodySize int
+	// RequestID is the answer's X-Request-ID, if any.
+	RequestID string
+	// APIError is, for a non-2xx status (a 465 the SDK cannot act on), the
+	// same answer as an *APIError, so that errors.Is(err,
+	// ErrComposeHashRequired) and errors.As(err, **APIError) hold too; nil
+	// for a 2xx.
+	APIError *APIError
+}
+
+// Unwrap returns APIError (nil for a 2xx answer).
+func (e *UnexpectedResponseError) Unwrap() error {
+	if e.APIError == nil {
+		return nil
+	}
+	return e.APIError
+}
+
+// Error names the status, the content type, the reason and the snippet.
+func (e *UnexpectedResponseError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "phala: unexpected HTTP %d answer", e.StatusCode)
+	if e.ContentType != "" {
+		fmt.Fprintf(&b, " (%s, %d bytes)", e.ContentType, e.BodySize)
+	} else {
+		fmt.Fprintf(&b, " (%d bytes)", e.BodySize)
+	}
+	b.WriteString(": " + e.Reason)
+	if e.Snippet != "" {
+		fmt.Fprintf(&b, "; body: %q", e.Snippet)
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request id " + e.RequestID + ")")
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrUnexpectedResponse) hold.
+func (e *UnexpectedResponseError) Is(target error) bool { return target == ErrUnexpectedResponse }
+
+// unexpectedAnswer builds the error for r; the snippet is bounded and the
+// API key the request carried is scrubbed from it.
+func unexpectedAnswer(r *response, reason string) *UnexpectedResponseError {
+	e := &UnexpectedResponseError{StatusCode: r.status, ContentType: r.header.Get("Content-Type"), Reason: reason,
+		Snippet: snippet(r.key.scrub(r.body)), BodySize: len(r.body), RequestID: r.header.Get("X-Request-ID")}
+	if r.status < 200 || r.status > 299 {
+		e.APIError = newAPIError(r.status, r.header, r.body)
+	}
+	return e
+}

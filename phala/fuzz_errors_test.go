@@ -35,8 +35,9 @@ func FuzzNewAPIError(f *testing.F) {
 	})
 }
 
-// FuzzParsePrecondition: any 465 body either yields a compose hash or an
-// *APIError with status 465.
+// FuzzParsePrecondition: any 465 body either yields a valid compose hash
+// (64 hex) or an error matching both the 465 APIError and, when the body
+// cannot be acted on, ErrUnexpectedResponse.
 func FuzzParsePrecondition(f *testing.F) {
 	for _, s := range []string{
 		`{"error_code":"ERR-01-005","details":[{"field":"compose_hash","value":"aa"},{"field":"app_id","value":"bb"},{"field":"kms_info","value":{"chain_id":8453}}]}`,
@@ -51,11 +52,11 @@ func FuzzParsePrecondition(f *testing.F) {
 		p, err := parsePrecondition(r)
 		switch {
 		case err != nil:
-			if !errors.Is(err, ErrComposeHashRequired) {
-				t.Fatalf("error %v is not a 465 APIError", err)
+			if !errors.Is(err, ErrComposeHashRequired) || !errors.Is(err, ErrUnexpectedResponse) {
+				t.Fatalf("error %v is not a 465 APIError and an unexpected response", err)
 			}
-		case p.ComposeHash == "":
-			t.Fatal("a precondition without a compose hash")
+		case !composeHashRE.MatchString(p.ComposeHash):
+			t.Fatalf("a precondition without a valid compose hash: %q", p.ComposeHash)
 		}
 	})
 }

@@ -313,7 +313,7 @@ func TestPatchCVM(t *testing.T) {
 			"allow_restart": true,
 			"user_config": "cfg", "shutdown_timeout": 120, "allow_force_stop": true
 		}`, string(r.Body))
-		assert.Equal(t, &phala.PatchCVMResponse{CorrelationID: testCorrID, Message: "CVM update started", RequestID: "req_9"}, resp)
+		assert.Equal(t, &phala.PatchCVMResponse{Status: phala.StatusInProgress, CorrelationID: testCorrID, Message: "CVM update started", RequestID: "req_9"}, resp)
 	})
 	t.Run("OS image alone is sent under both names", func(t *testing.T) {
 		h := newHarness(t)
@@ -455,9 +455,10 @@ func TestProvisionCVMComposeFileUpdate(t *testing.T) {
 		h.reply("GET /cvms/{id}/compose_file", http.StatusOK, currentAppCompose)
 		h.reply("POST /cvms/{id}/compose_file/provision", http.StatusOK, `{"app_id":"`+testAppID+`"}`)
 		_, err := h.client().ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose})
-		var apiErr *phala.APIError
-		require.ErrorAs(t, err, &apiErr)
-		assert.Equal(t, http.StatusOK, apiErr.StatusCode)
+		require.ErrorIs(t, err, phala.ErrUnexpectedResponse)
+		var ue *phala.UnexpectedResponseError
+		require.ErrorAs(t, err, &ue)
+		assert.Equal(t, http.StatusOK, ue.StatusCode)
 	})
 }
 

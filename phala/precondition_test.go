@@ -105,7 +105,7 @@ func TestPreconditionShapesPatchCVM(t *testing.T) {
 			resp, err := h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{
 				DockerComposeFile: phala.String(testCompose), PrepareOnly: true})
 			require.NoError(t, err)
-			assert.Equal(t, &phala.PatchCVMResponse{RequiresOnChainHash: true, Message: s.message,
+			assert.Equal(t, &phala.PatchCVMResponse{RequiresOnChainHash: true, Status: phala.StatusPreconditionRequired, Message: s.message,
 				ComposeHash: testHash, AppID: testAppID, DeviceID: testDeviceID, KMSInfo: wantKMSInfo(),
 				CommitToken: "ct_0a1b2c3d", CommitURL: "https://cloud.phala.com/commit/ct_0a1b2c3d",
 				APICommitURL:  "https://cloud-api.phala.com/api/v1/cvms/my-app/commit-update?token=ct_0a1b2c3d",
@@ -200,6 +200,6 @@ func TestAcceptedGivesInProgress(t *testing.T) {
 		h.reply("PATCH /cvms/{id}", http.StatusAccepted, `{"correlation_id":"`+testCorrID+`"}`)
 		resp, err := h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{Listed: phala.Bool(true)})
 		require.NoError(t, err)
-		assert.Equal(t, &phala.PatchCVMResponse{CorrelationID: testCorrID}, resp)
+		assert.Equal(t, &phala.PatchCVMResponse{Status: phala.StatusInProgress, CorrelationID: testCorrID}, resp)
 	})
 }

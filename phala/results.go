@@ -2,7 +2,10 @@ package phala
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 )
 
@@ -17,18 +20,24 @@ const (
 	// ComposeHash on the app contract, then repeat the call with the compose
 	// hash and the transaction hash.
 	StatusPreconditionRequired UpdateStatus = "precondition_required"
+	// StatusNoChange: the content sent is what the CVM already runs (a 200
+	// {"status": "no_change"}); nothing was changed, nothing restarts and
+	// there is no correlation id. WaitForUpdate returns at once on it.
+	// Wire value from the official Go SDK (types_common.go,
+	// UpdateStatusNoChange = "no_change").
+	StatusNoChange UpdateStatus = "no_change"
 )
 
 // UpdateResult is what UpdateDockerCompose, UpdatePreLaunchScript and
 // UpdateCVMEnvs return: either an accepted update or, for a CVM on an
 // on-chain KMS, the compose hash to register first.
 type UpdateResult struct {
-	// Status is StatusInProgress or StatusPreconditionRequired.
+	// Status is StatusInProgress, StatusNoChange or StatusPreconditionRequired.
 	Status UpdateStatus
 	// Message is the server's summary.
 	Message string
 	// CorrelationID identifies an accepted update; the CVM's progress
-	// carries it until the update has finished.
+	// carries it until the update has finished. Empty with StatusNoChange.
 	CorrelationID string
 	// AllowedEnvsChanged (UpdateCVMEnvs) reports that the allowed env keys changed.
 	AllowedEnvsChanged bool
@@ -72,23 +81,42 @@ type OnchainStatus struct {
 }
 
 // PatchCVMResponse is what PatchCVM returns. When RequiresOnChainHash is
-// false the update was accepted (CorrelationID). When true, register
-// ComposeHash on-chain, then call ConfirmCVMPatch (or, with PrepareOnly,
-// hand CommitToken to the signers).
+// false the update was accepted (CorrelationID), or changed nothing
+// (Status StatusNoChange). When true, register ComposeHash on-chain, then
+// call ConfirmCVMPatch (or, with PrepareOnly, hand CommitToken to the
+// signers). The 465 values are read from the answer's details list, where
+// @phala/cloud 0.2.9's patchCvm reads them.
 type PatchCVMResponse struct {
+	// RequiresOnChainHash is true for a 465 (phase 1 of the on-chain flow).
 	RequiresOnChainHash bool
-	CorrelationID       string
-	Message             string
+	// Status is StatusInProgress, StatusNoChange or StatusPreconditionRequired.
+	Status UpdateStatus
+	// CorrelationID identifies the accepted update (see WaitForUpdate).
+	CorrelationID string
+	// Message is the server's summary.
+	Message string
 
-	ComposeHash   string
-	AppID         string
-	DeviceID      string
-	KMSInfo       *KMSInfo
-	CommitToken   string
-	CommitURL     string
-	APICommitURL  string
+	// ComposeHash is the hash to register on-chain (64 hex characters).
+	ComposeHash string
+	// AppID is the app id (40 hex); the app contract is at 0x + AppID.
+	AppID string
+	// DeviceID is the node's device id.
+	DeviceID string
+	// KMSInfo describes the on-chain KMS.
+	KMSInfo *KMSInfo
+	// CommitToken is the one-time token of the multisig flow (PrepareOnly):
+	// whoever holds it can commit the update without an API key, so treat
+	// it as a credential.
+	CommitToken string
+	// CommitURL is the dashboard page that commits with CommitToken.
+	CommitURL string
+	// APICommitURL is the API address that commits with CommitToken
+	// (POST /cvms/{cvmId}/commit-update).
+	APICommitURL string
+	// OnchainStatus is what the app contract allows now.
 	OnchainStatus *OnchainStatus
-	RequestID     string
+	// RequestID is the server's id for the request, when it gave one.
+	RequestID string
 }
 
 // CVMActionResponse is the answer to ConfirmCVMPatch.
@@ -99,76 +127,117 @@ type CVMActionResponse struct {
 	Message       string
 }
 
-// preconditionBody is the union of the 465 shapes: structured (details),
-// legacy flat, and legacy wrapped in "detail".
+// preconditionBody is one level of a 465 body: the structured form (values
+// in details), the legacy flat form (values at top level) and the legacy
+// wrapped form (the same object under "detail").
 type preconditionBody struct {
 	Message       string          `json:"message"`
 	RequestID     string          `json:"request_id"`
 	Details       []ErrorDetail   `json:"details"`
-	ComposeHash   string          `json:"compose_hash"`
-	AppID         string          `json:"app_id"`
-	DeviceID      string          `json:"device_id"`
-	KMSInfo       *KMSInfo        `json:"kms_info"`
-	CommitToken   string          `json:"commit_token"`
-	CommitURL     string          `json:"commit_url"`
-	APICommitURL  string          `json:"api_commit_url"`
-	OnchainStatus *OnchainStatus  `json:"onchain_status"`
+	ComposeHash   json.RawMessage `json:"compose_hash"`
+	AppID         json.RawMessage `json:"app_id"`
+	DeviceID      json.RawMessage `json:"device_id"`
+	KMSInfo       json.RawMessage `json:"kms_info"`
+	CommitToken   json.RawMessage `json:"commit_token"`
+	CommitURL     json.RawMessage `json:"commit_url"`
+	APICommitURL  json.RawMessage `json:"api_commit_url"`
+	OnchainStatus json.RawMessage `json:"onchain_status"`
 	Detail        json.RawMessage `json:"detail"`
 }
 
-// parsePrecondition reads a 465 body, in any of its shapes, into the
-// PatchCVMResponse that PatchCVM returns (the other update methods copy
-// the fields they have). It fails (with the 465 as an *APIError) when no
-// compose hash can be found, since the caller could not act on it.
+// flat returns the legacy top-level values by their wire names. The eight
+// names are those @phala/cloud 0.2.9 (dist/index.js, patchCvm:
+// extractDetailsMap) reads from the details list; its update actions
+// (updateDockerCompose, updatePreLaunchScript, updateCvmEnvs) read
+// compose_hash, app_id, device_id and kms_info from it.
+func (b *preconditionBody) flat() map[string]json.RawMessage {
+	return map[string]json.RawMessage{"compose_hash": b.ComposeHash, "app_id": b.AppID, "device_id": b.DeviceID,
+		"kms_info": b.KMSInfo, "commit_token": b.CommitToken, "commit_url": b.CommitURL,
+		"api_commit_url": b.APICommitURL, "onchain_status": b.OnchainStatus}
+}
+
+// parsePrecondition reads a 465 body into the PatchCVMResponse that
+// PatchCVM returns (the other update methods copy the fields they have).
+// Every value is read from the details list first (where the API and the
+// official SDKs put it), then from the legacy top-level fields, then from a
+// wrapped detail object. A 465 that is not JSON, or whose compose hash is
+// missing or not 64 hex characters (optionally after 0x), cannot be acted
+// on: it is an *UnexpectedResponseError (ErrUnexpectedResponse), never a
+// result asking the user to register a hash.
 func parsePrecondition(r *response) (*PatchCVMResponse, error) {
-	p := &PatchCVMResponse{RequiresOnChainHash: true}
-	if !p.merge(r.body, 0) || p.ComposeHash == "" {
-		return nil, newAPIError(r.status, r.header, r.body)
+	var levels []preconditionBody
+	raw := r.body
+	for depth := 0; depth < 3; depth++ {
+		var b preconditionBody
+		if json.Unmarshal(raw, &b) != nil {
+			break
+		}
+		levels = append(levels, b)
+		d := bytes.TrimSpace(b.Detail)
+		if len(d) == 0 || d[0] != '{' {
+			break
+		}
+		raw = d
+	}
+	if len(levels) == 0 {
+		return nil, unexpectedAnswer(r, "a 465 answer that is not a JSON object")
+	}
+	values := map[string]json.RawMessage{}
+	set := func(field string, v json.RawMessage) {
+		if _, ok := values[field]; !ok && len(v) > 0 && !bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
+			values[field] = v
+		}
+	}
+	for _, b := range levels { // details first, at every level
+		for _, d := range b.Details {
+			set(d.Field, d.Value)
+		}
+	}
+	for _, b := range levels { // then the legacy fields, outer level first
+		for f, v := range b.flat() {
+			set(f, v)
+		}
+	}
+	p := &PatchCVMResponse{RequiresOnChainHash: true, Status: StatusPreconditionRequired}
+	for _, b := range levels {
+		setIfEmpty(&p.Message, b.Message)
+		setIfEmpty(&p.RequestID, b.RequestID)
+	}
+	str := func(field string) string {
+		var s string
+		if json.Unmarshal(values[field], &s) != nil && field == "app_id" {
+			var n json.Number // @phala/cloud applies String() to app_id
+			if json.Unmarshal(values[field], &n) == nil {
+				return n.String()
+			}
+		}
+		return s
+	}
+	p.ComposeHash, p.AppID, p.DeviceID = str("compose_hash"), str("app_id"), str("device_id")
+	p.CommitToken, p.CommitURL, p.APICommitURL = str("commit_token"), str("commit_url"), str("api_commit_url")
+	if v, ok := values["kms_info"]; ok {
+		var k KMSInfo
+		if json.Unmarshal(v, &k) == nil {
+			p.KMSInfo = &k
+		}
+	}
+	if v, ok := values["onchain_status"]; ok {
+		var o OnchainStatus
+		if json.Unmarshal(v, &o) == nil {
+			p.OnchainStatus = &o
+		}
+	}
+	if !composeHashRE.MatchString(p.ComposeHash) {
+		why := "a 465 answer without a compose hash"
+		if p.ComposeHash != "" {
+			why = "a 465 answer whose compose hash is not 64 hex characters"
+		}
+		return nil, unexpectedAnswer(r, why)
 	}
 	if p.RequestID == "" {
 		p.RequestID = r.header.Get("X-Request-ID")
 	}
 	return p, nil
-}
-
-// merge fills what is still empty in p from one JSON object, then from its
-// details list, then from a wrapped detail object (depth-bounded).
-func (p *PatchCVMResponse) merge(raw []byte, depth int) bool {
-	var b preconditionBody
-	if depth > 2 || json.Unmarshal(raw, &b) != nil {
-		return false
-	}
-	for _, d := range b.Details {
-		var s string
-		switch d.Field {
-		case "kms_info":
-			if b.KMSInfo == nil {
-				_ = json.Unmarshal(d.Value, &b.KMSInfo)
-			}
-		case "compose_hash", "app_id", "device_id":
-			if json.Unmarshal(d.Value, &s) == nil {
-				setIfEmpty(map[string]*string{"compose_hash": &b.ComposeHash, "app_id": &b.AppID, "device_id": &b.DeviceID}[d.Field], s)
-			}
-		}
-	}
-	setIfEmpty(&p.Message, b.Message)
-	setIfEmpty(&p.RequestID, b.RequestID)
-	setIfEmpty(&p.ComposeHash, b.ComposeHash)
-	setIfEmpty(&p.AppID, b.AppID)
-	setIfEmpty(&p.DeviceID, b.DeviceID)
-	setIfEmpty(&p.CommitToken, b.CommitToken)
-	setIfEmpty(&p.CommitURL, b.CommitURL)
-	setIfEmpty(&p.APICommitURL, b.APICommitURL)
-	if p.KMSInfo == nil {
-		p.KMSInfo = b.KMSInfo
-	}
-	if p.OnchainStatus == nil {
-		p.OnchainStatus = b.OnchainStatus
-	}
-	if d := bytes.TrimSpace(b.Detail); len(d) > 0 && d[0] == '{' {
-		p.merge(d, depth+1)
-	}
-	return true
 }
 
 func setIfEmpty(dst *string, v string) {
@@ -177,7 +246,11 @@ func setIfEmpty(dst *string, v string) {
 	}
 }
 
-// acceptedBody is the 202 body of the update endpoints.
+// acceptedBody is the 200/202 body of the update endpoints: an accepted
+// update {status: "in_progress", message, correlation_id} (official
+// document: "Update initiated, track via correlation_id"), or
+// {status: "no_change", message} when the content is what already runs
+// (official Go SDK types_common.go: UpdateStatusNoChange = "no_change").
 type acceptedBody struct {
 	Status             string `json:"status"`
 	Message            string `json:"message"`
@@ -185,20 +258,75 @@ type acceptedBody struct {
 	AllowedEnvsChanged bool   `json:"allowed_envs_changed"`
 }
 
-// decodeAccepted reads an accepted-update body; an empty or non-JSON body
-// (some endpoints send none) yields zero values rather than an error.
-func decodeAccepted(r *response) acceptedBody {
+// decodeAccepted reads an accepted-update body. The body must be a JSON
+// object; unless its status is "no_change" it must carry a correlation id
+// (the official SDKs' schemas require one). Anything else (a captive
+// proxy's page, malformed JSON) is an *UnexpectedResponseError.
+func decodeAccepted(r *response) (acceptedBody, error) {
+	a, err := decodeAcceptedLenient(r)
+	if err != nil {
+		return a, err
+	}
+	if a.Status != string(StatusNoChange) && a.CorrelationID == "" {
+		return a, unexpectedAnswer(r, "an accepted update without a correlation_id")
+	}
+	return a, nil
+}
+
+// decodeAcceptedLenient is decodeAccepted for the endpoints whose answer
+// the official SDKs ignore (resources, os-image, compose_file commit): an
+// empty body or 204 yields zero values, a JSON object without a
+// correlation id is accepted, but a body that is not a JSON object is an
+// *UnexpectedResponseError.
+func decodeAcceptedLenient(r *response) (acceptedBody, error) {
 	var a acceptedBody
-	_ = json.Unmarshal(r.body, &a)
-	return a
+	b := bytes.TrimSpace(r.body)
+	if r.status == http.StatusNoContent || len(b) == 0 {
+		return a, nil
+	}
+	if b[0] != '{' {
+		return a, unexpectedAnswer(r, "the body is not a JSON object")
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		return a, unexpectedAnswer(r, "the body is not the JSON the call expects ("+jsonProblem(err)+")")
+	}
+	switch a.Status {
+	case "", string(StatusInProgress), string(StatusNoChange):
+	default:
+		return a, unexpectedAnswer(r, "an update answer with an unknown status")
+	}
+	return a, nil
+}
+
+// jsonProblem describes a decoding error without quoting the body.
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("malformed JSON at byte %d", se.Offset)
+	case errors.As(err, &te):
+		if te.Field != "" {
+			return fmt.Sprintf("field %s: a JSON %s where %s was expected", te.Field, te.Value, te.Type)
+		}
+		return fmt.Sprintf("a JSON %s where %s was expected", te.Value, te.Type)
+	}
+	return "malformed JSON"
 }
 
 // toUpdateResult decides an update call's outcome on the status code.
 func toUpdateResult(r *response) (*UpdateResult, error) {
 	switch r.status {
 	case http.StatusOK, http.StatusAccepted:
-		a := decodeAccepted(r)
-		return &UpdateResult{Status: StatusInProgress, Message: a.Message, CorrelationID: a.CorrelationID,
+		a, err := decodeAccepted(r)
+		if err != nil {
+			return nil, err
+		}
+		st := StatusInProgress
+		if a.Status == string(StatusNoChange) {
+			st = StatusNoChange
+		}
+		return &UpdateResult{Status: st, Message: a.Message, CorrelationID: a.CorrelationID,
 			AllowedEnvsChanged: a.AllowedEnvsChanged, RequestID: r.header.Get("X-Request-ID")}, nil
 	case HTTPStatusComposeHashRequired:
 		p, err := parsePrecondition(r)
@@ -209,4 +337,57 @@ func toUpdateResult(r *response) (*UpdateResult, error) {
 			ComposeHash: p.ComposeHash, AppID: p.AppID, DeviceID: p.DeviceID, KMSInfo: p.KMSInfo, RequestID: p.RequestID}, nil
 	}
 	return nil, newAPIError(r.status, r.header, r.body)
+}
+
+type updateResultKey struct{}
+
+// WithUpdateResult returns a copy of ctx that makes UpdateCVMResources,
+// UpdateOSImage and CommitCVMComposeFileUpdate, which return only an
+// error, also report the update they started: when the call returns nil,
+// *res holds the answer's status (StatusInProgress or StatusNoChange),
+// message, correlation id and request id, ready for WaitForUpdate:
+//
+//	var res phala.UpdateResult
+//	err := client.UpdateCVMResources(phala.WithUpdateResult(ctx, &res), id, req)
+//	...
+//	state, err := client.WaitForUpdate(ctx, id, &res, nil)
+//
+// *res is written only by a call that succeeds, and only by the call the
+// context is passed to (use one UpdateResult per call). An answer without
+// a body leaves CorrelationID empty, and WaitForUpdate then refuses it.
+// A nil res returns ctx unchanged.
+func WithUpdateResult(ctx context.Context, res *UpdateResult) context.Context {
+	if res == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, updateResultKey{}, res)
+}
+
+// reportUpdate fills the caller's WithUpdateResult target, if any, from
+// the accepted answer a.
+func reportUpdate(ctx context.Context, r *response, a acceptedBody) {
+	res, _ := ctx.Value(updateResultKey{}).(*UpdateResult)
+	if res == nil {
+		return
+	}
+	st := StatusInProgress
+	if a.Status == string(StatusNoChange) {
+		st = StatusNoChange
+	}
+	*res = UpdateResult{Status: st, Message: a.Message, CorrelationID: a.CorrelationID, RequestID: r.header.Get("X-Request-ID")}
+}
+
+// acceptLenient checks the answer of an error-only update method
+// (resources, os-image, compose_file commit) and reports it to a
+// WithUpdateResult target.
+func acceptLenient(ctx context.Context, r *response) error {
+	if err := expect(r, http.StatusOK, http.StatusAccepted, http.StatusNoContent); err != nil {
+		return err
+	}
+	a, err := decodeAcceptedLenient(r)
+	if err != nil {
+		return err
+	}
+	reportUpdate(ctx, r, a)
+	return nil
 }

@@ -11,6 +11,8 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	// key is the API key the request carried, to scrub from excerpts.
+	key secret
 }
 
 // read turns what a generated call returned into a response, reading at
@@ -36,7 +38,11 @@ func read(resp *http.Response, err error) (*response, error) {
 		}
 		body = body[:limit]
 	}
-	return &response{status: resp.StatusCode, header: resp.Header, body: body}, nil
+	r := &response{status: resp.StatusCode, header: resp.Header, body: body}
+	if resp.Request != nil {
+		r.key = secret(resp.Request.Header.Get("X-API-Key"))
+	}
+	return r, nil
 }
 
 // expect returns nil when r has one of the wanted statuses, else the

@@ -320,7 +320,9 @@ func TestTrustPinnedSignerWorks(t *testing.T) {
 		"client-wide": {srv.Client(phala.WithKeyAnchor(anchor)), nil},
 	} {
 		t.Run(name, func(t *testing.T) {
-			res, err := c.client.UpdateEnvs(ctx, "pinned-app", trustEnvs, c.opts)
+			// A value of its own per subtest: the same set twice is a no_change.
+			envs := []phala.EnvVar{{Key: "DB_PASSWORD", Value: "correct-horse-" + name}}
+			res, err := c.client.UpdateEnvs(ctx, "pinned-app", envs, c.opts)
 			require.NoError(t, err)
 			assert.Equal(t, phala.StatusInProgress, res.Status)
 			require.NotNil(t, res.EnvKey)
@@ -329,7 +331,7 @@ func TestTrustPinnedSignerWorks(t *testing.T) {
 			assert.Equal(t, want, res.EnvKey.Signer)
 			assert.Equal(t, "pinned signer "+want, res.EnvKey.Anchor)
 			assert.Equal(t, phalatest.DefaultKMSID, res.EnvKey.KMS)
-			assert.Equal(t, "correct-horse-battery", srv.Envs("pinned-app")["DB_PASSWORD"], "the VM decrypts it")
+			assert.Equal(t, envs[0].Value, srv.Envs("pinned-app")["DB_PASSWORD"], "the VM decrypts it")
 
 			var keyOpts *phala.EnvKeyOptions
 			if c.opts != nil {

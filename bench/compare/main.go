@@ -186,8 +186,11 @@ func runHTTPGo(ctx context.Context, prefix, apiKey string, calls, warmup int, co
 	if err != nil {
 		return nil, err
 	}
+	// Every call sends a compose of its own, as http.cjs does: the fake
+	// answers an unchanged compose with no_change, which is no update.
+	var seq atomic.Int64
 	one := func() error {
-		r, err := c.UpdateDockerCompose(ctx, phalatest.CentralCVMName, compose, nil)
+		r, err := c.UpdateDockerCompose(ctx, phalatest.CentralCVMName, compose+"# call "+strconv.FormatInt(seq.Add(1), 10)+"\n", nil)
 		if err != nil {
 			return err
 		}

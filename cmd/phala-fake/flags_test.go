@@ -41,3 +41,26 @@ func TestRefusesBadFlags(t *testing.T) {
 	assert.Error(t, run([]string{"extra"}, io.Discard, io.Discard, nil))
 	assert.Error(t, run([]string{"-seed", "/nonexistent.json"}, io.Discard, io.Discard, nil))
 }
+
+// TestRestartLagFlag: with -restart-lag an accepted update leaves the CVM
+// running, without progress, until its restart begins.
+func TestRestartLagFlag(t *testing.T) {
+	vars := startInProcess(t, "-update-delay", "1h", "-restart-lag", "1h")
+	prefix, key := vars["PHALA_CLOUD_API_PREFIX"], vars["PHALA_CLOUD_API_KEY"]
+	send := func(method, path, body string) string {
+		req, err := http.NewRequest(method, prefix+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("X-API-Key", key)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return string(b)
+	}
+	assert.Contains(t, send(http.MethodPatch, "/cvms/central-app/resources", `{"vcpu":3}`), `"correlation_id"`)
+	state := send(http.MethodGet, "/cvms/central-app/state", "")
+	assert.Contains(t, state, `"status":"running"`)
+	assert.NotContains(t, state, `"progress"`)
+}

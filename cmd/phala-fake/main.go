@@ -29,7 +29,7 @@
 //
 // Usage:
 //
-//	phala-fake [-addr 127.0.0.1:0] [-seed cvms.json] [-no-default-cvms] [-api-key KEY] [-update-delay 50ms] [-max-stream-duration 0] [-v]
+//	phala-fake [-addr 127.0.0.1:0] [-seed cvms.json] [-no-default-cvms] [-api-key KEY] [-update-delay 50ms] [-restart-lag 0] [-max-stream-duration 0] [-v]
 //
 // The seed file is a JSON array of phalatest.CVMSeed objects, e.g.
 // [{"name":"my-app","chain_id":8453,"allowed_envs":["FOO"]}]; they are
@@ -68,6 +68,7 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) error {
 	noDefaults := fs.Bool("no-default-cvms", false, "start without the two default CVMs")
 	apiKey := fs.String("api-key", phalatest.DefaultAPIKey, "API key the server accepts")
 	delay := fs.Duration("update-delay", phalatest.DefaultUpdateDelay, "how long an accepted update keeps a CVM updating (0: none)")
+	lag := fs.Duration("restart-lag", 0, "how long after the 202 an accepted update begins its restart, the CVM still running meanwhile (0: at once)")
 	maxStream := fs.Duration("max-stream-duration", 0, "end every state stream with a timeout event after this long (0: the query's timeout)")
 	verbose := fs.Bool("v", false, "log every request on stderr")
 	if err := fs.Parse(args); err != nil {
@@ -80,7 +81,7 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) error {
 		return errors.New("-api-key must not be empty")
 	}
 	opts := []phalatest.Option{phalatest.WithAPIKey(*apiKey), phalatest.WithUpdateDelay(*delay), phalatest.WithControlEndpoints(),
-		phalatest.WithSpecEndpoints(), phalatest.WithMaxStreamDuration(*maxStream)}
+		phalatest.WithSpecEndpoints(), phalatest.WithMaxStreamDuration(*maxStream), phalatest.WithRestartLag(*lag)}
 	if *noDefaults {
 		opts = append(opts, phalatest.WithoutDefaultCVMs())
 	}

@@ -4,9 +4,10 @@
 // on-chain KMS (with its two phases), and a provision/commit compose
 // update.
 //
-// After each accepted update it waits, following the CVM's state event
-// stream (WaitForUpdate, or WaitForCVM for the calls that return no
-// result), and prints every status change.
+// After each accepted update it waits for exactly that update, following
+// the CVM's state event stream (WaitForUpdate; the calls that return only
+// an error hand over their result through phala.WithUpdateResult), and
+// prints every status change.
 //
 // With no configuration it runs against an in-memory Phala Cloud
 // (package phala/phalatest), so `go run ./examples/update-cvm` works on a
@@ -165,8 +166,7 @@ func (p *printer) kv(key string, v any) { fmt.Fprintf(p.out, "    %-15s %v\n", k
 func runWith(ctx context.Context, out io.Writer, e *env) error {
 	p := &printer{out: out}
 	c := e.client
-	// wait blocks until the update that res describes has finished (or,
-	// for the calls that return no result, until the CVM runs again),
+	// wait blocks until the update that res describes has finished,
 	// printing each status change the server reports.
 	wait := func(cvmID string, res phala.Waitable) error {
 		last := ""
@@ -183,13 +183,7 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 				last = line
 			}
 		}}
-		var st *phala.CVMState
-		var err error
-		if res != nil {
-			st, err = c.WaitForUpdate(ctx, cvmID, res, opts)
-		} else {
-			st, err = c.WaitForCVM(ctx, cvmID, opts)
-		}
+		st, err := c.WaitForUpdate(ctx, cvmID, res, opts)
 		if err != nil {
 			var boot *phala.BootError
 			if errors.As(err, &boot) {
@@ -260,11 +254,12 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 	}
 
 	p.step("Resize: 4 vCPUs, 8 GB memory")
-	if err := c.UpdateCVMResources(ctx, e.cvmID, &phala.UpdateResourcesRequest{VCPU: phala.Ptr(4), Memory: phala.Ptr(8192), AllowRestart: phala.Ptr(true)}); err != nil {
+	var resized phala.UpdateResult // filled by the call: UpdateCVMResources returns only an error
+	if err := c.UpdateCVMResources(phala.WithUpdateResult(ctx, &resized), e.cvmID, &phala.UpdateResourcesRequest{VCPU: phala.Ptr(4), Memory: phala.Ptr(8192), AllowRestart: phala.Ptr(true)}); err != nil {
 		return err
 	}
 	p.kv("status", "accepted")
-	if err := wait(e.cvmID, nil); err != nil {
+	if err := wait(e.cvmID, &resized); err != nil {
 		return err
 	}
 
@@ -278,11 +273,12 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 	p.kv("public tcbinfo", vis.PublicTcbinfo)
 
 	p.step("Move to OS image dstack-0.5.4")
-	if err := c.UpdateOSImage(ctx, e.cvmID, &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"}); err != nil {
+	var moved phala.UpdateResult
+	if err := c.UpdateOSImage(phala.WithUpdateResult(ctx, &moved), e.cvmID, &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"}); err != nil {
 		return err
 	}
 	p.kv("status", "accepted")
-	if err := wait(e.cvmID, nil); err != nil {
+	if err := wait(e.cvmID, &moved); err != nil {
 		return err
 	}
 
@@ -294,11 +290,12 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 	}
 	p.kv("compose hash", prov.ComposeHash)
 	p.kv("registered", prov.ComposeHashRegistered)
-	if err := c.CommitCVMComposeFileUpdate(ctx, e.cvmID, &phala.CommitComposeUpdateRequest{ComposeHash: prov.ComposeHash}); err != nil {
+	var committed phala.UpdateResult
+	if err := c.CommitCVMComposeFileUpdate(phala.WithUpdateResult(ctx, &committed), e.cvmID, &phala.CommitComposeUpdateRequest{ComposeHash: prov.ComposeHash}); err != nil {
 		return err
 	}
 	p.kv("status", "committed")
-	if err := wait(e.cvmID, nil); err != nil {
+	if err := wait(e.cvmID, &committed); err != nil {
 		return err
 	}
 

@@ -38,9 +38,22 @@
 // An unregistered hash answers 468, a wrong transaction 467, an expired
 // pending hash or a hash that is not the change's 466. Visibility flags
 // change the compose hash too but are applied without the two phases.
+// The 465 body is the API's structured one: every value (with
+// X-Prepare-Only on PATCH /cvms/{id}, the commit token, commit URLs and
+// on-chain status too) is a details entry.
 //
-// An accepted update keeps the CVM "updating" for WithUpdateDelay; other
-// mutating calls meanwhile answer 409. InjectFaults simulates latency,
+// Update answers are the API's: 202 {status: "in_progress", message,
+// correlation_id} on every update endpoint (resources, OS image and the
+// compose file commit included), and 200 {status: "no_change"} when the
+// compose file, pre-launch script or env set sent is what already runs
+// (nothing is applied); so does PATCH /cvms/{id} when it touches only the
+// app-compose and leaves its hash as it is. A provision answer says
+// compose_unchanged.
+//
+// An accepted update keeps the CVM "updating" for WithUpdateDelay;
+// WithRestartLag delays the start of that phase, the CVM still "running"
+// meanwhile, as the real API's background job does. Other mutating calls
+// meanwhile answer 409. InjectFaults simulates latency,
 // 429, 500, 503 and dropped connections, before or after the change is
 // applied; Requests and Applied let a test prove what reached the server
 // and that nothing was applied twice.

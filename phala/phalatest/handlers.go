@@ -3,6 +3,7 @@ package phalatest
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -88,6 +89,19 @@ func (cl *call) accepted(corr string, extra map[string]any) response {
 	return jsonResponse(http.StatusAccepted, b)
 }
 
+// noChange is the 200 answer of an update whose content is what already
+// runs: {"status": "no_change", "message"} (official Go SDK
+// types_common.go, UpdateStatusNoChange). Nothing is applied or restarted.
+func (cl *call) noChange(msg string) response {
+	return jsonResponse(http.StatusOK, map[string]any{"status": "no_change", "message": msg})
+}
+
+// unchanged reports whether a phase-1 request (no phase-2 hash) asks for
+// what the CVM already runs.
+func (cl *call) unchanged(same bool) bool {
+	return same && cl.r.Header.Get("X-Compose-Hash") == ""
+}
+
 // change is what a request asks to change; nil fields are left alone.
 type change struct {
 	fields      []string
@@ -114,6 +128,15 @@ type change struct {
 func (ch *change) add(field string) { ch.fields = append(ch.fields, field) }
 
 func (ch *change) empty() bool { return len(ch.fields) == 0 }
+
+// onlyCompose reports whether a non-empty change touches the app-compose
+// alone (compose file, pre-launch script, allowed env keys, flags), so that
+// an unchanged compose hash means nothing changes at all.
+func (ch *change) onlyCompose() bool {
+	return !ch.empty() && ch.env == nil && ch.vcpu == nil && ch.memory == nil && ch.disk == nil && ch.instance == nil &&
+		ch.osImage == nil && ch.listed == nil && ch.userConfig == nil && ch.shutdown == nil && ch.forceStop == nil &&
+		ch.gpus == nil && ch.full == nil
+}
 
 // gated reports whether the change touches what an on-chain KMS must
 // approve: the compose file, the pre-launch script, the allowed env keys,
@@ -184,11 +207,15 @@ func (cl *call) apply(ch *change, startUpdate bool) string {
 	cl.applied = true
 	if startUpdate {
 		c.bootError, c.exitedAt = "", ""
-		if cl.s.opts.updateDelay > 0 {
-			c.status = "updating"
-			c.progress = &progress{Target: "running", StartedAt: cl.now.UTC().Format(time.RFC3339Nano), CorrelationID: corr}
+		p := &progress{Target: "running", StartedAt: cl.now.UTC().Format(time.RFC3339Nano), CorrelationID: corr}
+		switch lag := cl.s.opts.restartLag; {
+		case lag > 0: // the restart begins later (refresh)
+			c.restartAt, c.nextProg = cl.now.Add(lag), p
+			c.busyUntil = c.restartAt.Add(cl.s.opts.updateDelay)
+		case cl.s.opts.updateDelay > 0:
+			c.status, c.progress = "updating", p
 			c.busyUntil = cl.now.Add(cl.s.opts.updateDelay)
-		} else if c.failBoot != "" {
+		case c.failBoot != "":
 			c.boot(cl.now)
 		}
 	}
@@ -280,9 +307,10 @@ func (cl *call) precondition(h string, prepareOnly bool) response {
 			"api_commit_url": cl.s.URL() + "/cvms/" + c.seed.ID + "/commit-update?token=" + token,
 			"onchain_status": status,
 		}
+		// Only as details entries, as the API sends them and where
+		// @phala/cloud 0.2.9's patchCvm (extractDetailsMap) reads them.
 		for _, k := range []string{"commit_token", "commit_url", "api_commit_url", "onchain_status"} {
-			body[k] = extra[k]
-			details = append(details, detail{k, extra[k]}) // where the JS SDK looks for them
+			details = append(details, detail{k, extra[k]})
 		}
 	}
 	body["details"] = details
@@ -365,6 +393,9 @@ func (cl *call) updateDockerCompose() response {
 	if strings.TrimSpace(compose) == "" {
 		return cl.badRequest("ERR-01-002", "Docker Compose file is required")
 	}
+	if cl.unchanged(composeString(cl.cvm.appCompose, "docker_compose_file") == compose) {
+		return cl.noChange("Docker Compose file is unchanged")
+	}
 	ch := &change{compose: &compose}
 	ch.add("docker_compose_file")
 	return cl.gateAndApply(ch, nil, nil, false, nil)
@@ -375,6 +406,9 @@ func (cl *call) updatePreLaunchScript() response {
 		return resp
 	}
 	script := string(cl.body)
+	if cur, ok := cl.cvm.appCompose["pre_launch_script"].(string); cl.unchanged(ok && cur == script) {
+		return cl.noChange("Pre-launch script is unchanged")
+	}
 	ch := &change{preLaunch: &script}
 	ch.add("pre_launch_script")
 	return cl.gateAndApply(ch, nil, nil, false, nil)
@@ -483,6 +517,9 @@ func (cl *call) patchCVM() response {
 		ch.forceStop = b.AllowForceStop
 		ch.add("allow_force_stop")
 	}
+	if b.ComposeHash == nil && cl.unchanged(ch.onlyCompose() && hashOf(cl.cvm.composeWith(ch)) == hashOf(cl.cvm.appCompose)) {
+		return cl.noChange("Nothing to update: the app-compose is unchanged")
+	}
 	prepare := strings.EqualFold(cl.r.Header.Get("X-Prepare-Only"), "true")
 	return cl.gateAndApply(ch, b.ComposeHash, b.TransactionHash, prepare, nil)
 }
@@ -578,6 +615,9 @@ func (cl *call) updateEnvs() response {
 	}
 	// Phase-2 values travel in the body on this endpoint (headers are
 	// accepted too).
+	if !ch.hasAllowed && b.ComposeHash == nil && cl.unchanged(cl.cvm.rawEnv != nil && maps.Equal(ch.env, cl.cvm.rawEnv)) {
+		return cl.noChange("Environment variables are unchanged")
+	}
 	h, tx := "", ""
 	if b.ComposeHash != nil {
 		h = *b.ComposeHash
@@ -641,9 +681,12 @@ func (cl *call) provisionComposeFile() response {
 	h := hashOf(ac)
 	c.provisions[h] = &provision{appCompose: ac, created: cl.now}
 	_, registered := c.registered[h]
+	// compose_unchanged: the official Python SDK's
+	// ProvisionCvmComposeFileUpdateResult (action_responses.py).
 	return jsonResponse(http.StatusOK, map[string]any{
 		"app_id": c.seed.AppID, "device_id": c.seed.DeviceID, "compose_hash": h,
 		"kms_info": c.kmsInfo(), "compose_hash_registered": registered,
+		"compose_unchanged": h == hashOf(c.appCompose),
 	})
 }
 

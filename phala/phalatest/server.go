@@ -76,6 +76,7 @@ type options struct {
 	noDefaults    bool
 	clock         func() time.Time
 	updateDelay   time.Duration
+	restartLag    time.Duration
 	pendingExpiry time.Duration
 	listener      net.Listener
 	control       bool
@@ -110,6 +111,14 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.clock 
 // update (default DefaultUpdateDelay); 0 applies updates at once, without
 // an "updating" phase.
 func WithUpdateDelay(d time.Duration) Option { return func(o *options) { o.updateDelay = d } }
+
+// WithRestartLag makes an accepted update begin its restart d after the
+// 202 answer, as the real API's background job does: for d the CVM still
+// shows its previous status ("running") and no progress, then it is
+// "updating" with the update's progress for the update delay. It lets a
+// test check that a wait for the update does not take that moment for the
+// end of the update. The default 0 begins the restart at once.
+func WithRestartLag(d time.Duration) Option { return func(o *options) { o.restartLag = d } }
 
 // WithPendingExpiry sets how long a compose hash answered with 465 may be
 // confirmed before the server answers 466 (default DefaultPendingExpiry).

@@ -26,6 +26,8 @@ type cvm struct {
 	status      string
 	progress    *progress
 	busyUntil   time.Time // zero when no update is running
+	restartAt   time.Time // WithRestartLag: when the accepted update's restart begins; zero otherwise
+	nextProg    *progress // the progress the CVM shows from restartAt
 	failBoot    string    // boot_error of the next boot (FailNextBoot); "" boots fine
 	bootError   string    // boot_error of the last boot
 	exitedAt    string    // when the last boot failed (RFC 3339)
@@ -71,8 +73,15 @@ func (c *cvm) onChain() bool { return c.seed.ChainID != 0 }
 // boot_error when the boot was made to fail), progress null. It reports
 // whether the state changed.
 func (c *cvm) refresh(now time.Time) bool {
+	begun := false
+	if !c.restartAt.IsZero() && !now.Before(c.restartAt) {
+		// The accepted update's restart begins (WithRestartLag).
+		c.status, c.progress = "updating", c.nextProg
+		c.progress.StartedAt = c.restartAt.UTC().Format(time.RFC3339Nano)
+		c.restartAt, c.nextProg, begun = time.Time{}, nil, true
+	}
 	if c.busyUntil.IsZero() || now.Before(c.busyUntil) {
-		return false
+		return begun
 	}
 	end := c.busyUntil
 	c.busyUntil = time.Time{}
@@ -89,6 +98,15 @@ func (c *cvm) boot(at time.Time) {
 	c.status, c.bootError, c.failBoot = "exited", c.failBoot, ""
 	c.exitedAt = at.UTC().Format(time.RFC3339Nano)
 	c.progress = nil
+}
+
+// nextChange is when the CVM's state changes next on its own (the restart
+// beginning, or the update ending); zero when nothing is due.
+func (c *cvm) nextChange() time.Time {
+	if !c.restartAt.IsZero() {
+		return c.restartAt
+	}
+	return c.busyUntil
 }
 
 func (c *cvm) busy(now time.Time) bool {

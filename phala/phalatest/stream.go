@@ -203,7 +203,7 @@ func (st *stateStreamer) run(w http.ResponseWriter, r *http.Request) {
 		s.refreshLocked(c, now)
 		state := c.stateJSON()
 		data := mustJSON(state)
-		status, bootErr, busyUntil, changed := c.status, c.bootError, c.busyUntil, s.changed
+		status, bootErr, busyUntil, changed := c.status, c.bootError, c.nextChange(), s.changed
 		if bootErr != "" {
 			state["message"] = bootErr // the error event's data: the state and the message
 		}

@@ -273,12 +273,16 @@ func TestWaitFallsBackToPolling(t *testing.T) {
 
 // TestWaitSurvivesDroppedStreamConnections drops the connections of two
 // stream requests before any answer (an injected fault); with the
-// client's default retries the wait still ends with the update done.
+// client's default retries the wait still ends with the update done. The
+// update may end during the retries' backoff, unseen by the client: then
+// the wait ends after StartTimeout, which is short here.
 func TestWaitSurvivesDroppedStreamConnections(t *testing.T) {
 	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(60*time.Millisecond))
 	res := updateCentral(t, s, "nginx:poll")
 	s.InjectFaults(phalatest.Fault{Kind: phalatest.FaultDrop, PathSuffix: "/state", Count: 2})
-	st, err := s.Client().WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, quickWait())
+	o := quickWait()
+	o.StartTimeout = 100 * time.Millisecond
+	st, err := s.Client().WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, o)
 	require.NoError(t, err)
 	require.Equal(t, "running", st.Status)
 	var dropped int
