@@ -1,2 +1,0 @@
-// Package onchain is the Ethereum side of Phala Cloud's on-chain KMS.
-package onchain
