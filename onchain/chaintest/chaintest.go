@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net"
 	"runtime"
 	"strings"
 	"sync"
@@ -26,7 +27,9 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/eth/ethconfig"
 	"github.com/ethereum/go-ethereum/ethclient/simulated"
+	"github.com/ethereum/go-ethereum/node"
 	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/phalacloud/go-sdk/onchain/contracts"
@@ -51,6 +54,8 @@ type Chain struct {
 	// KMSContract and AppContract are the deployed contracts; the app id
 	// is AppContract without 0x, lowercase (AppID).
 	KMSContract, AppContract common.Address
+	// RPCURL is the HTTP JSON-RPC endpoint with Options.ServeHTTP, else "".
+	RPCURL string
 
 	sim    *simulated.Backend
 	client *AutoMiner
@@ -67,6 +72,11 @@ type Options struct {
 	DeviceID       [32]byte
 	// InitialComposeHash is allowed by the app contract from the start.
 	InitialComposeHash [32]byte
+	// ServeHTTP also serves the chain's JSON-RPC (eth, net, web3) over
+	// HTTP on a free loopback port (Chain.RPCURL), for clients in other
+	// languages. Blocks are then mined only by Commit, the client's sends
+	// or AutoCommit.
+	ServeHTTP bool
 }
 
 // New starts a chain, funds an owner account and deploys the contracts.
@@ -81,9 +91,23 @@ func New(opts *Options) (*Chain, error) {
 		crypto.PubkeyToAddress(faucet.PublicKey): {Balance: new(big.Int).Mul(big.NewInt(1_000_000), Ether)},
 		crypto.PubkeyToAddress(owner.PublicKey):  {Balance: new(big.Int).Mul(big.NewInt(100), Ether)},
 	}
-	sim := simulated.NewBackend(alloc)
+	var nodeOpts []func(*node.Config, *ethconfig.Config)
+	rpcURL := ""
+	if opts.ServeHTTP {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("chaintest: finding a free port: %w", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		_ = l.Close()
+		rpcURL = fmt.Sprintf("http://127.0.0.1:%d", port)
+		nodeOpts = append(nodeOpts, func(n *node.Config, _ *ethconfig.Config) {
+			n.HTTPHost, n.HTTPPort, n.HTTPModules = "127.0.0.1", port, []string{"eth", "net", "web3"}
+		})
+	}
+	sim := simulated.NewBackend(alloc, nodeOpts...)
 	c := &Chain{ChainID: new(big.Int).Set(params.AllDevChainProtocolChanges.ChainID), sim: sim, owner: owner, faucet: faucet,
-		OwnerKey: hex.EncodeToString(crypto.FromECDSA(owner)), Owner: crypto.PubkeyToAddress(owner.PublicKey)}
+		OwnerKey: hex.EncodeToString(crypto.FromECDSA(owner)), Owner: crypto.PubkeyToAddress(owner.PublicKey), RPCURL: rpcURL}
 	c.client = &AutoMiner{Client: sim.Client(), sim: sim}
 	root := opts.KMSRootKey
 	if root == nil {
@@ -118,6 +142,28 @@ func (c *Chain) Client() *AutoMiner { return c.client }
 
 // Commit mines a block.
 func (c *Chain) Commit() { c.client.commit() }
+
+// AutoCommit mines a block every interval until stop is called, for
+// clients that send over RPCURL and wait for their receipts.
+func (c *Chain) AutoCommit(interval time.Duration) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				c.client.commit()
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done); <-finished }) }
+}
 
 // AppID is the app contract's address as an app id: 40 lowercase hex.
 func (c *Chain) AppID() string { return strings.ToLower(strings.TrimPrefix(c.AppContract.Hex(), "0x")) }
