@@ -2,6 +2,10 @@ module github.com/phalacloud/go-sdk/onchain
 
 go 1.26.0
 
+// The core module is the parent folder (a replace, not a go.work, so that
+// `go test ./...` at the root never includes this module). A release of
+// onchain must require a tagged github.com/phalacloud/go-sdk version: the
+// replace only applies inside this repository.
 replace github.com/phalacloud/go-sdk => ../
 
 require (
