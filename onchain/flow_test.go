@@ -1,10 +1,12 @@
 package onchain_test
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
@@ -259,4 +261,24 @@ func TestDeviceAllowList(t *testing.T) {
 	anyDev, err := app.AllowAnyDevice(ctx)
 	require.NoError(t, err)
 	require.True(t, anyDev)
+}
+
+func TestMinBalanceAndCancelledWait(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	ctx := ctxT(t)
+	app, err := onchain.NewApp(e.chain.Client(), e.cvm.AppID)
+	require.NoError(t, err)
+	o := fastTx()
+	o.MinBalance = wei(1_000_000) // the owner holds 100 ETH
+	_, err = app.AddComposeHash(ctx, e.owner, strings.Repeat("3c", 32), o)
+	var fe *onchain.InsufficientFundsError
+	require.True(t, errors.As(err, &fe), "%v", err)
+	require.Equal(t, 1, fe.Required.Cmp(wei(1_000_000)), "cost on top of the minimum")
+	require.Zero(t, e.chain.Client().Sent())
+
+	// A receipt wait ends with its context.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = onchain.WaitReceipt(cctx, e.chain.Client(), common.HexToHash("0x01"), 1, time.Millisecond)
+	require.ErrorIs(t, err, context.Canceled)
 }

@@ -108,3 +108,16 @@ func TestEnvKeyFromAnUnknownSignerIsRefused(t *testing.T) {
 	require.Empty(t, e.srv.Applied(e.cvm.ID), "nothing was encrypted to the key or sent")
 	require.Empty(t, e.srv.Envs(e.cvm.ID))
 }
+
+func TestKMSAnchorReadsTheBarePoint(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	ctx := ctxT(t)
+	root, err := crypto.ToECDSA(e.chain.KMSRootKey)
+	require.NoError(t, err)
+	require.NoError(t, e.chain.SetKMSRootPubkey(ctx, crypto.FromECDSAPub(&root.PublicKey)[1:])) // 64 bytes, no 0x04
+	ref, err := onchain.KMSRefOf(ctx, e.client, e.cvm.ID)
+	require.NoError(t, err)
+	signer, err := onchain.NewKMSAnchor(e.chain.Client()).TrustedSigner(ctx, ref)
+	require.NoError(t, err)
+	require.Equal(t, strings.ToLower(e.srv.KMSSigner()), signer)
+}
