@@ -60,3 +60,18 @@ BENCHCOMPARE_FLAGS ?=
 ## bench-compare: this SDK side by side with the official TypeScript SDK (@phala/cloud) on one cmd/phala-fake; needs node and npm
 bench-compare:
 	$(GO) run ./bench/compare $(BENCHCOMPARE_FLAGS)
+
+# The onchain module (onchain/, its own go.mod with go-ethereum) is not part
+# of `./...` here; these targets reach it. onchain/ci.sh runs all of them.
+.PHONY: onchain-check-generated onchain-test
+## onchain-check-generated: fail when onchain/contracts/artifacts.json is not what solc 0.8.37 compiles
+onchain-check-generated:
+	@tmp=$$(mktemp -d); cp onchain/contracts/artifacts.json "$$tmp/artifacts.json"; \
+	(cd onchain && $(GO) generate ./contracts) && \
+	if ! diff -u "$$tmp/artifacts.json" onchain/contracts/artifacts.json; then \
+		echo "onchain/contracts/artifacts.json is stale: run 'go generate ./contracts' in onchain/ and commit it" >&2; rm -rf "$$tmp"; exit 1; fi; \
+	rm -rf "$$tmp"; echo "onchain/contracts/artifacts.json is fresh"
+
+## onchain-test: the onchain module's tests with the race detector
+onchain-test:
+	cd onchain && $(GO) test -race -count=1 ./...

@@ -390,6 +390,22 @@ type CVMState struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
+// CommitCVMUpdateRequest Phase 2 of a prepared (multisig) update, committed with its token.
+type CommitCVMUpdateRequest struct {
+	// ComposeHash The compose hash of the `465` answer, 64 hex (optional `0x`); empty means the token's.
+	//
+	// Example: 8f1c0f5d3d2b7b8e1f8d4c1e6b2a9f0e3c5d7a9b1c3e5f7a9b0c2d4e6f8a0b1c
+	ComposeHash *string `json:"compose_hash,omitempty"`
+
+	// Token The one-time `commit_token` of the prepare-only `465` answer.
+	Token *string `json:"token,omitempty"`
+
+	// TransactionHash The `addComposeHash` transaction, `0x` + 64 hex; empty or `already-registered` when the hash was already allowed.
+	//
+	// Example: 0x5e1d3a4b6c8d0e2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2b4c6d8e0f
+	TransactionHash *string `json:"transaction_hash,omitempty"`
+}
+
 // CommitComposeUpdateRequest Apply a provisioned compose update.
 //
 // Example: {"compose_hash":"8f1c0f5d3d2b7b8e1f8d4c1e6b2a9f0e3c5d7a9b1c3e5f7a9b0c2d4e6f8a0b1c"}
@@ -1092,6 +1108,17 @@ type PatchCVMParams struct {
 // PatchCVMParamsXPrepareOnly defines parameters for PatchCVM.
 type PatchCVMParamsXPrepareOnly string
 
+// CommitCVMUpdateParams defines parameters for CommitCVMUpdate.
+type CommitCVMUpdateParams struct {
+	// Token The commit token, instead of the body's `token`.
+	Token *string `form:"token,omitempty" json:"token,omitempty"`
+
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
+	// `2026-05-22`.
+	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
+}
+
 // GetCVMComposeFileParams defines parameters for GetCVMComposeFile.
 type GetCVMComposeFileParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
@@ -1206,6 +1233,9 @@ type GetKMSEnvEncryptPublicKeyParams struct {
 
 // PatchCVMJSONRequestBody defines body for PatchCVM for application/json ContentType.
 type PatchCVMJSONRequestBody = PatchCVMRequest
+
+// CommitCVMUpdateJSONRequestBody defines body for CommitCVMUpdate for application/json ContentType.
+type CommitCVMUpdateJSONRequestBody = CommitCVMUpdateRequest
 
 // CommitCVMComposeFileUpdateJSONRequestBody defines body for CommitCVMComposeFileUpdate for application/json ContentType.
 type CommitCVMComposeFileUpdateJSONRequestBody = CommitComposeUpdateRequest
@@ -4315,6 +4345,40 @@ type ClientInterface interface {
 	// Corresponds with PATCH /cvms/{cvmId} (the `PatchCVM` operationId).
 	PatchCVM(ctx context.Context, cvmid CVMID, params *PatchCVMParams, body PatchCVMJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CommitCVMUpdateWithBody Commit a prepared update with its one-time token (multisig, no API key)
+	//
+	// Completes a change prepared with `PATCH /cvms/{cvmId}` and `X-Prepare-Only: true`: the
+	// `465` answer's `commit_token` is the credential, so signers of a multisig can commit
+	// without the workspace's API key once the compose hash is registered on the app contract.
+	// The token goes in the body or in the `token` query parameter. `compose_hash` defaults to
+	// the token's; `transaction_hash` is the registration transaction, or empty /
+	// `already-registered` when the hash was allowed before. Shape from the official reference
+	// (`CommitUpdateRequest`, 202) and `@phala/cloud` 0.2.9's `commitCvmUpdate`, which reads
+	// `correlation_id` and `status` from the answer; the reference lists no error statuses,
+	// the ones below are those of the two-phase flow.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /cvms/{cvmId}/commit-update (the `CommitCVMUpdate` operationId).
+	CommitCVMUpdateWithBody(ctx context.Context, cvmid CVMID, params *CommitCVMUpdateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CommitCVMUpdate Commit a prepared update with its one-time token (multisig, no API key)
+	//
+	// Completes a change prepared with `PATCH /cvms/{cvmId}` and `X-Prepare-Only: true`: the
+	// `465` answer's `commit_token` is the credential, so signers of a multisig can commit
+	// without the workspace's API key once the compose hash is registered on the app contract.
+	// The token goes in the body or in the `token` query parameter. `compose_hash` defaults to
+	// the token's; `transaction_hash` is the registration transaction, or empty /
+	// `already-registered` when the hash was allowed before. Shape from the official reference
+	// (`CommitUpdateRequest`, 202) and `@phala/cloud` 0.2.9's `commitCvmUpdate`, which reads
+	// `correlation_id` and `status` from the answer; the reference lists no error statuses,
+	// the ones below are those of the two-phase flow.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /cvms/{cvmId}/commit-update (the `CommitCVMUpdate` operationId).
+	CommitCVMUpdate(ctx context.Context, cvmid CVMID, params *CommitCVMUpdateParams, body CommitCVMUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetCVMComposeFile Get the current app-compose
 	//
 	// Returns the CVM's current app-compose document (the `app-compose.json` whose SHA-256,
@@ -4603,6 +4667,60 @@ func (c *Client) PatchCVMWithBody(ctx context.Context, cvmid CVMID, params *Patc
 // Corresponds with PATCH /cvms/{cvmId} (the `PatchCVM` operationId).
 func (c *Client) PatchCVM(ctx context.Context, cvmid CVMID, params *PatchCVMParams, body PatchCVMJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPatchCVMRequest(c.Server, cvmid, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CommitCVMUpdateWithBody Commit a prepared update with its one-time token (multisig, no API key)
+//
+// Completes a change prepared with `PATCH /cvms/{cvmId}` and `X-Prepare-Only: true`: the
+// `465` answer's `commit_token` is the credential, so signers of a multisig can commit
+// without the workspace's API key once the compose hash is registered on the app contract.
+// The token goes in the body or in the `token` query parameter. `compose_hash` defaults to
+// the token's; `transaction_hash` is the registration transaction, or empty /
+// `already-registered` when the hash was allowed before. Shape from the official reference
+// (`CommitUpdateRequest`, 202) and `@phala/cloud` 0.2.9's `commitCvmUpdate`, which reads
+// `correlation_id` and `status` from the answer; the reference lists no error statuses,
+// the ones below are those of the two-phase flow.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /cvms/{cvmId}/commit-update (the `CommitCVMUpdate` operationId).
+func (c *Client) CommitCVMUpdateWithBody(ctx context.Context, cvmid CVMID, params *CommitCVMUpdateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCommitCVMUpdateRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CommitCVMUpdate Commit a prepared update with its one-time token (multisig, no API key)
+//
+// Completes a change prepared with `PATCH /cvms/{cvmId}` and `X-Prepare-Only: true`: the
+// `465` answer's `commit_token` is the credential, so signers of a multisig can commit
+// without the workspace's API key once the compose hash is registered on the app contract.
+// The token goes in the body or in the `token` query parameter. `compose_hash` defaults to
+// the token's; `transaction_hash` is the registration transaction, or empty /
+// `already-registered` when the hash was allowed before. Shape from the official reference
+// (`CommitUpdateRequest`, 202) and `@phala/cloud` 0.2.9's `commitCvmUpdate`, which reads
+// `correlation_id` and `status` from the answer; the reference lists no error statuses,
+// the ones below are those of the two-phase flow.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /cvms/{cvmId}/commit-update (the `CommitCVMUpdate` operationId).
+func (c *Client) CommitCVMUpdate(ctx context.Context, cvmid CVMID, params *CommitCVMUpdateParams, body CommitCVMUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCommitCVMUpdateRequest(c.Server, cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5132,6 +5250,95 @@ func NewPatchCVMRequestWithBody(server string, cvmid CVMID, params *PatchCVMPara
 			}
 
 			req.Header.Set("X-Phala-Version", headerParam3)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCommitCVMUpdateRequest calls the generic CommitCVMUpdate builder with application/json body
+func NewCommitCVMUpdateRequest(server string, cvmid CVMID, params *CommitCVMUpdateParams, body CommitCVMUpdateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCommitCVMUpdateRequestWithBody(server, cvmid, params, "application/json", bodyReader)
+}
+
+// NewCommitCVMUpdateRequestWithBody constructs an http.Request for the CommitCVMUpdate method, with any body, and a specified content type
+func NewCommitCVMUpdateRequestWithBody(server string, cvmid CVMID, params *CommitCVMUpdateParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cvms/%s/commit-update", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Token != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token", *params.Token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.XPhalaVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Phala-Version", headerParam0)
 		}
 
 	}
@@ -5984,6 +6191,40 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /cvms/{cvmId} (the `PatchCVM` operationId).
 	PatchCVMWithResponse(ctx context.Context, cvmid CVMID, params *PatchCVMParams, body PatchCVMJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchCVMResponse, error)
 
+	// CommitCVMUpdateWithBodyWithResponse Commit a prepared update with its one-time token (multisig, no API key)
+	//
+	// Completes a change prepared with `PATCH /cvms/{cvmId}` and `X-Prepare-Only: true`: the
+	// `465` answer's `commit_token` is the credential, so signers of a multisig can commit
+	// without the workspace's API key once the compose hash is registered on the app contract.
+	// The token goes in the body or in the `token` query parameter. `compose_hash` defaults to
+	// the token's; `transaction_hash` is the registration transaction, or empty /
+	// `already-registered` when the hash was allowed before. Shape from the official reference
+	// (`CommitUpdateRequest`, 202) and `@phala/cloud` 0.2.9's `commitCvmUpdate`, which reads
+	// `correlation_id` and `status` from the answer; the reference lists no error statuses,
+	// the ones below are those of the two-phase flow.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /cvms/{cvmId}/commit-update (the `CommitCVMUpdate` operationId).
+	CommitCVMUpdateWithBodyWithResponse(ctx context.Context, cvmid CVMID, params *CommitCVMUpdateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CommitCVMUpdateResponse, error)
+
+	// CommitCVMUpdateWithResponse Commit a prepared update with its one-time token (multisig, no API key)
+	//
+	// Completes a change prepared with `PATCH /cvms/{cvmId}` and `X-Prepare-Only: true`: the
+	// `465` answer's `commit_token` is the credential, so signers of a multisig can commit
+	// without the workspace's API key once the compose hash is registered on the app contract.
+	// The token goes in the body or in the `token` query parameter. `compose_hash` defaults to
+	// the token's; `transaction_hash` is the registration transaction, or empty /
+	// `already-registered` when the hash was allowed before. Shape from the official reference
+	// (`CommitUpdateRequest`, 202) and `@phala/cloud` 0.2.9's `commitCvmUpdate`, which reads
+	// `correlation_id` and `status` from the answer; the reference lists no error statuses,
+	// the ones below are those of the two-phase flow.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /cvms/{cvmId}/commit-update (the `CommitCVMUpdate` operationId).
+	CommitCVMUpdateWithResponse(ctx context.Context, cvmid CVMID, params *CommitCVMUpdateParams, body CommitCVMUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*CommitCVMUpdateResponse, error)
+
 	// GetCVMComposeFileWithResponse Get the current app-compose
 	//
 	// Returns the CVM's current app-compose document (the `app-compose.json` whose SHA-256,
@@ -6546,6 +6787,196 @@ func (r PatchCVMResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PatchCVMResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CommitCVMUpdateResponse400Headers the declared response headers of an HTTP 400 response for CommitCVMUpdate
+type CommitCVMUpdateResponse400Headers struct {
+	XRequestID *string
+}
+
+// CommitCVMUpdateResponse403Headers the declared response headers of an HTTP 403 response for CommitCVMUpdate
+type CommitCVMUpdateResponse403Headers struct {
+	XRequestID *string
+}
+
+// CommitCVMUpdateResponse404Headers the declared response headers of an HTTP 404 response for CommitCVMUpdate
+type CommitCVMUpdateResponse404Headers struct {
+	XRequestID *string
+}
+
+// CommitCVMUpdateResponse409Headers the declared response headers of an HTTP 409 response for CommitCVMUpdate
+type CommitCVMUpdateResponse409Headers struct {
+	XRequestID *string
+}
+
+// CommitCVMUpdateResponse429Headers the declared response headers of an HTTP 429 response for CommitCVMUpdate
+type CommitCVMUpdateResponse429Headers struct {
+	RetryAfter *string
+	XRequestID *string
+}
+
+// CommitCVMUpdateResponse466Headers the declared response headers of an HTTP 466 response for CommitCVMUpdate
+type CommitCVMUpdateResponse466Headers struct {
+	XRequestID *string
+}
+
+// CommitCVMUpdateResponse467Headers the declared response headers of an HTTP 467 response for CommitCVMUpdate
+type CommitCVMUpdateResponse467Headers struct {
+	XRequestID *string
+}
+
+// CommitCVMUpdateResponse468Headers the declared response headers of an HTTP 468 response for CommitCVMUpdate
+type CommitCVMUpdateResponse468Headers struct {
+	XRequestID *string
+}
+
+// CommitCVMUpdateResponse500Headers the declared response headers of an HTTP 500 response for CommitCVMUpdate
+type CommitCVMUpdateResponse500Headers struct {
+	XRequestID *string
+}
+
+// CommitCVMUpdateResponse503Headers the declared response headers of an HTTP 503 response for CommitCVMUpdate
+type CommitCVMUpdateResponse503Headers struct {
+	RetryAfter *string
+	XRequestID *string
+}
+
+type CommitCVMUpdateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *UpdateAccepted
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON466 the response for an HTTP 466 `application/json` response
+	JSON466 *ComposeHashExpired
+	// JSON467 the response for an HTTP 467 `application/json` response
+	JSON467 *TransactionVerificationFailed
+	// JSON468 the response for an HTTP 468 `application/json` response
+	JSON468 *ComposeHashNotAllowed
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CommitCVMUpdateResponse400Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CommitCVMUpdateResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *CommitCVMUpdateResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CommitCVMUpdateResponse409Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CommitCVMUpdateResponse429Headers
+	// Headers466 the parsed response headers for an HTTP 466 response
+	Headers466 *CommitCVMUpdateResponse466Headers
+	// Headers467 the parsed response headers for an HTTP 467 response
+	Headers467 *CommitCVMUpdateResponse467Headers
+	// Headers468 the parsed response headers for an HTTP 468 response
+	Headers468 *CommitCVMUpdateResponse468Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *CommitCVMUpdateResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CommitCVMUpdateResponse503Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r CommitCVMUpdateResponse) GetJSON202() *UpdateAccepted {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CommitCVMUpdateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CommitCVMUpdateResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CommitCVMUpdateResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CommitCVMUpdateResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CommitCVMUpdateResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CommitCVMUpdateResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON466 returns the response for an HTTP 466 `application/json` response
+func (r CommitCVMUpdateResponse) GetJSON466() *ComposeHashExpired {
+	return r.JSON466
+}
+
+// GetJSON467 returns the response for an HTTP 467 `application/json` response
+func (r CommitCVMUpdateResponse) GetJSON467() *TransactionVerificationFailed {
+	return r.JSON467
+}
+
+// GetJSON468 returns the response for an HTTP 468 `application/json` response
+func (r CommitCVMUpdateResponse) GetJSON468() *ComposeHashNotAllowed {
+	return r.JSON468
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CommitCVMUpdateResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CommitCVMUpdateResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CommitCVMUpdateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CommitCVMUpdateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CommitCVMUpdateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CommitCVMUpdateResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8566,6 +8997,52 @@ func (c *ClientWithResponses) PatchCVMWithResponse(ctx context.Context, cvmid CV
 	return ParsePatchCVMResponse(rsp)
 }
 
+// CommitCVMUpdateWithBodyWithResponse Commit a prepared update with its one-time token (multisig, no API key)
+//
+// Completes a change prepared with `PATCH /cvms/{cvmId}` and `X-Prepare-Only: true`: the
+// `465` answer's `commit_token` is the credential, so signers of a multisig can commit
+// without the workspace's API key once the compose hash is registered on the app contract.
+// The token goes in the body or in the `token` query parameter. `compose_hash` defaults to
+// the token's; `transaction_hash` is the registration transaction, or empty /
+// `already-registered` when the hash was allowed before. Shape from the official reference
+// (`CommitUpdateRequest`, 202) and `@phala/cloud` 0.2.9's `commitCvmUpdate`, which reads
+// `correlation_id` and `status` from the answer; the reference lists no error statuses,
+// the ones below are those of the two-phase flow.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /cvms/{cvmId}/commit-update (the `CommitCVMUpdate` operationId).
+func (c *ClientWithResponses) CommitCVMUpdateWithBodyWithResponse(ctx context.Context, cvmid CVMID, params *CommitCVMUpdateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CommitCVMUpdateResponse, error) {
+	rsp, err := c.CommitCVMUpdateWithBody(ctx, cvmid, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCommitCVMUpdateResponse(rsp)
+}
+
+// CommitCVMUpdateWithResponse Commit a prepared update with its one-time token (multisig, no API key)
+//
+// Completes a change prepared with `PATCH /cvms/{cvmId}` and `X-Prepare-Only: true`: the
+// `465` answer's `commit_token` is the credential, so signers of a multisig can commit
+// without the workspace's API key once the compose hash is registered on the app contract.
+// The token goes in the body or in the `token` query parameter. `compose_hash` defaults to
+// the token's; `transaction_hash` is the registration transaction, or empty /
+// `already-registered` when the hash was allowed before. Shape from the official reference
+// (`CommitUpdateRequest`, 202) and `@phala/cloud` 0.2.9's `commitCvmUpdate`, which reads
+// `correlation_id` and `status` from the answer; the reference lists no error statuses,
+// the ones below are those of the two-phase flow.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /cvms/{cvmId}/commit-update (the `CommitCVMUpdate` operationId).
+func (c *ClientWithResponses) CommitCVMUpdateWithResponse(ctx context.Context, cvmid CVMID, params *CommitCVMUpdateParams, body CommitCVMUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*CommitCVMUpdateResponse, error) {
+	rsp, err := c.CommitCVMUpdate(ctx, cvmid, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCommitCVMUpdateResponse(rsp)
+}
+
 // GetCVMComposeFileWithResponse Get the current app-compose
 //
 // Returns the CVM's current app-compose document (the `app-compose.json` whose SHA-256,
@@ -9275,6 +9752,226 @@ func ParsePatchCVMResponse(rsp *http.Response) (*PatchCVMResponse, error) {
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers PatchCVMResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCommitCVMUpdateResponse parses an HTTP response from a CommitCVMUpdateWithResponse call
+func ParseCommitCVMUpdateResponse(rsp *http.Response) (*CommitCVMUpdateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CommitCVMUpdateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest UpdateAccepted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 466:
+		var dest ComposeHashExpired
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON466 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 467:
+		var dest TransactionVerificationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON467 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 468:
+		var dest ComposeHashNotAllowed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON468 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers CommitCVMUpdateResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 403:
+		var headers CommitCVMUpdateResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers CommitCVMUpdateResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers CommitCVMUpdateResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 429:
+		var headers CommitCVMUpdateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 466:
+		var headers CommitCVMUpdateResponse466Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers466 = &headers
+	case rsp.StatusCode == 467:
+		var headers CommitCVMUpdateResponse467Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers467 = &headers
+	case rsp.StatusCode == 468:
+		var headers CommitCVMUpdateResponse468Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers468 = &headers
+	case rsp.StatusCode == 500:
+		var headers CommitCVMUpdateResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers CommitCVMUpdateResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -45,6 +45,7 @@ func init() {
 		"provisionCVMComposeFileUpdate": (*call).provisionComposeFile,
 		"getCVMState":                   (*call).getState,
 		"getKMSEnvEncryptPublicKey":     (*call).getKMSPubkey,
+		"commitCVMUpdate":               (*call).commitCVMUpdate,
 	}
 }
 
@@ -267,12 +268,8 @@ func (cl *call) phase2(ch *change, h, tx string) (*change, *response) {
 		delete(c.pending, h)
 		return fail(466, "ERR-01-006", "Compose hash is invalid or expired: the pending update expired; start again")
 	}
-	regTx, ok := c.registered[h]
-	if !ok {
-		return fail(468, "ERR-01-008", "Compose hash is not allowed on-chain: register it on the app contract first")
-	}
-	if !txHashRE.MatchString(tx) || !strings.EqualFold(tx, regTx) {
-		return fail(467, "ERR-01-007", "Transaction verification failed: the transaction does not register this compose hash")
+	if resp := cl.checkRegistration(h, tx); resp != nil {
+		return nil, resp
 	}
 	if ch.empty() {
 		if p == nil {
@@ -299,7 +296,8 @@ func (cl *call) precondition(h string, prepareOnly bool) response {
 	}
 	if prepareOnly && cl.op == "patchCVM" {
 		token := "ct_" + randHex(16)
-		_, allowed := c.registered[h]
+		allowed := cl.hashAllowed(h)
+		cl.s.rememberCommitToken(token, c, h)
 		status := map[string]any{"compose_hash_allowed": allowed, "device_id_allowed": true, "is_allowed": allowed}
 		extra := map[string]any{
 			"commit_token":   token,
@@ -680,7 +678,7 @@ func (cl *call) provisionComposeFile() response {
 	c := cl.cvm
 	h := hashOf(ac)
 	c.provisions[h] = &provision{appCompose: ac, created: cl.now}
-	_, registered := c.registered[h]
+	registered := cl.hashAllowed(h)
 	// compose_unchanged: the official Python SDK's
 	// ProvisionCvmComposeFileUpdateResult (action_responses.py).
 	return jsonResponse(http.StatusOK, map[string]any{
@@ -713,7 +711,7 @@ func (cl *call) commitComposeFile() response {
 		return errorResponse(466, "ERR-01-006", "Compose hash is invalid or expired: the provisioned update expired; provision again",
 			cl.reqID, []detail{{"compose_hash", h}}, nil)
 	}
-	if _, ok := c.registered[h]; c.onChain() && !ok {
+	if c.onChain() && !cl.hashAllowed(h) {
 		return cl.precondition(h, false)
 	}
 	ch := &change{full: p.appCompose}

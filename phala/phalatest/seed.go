@@ -34,6 +34,10 @@ type CVMSeed struct {
 	// /kms/{kmsId}/pubkey/{appId} (defaults "kms_base_fake", "base-fake").
 	KMSID   string `json:"kms_id,omitempty"`
 	KMSSlug string `json:"kms_slug,omitempty"`
+	// KMSContractAddress is the KMS contract ("0x" + 40 hex) the detail
+	// and the 465 name, e.g. a contract deployed on a test chain (derived
+	// from KMSID when empty).
+	KMSContractAddress string `json:"kms_contract_address,omitempty"`
 
 	// DockerComposeFile is the initial compose file (a small nginx service
 	// when empty).
@@ -104,6 +108,9 @@ func derive(name, label string, n int) string {
 func (sd CVMSeed) normalize() (CVMSeed, error) {
 	if !nameRE.MatchString(sd.Name) {
 		return sd, fmt.Errorf("phalatest: CVM name %q: want 5-63 characters, a letter first, [A-Za-z0-9-]", sd.Name)
+	}
+	if a := sd.KMSContractAddress; a != "" && (len(a) != 42 || !strings.HasPrefix(a, "0x") || !hex40RE.MatchString(strings.ToLower(a[2:]))) {
+		return sd, fmt.Errorf("phalatest: CVM %q: KMSContractAddress must be 0x + 40 hex", sd.Name)
 	}
 	if sd.ID == "" {
 		sd.ID = "cvm_" + derive(sd.Name, "id", 12)

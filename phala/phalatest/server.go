@@ -68,6 +68,8 @@ type Server struct {
 	// closing is closed by Close so that open streams end.
 	closing   chan struct{}
 	closeOnce sync.Once
+	// commitTokens are the prepare-only 465 tokens not yet used (commit.go).
+	commitTokens map[string]commitToken
 }
 
 type options struct {
@@ -87,6 +89,7 @@ type options struct {
 	streamScale   float64
 	maxStream     time.Duration
 	specPages     bool
+	chain         ChainChecker
 }
 
 // Option configures a Server.

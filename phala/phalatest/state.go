@@ -233,9 +233,17 @@ func (c *cvm) kmsInfo() map[string]any {
 	return map[string]any{
 		"id": c.seed.KMSID, "slug": c.seed.KMSSlug, "url": "https://" + c.seed.KMSSlug + ".kms.fake.invalid",
 		"version": "v0.5.3", "chain_id": c.seed.ChainID,
-		"kms_contract_address": "0x" + derive(c.seed.KMSID, "kms-contract", 40),
+		"kms_contract_address": c.kmsContract(),
 		"gateway_app_id":       "0x" + derive(c.seed.KMSID, "gateway", 40),
 	}
+}
+
+// kmsContract is the KMS contract address of an on-chain CVM.
+func (c *cvm) kmsContract() string {
+	if c.seed.KMSContractAddress != "" {
+		return strings.ToLower(c.seed.KMSContractAddress)
+	}
+	return "0x" + derive(c.seed.KMSID, "kms-contract", 40)
 }
 
 func (c *cvm) kmsType() string {
@@ -256,7 +264,7 @@ func (c *cvm) infoJSON() map[string]any {
 	if c.onChain() {
 		kms = map[string]any{
 			"chain_id":             c.seed.ChainID,
-			"dstack_kms_address":   "0x" + derive(c.seed.KMSID, "kms-contract", 40),
+			"dstack_kms_address":   c.kmsContract(),
 			"dstack_app_address":   "0x" + c.seed.AppID,
 			"deployer_address":     "0x" + derive(c.seed.Name, "deployer", 40),
 			"rpc_endpoint":         "https://rpc.fake.invalid/" + c.seed.KMSSlug,

@@ -1,0 +1,51 @@
+package onchain_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/phalacloud/go-sdk/onchain"
+	"github.com/phalacloud/go-sdk/onchain/chaintest"
+	"github.com/phalacloud/go-sdk/phala"
+	"github.com/phalacloud/go-sdk/phala/phalatest"
+)
+
+// The whole on-chain update against an in-process chain and fake cloud.
+// With a real chain, Backend is ethclient.Dial(rpcURL) and the Signer
+// PrivateKeySigner(os.Getenv("PRIVATE_KEY")).
+func ExampleUpdater() {
+	ctx := context.Background()
+	chain, err := chaintest.New(&chaintest.Options{AllowAnyDevice: true})
+	if err != nil {
+		panic(err)
+	}
+	defer chain.Close()
+	srv := phalatest.NewServer(phalatest.WithoutDefaultCVMs(), phalatest.WithKMSKey(chain.KMSRootKey),
+		phalatest.WithChainChecker(onchain.NewChecker(chain.Client())),
+		phalatest.WithCVM(phalatest.CVMSeed{Name: "my-app", ChainID: chain.ChainID.Int64(), AppID: chain.AppID(),
+			KMSContractAddress: chain.KMSContract.Hex()}))
+	defer srv.Close()
+	client := srv.Client()
+
+	signer, err := onchain.PrivateKeySigner(chain.OwnerKey)
+	if err != nil {
+		panic(err)
+	}
+	u := &onchain.Updater{Client: client, Backend: chain.Client(), Signer: signer,
+		Tx:         &onchain.TxOptions{PollInterval: 10 * time.Millisecond},
+		Wait:       &phala.WaitOptions{PollInterval: 10 * time.Millisecond},
+		OnProgress: func(e onchain.Event) { fmt.Println(e.Step) }}
+	out, err := u.Run(ctx, "my-app", onchain.ComposeChange(client, "my-app", "services:\n  web:\n    image: nginx:1.28\n"))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("registered on chain:", out.Registration.Receipt.Status == 1)
+	// Output:
+	// hash_required
+	// submitted
+	// confirmed
+	// committed
+	// live
+	// registered on chain: true
+}

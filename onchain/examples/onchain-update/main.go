@@ -1,0 +1,96 @@
+// Command onchain-update runs the whole on-chain KMS update offline: an
+// in-memory Phala Cloud (phalatest) whose on-chain CVM uses contracts
+// deployed on an in-process EVM (chaintest), and the onchain.Updater
+// doing update -> 465 -> allowed? -> addComposeHash -> receipt -> phase 2
+// -> live, printing each step. Then the env variables are replaced, with
+// the env key checked against the KMS contract's root signer.
+//
+//	cd onchain && go run ./examples/onchain-update
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/phalacloud/go-sdk/onchain"
+	"github.com/phalacloud/go-sdk/onchain/chaintest"
+	"github.com/phalacloud/go-sdk/phala"
+	"github.com/phalacloud/go-sdk/phala/phalatest"
+)
+
+func main() {
+	if err := run(); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	chain, err := chaintest.New(&chaintest.Options{AllowAnyDevice: true})
+	if err != nil {
+		return err
+	}
+	defer chain.Close()
+	fmt.Printf("chain %s: KMS contract %s, app contract %s, owner %s\n", chain.ChainID, chain.KMSContract.Hex(), chain.AppContract.Hex(), chain.Owner.Hex())
+
+	srv := phalatest.NewServer(phalatest.WithoutDefaultCVMs(), phalatest.WithUpdateDelay(300*time.Millisecond),
+		phalatest.WithKMSKey(chain.KMSRootKey), phalatest.WithChainChecker(onchain.NewChecker(chain.Client())),
+		phalatest.WithCVM(phalatest.CVMSeed{Name: "my-onchain-app", ChainID: chain.ChainID.Int64(), AppID: chain.AppID(),
+			KMSContractAddress: chain.KMSContract.Hex(), AllowedEnvs: []string{"FOO"}}))
+	defer srv.Close()
+	client := srv.Client()
+	fmt.Println("fake Phala Cloud at", srv.URL())
+
+	// In real use: ethclient.Dial(rpcURL) and PrivateKeySigner(os.Getenv("PRIVATE_KEY")).
+	signer, err := onchain.PrivateKeySigner(chain.OwnerKey)
+	if err != nil {
+		return err
+	}
+	u := &onchain.Updater{
+		Client: client, Backend: chain.Client(), Signer: signer,
+		Tx:   &onchain.TxOptions{PollInterval: 10 * time.Millisecond},
+		Wait: &phala.WaitOptions{PollInterval: 50 * time.Millisecond},
+		OnProgress: func(e onchain.Event) {
+			switch e.Step {
+			case onchain.StepHashRequired:
+				fmt.Printf("  465: register compose hash %s\n", e.ComposeHash)
+			case onchain.StepAllowed:
+				fmt.Printf("  already allowed on chain (transaction %s)\n", e.TxHash.Hex())
+			case onchain.StepSubmitted:
+				fmt.Printf("  submitted addComposeHash: %s\n", e.TxHash.Hex())
+			case onchain.StepConfirmed:
+				fmt.Printf("  confirmed in block %s (gas %d)\n", e.Receipt.BlockNumber, e.Receipt.GasUsed)
+			case onchain.StepCommitted:
+				fmt.Printf("  phase 2 accepted, correlation id %s\n", e.CorrelationID)
+			case onchain.StepLive:
+				fmt.Printf("  live: %s\n", e.State.Status)
+			}
+		},
+	}
+
+	fmt.Println("1. new compose file")
+	compose := "services:\n  web:\n    image: nginx:1.28\n"
+	out, err := u.Run(ctx, "my-onchain-app", onchain.ComposeChange(client, "my-onchain-app", compose))
+	if err != nil {
+		return err
+	}
+	info, err := client.GetCVMInfo(ctx, "my-onchain-app")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("   the CVM runs compose hash %s (registered %s)\n", info.ComposeHash, out.TxHash.Hex())
+
+	fmt.Println("2. new env variables, key checked against the KMS contract")
+	anchor := onchain.NewKMSAnchor(chain.Client())
+	envs := []phala.EnvVar{{Key: "FOO", Value: "1"}, {Key: "API_TOKEN", Value: "example-token"}}
+	if _, err := u.Run(ctx, "my-onchain-app", onchain.EnvsChange(client, "my-onchain-app", envs, anchor)); err != nil {
+		return err
+	}
+	fmt.Printf("   trusted signer from %s\n", anchor)
+	fmt.Printf("   env keys inside the VM: %d\n", len(srv.Envs("my-onchain-app")))
+	return nil
+}

@@ -1,0 +1,76 @@
+package phala
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/phalacloud/go-sdk/gen"
+)
+
+// TransactionAlreadyRegistered is the transaction-hash value CommitCVMUpdate
+// accepts when the compose hash was allowed on-chain before (the official
+// reference's CommitUpdateRequest: "Leave empty or use 'already-registered'").
+const TransactionAlreadyRegistered = "already-registered"
+
+// CommitCVMUpdate completes a change prepared with PatchCVM and
+// PrepareOnly (POST /cvms/{cvmId}/commit-update, body {token,
+// compose_hash, transaction_hash}; shape from the official reference's
+// CommitUpdateRequest and @phala/cloud 0.2.9's commitCvmUpdate). It needs
+// no API key: the one-time token from PatchCVMResponse.CommitToken is the
+// credential, so a multisig signer can commit with a client made without
+// WithAPIKey (a key, when configured, is sent as usual).
+//
+// composeHash is PatchCVMResponse.ComposeHash (64 hex, optional 0x) or
+// empty for the token's own; txHash is the addComposeHash transaction
+// (0x + 64 hex), or "" / TransactionAlreadyRegistered when the hash was
+// already allowed. The token is sent only in the body and never appears in
+// errors or logs.
+//
+// Errors: an ErrInvalidArgument error for an empty token or a malformed
+// hash, before any request; an *APIError otherwise (467 and 468 match
+// ErrTransactionVerificationFailed and ErrComposeHashNotAllowed, 466
+// ErrComposeHashExpired, 404 an unknown or used token).
+func (c *Client) CommitCVMUpdate(ctx context.Context, cvmID, token, composeHash, txHash string) (*CVMActionResponse, error) {
+	id, err := checkCVMID(cvmID)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(token) == "" {
+		return nil, invalidArg("token", "is empty: pass PatchCVMResponse.CommitToken of a PrepareOnly PatchCVM")
+	}
+	if strings.ContainsAny(token, "\r\n") {
+		return nil, invalidArg("token", "contains a line break")
+	}
+	if composeHash != "" {
+		if err := checkComposeHash("composeHash", composeHash); err != nil {
+			return nil, err
+		}
+	}
+	if txHash != "" && txHash != TransactionAlreadyRegistered {
+		if err := checkTxHash("txHash", txHash); err != nil {
+			return nil, err
+		}
+	}
+	body := gen.CommitCVMUpdateRequest{Token: &token}
+	if composeHash != "" {
+		body.ComposeHash = &composeHash
+	}
+	if txHash != "" {
+		body.TransactionHash = &txHash
+	}
+	r, err := read(c.api.CommitCVMUpdate(withOptionalAuth(ctx), id, nil, body))
+	if err != nil {
+		return nil, err
+	}
+	if err := expect(r, http.StatusOK, http.StatusAccepted); err != nil {
+		return nil, err
+	}
+	// The official document gives this answer no schema: decoded leniently,
+	// like the other answers the official SDKs do not read.
+	a, err := decodeAcceptedLenient(r)
+	if err != nil {
+		return nil, err
+	}
+	return &CVMActionResponse{CorrelationID: a.CorrelationID, Status: a.Status, Message: a.Message}, nil
+}

@@ -1,0 +1,64 @@
+package phalatest
+
+import (
+	"net/http"
+)
+
+// commitToken is a one-time token of a prepare-only 465 answer.
+type commitToken struct {
+	cvmID string
+	hash  string
+}
+
+// rememberCommitToken records a token handed out with a prepare-only 465
+// (called with s.mu held).
+func (s *Server) rememberCommitToken(token string, c *cvm, hash string) {
+	if s.commitTokens == nil {
+		s.commitTokens = map[string]commitToken{}
+	}
+	s.commitTokens[token] = commitToken{cvmID: c.seed.ID, hash: hash}
+}
+
+// commitCVMUpdate serves POST /cvms/{cvmId}/commit-update: phase 2 of a
+// prepared (multisig) update, authorised by its one-time token instead of
+// the API key (official reference: CommitUpdateRequest, 202).
+func (cl *call) commitCVMUpdate() response {
+	if resp, ok := cl.resolveMutable(); !ok {
+		return resp
+	}
+	var b struct {
+		Token           string `json:"token"`
+		ComposeHash     string `json:"compose_hash"`
+		TransactionHash string `json:"transaction_hash"`
+	}
+	if err := decodeBody(cl.body, &b); err != nil {
+		return cl.badRequest("", "Invalid JSON body")
+	}
+	token := b.Token
+	if token == "" {
+		token = cl.r.URL.Query().Get("token")
+	}
+	if token == "" {
+		return cl.badRequest("", "A commit token is required (body token or ?token=)")
+	}
+	c := cl.cvm
+	t, ok := cl.s.commitTokens[token]
+	if !ok || t.cvmID != c.seed.ID {
+		return errorResponse(http.StatusNotFound, "", "Commit token not found, already used, or for another CVM", cl.reqID, nil,
+			[]string{"Prepare the update again with X-Prepare-Only: true"})
+	}
+	h := t.hash
+	if b.ComposeHash != "" && normHash(b.ComposeHash) != h {
+		return errorResponse(466, "ERR-01-006", "Compose hash is invalid: it is not the hash of the prepared update",
+			cl.reqID, []detail{{"compose_hash", normHash(b.ComposeHash)}}, nil)
+	}
+	if !c.onChain() {
+		return cl.badRequest("", "The CVM is not on an on-chain KMS")
+	}
+	ch, resp := cl.phase2(&change{}, h, b.TransactionHash)
+	if resp != nil {
+		return *resp
+	}
+	delete(cl.s.commitTokens, token)
+	return cl.accepted(cl.apply(ch, true), nil)
+}
