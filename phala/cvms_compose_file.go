@@ -47,7 +47,11 @@ type ProvisionCVMResponse struct {
 // and the provision itself. Errors: an ErrInvalidArgument error for a nil
 // request, one that changes nothing, a compose over 200 KiB or malformed
 // env keys; an *APIError for any other answer.
-func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string, req *ProvisionComposeUpdateRequest) (*ProvisionCVMResponse, error) {
+func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string, req *ProvisionComposeUpdateRequest) (out *ProvisionCVMResponse, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err
@@ -71,7 +75,7 @@ func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string
 	if err := decodeJSON(r, &p); err != nil {
 		return nil, err
 	}
-	out := &ProvisionCVMResponse{ComposeHash: p.ComposeHash, AppID: deref(p.AppID), DeviceID: deref(p.DeviceID),
+	out = &ProvisionCVMResponse{ComposeHash: p.ComposeHash, AppID: deref(p.AppID), DeviceID: deref(p.DeviceID),
 		ComposeHashRegistered: deref(p.ComposeHashRegistered)}
 	if p.KMSInfo != nil {
 		out.KMSInfo = kmsInfoFromGen(p.KMSInfo)
@@ -145,7 +149,11 @@ func overlayBool(dst **bool, v *bool) {
 // kept, so DumpAppComposeHash of its JSON is the hash of the compose file
 // as fetched. Errors: an ErrInvalidArgument error for a malformed id; an
 // *APIError for any answer other than 200.
-func (c *Client) GetCVMComposeFile(ctx context.Context, cvmID string) (*AppCompose, error) {
+func (c *Client) GetCVMComposeFile(ctx context.Context, cvmID string) (out *AppCompose, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err
@@ -197,7 +205,11 @@ type CommitComposeUpdateRequest struct {
 // Errors: an ErrInvalidArgument error for a nil request, a malformed hash,
 // non-hex EncryptedEnv or malformed keys; an *APIError otherwise (466 for
 // an expired provision).
-func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, req *CommitComposeUpdateRequest) error {
+func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, req *CommitComposeUpdateRequest) (err error) {
+	defer auditErr(&err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return err

@@ -38,7 +38,11 @@ func (o *ComposeUpdateOptions) params() (composeHash, txHash *string, err error)
 // ErrInvalidArgument error for an empty id or compose, a compose over 200
 // KiB or malformed hashes (nothing is sent); an *APIError for any other
 // answer.
-func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string, opts *ComposeUpdateOptions) (*UpdateResult, error) {
+func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string, opts *ComposeUpdateOptions) (out *UpdateResult, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err
@@ -64,7 +68,11 @@ func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string,
 // UpdatePreLaunchScript replaces the shell script that runs before the
 // CVM's containers start (sent as text/plain) and restarts the CVM. The
 // on-chain flow and errors are those of UpdateDockerCompose.
-func (c *Client) UpdatePreLaunchScript(ctx context.Context, cvmID, script string, opts *ComposeUpdateOptions) (*UpdateResult, error) {
+func (c *Client) UpdatePreLaunchScript(ctx context.Context, cvmID, script string, opts *ComposeUpdateOptions) (out *UpdateResult, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err
@@ -105,7 +113,11 @@ type UpdateResourcesRequest struct {
 // accepted the change, which then runs in the background. Errors: an
 // ErrInvalidArgument error for a nil or empty request or a non-positive
 // size; an *APIError for any other answer.
-func (c *Client) UpdateCVMResources(ctx context.Context, cvmID string, req *UpdateResourcesRequest) error {
+func (c *Client) UpdateCVMResources(ctx context.Context, cvmID string, req *UpdateResourcesRequest) (err error) {
+	defer auditErr(&err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return err
@@ -154,7 +166,11 @@ type CVMVisibility struct {
 // the CVM (GET /cvms/{cvmId}) and keeps the current value. Errors: an
 // ErrInvalidArgument error for a nil request or one that sets nothing; an
 // *APIError for any answer other than 200.
-func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *UpdateVisibilityRequest) (*CVMVisibility, error) {
+func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *UpdateVisibilityRequest) (out *CVMVisibility, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err
@@ -213,7 +229,11 @@ type UpdateEnvsRequest struct {
 // StatusPreconditionRequired result first. Errors: an ErrInvalidArgument
 // error for a nil request, non-hex EncryptedEnv, malformed keys or hashes;
 // an *APIError for any other answer.
-func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmID string, req *UpdateEnvsRequest) (*UpdateResult, error) {
+func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmID string, req *UpdateEnvsRequest) (out *UpdateResult, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err
@@ -252,7 +272,11 @@ type UpdateOSImageRequest struct {
 // restart. It returns nil once the API accepted it. Errors: an
 // ErrInvalidArgument error for a nil request or empty name; an *APIError
 // for any other answer.
-func (c *Client) UpdateOSImage(ctx context.Context, cvmID string, req *UpdateOSImageRequest) error {
+func (c *Client) UpdateOSImage(ctx context.Context, cvmID string, req *UpdateOSImageRequest) (err error) {
+	defer auditErr(&err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return err

@@ -111,7 +111,11 @@ func (r *PatchCVMRequest) isEmpty() bool {
 // returns RequiresOnChainHash == true with the ComposeHash to register;
 // then call ConfirmCVMPatch. Errors: an ErrInvalidArgument error for a nil
 // or empty request or a malformed field; an *APIError for any other answer.
-func (c *Client) PatchCVM(ctx context.Context, cvmID string, req *PatchCVMRequest) (*PatchCVMResponse, error) {
+func (c *Client) PatchCVM(ctx context.Context, cvmID string, req *PatchCVMRequest) (out *PatchCVMResponse, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err
@@ -164,7 +168,11 @@ type ConfirmCVMPatchRequest struct {
 // hashes; an *APIError for any other answer (466, 467 and 468 match
 // ErrComposeHashExpired, ErrTransactionVerificationFailed and
 // ErrComposeHashNotAllowed).
-func (c *Client) ConfirmCVMPatch(ctx context.Context, cvmID string, req *ConfirmCVMPatchRequest) (*CVMActionResponse, error) {
+func (c *Client) ConfirmCVMPatch(ctx context.Context, cvmID string, req *ConfirmCVMPatchRequest) (out *CVMActionResponse, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err

@@ -68,7 +68,11 @@ func (k *CVMKMSInfo) OnChain() bool { return k != nil && k.ChainID != nil }
 // GetCVMInfo reads the CVM's detail (GET /cvms/{cvmId}). Errors: an
 // ErrInvalidArgument error for a malformed id; an *APIError (ErrNotFound,
 // ...) for any answer other than 200.
-func (c *Client) GetCVMInfo(ctx context.Context, cvmID string) (*CVMInfo, error) {
+func (c *Client) GetCVMInfo(ctx context.Context, cvmID string) (out *CVMInfo, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err

@@ -50,7 +50,11 @@ func (s *CVMState) UnmarshalJSON(b []byte) error {
 // GetCVMState reads the CVM's current run state. Errors: an
 // ErrInvalidArgument error for a malformed id; an *APIError for any answer
 // other than 200.
-func (c *Client) GetCVMState(ctx context.Context, cvmID string) (*CVMState, error) {
+func (c *Client) GetCVMState(ctx context.Context, cvmID string) (out *CVMState, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err
@@ -110,15 +114,39 @@ type WaitOptions struct {
 // *PatchCVMResponse and *CVMActionResponse.
 type Waitable interface{ waitCorrelationID() string }
 
-func (r *UpdateResult) waitCorrelationID() string      { return r.CorrelationID }
-func (r *PatchCVMResponse) waitCorrelationID() string  { return r.CorrelationID }
-func (r *CVMActionResponse) waitCorrelationID() string { return r.CorrelationID }
+// The methods are nil-safe: a typed nil (a (*UpdateResult)(nil) from a
+// failed call) names no update rather than panicking.
+
+func (r *UpdateResult) waitCorrelationID() string {
+	if r == nil {
+		return ""
+	}
+	return r.CorrelationID
+}
+
+func (r *PatchCVMResponse) waitCorrelationID() string {
+	if r == nil {
+		return ""
+	}
+	return r.CorrelationID
+}
+
+func (r *CVMActionResponse) waitCorrelationID() string {
+	if r == nil {
+		return ""
+	}
+	return r.CorrelationID
+}
 
 // WaitForUpdate waits until the update that result describes has finished
 // and the CVM is running again: it is WaitForCVM with the result's
 // correlation id. A result still waiting for on-chain confirmation has
 // nothing to wait for and gives an ErrInvalidArgument error.
-func (c *Client) WaitForUpdate(ctx context.Context, cvmID string, result Waitable, opts *WaitOptions) (*CVMState, error) {
+func (c *Client) WaitForUpdate(ctx context.Context, cvmID string, result Waitable, opts *WaitOptions) (out *CVMState, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.beginWait(ctx); err != nil {
+		return nil, err
+	}
 	if result == nil || result.waitCorrelationID() == "" {
 		return nil, invalidArg("result", "names no accepted update (no correlation id; confirm the on-chain step first)")
 	}
@@ -137,7 +165,11 @@ func (c *Client) WaitForUpdate(ctx context.Context, cvmID string, result Waitabl
 // when streaming is unavailable. ctx bounds the whole wait. Errors: a
 // *BootError when the CVM reports a boot error or the stream an error
 // event; ctx's error when it ends first; an *APIError for other answers.
-func (c *Client) WaitForCVM(ctx context.Context, cvmID string, opts *WaitOptions) (*CVMState, error) {
+func (c *Client) WaitForCVM(ctx context.Context, cvmID string, opts *WaitOptions) (out *CVMState, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.beginWait(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err

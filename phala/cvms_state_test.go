@@ -63,7 +63,7 @@ func (s *stateServer) handler() http.Handler {
 func waitClient(t *testing.T, s *stateServer) *Client {
 	srv := httptest.NewServer(s.handler())
 	t.Cleanup(srv.Close)
-	c, err := NewClient(WithAPIKey("k"), WithBaseURL(srv.URL+"/api/v1"))
+	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"))
 	require.NoError(t, err)
 	return c
 }

@@ -50,13 +50,21 @@ var ErrKeyVerification = errors.New("phala: env encryption key failed verificati
 // signature is verified (the signer is returned for the caller to compare).
 // Errors name the KMS and the reason; a bad signature matches
 // ErrKeyVerification.
-func (c *Client) GetEnvEncryptPublicKey(ctx context.Context, cvmID string) (*EnvEncryptPublicKey, error) {
+func (c *Client) GetEnvEncryptPublicKey(ctx context.Context, cvmID string) (out *EnvEncryptPublicKey, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	return c.GetEnvEncryptPublicKeyWith(ctx, cvmID, nil)
 }
 
 // GetEnvEncryptPublicKeyWith is GetEnvEncryptPublicKey with options, e.g.
 // the signer the caller trusts.
-func (c *Client) GetEnvEncryptPublicKeyWith(ctx context.Context, cvmID string, opts *EnvKeyOptions) (*EnvEncryptPublicKey, error) {
+func (c *Client) GetEnvEncryptPublicKeyWith(ctx context.Context, cvmID string, opts *EnvKeyOptions) (out *EnvEncryptPublicKey, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	info, err := c.GetCVMInfo(ctx, cvmID)
 	if err != nil {
 		return nil, err
@@ -164,7 +172,11 @@ type UpdateEnvsOptions struct {
 // opts.ComposeHash and opts.TransactionHash. Errors: an ErrInvalidArgument
 // error for an empty or malformed env set (see EncryptEnvVars), the key
 // errors of GetEnvEncryptPublicKey, and UpdateCVMEnvs's errors.
-func (c *Client) UpdateEnvs(ctx context.Context, cvmID string, envs []EnvVar, opts *UpdateEnvsOptions) (*UpdateResult, error) {
+func (c *Client) UpdateEnvs(ctx context.Context, cvmID string, envs []EnvVar, opts *UpdateEnvsOptions) (out *UpdateResult, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	if opts == nil {
 		opts = &UpdateEnvsOptions{}
 	}
