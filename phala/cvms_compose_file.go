@@ -98,6 +98,21 @@ func (r *ProvisionComposeUpdateRequest) validate() error {
 	if r.Name != nil && *r.Name == "" {
 		return invalidArg("req.Name", "is empty")
 	}
+	if err := checkOptionalContent("req.Name", r.Name); err != nil {
+		return err
+	}
+	// "" keeps the current compose file.
+	if r.DockerComposeFile != "" {
+		if err := checkContent("req.DockerComposeFile", r.DockerComposeFile); err != nil {
+			return err
+		}
+	}
+	// "" empties the pre-launch script; blank text is a mistake.
+	if r.PreLaunchScript != nil && *r.PreLaunchScript != "" {
+		if err := checkContent("req.PreLaunchScript", *r.PreLaunchScript); err != nil {
+			return err
+		}
+	}
 	if err := checkComposeSize("req.DockerComposeFile", &r.DockerComposeFile, r.PreLaunchScript); err != nil {
 		return err
 	}
@@ -222,7 +237,7 @@ func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, r
 	}
 	body := gen.CommitComposeUpdateRequest{ComposeHash: req.ComposeHash, UpdateEnvVars: req.UpdateEnvVars}
 	if req.EncryptedEnv != "" {
-		if err := checkHexBlob("req.EncryptedEnv", req.EncryptedEnv); err != nil {
+		if err := checkEncryptedEnv("req.EncryptedEnv", req.EncryptedEnv); err != nil {
 			return err
 		}
 		body.EncryptedEnv = &req.EncryptedEnv

@@ -47,8 +47,8 @@ func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string,
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(compose) == "" {
-		return nil, invalidArg("compose", "is empty")
+	if err := checkContent("compose", compose); err != nil {
+		return nil, err
 	}
 	if err := checkComposeSize("compose", &compose); err != nil {
 		return nil, err
@@ -79,6 +79,9 @@ func (c *Client) UpdatePreLaunchScript(ctx context.Context, cvmID, script string
 	}
 	if script == "" {
 		return nil, invalidArg("script", "is empty (to restore the default script, use PatchCVM with PreLaunchScript: phala.String(\"\"))")
+	}
+	if err := checkContent("script", script); err != nil {
+		return nil, err
 	}
 	if err := checkComposeSize("script", &script); err != nil {
 		return nil, err
@@ -128,13 +131,12 @@ func (c *Client) UpdateCVMResources(ctx context.Context, cvmID string, req *Upda
 	if req.VCPU == nil && req.Memory == nil && req.DiskSize == nil && req.InstanceType == nil {
 		return invalidArg("req", "sets no resource to change")
 	}
-	for f, v := range map[string]*int{"req.VCPU": req.VCPU, "req.Memory": req.Memory, "req.DiskSize": req.DiskSize} {
-		if err := checkPositive(f, v); err != nil {
-			return err
-		}
+	if err := checkPositiveFields(intField{"req.VCPU", req.VCPU}, intField{"req.Memory", req.Memory},
+		intField{"req.DiskSize", req.DiskSize}); err != nil {
+		return err
 	}
-	if req.InstanceType != nil && *req.InstanceType == "" {
-		return invalidArg("req.InstanceType", "is empty")
+	if err := checkOptionalContent("req.InstanceType", req.InstanceType); err != nil {
+		return err
 	}
 	body := gen.UpdateResourcesRequest{VCPU: req.VCPU, Memory: req.Memory, DiskSize: req.DiskSize,
 		InstanceType: req.InstanceType, AllowRestart: req.AllowRestart}
@@ -241,10 +243,16 @@ func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmID string, req *UpdateEnv
 	if req == nil {
 		return nil, invalidArg("req", "is nil")
 	}
-	if err := checkHexBlob("req.EncryptedEnv", req.EncryptedEnv); err != nil {
+	if err := checkEncryptedEnv("req.EncryptedEnv", req.EncryptedEnv); err != nil {
 		return nil, err
 	}
 	if err := checkEnvKeys("req.EnvKeys", req.EnvKeys); err != nil {
+		return nil, err
+	}
+	if err := checkSetHash("req.ComposeHash", req.ComposeHash); err != nil {
+		return nil, err
+	}
+	if err := checkSetHash("req.TransactionHash", req.TransactionHash); err != nil {
 		return nil, err
 	}
 	if err := checkPhase2("req.", deref(req.ComposeHash), deref(req.TransactionHash)); err != nil {
@@ -284,8 +292,8 @@ func (c *Client) UpdateOSImage(ctx context.Context, cvmID string, req *UpdateOSI
 	if req == nil {
 		return invalidArg("req", "is nil")
 	}
-	if strings.TrimSpace(req.OSImageName) == "" {
-		return invalidArg("req.OSImageName", "is empty")
+	if err := checkContent("req.OSImageName", req.OSImageName); err != nil {
+		return err
 	}
 	r, err := read(c.api.UpdateOSImage(ctx, id, nil, gen.UpdateOSImageRequest{OsImageName: req.OSImageName}))
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/phalacloud/go-sdk/gen"
@@ -298,17 +299,35 @@ func (w *waiter) stream(ctx context.Context) (*CVMState, error) {
 		req.Header.Set("Accept", "text/event-stream")
 		return nil
 	}
-	resp, err := w.c.api.GetCVMState(withoutTimeout(ctx), w.id, params, accept)
-	if err != nil {
+	// The stream has no per-attempt timeout (it lasts up to StreamTimeout),
+	// so its two waits are bounded here: the answer's headers must arrive
+	// within the attempt timeout (else the waiter polls instead), and the
+	// whole stream ends at StreamTimeout plus that grace, when a server that
+	// went silent has missed its own "timeout" event (then it reconnects).
+	grace := w.c.attemptTimeout()
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	headerTimer := time.AfterFunc(grace, cancel)
+	resp, err := w.c.api.GetCVMState(withoutTimeout(sctx), w.id, params, accept)
+	if !headerTimer.Stop() || err != nil {
+		if err == nil {
+			resp.Body.Close()
+		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return nil, errNoStream
 	}
+	var expired atomic.Bool
+	lifeTimer := time.AfterFunc(w.o.StreamTimeout+grace, func() { expired.Store(true); cancel() })
+	defer lifeTimer.Stop()
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if resp.StatusCode != http.StatusOK || mt != "text/event-stream" {
 		r, err := read(resp, nil)
 		if err != nil {
+			if ctx.Err() == nil && expired.Load() {
+				return nil, errNoStream
+			}
 			return nil, err
 		}
 		if r.status == http.StatusOK || r.status == http.StatusNotFound && mt != "application/json" ||
@@ -318,7 +337,20 @@ func (w *waiter) stream(ctx context.Context) (*CVMState, error) {
 		return nil, newAPIError(r.status, r.header, r.body)
 	}
 	defer resp.Body.Close()
-	return w.events(resp.Body)
+	st, err := w.events(resp.Body)
+	if err != nil && ctx.Err() == nil && expired.Load() {
+		return nil, nil // the SDK ended a stream that outlived its timeout: reconnect
+	}
+	return st, err
+}
+
+// attemptTimeout is the per-attempt timeout, or DefaultTimeout when
+// WithTimeout(0) removed it: a stream's header wait is always bounded.
+func (c *Client) attemptTimeout() time.Duration {
+	if c.cfg.timeout > 0 {
+		return c.cfg.timeout
+	}
+	return DefaultTimeout
 }
 
 // events parses server-sent events until a final one or the end.
