@@ -359,8 +359,7 @@ func TestPathEscaping(t *testing.T) {
 func TestNilContextIsRefused(t *testing.T) {
 	h := newHarness(t)
 	c := h.client()
-	//lint:ignore SA1012 the nil context is what is tested
-	var ctx context.Context = nil
+	var ctx context.Context // nil: what is tested
 	envs := []phala.EnvVar{{Key: "A", Value: "b"}}
 	calls := []struct {
 		name string
@@ -382,7 +381,10 @@ func TestNilContextIsRefused(t *testing.T) {
 		{"UpdateOSImage", func() error {
 			return c.UpdateOSImage(ctx, "my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"})
 		}},
-		{"PatchCVM", func() error { _, err := c.PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{VCPU: phala.Int(1)}); return err }},
+		{"PatchCVM", func() error {
+			_, err := c.PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{VCPU: phala.Int(1)})
+			return err
+		}},
 		{"ConfirmCVMPatch", func() error {
 			_, err := c.ConfirmCVMPatch(ctx, "my-app", &phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: testTx})
 			return err
