@@ -233,3 +233,45 @@ func TestReadRetriedWhenTheBodyIsCut(t *testing.T) {
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, int32(1), p.hits.Load(), "a change whose answer was cut may have been applied: not retried")
 }
+
+// The worst case of a call is bounded by its parts, which this test pins:
+// WithTimeout ends each attempt (a server that never answers costs one
+// timeout per attempt), a read makes at most MaxAttempts attempts, a change
+// that may have been received makes one, and the waits between them come
+// out of the call's MaxTotalWait. So a call of R requests takes at most
+// R x MaxAttempts x timeout + MaxTotalWait (README, "Reliability and
+// security defaults").
+func TestEveryAttemptIsBoundedByTheTimeout(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body)
+		<-r.Context().Done() // never answers
+	}))
+	t.Cleanup(srv.Close)
+	var attempts []RequestInfo
+	var events []RetryEvent
+	p := RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond, MaxTotalWait: 10 * time.Millisecond}
+	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithTimeout(30*time.Millisecond),
+		WithRetryPolicy(p), WithRetryHook(func(ev RetryEvent) { events = append(events, ev) }),
+		WithHooks(Hooks{AfterAttempt: func(_ context.Context, info RequestInfo) { attempts = append(attempts, info) }}))
+	require.NoError(t, err)
+
+	_, err = c.GetCVMInfo(context.Background(), "my-app") // no deadline of its own
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, int32(3), hits.Load(), "a read: MaxAttempts attempts")
+	require.Len(t, attempts, 3)
+	for _, a := range attempts {
+		assert.ErrorIs(t, a.Err, context.DeadlineExceeded, "each attempt ended by the timeout")
+	}
+	var waited time.Duration
+	for _, ev := range events {
+		waited += ev.Wait
+	}
+	assert.LessOrEqual(t, waited, p.MaxTotalWait)
+
+	hits.Store(0)
+	_, err = c.UpdateDockerCompose(context.Background(), "my-app", "a: b\n", nil)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, int32(1), hits.Load(), "a change the server received: one attempt")
+}

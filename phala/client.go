@@ -29,8 +29,10 @@ const (
 	// DefaultAPIVersion is the X-Phala-Version the SDK pins by default; the
 	// response shapes it decodes are those of this version.
 	DefaultAPIVersion = "2026-01-21"
-	// DefaultTimeout bounds each HTTP request (connect, send, wait, read)
-	// unless WithTimeout says otherwise or the context's deadline is sooner.
+	// DefaultTimeout bounds each HTTP attempt (connect, send, wait for the
+	// answer, read its body) unless WithTimeout says otherwise or the
+	// context's deadline is sooner. Retries are new attempts with a new
+	// timeout; see WithTimeout for the worst case of a call.
 	DefaultTimeout = 60 * time.Second
 
 	// EnvAPIKey is the environment variable NewClient reads the API key from
@@ -146,10 +148,21 @@ func WithAPIVersion(v string) Option {
 	}
 }
 
-// WithTimeout bounds every HTTP request the client sends; the default is
-// DefaultTimeout. WithTimeout(0) removes the SDK's bound, leaving only the
-// context's deadline and the HTTP client's own Timeout. A context deadline
-// that is sooner always wins.
+// WithTimeout bounds every HTTP attempt the client makes (connect, send,
+// wait, read the body); the default is DefaultTimeout. It also bounds how
+// long WaitForCVM waits for the state stream's headers before it polls
+// instead. WithTimeout(0) removes the SDK's bound on attempts (the stream
+// header wait then uses DefaultTimeout), leaving the context's deadline and
+// the HTTP client's own Timeout. A context deadline that is sooner always
+// wins.
+//
+// The worst case of a method call without a context deadline is
+// R x MaxAttempts x timeout + MaxTotalWait, R being the requests it makes:
+// 1 for most methods, 2 for UpdateCVMVisibility with a nil flag and
+// ProvisionCVMComposeFileUpdate, 1 + (1 on an on-chain KMS) for
+// GetEnvEncryptPublicKey, and that plus 1 for UpdateEnvs. With the defaults
+// (3 attempts, 60 s, 15 s) that is 195 s for one request. WaitForCVM and
+// WaitForUpdate poll until their target, bounded only by ctx.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {

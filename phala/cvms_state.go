@@ -163,7 +163,12 @@ func (c *Client) WaitForUpdate(ctx context.Context, cvmID string, result Waitabl
 // "running") and, when opts.CorrelationID is set, the CVM's progress no
 // longer carries that update. It follows the server's event stream,
 // reconnecting when the server ends it, and falls back to jittered polling
-// when streaming is unavailable. ctx bounds the whole wait. Errors: a
+// when streaming is unavailable, including when the stream's headers do not
+// arrive within the attempt timeout (WithTimeout, DefaultTimeout when 0). A
+// stream that outlives StreamTimeout by that timeout, its server having gone
+// silent, is ended and reopened. ctx bounds the whole wait, which otherwise
+// lasts until the target is reached. Errors: an ErrInvalidArgument error
+// for a nil ctx or a malformed id or option; a
 // *BootError when the CVM reports a boot error or the stream an error
 // event; ctx's error when it ends first; an *APIError for other answers.
 func (c *Client) WaitForCVM(ctx context.Context, cvmID string, opts *WaitOptions) (out *CVMState, err error) {

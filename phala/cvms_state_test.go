@@ -227,3 +227,13 @@ func TestWaitForUpdateTypedNil(t *testing.T) {
 	}
 	assert.Zero(t, s.polls.Load()+s.streamsUsed.Load()+s.detailCalls.Load())
 }
+
+// One state event over MaxEventSize ends the wait with an error instead of
+// being buffered.
+func TestWaitEventTooLarge(t *testing.T) {
+	big := `data: {"status":"starting","boot_progress":"` + strings.Repeat("x", MaxEventSize) + `"}`
+	s := &stateServer{streams: []string{sse(big)}}
+	c := waitClient(t, s)
+	_, err := c.WaitForCVM(context.Background(), "my-app", quick)
+	require.ErrorContains(t, err, "state event over")
+}

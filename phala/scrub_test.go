@@ -43,3 +43,36 @@ func TestScrubReaderAcrossReadBoundaries(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(plain), string(got))
 }
+
+// chunked returns its data in reads of n bytes.
+type chunked struct {
+	b []byte
+	n int
+}
+
+func (c *chunked) Read(p []byte) (int, error) {
+	if len(c.b) == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), c.n, len(c.b))
+	copy(p, c.b[:n])
+	c.b = c.b[n:]
+	return n, nil
+}
+
+// Whatever surrounds the key and however the reads are cut, the key never
+// comes out, and streaming gives the same bytes as scrubbing the whole.
+func FuzzScrubReader(f *testing.F) {
+	f.Add([]byte(`{"message":"x"}`), uint16(3), uint8(1))
+	f.Add([]byte(`%70%68&#112;\u0070phak_`), uint16(0), uint8(7))
+	f.Add([]byte(leakKey[:10]), uint16(10), uint8(2))
+	s := newKeyScrubber(leakKey)
+	f.Fuzz(func(t *testing.T, body []byte, at uint16, chunk uint8) {
+		i := int(at) % (len(body) + 1)
+		in := append(append(append([]byte(nil), body[:i]...), leakKey...), body[i:]...)
+		got, err := io.ReadAll(&scrubReader{s: s, src: io.NopCloser(&chunked{b: in, n: int(chunk%64) + 1})})
+		require.NoError(t, err)
+		require.NotContains(t, string(got), leakKey)
+		require.Equal(t, s.String(string(in)), string(got))
+	})
+}
