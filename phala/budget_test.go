@@ -40,14 +40,15 @@ func TestChangeIsNotReplayedOnAReusedConnection(t *testing.T) {
 			conn.Close() // ... and the connection dies before the answer
 		}
 	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	srv := httptest.NewUnstartedServer(mux)
 	var conns atomic.Int32
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			conns.Add(1)
 		}
 	}
+	srv.Start()
+	t.Cleanup(srv.Close)
 	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithoutRetries(),
 		WithHooks(Hooks{BeforeSend: func(_ context.Context, req *http.Request) {
 			req.Header.Set("Idempotency-Key", "op-1")

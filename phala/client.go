@@ -363,7 +363,7 @@ const (
 	keyBudget                  // the *callBudget of the method call
 )
 
-// withoutTimeout lifts the per-request timeout for a stream.
+// withoutTimeout lifts the per-attempt timeout for a stream.
 func withoutTimeout(ctx context.Context) context.Context {
 	return context.WithValue(ctx, keyNoTimeout, true)
 }
@@ -541,7 +541,7 @@ func bufferBody(resp *http.Response) error {
 	return nil
 }
 
-// cancelOnClose releases the per-request timeout once the body is closed.
+// cancelOnClose releases the per-attempt timeout once the body is closed.
 type cancelOnClose struct {
 	io.ReadCloser
 	cancel context.CancelFunc

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 )
 
 // The scrubber is the one choke point for server bytes: sender.once passes
@@ -33,13 +34,20 @@ const minTailRedact = 4
 // keyScrubber finds the API key in its encoded forms.
 type keyScrubber struct {
 	key []byte
+	// start marks the bytes an occurrence can start with: the key's first
+	// character and the escapes' first bytes.
+	start [256]bool
 }
 
 func newKeyScrubber(key string) *keyScrubber {
 	if key == "" {
 		return nil
 	}
-	return &keyScrubber{key: []byte(key)}
+	s := &keyScrubber{key: []byte(key)}
+	for _, b := range []byte{key[0], '\\', '%', '&'} {
+		s.start[b] = true
+	}
+	return s
 }
 
 // match outcomes.
@@ -161,16 +169,17 @@ func hexDigit(b byte) (int, bool) {
 	return 0, false
 }
 
-// scan appends the scrubbed form of b to out. With atEnd false it stops at
-// a partial match and returns its offset as held (the caller keeps those
-// bytes until more input decides them); with atEnd true the input is
-// complete and cut reports whether it ended by an error (then any partial
-// match is redacted).
-func (s *keyScrubber) scan(out, b []byte, atEnd, cut bool) (_ []byte, held int) {
+// scan returns the scrubbed form of b: b[:held] itself when nothing in it
+// is the key (copied false), else scratch with the scrubbed bytes appended
+// (copied true). With atEnd false it stops at a partial match and returns
+// its offset as held (the caller keeps those bytes until more input decides
+// them); with atEnd true the input is complete and cut reports whether it
+// ended by an error (then any partial match is redacted).
+func (s *keyScrubber) scan(scratch, b []byte, atEnd, cut bool) (out []byte, held int, copied bool) {
 	last := 0
-	first := s.key[0]
+	out = scratch
 	for i := 0; i < len(b); i++ {
-		if c := b[i]; c != first && c != '\\' && c != '%' && c != '&' {
+		if !s.start[b[i]] {
 			continue
 		}
 		outcome, end, chars := s.matchAt(b, i)
@@ -178,21 +187,26 @@ func (s *keyScrubber) scan(out, b []byte, atEnd, cut bool) (_ []byte, held int) 
 		case fullMatch:
 			out = append(out, b[last:i]...)
 			out = append(out, redacted...)
-			last = end
+			last, copied = end, true
 			i = end - 1
 		case partialMatch:
 			if !atEnd {
-				out = append(out, b[last:i]...)
-				return out, i
+				if !copied {
+					return b[:i], i, false
+				}
+				return append(out, b[last:i]...), i, true
 			}
 			if cut || chars >= minTailRedact {
 				out = append(out, b[last:i]...)
-				return append(out, redacted...), len(b)
+				return append(out, redacted...), len(b), true
 			}
 			// Too short to be the key's prefix: keep this byte, look on.
 		}
 	}
-	return append(out, b[last:]...), len(b)
+	if !copied {
+		return b, len(b), false
+	}
+	return append(out, b[last:]...), len(b), true
 }
 
 // String returns s with the key removed; a nil scrubber returns s.
@@ -200,7 +214,10 @@ func (s *keyScrubber) String(v string) string {
 	if s == nil || v == "" {
 		return v
 	}
-	out, _ := s.scan(nil, []byte(v), true, false)
+	out, _, copied := s.scan(nil, []byte(v), true, false)
+	if !copied {
+		return v
+	}
 	return string(out)
 }
 
@@ -244,42 +261,60 @@ func (s *keyScrubber) scrubError(err error) error {
 	return err
 }
 
-// scrubReader scrubs a body while it is read.
+// scrubReader scrubs a body while it is read. A chunk without the key is
+// handed out from the read buffer itself, uncopied; the buffer comes from a
+// pool and goes back once the body has ended.
 type scrubReader struct {
 	s       *keyScrubber
 	src     io.ReadCloser
 	resp    *http.Response // its Trailer is scrubbed at the end
 	pending []byte         // read, not yet decided (a possible key start)
 	out     []byte         // decided, not yet returned
+	outBuf  []byte         // scratch for chunks that change
 	err     error          // the source's error, returned once out is drained
-	buf     []byte
+	buf     *[]byte
 }
+
+var scrubBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 func (r *scrubReader) Read(p []byte) (int, error) {
 	for len(r.out) == 0 && r.err == nil {
 		if r.buf == nil {
-			r.buf = make([]byte, 32<<10)
+			r.buf = scrubBufs.Get().(*[]byte)
 		}
-		n, err := r.src.Read(r.buf)
-		r.pending = append(r.pending, r.buf[:n]...)
-		if err != nil {
+		n, err := r.src.Read(*r.buf)
+		data := (*r.buf)[:n]
+		fromPending := len(r.pending) > 0
+		if fromPending {
+			r.pending = append(r.pending, data...)
+			data = r.pending
+		}
+		atEnd := err != nil
+		if atEnd {
 			r.err = r.s.scrubError(err)
-			var held int
-			r.out, held = r.s.scan(r.out[:0], r.pending, true, err != io.EOF)
-			r.pending = r.pending[held:]
-			if r.resp != nil {
-				r.s.header(r.resp.Trailer)
-			}
-			break
 		}
-		var held int
-		r.out, held = r.s.scan(r.out[:0], r.pending, false, false)
-		r.pending = append(r.pending[:0], r.pending[held:]...)
+		out, held, copied := r.s.scan(r.outBuf[:0], data, atEnd, atEnd && err != io.EOF)
+		if copied {
+			r.outBuf = out[:0]
+		} else if fromPending {
+			// out aliases pending, which is rewritten below.
+			r.outBuf = append(r.outBuf[:0], out...)
+			out = r.outBuf
+		}
+		r.out = out
+		r.pending = append(r.pending[:0], data[held:]...)
+		if atEnd && r.resp != nil {
+			r.s.header(r.resp.Trailer)
+		}
 	}
 	if len(r.out) > 0 {
 		n := copy(p, r.out)
 		r.out = r.out[n:]
 		return n, nil
+	}
+	if r.buf != nil { // the body has ended and nothing aliases the buffer
+		scrubBufs.Put(r.buf)
+		r.buf = nil
 	}
 	return 0, r.err
 }
