@@ -76,8 +76,10 @@ type Option func(*config) error
 // ErrMissingAPIKey before anything is sent.
 //
 // A key is 8 to 1024 characters of the token alphabet A-Z a-z 0-9 - . _ ~
-// + / with optional trailing = (Phala Cloud's keys are "phak_" and
-// alphanumerics); anything else, white space included, is refused with an
+// + / with optional trailing = (Phala Cloud's keys look like "phak_abc123..."
+// per the Phala Cloud CLI's configuration reference for
+// PHALA_CLOUD_API_KEY; @phala/cloud 0.2.9 sends the key as X-API-Key without
+// checking its form); anything else, white space included, is refused with an
 // ErrInvalidArgument error naming WithAPIKey, which never repeats the key.
 // The alphabet keeps the key free of characters that JSON, HTML or URLs
 // escape, so that the SDK's scrubber recognises it wherever a server echoes it.
@@ -191,8 +193,7 @@ func WithUserAgent(suffix string) Option {
 // the per-call phase-2 headers (X-Compose-Hash, X-Transaction-Hash,
 // X-Prepare-Only), which would otherwise travel twice, and Idempotency-Key
 // and X-Idempotency-Key, which make net/http replay a PATCH or POST by
-// itself when a reused connection dies, applying a change twice (see
-// replayHeaders).
+// itself when a reused connection dies, applying a change twice.
 func WithHeader(name, value string) Option {
 	return func(c *config) error {
 		switch http.CanonicalHeaderKey(name) {
