@@ -43,7 +43,7 @@ func (s *suiteAudit) record(kind, text string) {
 	s.byKind[kind]++
 	for v := range s.secrets {
 		if i := strings.Index(text, v); i >= 0 {
-			s.leaks = append(s.leaks, fmt.Sprintf("%s: ...%s[SECRET %d bytes]... DEBUG %q", kind, text[max(0, i-160):i], len(v), v))
+			s.leaks = append(s.leaks, fmt.Sprintf("%s: ...%s[SECRET %d bytes]...", kind, text[max(0, i-160):i], len(v)))
 		}
 	}
 }
@@ -85,4 +85,28 @@ func distinctBytes(v string) int {
 		}
 	}
 	return n
+}
+
+// The audit itself can fail: a registered secret in a recorded text is a
+// leak (removed again here, so that the suite's verdict is its own).
+func TestSuiteAuditCatchesALeak(t *testing.T) {
+	a := suiteAuditor
+	const s = "phak_audit_selftest_7f3a9c"
+	a.secret(s)
+	a.mu.Lock()
+	before := len(a.leaks)
+	a.mu.Unlock()
+	a.record("self-test", "an error that echoes "+s)
+	a.record("self-test", "a clean text")
+	a.mu.Lock()
+	caught := len(a.leaks) - before
+	a.leaks = a.leaks[:before]
+	delete(a.secrets, s)
+	a.mu.Unlock()
+	if caught != 1 {
+		t.Fatalf("the audit caught %d leaks, want 1", caught)
+	}
+	if testAudit != auditSink(a) {
+		t.Fatal("TestMain did not install the audit")
+	}
 }
