@@ -83,8 +83,13 @@ type Option func(*config) error
 // ErrInvalidArgument error naming WithAPIKey, which never repeats the key.
 // The alphabet keeps the key free of characters that JSON, HTML or URLs
 // escape, so that the SDK's scrubber recognises it wherever a server echoes it.
+//
+// WithAPIKey("") sets nothing, as before: $PHALA_CLOUD_API_KEY still applies.
 func WithAPIKey(key string) Option {
 	return func(c *config) error {
+		if key == "" {
+			return nil
+		}
 		if err := checkAPIKey("WithAPIKey", key); err != nil {
 			return err
 		}

@@ -308,3 +308,11 @@ func TestAPIKeyAlphabet(t *testing.T) {
 	assert.Equal(t, "$"+EnvAPIKey, ia.Field)
 	assert.NotContains(t, err.Error(), "bad key")
 }
+
+// WithAPIKey("") still means "no key given": the environment's key applies.
+func TestEmptyAPIKeyOptionFallsBackToTheEnvironment(t *testing.T) {
+	t.Setenv(EnvAPIKey, "phak_from_env_123")
+	c, err := NewClient(WithAPIKey(""))
+	require.NoError(t, err)
+	assert.Equal(t, secret("phak_from_env_123"), c.cfg.apiKey)
+}
