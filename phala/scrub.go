@@ -1,9 +1,12 @@
 package phala
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 )
 
@@ -17,7 +20,9 @@ import (
 //   - as sent;
 //   - JSON-escaped per character (\u0070, any hex case, and \/);
 //   - percent-encoded per character (%70, any hex case), as a query echo;
-//   - as HTML character references (&#112;, &#x70;).
+//   - as HTML character references (&#112;, &#x70;);
+//   - base64-encoded (standard or URL alphabet, padded or not, at any
+//     alignment): the part of the encoding that depends on the key alone.
 //
 // Forms can mix within one occurrence. A body whose read ends (EOF, reset,
 // timeout) inside what may be the start of the key loses that tail too: a
@@ -34,9 +39,14 @@ const minTailRedact = 4
 // keyScrubber finds the API key in its encoded forms.
 type keyScrubber struct {
 	key []byte
+	// b64 are the parts of the key's base64 forms (standard and URL
+	// alphabets, at each of the 3 byte alignments) that depend on the key
+	// alone, so that they are found whatever surrounds the key.
+	b64 [256][][]byte // by first byte
 	// start marks the bytes an occurrence can start with: the key's first
-	// character and the escapes' first bytes.
-	start [256]bool
+	// character, the escapes' first bytes and the base64 parts' first
+	// bytes; formStart the first four only.
+	start, formStart [256]bool
 }
 
 func newKeyScrubber(key string) *keyScrubber {
@@ -45,7 +55,26 @@ func newKeyScrubber(key string) *keyScrubber {
 	}
 	s := &keyScrubber{key: []byte(key)}
 	for _, b := range []byte{key[0], '\\', '%', '&'} {
-		s.start[b] = true
+		s.start[b], s.formStart[b] = true, true
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		for off := 0; off < 3; off++ {
+			// Char j of the encoding covers bits [6j, 6j+6); it depends on
+			// the key alone when those lie within the key's bits.
+			in := append(make([]byte, off), key...)
+			in = append(in, 0, 0)
+			e := enc.EncodeToString(in)
+			from := (8*off + 5) / 6
+			to := (8*(off+len(key)))/6 - 1 // last j with 6j+6 <= 8(off+len)
+			if to-from+1 < 8 {
+				continue // too short to tell from ordinary text
+			}
+			core := []byte(e[from : to+1])
+			if !slices.ContainsFunc(s.b64[core[0]], func(c []byte) bool { return bytes.Equal(c, core) }) {
+				s.b64[core[0]] = append(s.b64[core[0]], core)
+				s.start[core[0]] = true
+			}
+		}
 	}
 	return s
 }
@@ -60,6 +89,27 @@ const (
 // matchAt tries the key at b[i:]. It returns the outcome, the end of a full
 // match, and for a partial match how many key characters were matched.
 func (s *keyScrubber) matchAt(b []byte, i int) (outcome, end, chars int) {
+	if s.formStart[b[i]] {
+		outcome, end, chars = s.matchForms(b, i)
+		if outcome == fullMatch {
+			return outcome, end, chars
+		}
+	}
+	for _, core := range s.b64[b[i]] {
+		rest := b[i:]
+		switch {
+		case bytes.HasPrefix(rest, core):
+			return fullMatch, i + len(core), len(s.key)
+		case len(rest) < len(core) && bytes.HasPrefix(core, rest):
+			// A partial base64 part of n characters carries 6n/8 key bytes.
+			outcome, chars = partialMatch, max(chars, len(rest)*6/8)
+		}
+	}
+	return outcome, end, chars
+}
+
+// matchForms matches the key character by character, each in any form.
+func (s *keyScrubber) matchForms(b []byte, i int) (outcome, end, chars int) {
 	p := i
 	for j, c := range s.key {
 		n, ok, short := matchChar(b[p:], c)
