@@ -231,8 +231,10 @@ func WithInsecureHTTP() Option {
 
 // NewClient returns a Client configured by opts, with fallbacks to
 // $PHALA_CLOUD_API_KEY and $PHALA_CLOUD_API_PREFIX. It fails with an error
-// matching ErrInvalidArgument for a malformed option or base URL; a missing
-// API key is reported by the first call that needs one (ErrMissingAPIKey).
+// matching ErrInvalidArgument for a malformed option or base URL, or a
+// $PHALA_CLOUD_API_KEY outside WithAPIKey's alphabet (the error names
+// "$PHALA_CLOUD_API_KEY", never the value); a missing API key is reported
+// by the first call that needs one (ErrMissingAPIKey).
 func NewClient(opts ...Option) (*Client, error) {
 	cfg := config{apiVersion: DefaultAPIVersion, timeout: DefaultTimeout, retry: DefaultRetryPolicy()}
 	apiKeySet := false
