@@ -106,11 +106,15 @@ func TestPlainHTTPBaseURL(t *testing.T) {
 	requireInvalidOption(t, err, "base URL")
 
 	for _, u := range []string{"http://127.0.0.1:8080/api/v1", "http://localhost/api/v1", "http://[::1]:9/api/v1",
-		"http://api.localhost/api/v1", "https://cloud-api.example.com/api/v1"} {
+		"http://LocalHost:8080/api/v1", "http://127.1.2.3/api/v1", "https://cloud-api.example.com/api/v1"} {
 		_, err := phala.NewClient(phala.WithAPIKey(testAPIKey), phala.WithBaseURL(u))
 		assert.NoError(t, err, u)
 	}
-	for _, u := range []string{"http://10.0.0.1/api/v1", "http://localhost.example.com/api/v1", "http://127.example.com/api/v1"} {
+	// Only exactly "localhost" and loopback IP literals: Go resolves any
+	// other name, *.localhost included, through DNS, which may answer with
+	// any address (issue 12, section 5).
+	for _, u := range []string{"http://10.0.0.1/api/v1", "http://localhost.example.com/api/v1", "http://127.example.com/api/v1",
+		"http://anything.localhost/api/v1", "http://api.localhost/api/v1", "http://localhost./api/v1"} {
 		_, err := phala.NewClient(phala.WithAPIKey(testAPIKey), phala.WithBaseURL(u))
 		assert.ErrorIs(t, err, phala.ErrInvalidArgument, u)
 	}

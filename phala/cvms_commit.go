@@ -31,7 +31,11 @@ const TransactionAlreadyRegistered = "already-registered"
 // hash, before any request; an *APIError otherwise (467 and 468 match
 // ErrTransactionVerificationFailed and ErrComposeHashNotAllowed, 466
 // ErrComposeHashExpired, 404 an unknown or used token).
-func (c *Client) CommitCVMUpdate(ctx context.Context, cvmID, token, composeHash, txHash string) (*CVMActionResponse, error) {
+func (c *Client) CommitCVMUpdate(ctx context.Context, cvmID, token, composeHash, txHash string) (out *CVMActionResponse, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err

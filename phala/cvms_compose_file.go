@@ -73,7 +73,11 @@ type ProvisionCVMResponse struct {
 // env keys; an ErrUnexpectedResponse error for a success answer that is
 // not the provision JSON or lacks a valid compose hash; an *APIError for
 // any other answer.
-func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string, req *ProvisionComposeUpdateRequest) (*ProvisionCVMResponse, error) {
+func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string, req *ProvisionComposeUpdateRequest) (out *ProvisionCVMResponse, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err
@@ -97,7 +101,7 @@ func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string
 	if err := decodeJSON(r, &p); err != nil {
 		return nil, err
 	}
-	out := &ProvisionCVMResponse{ComposeHash: p.ComposeHash, AppID: deref(p.AppID), DeviceID: deref(p.DeviceID),
+	out = &ProvisionCVMResponse{ComposeHash: p.ComposeHash, AppID: deref(p.AppID), DeviceID: deref(p.DeviceID),
 		ComposeHashRegistered: deref(p.ComposeHashRegistered), ComposeUnchanged: deref(p.ComposeUnchanged),
 		AppEnvEncryptPubkey: deref(p.AppEnvEncryptPubkey), FMSPC: deref(p.Fmspc), OSImageHash: deref(p.OsImageHash),
 		InstanceType: deref(p.InstanceType), NodeID: deref(p.NodeID), KMSID: deref(p.KMSID)}
@@ -121,6 +125,21 @@ func (r *ProvisionComposeUpdateRequest) validate() error {
 	}
 	if r.Name != nil && *r.Name == "" {
 		return invalidArg("req.Name", "is empty")
+	}
+	if err := checkOptionalContent("req.Name", r.Name); err != nil {
+		return err
+	}
+	// "" keeps the current compose file.
+	if r.DockerComposeFile != "" {
+		if err := checkContent("req.DockerComposeFile", r.DockerComposeFile); err != nil {
+			return err
+		}
+	}
+	// "" empties the pre-launch script; blank text is a mistake.
+	if r.PreLaunchScript != nil && *r.PreLaunchScript != "" {
+		if err := checkContent("req.PreLaunchScript", *r.PreLaunchScript); err != nil {
+			return err
+		}
 	}
 	if err := checkComposeSize("req.DockerComposeFile", &r.DockerComposeFile, r.PreLaunchScript); err != nil {
 		return err
@@ -173,7 +192,11 @@ func overlayBool(dst **bool, v *bool) {
 // kept, so DumpAppComposeHash of its JSON is the hash of the compose file
 // as fetched. Errors: an ErrInvalidArgument error for a malformed id; an
 // *APIError for any answer other than 200.
-func (c *Client) GetCVMComposeFile(ctx context.Context, cvmID string) (*AppCompose, error) {
+func (c *Client) GetCVMComposeFile(ctx context.Context, cvmID string) (out *AppCompose, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err
@@ -228,7 +251,11 @@ type CommitComposeUpdateRequest struct {
 // keys; an ErrUnexpectedResponse error for a success answer whose body is
 // not a JSON object; an *APIError otherwise (465 on an on-chain KMS whose
 // contract does not allow the hash yet, 466 for an expired provision).
-func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, req *CommitComposeUpdateRequest) error {
+func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, req *CommitComposeUpdateRequest) (err error) {
+	defer auditErr(&err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return err
@@ -241,7 +268,7 @@ func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, r
 	}
 	body := gen.CommitComposeUpdateRequest{ComposeHash: req.ComposeHash, UpdateEnvVars: req.UpdateEnvVars}
 	if req.EncryptedEnv != "" {
-		if err := checkHexBlob("req.EncryptedEnv", req.EncryptedEnv); err != nil {
+		if err := checkEncryptedEnv("req.EncryptedEnv", req.EncryptedEnv); err != nil {
 			return err
 		}
 		body.EncryptedEnv = &req.EncryptedEnv

@@ -44,13 +44,17 @@ func (o *ComposeUpdateOptions) params() (composeHash, txHash *string, err error)
 // an ErrUnexpectedResponse error for a success answer that is not the
 // API's (a proxy's HTML page, malformed JSON, no correlation id) or a 465
 // without a valid compose hash; an *APIError for any other answer.
-func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string, opts *ComposeUpdateOptions) (*UpdateResult, error) {
+func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string, opts *ComposeUpdateOptions) (out *UpdateResult, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(compose) == "" {
-		return nil, invalidArg("compose", "is empty")
+	if err := checkContent("compose", compose); err != nil {
+		return nil, err
 	}
 	if err := checkComposeSize("compose", &compose); err != nil {
 		return nil, err
@@ -70,13 +74,20 @@ func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string,
 // UpdatePreLaunchScript replaces the shell script that runs before the
 // CVM's containers start (sent as text/plain) and restarts the CVM. The
 // on-chain flow and errors are those of UpdateDockerCompose.
-func (c *Client) UpdatePreLaunchScript(ctx context.Context, cvmID, script string, opts *ComposeUpdateOptions) (*UpdateResult, error) {
+func (c *Client) UpdatePreLaunchScript(ctx context.Context, cvmID, script string, opts *ComposeUpdateOptions) (out *UpdateResult, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err
 	}
 	if script == "" {
 		return nil, invalidArg("script", "is empty (to restore the default script, use PatchCVM with PreLaunchScript: phala.String(\"\"))")
+	}
+	if err := checkContent("script", script); err != nil {
+		return nil, err
 	}
 	if err := checkComposeSize("script", &script); err != nil {
 		return nil, err
@@ -115,7 +126,11 @@ type UpdateResourcesRequest struct {
 // size; an ErrUnexpectedResponse error for a success answer whose body is
 // not a JSON object (e.g. a proxy's page); an *APIError for any other
 // answer.
-func (c *Client) UpdateCVMResources(ctx context.Context, cvmID string, req *UpdateResourcesRequest) error {
+func (c *Client) UpdateCVMResources(ctx context.Context, cvmID string, req *UpdateResourcesRequest) (err error) {
+	defer auditErr(&err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return err
@@ -126,13 +141,12 @@ func (c *Client) UpdateCVMResources(ctx context.Context, cvmID string, req *Upda
 	if req.VCPU == nil && req.Memory == nil && req.DiskSize == nil && req.InstanceType == nil {
 		return invalidArg("req", "sets no resource to change")
 	}
-	for f, v := range map[string]*int{"req.VCPU": req.VCPU, "req.Memory": req.Memory, "req.DiskSize": req.DiskSize} {
-		if err := checkPositive(f, v); err != nil {
-			return err
-		}
+	if err := checkPositiveFields(intField{"req.VCPU", req.VCPU}, intField{"req.Memory", req.Memory},
+		intField{"req.DiskSize", req.DiskSize}); err != nil {
+		return err
 	}
-	if req.InstanceType != nil && *req.InstanceType == "" {
-		return invalidArg("req.InstanceType", "is empty")
+	if err := checkOptionalContent("req.InstanceType", req.InstanceType); err != nil {
+		return err
 	}
 	body := gen.UpdateResourcesRequest{VCPU: req.VCPU, Memory: req.Memory, DiskSize: req.DiskSize,
 		InstanceType: req.InstanceType, AllowRestart: req.AllowRestart}
@@ -175,7 +189,11 @@ type CVMVisibility struct {
 // ErrInvalidArgument error for a nil request or one that sets nothing; an
 // *APIError for any answer other than 200; a decoding error for a 200 body
 // that is not a JSON object.
-func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *UpdateVisibilityRequest) (*CVMVisibility, error) {
+func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *UpdateVisibilityRequest) (out *CVMVisibility, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err
@@ -267,7 +285,11 @@ type UpdateEnvsRequest struct {
 // error for a nil request, non-hex EncryptedEnv, malformed keys or hashes;
 // an ErrUnexpectedResponse error for a success (or 465) answer that is not
 // the API's; an *APIError for any other answer.
-func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmID string, req *UpdateEnvsRequest) (*UpdateResult, error) {
+func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmID string, req *UpdateEnvsRequest) (out *UpdateResult, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err
@@ -275,10 +297,16 @@ func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmID string, req *UpdateEnv
 	if req == nil {
 		return nil, invalidArg("req", "is nil")
 	}
-	if err := checkHexBlob("req.EncryptedEnv", req.EncryptedEnv); err != nil {
+	if err := checkEncryptedEnv("req.EncryptedEnv", req.EncryptedEnv); err != nil {
 		return nil, err
 	}
 	if err := checkEnvKeys("req.EnvKeys", req.EnvKeys); err != nil {
+		return nil, err
+	}
+	if err := checkSetHash("req.ComposeHash", req.ComposeHash); err != nil {
+		return nil, err
+	}
+	if err := checkSetHash("req.TransactionHash", req.TransactionHash); err != nil {
 		return nil, err
 	}
 	if err := checkPhase2("req.", deref(req.ComposeHash), deref(req.TransactionHash)); err != nil {
@@ -310,7 +338,11 @@ type UpdateOSImageRequest struct {
 // request or empty name; an ErrUnexpectedResponse error for a success
 // answer whose body is not a JSON object; an *APIError for any other
 // answer.
-func (c *Client) UpdateOSImage(ctx context.Context, cvmID string, req *UpdateOSImageRequest) error {
+func (c *Client) UpdateOSImage(ctx context.Context, cvmID string, req *UpdateOSImageRequest) (err error) {
+	defer auditErr(&err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return err
@@ -318,8 +350,8 @@ func (c *Client) UpdateOSImage(ctx context.Context, cvmID string, req *UpdateOSI
 	if req == nil {
 		return invalidArg("req", "is nil")
 	}
-	if strings.TrimSpace(req.OSImageName) == "" {
-		return invalidArg("req.OSImageName", "is empty")
+	if err := checkContent("req.OSImageName", req.OSImageName); err != nil {
+		return err
 	}
 	r, err := read(c.api.UpdateOSImage(ctx, id, nil, gen.UpdateOSImageRequest{OsImageName: req.OSImageName}))
 	if err != nil {

@@ -57,30 +57,49 @@ type PatchCVMRequest struct {
 }
 
 func (r *PatchCVMRequest) validate() error {
-	if r.DockerComposeFile != nil && *r.DockerComposeFile == "" {
-		return invalidArg("req.DockerComposeFile", "is empty")
+	if err := checkOptionalContent("req.DockerComposeFile", r.DockerComposeFile); err != nil {
+		return err
+	}
+	// "" restores the default pre-launch script; blank text is a mistake.
+	if r.PreLaunchScript != nil && *r.PreLaunchScript != "" {
+		if err := checkContent("req.PreLaunchScript", *r.PreLaunchScript); err != nil {
+			return err
+		}
 	}
 	if err := checkComposeSize("req.DockerComposeFile", r.DockerComposeFile, r.PreLaunchScript); err != nil {
 		return err
 	}
 	if r.EncryptedEnv != nil {
-		if err := checkHexBlob("req.EncryptedEnv", *r.EncryptedEnv); err != nil {
+		if err := checkEncryptedEnv("req.EncryptedEnv", *r.EncryptedEnv); err != nil {
 			return err
 		}
 	}
 	if err := checkEnvKeys("req.AllowedEnvs", r.AllowedEnvs); err != nil {
 		return err
 	}
-	for f, v := range map[string]*int{"req.VCPU": r.VCPU, "req.Memory": r.Memory, "req.DiskSize": r.DiskSize} {
-		if err := checkPositive(f, v); err != nil {
-			return err
-		}
+	if err := checkPositiveFields(intField{"req.VCPU", r.VCPU}, intField{"req.Memory", r.Memory},
+		intField{"req.DiskSize", r.DiskSize}); err != nil {
+		return err
+	}
+	if err := checkOptionalContent("req.InstanceType", r.InstanceType); err != nil {
+		return err
 	}
 	if r.ShutdownTimeout != nil && (*r.ShutdownTimeout < 10 || *r.ShutdownTimeout > 1200) {
 		return invalidArg("req.ShutdownTimeout", "must be 10 to 1200 seconds, got %d", *r.ShutdownTimeout)
 	}
-	if r.OSImageName != nil && *r.OSImageName == "" {
-		return invalidArg("req.OSImageName", "is empty")
+	if err := checkOptionalContent("req.OSImageName", r.OSImageName); err != nil {
+		return err
+	}
+	if r.UserConfig != nil {
+		if err := checkText("req.UserConfig", *r.UserConfig); err != nil {
+			return err
+		}
+	}
+	if err := checkSetHash("req.ComposeHash", r.ComposeHash); err != nil {
+		return err
+	}
+	if err := checkSetHash("req.TransactionHash", r.TransactionHash); err != nil {
+		return err
 	}
 	return checkPhase2("req.", deref(r.ComposeHash), deref(r.TransactionHash))
 }
@@ -113,7 +132,11 @@ func (r *PatchCVMRequest) isEmpty() bool {
 // or empty request or a malformed field; an ErrUnexpectedResponse error for
 // a success (or 465) answer that is not the API's (no JSON object, no
 // correlation id, no valid compose hash); an *APIError for any other answer.
-func (c *Client) PatchCVM(ctx context.Context, cvmID string, req *PatchCVMRequest) (*PatchCVMResponse, error) {
+func (c *Client) PatchCVM(ctx context.Context, cvmID string, req *PatchCVMRequest) (out *PatchCVMResponse, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err
@@ -174,7 +197,11 @@ type ConfirmCVMPatchRequest struct {
 // correlation id; an *APIError for any other answer (466, 467 and 468 match
 // ErrComposeHashExpired, ErrTransactionVerificationFailed and
 // ErrComposeHashNotAllowed).
-func (c *Client) ConfirmCVMPatch(ctx context.Context, cvmID string, req *ConfirmCVMPatchRequest) (*CVMActionResponse, error) {
+func (c *Client) ConfirmCVMPatch(ctx context.Context, cvmID string, req *ConfirmCVMPatchRequest) (out *CVMActionResponse, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err

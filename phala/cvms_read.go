@@ -97,7 +97,11 @@ func (k *CVMKMSInfo) OnChain() bool { return k != nil && k.ChainID != nil }
 // ErrInvalidArgument error for a malformed id; an *APIError (ErrNotFound,
 // ...) for any answer other than 200; a decoding error naming the status
 // for a body that is neither shape.
-func (c *Client) GetCVMInfo(ctx context.Context, cvmID string) (*CVMInfo, error) {
+func (c *Client) GetCVMInfo(ctx context.Context, cvmID string) (out *CVMInfo, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err

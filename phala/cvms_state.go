@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/phalacloud/go-sdk/gen"
@@ -50,7 +51,11 @@ func (s *CVMState) UnmarshalJSON(b []byte) error {
 // GetCVMState reads the CVM's current run state. Errors: an
 // ErrInvalidArgument error for a malformed id; an *APIError for any answer
 // other than 200.
-func (c *Client) GetCVMState(ctx context.Context, cvmID string) (*CVMState, error) {
+func (c *Client) GetCVMState(ctx context.Context, cvmID string) (out *CVMState, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err
@@ -127,12 +132,35 @@ type Waitable interface {
 	waitNoChange() bool
 }
 
-func (r *UpdateResult) waitCorrelationID() string      { return r.CorrelationID }
-func (r *PatchCVMResponse) waitCorrelationID() string  { return r.CorrelationID }
-func (r *CVMActionResponse) waitCorrelationID() string { return r.CorrelationID }
-func (r *UpdateResult) waitNoChange() bool             { return r.Status == StatusNoChange }
-func (r *PatchCVMResponse) waitNoChange() bool         { return r.Status == StatusNoChange }
-func (r *CVMActionResponse) waitNoChange() bool        { return r.Status == string(StatusNoChange) }
+// The methods are nil-safe: a typed nil (a (*UpdateResult)(nil) from a
+// failed call) names no update rather than panicking.
+
+func (r *UpdateResult) waitCorrelationID() string {
+	if r == nil {
+		return ""
+	}
+	return r.CorrelationID
+}
+
+func (r *PatchCVMResponse) waitCorrelationID() string {
+	if r == nil {
+		return ""
+	}
+	return r.CorrelationID
+}
+
+func (r *CVMActionResponse) waitCorrelationID() string {
+	if r == nil {
+		return ""
+	}
+	return r.CorrelationID
+}
+
+func (r *UpdateResult) waitNoChange() bool     { return r != nil && r.Status == StatusNoChange }
+func (r *PatchCVMResponse) waitNoChange() bool { return r != nil && r.Status == StatusNoChange }
+func (r *CVMActionResponse) waitNoChange() bool {
+	return r != nil && r.Status == string(StatusNoChange)
+}
 
 // WaitForUpdate waits until the update that result describes has finished
 // and the CVM is running again: it is WaitForCVM with the result's
@@ -140,9 +168,14 @@ func (r *CVMActionResponse) waitNoChange() bool        { return r.Status == stri
 // WaitOptions.CorrelationID). A StatusNoChange result changed nothing: the
 // call returns at once with the CVM's current state (one GET
 // /cvms/{cvmId}/state, no waiting). A result still waiting for on-chain
-// confirmation, or without a correlation id, has nothing to wait for and
-// gives an ErrInvalidArgument error before any request.
-func (c *Client) WaitForUpdate(ctx context.Context, cvmID string, result Waitable, opts *WaitOptions) (*CVMState, error) {
+// confirmation, or without a correlation id (a nil or typed-nil result
+// too), has nothing to wait for and gives an ErrInvalidArgument error
+// before any request.
+func (c *Client) WaitForUpdate(ctx context.Context, cvmID string, result Waitable, opts *WaitOptions) (out *CVMState, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.beginWait(ctx); err != nil {
+		return nil, err
+	}
 	if result != nil && result.waitNoChange() {
 		return c.GetCVMState(ctx, cvmID)
 	}
@@ -162,10 +195,19 @@ func (c *Client) WaitForUpdate(ctx context.Context, cvmID string, result Waitabl
 // under way and the CVM's progress no longer carries it (see
 // WaitOptions.CorrelationID and StartTimeout). It follows the server's event stream,
 // reconnecting when the server ends it, and falls back to jittered polling
-// when streaming is unavailable. ctx bounds the whole wait. Errors: a
+// when streaming is unavailable, including when the stream's headers do not
+// arrive within the attempt timeout (WithTimeout, DefaultTimeout when 0). A
+// stream that outlives StreamTimeout by that timeout, its server having gone
+// silent, is ended and reopened. ctx bounds the whole wait, which otherwise
+// lasts until the target is reached. Errors: an ErrInvalidArgument error
+// for a nil ctx or a malformed id or option; a
 // *BootError when the CVM reports a boot error or the stream an error
 // event; ctx's error when it ends first; an *APIError for other answers.
-func (c *Client) WaitForCVM(ctx context.Context, cvmID string, opts *WaitOptions) (*CVMState, error) {
+func (c *Client) WaitForCVM(ctx context.Context, cvmID string, opts *WaitOptions) (out *CVMState, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.beginWait(ctx); err != nil {
+		return nil, err
+	}
 	id, err := checkCVMID(cvmID)
 	if err != nil {
 		return nil, err
@@ -319,17 +361,35 @@ func (w *waiter) stream(ctx context.Context) (*CVMState, error) {
 		req.Header.Set("Accept", "text/event-stream")
 		return nil
 	}
-	resp, err := w.c.api.GetCVMState(withoutTimeout(ctx), w.id, params, accept)
-	if err != nil {
+	// The stream has no per-attempt timeout (it lasts up to StreamTimeout),
+	// so its two waits are bounded here: the answer's headers must arrive
+	// within the attempt timeout (else the waiter polls instead), and the
+	// whole stream ends at StreamTimeout plus that grace, when a server that
+	// went silent has missed its own "timeout" event (then it reconnects).
+	grace := w.c.attemptTimeout()
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	headerTimer := time.AfterFunc(grace, cancel)
+	resp, err := w.c.api.GetCVMState(withoutTimeout(sctx), w.id, params, accept)
+	if !headerTimer.Stop() || err != nil {
+		if err == nil {
+			resp.Body.Close()
+		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return nil, errNoStream
 	}
+	var expired atomic.Bool
+	lifeTimer := time.AfterFunc(w.o.StreamTimeout+grace, func() { expired.Store(true); cancel() })
+	defer lifeTimer.Stop()
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if resp.StatusCode != http.StatusOK || mt != "text/event-stream" {
 		r, err := read(resp, nil)
 		if err != nil {
+			if ctx.Err() == nil && expired.Load() {
+				return nil, errNoStream
+			}
 			return nil, err
 		}
 		if r.status == http.StatusOK || r.status == http.StatusNotFound && mt != "application/json" ||
@@ -339,7 +399,20 @@ func (w *waiter) stream(ctx context.Context) (*CVMState, error) {
 		return nil, newAPIError(r.status, r.header, r.body)
 	}
 	defer resp.Body.Close()
-	return w.events(resp.Body)
+	st, err := w.events(resp.Body)
+	if err != nil && ctx.Err() == nil && expired.Load() {
+		return nil, nil // the SDK ended a stream that outlived its timeout: reconnect
+	}
+	return st, err
+}
+
+// attemptTimeout is the per-attempt timeout, or DefaultTimeout when
+// WithTimeout(0) removed it: a stream's header wait is always bounded.
+func (c *Client) attemptTimeout() time.Duration {
+	if c.cfg.timeout > 0 {
+		return c.cfg.timeout
+	}
+	return DefaultTimeout
 }
 
 // events parses server-sent events until a final one or the end.

@@ -63,7 +63,7 @@ func (s *stateServer) handler() http.Handler {
 func waitClient(t *testing.T, s *stateServer) *Client {
 	srv := httptest.NewServer(s.handler())
 	t.Cleanup(srv.Close)
-	c, err := NewClient(WithAPIKey("k"), WithBaseURL(srv.URL+"/api/v1"))
+	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"))
 	require.NoError(t, err)
 	return c
 }
@@ -153,4 +153,87 @@ func TestWaitEscapesEveryIDForm(t *testing.T) {
 	assert.Equal(t, []string{"/api/v1/cvms/my-app/state", "/api/v1/cvms/app_" + strings.Repeat("ab", 20) + "/state",
 		"/api/v1/cvms/app_" + strings.Repeat("cd", 20) + "/state", "/api/v1/cvms/0f3c5a9e1b2d4c3e8f7a6b5c4d3e2f1a/state",
 		"/api/v1/cvms/a%25b/state"}, s.paths)
+}
+
+// A state stream whose headers never arrive used to block WaitForCVM for
+// as long as the context allowed (forever without a deadline); the header
+// wait is bounded by the attempt timeout, after which the waiter polls.
+func TestWaitFallsBackWhenStreamHeadersNeverArrive(t *testing.T) {
+	var streams, polls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Accept") == "text/event-stream" {
+			streams.Add(1)
+			<-r.Context().Done() // never answers; ends when the client gives up
+			return
+		}
+		polls.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"name":"my-app","status":"running"}`)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithTimeout(100*time.Millisecond))
+	require.NoError(t, err)
+	// The deadline only stops the old code from hanging the suite.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st, err := c.WaitForCVM(ctx, "my-app", quick)
+	require.NoError(t, err)
+	assert.Equal(t, "running", st.Status)
+	assert.Equal(t, int32(1), streams.Load())
+	assert.Equal(t, int32(1), polls.Load())
+}
+
+// A stream that sent its headers and then went silent, missing its own
+// "timeout" event, is ended by the SDK at StreamTimeout plus the attempt
+// timeout, and the waiter reconnects.
+func TestWaitEndsASilentStream(t *testing.T) {
+	var streams atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		if streams.Add(1) == 1 {
+			w.WriteHeader(http.StatusOK)
+			w.(http.Flusher).Flush()
+			<-r.Context().Done() // silent from here on
+			return
+		}
+		fmt.Fprint(w, sse(`event: complete`+"\n"+`data: {"name":"my-app","status":"running"}`))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithTimeout(50*time.Millisecond))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	// StreamTimeout below the 10 s WaitForCVM accepts, set on the waiter
+	// itself so that the test does not wait 10 s.
+	w := &waiter{c: c, id: "my-app", o: WaitOptions{Target: "running", PollInterval: 5 * time.Millisecond, StreamTimeout: 50 * time.Millisecond}}
+	st, err := w.run(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "running", st.Status)
+	assert.Equal(t, int32(2), streams.Load(), "the silent stream was ended and the waiter reconnected")
+}
+
+// A typed nil result (what a failed update returns) names no update: an
+// ErrInvalidArgument error, not a panic, and nothing is sent.
+func TestWaitForUpdateTypedNil(t *testing.T) {
+	s := &stateServer{jsonState: `{"status":"running"}`}
+	c := waitClient(t, s)
+	for _, r := range []Waitable{(*UpdateResult)(nil), (*PatchCVMResponse)(nil), (*CVMActionResponse)(nil), nil} {
+		require.NotPanics(t, func() {
+			_, err := c.WaitForUpdate(context.Background(), "my-app", r, nil)
+			var ia *InvalidArgumentError
+			require.ErrorAs(t, err, &ia)
+			assert.Equal(t, "result", ia.Field)
+		})
+	}
+	assert.Zero(t, s.polls.Load()+s.streamsUsed.Load()+s.detailCalls.Load())
+}
+
+// One state event over MaxEventSize ends the wait with an error instead of
+// being buffered.
+func TestWaitEventTooLarge(t *testing.T) {
+	big := `data: {"status":"starting","boot_progress":"` + strings.Repeat("x", MaxEventSize) + `"}`
+	s := &stateServer{streams: []string{sse(big)}}
+	c := waitClient(t, s)
+	_, err := c.WaitForCVM(context.Background(), "my-app", quick)
+	require.ErrorContains(t, err, "state event over")
 }

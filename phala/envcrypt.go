@@ -35,7 +35,8 @@ var envRand io.Reader = rand.Reader
 // MaxEnvKeyBytes, a value is longer than MaxEnvValueBytes or not valid
 // UTF-8, or the public key is malformed or a low-order point. Values never
 // appear in errors.
-func EncryptEnvVars(envs []EnvVar, publicKeyHex string) (string, error) {
+func EncryptEnvVars(envs []EnvVar, publicKeyHex string) (out string, err error) {
+	defer auditOut(&out, &err)
 	return encryptEnvVars(envs, publicKeyHex, envRand)
 }
 

@@ -48,7 +48,8 @@ func (e *EnvFileError) Is(target error) bool { return target == ErrInvalidArgume
 // invalid or repeated key, an unterminated quote or trailing text yields an
 // *EnvFileError with the line number (never the value). An empty file
 // gives an empty slice. A read error from r is returned as it is.
-func ParseEnvFile(r io.Reader) ([]EnvVar, error) {
+func ParseEnvFile(r io.Reader) (parsed []EnvVar, err error) {
+	defer func() { auditEnvs(parsed); auditOut(&parsed, &err) }()
 	data, err := io.ReadAll(io.LimitReader(r, maxEnvFileBytes+1))
 	if err != nil {
 		return nil, err

@@ -68,7 +68,11 @@ var ErrKeyVerification = errors.New("phala: env encryption key failed verificati
 // environment variables, with the client's KeyAnchor (WithKeyAnchor). It
 // is GetEnvEncryptPublicKeyWith with no options; see there for the trust
 // rules and errors.
-func (c *Client) GetEnvEncryptPublicKey(ctx context.Context, cvmID string) (*EnvEncryptPublicKey, error) {
+func (c *Client) GetEnvEncryptPublicKey(ctx context.Context, cvmID string) (out *EnvEncryptPublicKey, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	return c.GetEnvEncryptPublicKeyWith(ctx, cvmID, nil)
 }
 
@@ -95,7 +99,11 @@ func (c *Client) GetEnvEncryptPublicKey(ctx context.Context, cvmID string) (*Env
 // both Anchor and ExpectedSigner set (before any request); the errors of
 // GetCVMInfo; a *KeyVerificationError (ErrKeyVerification) naming the KMS,
 // the anchor and both signers for every refusal above.
-func (c *Client) GetEnvEncryptPublicKeyWith(ctx context.Context, cvmID string, opts *EnvKeyOptions) (*EnvEncryptPublicKey, error) {
+func (c *Client) GetEnvEncryptPublicKeyWith(ctx context.Context, cvmID string, opts *EnvKeyOptions) (out *EnvEncryptPublicKey, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	return c.envEncryptPublicKey(ctx, cvmID, opts, "opts.")
 }
 
@@ -297,7 +305,11 @@ type UpdateEnvsOptions struct {
 // errors of GetEnvEncryptPublicKeyWith (a refused key is an
 // ErrKeyVerification error, and then nothing was encrypted and no PATCH
 // sent); and UpdateCVMEnvs's errors.
-func (c *Client) UpdateEnvs(ctx context.Context, cvmID string, envs []EnvVar, opts *UpdateEnvsOptions) (*UpdateResult, error) {
+func (c *Client) UpdateEnvs(ctx context.Context, cvmID string, envs []EnvVar, opts *UpdateEnvsOptions) (out *UpdateResult, err error) {
+	defer auditOut(&out, &err)
+	if ctx, err = c.begin(ctx); err != nil {
+		return nil, err
+	}
 	if opts == nil {
 		opts = &UpdateEnvsOptions{}
 	}

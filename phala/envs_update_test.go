@@ -47,7 +47,7 @@ func (s *envServer) start(t *testing.T) *Client {
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	c, err := NewClient(WithAPIKey("k"), WithBaseURL(srv.URL+"/api/v1"))
+	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"))
 	require.NoError(t, err)
 	return c
 }

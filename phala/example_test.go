@@ -191,8 +191,10 @@ func ExampleClient_UpdateCVMEnvs() {
 	client, done := exampleClient()
 	defer done()
 	ctx := context.Background()
-	// In real use: the hex output of encrypting the variables with the CVM's key.
-	encryptedHex := "0faa684ed28867b97f4a6a2dee5df8ce974e76b7018e3f22a1c4cf2678570f20"
+	// In real use: the hex output of EncryptEnvVars with the CVM's key
+	// (at least phala.MinEncryptedEnvBytes bytes: key, IV, ciphertext, tag).
+	encryptedHex := "0faa684ed28867b97f4a6a2dee5df8ce974e76b7018e3f22a1c4cf2678570f20" +
+		"a1b2c3d4e5f60718293a4b5c" + "deadbeef" + "00112233445566778899aabbccddeeff"
 
 	// doc:begin UpdateCVMEnvs
 	result, err := client.UpdateCVMEnvs(ctx, "my-app", &phala.UpdateEnvsRequest{

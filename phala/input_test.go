@@ -158,6 +158,54 @@ func TestBadInputIsRefusedBeforeSending(t *testing.T) {
 		{"patch: bad allowed env", "req.AllowedEnvs", patch("my-app", &phala.PatchCVMRequest{AllowedEnvs: []string{"has space"}})},
 		{"provision: bad allowed env", "req.AllowedEnvs", prov("my-app", &phala.ProvisionComposeUpdateRequest{AllowedEnvs: []string{"ü"}})},
 		{"commit: bad env key", "req.EnvKeys", commit("my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash, EnvKeys: []string{"a.b"}})},
+
+		// issue 12 §5: NUL bytes and invalid UTF-8, which encoding/json
+		// would silently turn into U+FFFD (another compose hash)
+		{"compose: NUL", "compose", dc("my-app", "services:\x00\n", nil)},
+		{"compose: invalid UTF-8", "compose", dc("my-app", "services: \xff\n", nil)},
+		{"script: NUL", "script", pls("my-app", "echo \x00", nil)},
+		{"script: invalid UTF-8", "script", pls("my-app", "echo \xc3", nil)},
+		{"resources: instance type NUL", "req.InstanceType", res("my-app", &phala.UpdateResourcesRequest{InstanceType: phala.String("tdx.\x00")})},
+		{"resources: instance type invalid UTF-8", "req.InstanceType", res("my-app", &phala.UpdateResourcesRequest{InstanceType: phala.String("tdx.\xfe")})},
+		{"os image: NUL", "req.OSImageName", osi("my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack\x00"})},
+		{"os image: invalid UTF-8", "req.OSImageName", osi("my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-\x80"})},
+		{"patch: compose NUL", "req.DockerComposeFile", patch("my-app", &phala.PatchCVMRequest{DockerComposeFile: phala.String("a: \x00")})},
+		{"patch: script invalid UTF-8", "req.PreLaunchScript", patch("my-app", &phala.PatchCVMRequest{PreLaunchScript: phala.String("echo \xff")})},
+		{"patch: instance type NUL", "req.InstanceType", patch("my-app", &phala.PatchCVMRequest{InstanceType: phala.String("\x00")})},
+		{"patch: OS image invalid UTF-8", "req.OSImageName", patch("my-app", &phala.PatchCVMRequest{OSImageName: phala.String("\xff")})},
+		{"provision: compose invalid UTF-8", "req.DockerComposeFile", prov("my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: "a: \xff"})},
+		{"provision: script NUL", "req.PreLaunchScript", prov("my-app", &phala.ProvisionComposeUpdateRequest{PreLaunchScript: phala.String("\x00")})},
+
+		// blank scripts and composes
+		{"script: white space", "script", pls("my-app", " \n\t", nil)},
+		{"patch: blank compose", "req.DockerComposeFile", patch("my-app", &phala.PatchCVMRequest{DockerComposeFile: phala.String("\n ")})},
+		{"patch: blank script", "req.PreLaunchScript", patch("my-app", &phala.PatchCVMRequest{PreLaunchScript: phala.String("  ")})},
+		{"patch: blank instance type", "req.InstanceType", patch("my-app", &phala.PatchCVMRequest{InstanceType: phala.String(" ")})},
+		{"provision: blank compose", "req.DockerComposeFile", prov("my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: " \n"})},
+		{"provision: blank script", "req.PreLaunchScript", prov("my-app", &phala.ProvisionComposeUpdateRequest{PreLaunchScript: phala.String("\t")})},
+		{"resources: blank instance type", "req.InstanceType", res("my-app", &phala.UpdateResourcesRequest{InstanceType: phala.String("  ")})},
+
+		// phase-2 pointers set to ""
+		{"patch: empty compose hash", "req.ComposeHash", patch("my-app", &phala.PatchCVMRequest{VCPU: phala.Int(2), ComposeHash: phala.String("")})},
+		{"patch: empty tx hash", "req.TransactionHash", patch("my-app", &phala.PatchCVMRequest{VCPU: phala.Int(2), TransactionHash: phala.String("")})},
+		{"envs: empty compose hash", "req.ComposeHash", envs("my-app", &phala.UpdateEnvsRequest{EncryptedEnv: encHex, ComposeHash: phala.String("")})},
+		{"envs: empty tx hash", "req.TransactionHash", envs("my-app", &phala.UpdateEnvsRequest{EncryptedEnv: encHex, TransactionHash: phala.String("")})},
+
+		// an EncryptedEnv shorter than key + IV + tag
+		{"envs: shorter than a ciphertext", "req.EncryptedEnv", envs("my-app", &phala.UpdateEnvsRequest{EncryptedEnv: strings.Repeat("ab", phala.MinEncryptedEnvBytes-1)})},
+		{"patch: shorter than a ciphertext", "req.EncryptedEnv", patch("my-app", &phala.PatchCVMRequest{EncryptedEnv: phala.String("abcd")})},
+		{"commit: shorter than a ciphertext", "req.EncryptedEnv", commit("my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash, EncryptedEnv: strings.Repeat("0", 64)})},
+
+		// env keys over 255 bytes (valid alphabet otherwise)
+		{"envs: key over 255 bytes", "req.EnvKeys", envs("my-app", &phala.UpdateEnvsRequest{EncryptedEnv: encHex, EnvKeys: []string{strings.Repeat("K", 256)}})},
+		{"patch: allowed env over 255 bytes", "req.AllowedEnvs", patch("my-app", &phala.PatchCVMRequest{AllowedEnvs: []string{strings.Repeat("K", 256)}})},
+		{"provision: allowed env over 255 bytes", "req.AllowedEnvs", prov("my-app", &phala.ProvisionComposeUpdateRequest{AllowedEnvs: []string{strings.Repeat("_", 300)}})},
+		{"commit: env key over 255 bytes", "req.EnvKeys", commit("my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash, EnvKeys: []string{strings.Repeat("a", 256)}})},
+
+		// integers the API's JSON numbers cannot hold exactly
+		{"resources: vcpu above 2^53", "req.VCPU", res("my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(1<<53 + 1)})},
+		{"resources: memory above 2^53", "req.Memory", res("my-app", &phala.UpdateResourcesRequest{Memory: phala.Int(1 << 60)})},
+		{"patch: disk above 2^53", "req.DiskSize", patch("my-app", &phala.PatchCVMRequest{DiskSize: phala.Int(1<<53 + 1)})},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -316,4 +364,89 @@ func TestPathEscaping(t *testing.T) {
 			assert.Equal(t, 0, h.count())
 		})
 	}
+}
+
+// A nil context used to panic in every method; it is refused as the "ctx"
+// argument, before anything is sent (issue 12 §5).
+func TestNilContextIsRefused(t *testing.T) {
+	h := newHarness(t)
+	c := h.client()
+	var ctx context.Context // nil: what is tested
+	envs := []phala.EnvVar{{Key: "A", Value: "b"}}
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"UpdateDockerCompose", func() error { _, err := c.UpdateDockerCompose(ctx, "my-app", testCompose, nil); return err }},
+		{"UpdatePreLaunchScript", func() error { _, err := c.UpdatePreLaunchScript(ctx, "my-app", "echo", nil); return err }},
+		{"UpdateCVMResources", func() error {
+			return c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(1)})
+		}},
+		{"UpdateCVMVisibility", func() error {
+			_, err := c.UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{PublicLogs: phala.Bool(true)})
+			return err
+		}},
+		{"UpdateCVMEnvs", func() error {
+			_, err := c.UpdateCVMEnvs(ctx, "my-app", &phala.UpdateEnvsRequest{EncryptedEnv: encHex})
+			return err
+		}},
+		{"UpdateOSImage", func() error {
+			return c.UpdateOSImage(ctx, "my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"})
+		}},
+		{"PatchCVM", func() error {
+			_, err := c.PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{VCPU: phala.Int(1)})
+			return err
+		}},
+		{"ConfirmCVMPatch", func() error {
+			_, err := c.ConfirmCVMPatch(ctx, "my-app", &phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: testTx})
+			return err
+		}},
+		{"ProvisionCVMComposeFileUpdate", func() error {
+			_, err := c.ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose})
+			return err
+		}},
+		{"CommitCVMComposeFileUpdate", func() error {
+			return c.CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash})
+		}},
+		{"GetCVMInfo", func() error { _, err := c.GetCVMInfo(ctx, "my-app"); return err }},
+		{"GetCVMState", func() error { _, err := c.GetCVMState(ctx, "my-app"); return err }},
+		{"GetCVMComposeFile", func() error { _, err := c.GetCVMComposeFile(ctx, "my-app"); return err }},
+		{"WaitForCVM", func() error { _, err := c.WaitForCVM(ctx, "my-app", nil); return err }},
+		{"WaitForUpdate", func() error {
+			_, err := c.WaitForUpdate(ctx, "my-app", &phala.UpdateResult{CorrelationID: testCorrID}, nil)
+			return err
+		}},
+		{"GetEnvEncryptPublicKey", func() error { _, err := c.GetEnvEncryptPublicKey(ctx, "my-app"); return err }},
+		{"GetEnvEncryptPublicKeyWith", func() error { _, err := c.GetEnvEncryptPublicKeyWith(ctx, "my-app", nil); return err }},
+		{"UpdateEnvs", func() error { _, err := c.UpdateEnvs(ctx, "my-app", envs, nil); return err }},
+		{"CommitCVMUpdate", func() error { _, err := c.CommitCVMUpdate(ctx, "my-app", "token", testHash, testTx); return err }},
+	}
+	for _, tc := range calls {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			require.NotPanics(t, func() { err = tc.call() })
+			var ia *phala.InvalidArgumentError
+			require.ErrorAs(t, err, &ia)
+			assert.Equal(t, "ctx", ia.Field)
+		})
+	}
+	assert.Equal(t, 0, h.count(), "nothing may be sent")
+}
+
+// Several bad fields: the one named is the first in the request type's
+// order, on every run (it used to depend on map iteration).
+func TestFirstBadFieldIsDeterministic(t *testing.T) {
+	h := newHarness(t)
+	c := h.client()
+	ctx := context.Background()
+	for i := 0; i < 50; i++ {
+		err := c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(0), Memory: phala.Int(-1), DiskSize: phala.Int(0)})
+		var ia *phala.InvalidArgumentError
+		require.ErrorAs(t, err, &ia)
+		require.Equal(t, "req.VCPU", ia.Field)
+		_, err = c.PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{Memory: phala.Int(0), DiskSize: phala.Int(-2)})
+		require.ErrorAs(t, err, &ia)
+		require.Equal(t, "req.Memory", ia.Field)
+	}
+	assert.Equal(t, 0, h.count())
 }

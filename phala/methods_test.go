@@ -235,7 +235,9 @@ func TestUpdateCVMVisibility(t *testing.T) {
 	})
 }
 
-const encHex = "0faa684ed28867b97f4a6a2dee5df8ce974e76b7018e3f22a1c4cf2678570f20"
+// encHex has the shape of EncryptEnvVars output: a 32-byte ephemeral key,
+// a 12-byte IV, a 4-byte ciphertext and a 16-byte tag (64 bytes).
+const encHex = "0faa684ed28867b97f4a6a2dee5df8ce974e76b7018e3f22a1c4cf2678570f20" + "a1b2c3d4e5f60718293a4b5c" + "deadbeef" + "00112233445566778899aabbccddeeff"
 
 func TestUpdateCVMEnvs(t *testing.T) {
 	ctx := context.Background()

@@ -17,8 +17,11 @@ type RequestInfo struct {
 	Attempt int
 	// StatusCode is 0 when the attempt got no answer.
 	StatusCode int
-	Duration   time.Duration
-	// RequestID is the answer's X-Request-ID, if any.
+	// Duration is the attempt's time until its answer's headers arrived;
+	// for a read (GET, not the state stream) until its body was read too.
+	Duration time.Duration
+	// RequestID is the answer's X-Request-ID, if any, with the API key
+	// replaced by [REDACTED] should the server have echoed it there.
 	RequestID string
 	// Err is the transport error of an attempt without an answer.
 	Err error
@@ -28,7 +31,10 @@ type RequestInfo struct {
 type Hooks struct {
 	// BeforeSend runs before each call's first attempt and may add headers
 	// (a traceparent, say). It runs before the SDK adds X-API-Key, so the
-	// key is not in req.Header when it runs.
+	// key is not in req.Header when it runs. Idempotency-Key and
+	// X-Idempotency-Key are removed from a PATCH or POST after it ran: they
+	// would make net/http resend the change by itself on a dead reused
+	// connection.
 	BeforeSend func(ctx context.Context, req *http.Request)
 	// AfterAttempt runs after every attempt, retries included.
 	AfterAttempt func(ctx context.Context, info RequestInfo)

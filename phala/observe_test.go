@@ -37,7 +37,7 @@ func TestLoggerAndHooksSeeEveryAttempt(t *testing.T) {
 	var logs bytes.Buffer
 	var infos []RequestInfo
 	var keyAtBeforeSend string
-	c, err := NewClient(WithAPIKey("k-logged?"), WithBaseURL(srv.URL+"/api/v1"),
+	c, err := NewClient(WithAPIKey("k-logged"), WithBaseURL(srv.URL+"/api/v1"),
 		WithRetryPolicy(RetryPolicy{MaxAttempts: 2, MaxTotalWait: time.Second}),
 		WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		WithHooks(Hooks{

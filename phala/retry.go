@@ -23,18 +23,24 @@ import (
 //     sends without acting on the request, and on a 409 without an error
 //     code ("another operation is in progress").
 //   - Reads (GET) are also retried on 502, 504 and on errors after the
-//     request was sent (timeouts, resets), since repeating them is harmless.
+//     request was sent (timeouts, resets, a body cut mid-read), since
+//     repeating them is harmless.
 //   - A change (PATCH, POST) that may have been processed is never retried:
 //     a timeout or reset after the request was written, a 500, any other
 //     4xx, and 465-468 come back to the caller at once.
 //
 // Waits grow exponentially with full jitter, capped per wait by MaxDelay; a
 // Retry-After header (seconds or an HTTP date) replaces the computed wait,
-// capped by MaxRetryAfter. The sum of all waits of one call never exceeds
-// MaxTotalWait; a retry that would exceed it is not made. Cancelling the
-// context stops a wait at once. A body is replayed only through
+// capped by MaxRetryAfter. The sum of all waits of one method call, over
+// all the requests it makes, never exceeds MaxTotalWait; a retry that would
+// exceed it is not made and the last answer or error is returned. A retry
+// whose wait would end after the context's deadline is not made either: the
+// caller gets that answer (a 429 *APIError with its Code and RetryAfter)
+// at once rather than context.DeadlineExceeded after sleeping. Cancelling
+// the context stops a wait at once. A body is replayed only through
 // http.Request.GetBody; a request whose body cannot be rewound is not
-// retried.
+// retried. WaitForCVM and WaitForUpdate give each of their requests a
+// budget of its own, since they poll for as long as ctx allows.
 type RetryPolicy struct {
 	// MaxAttempts counts every attempt, the first included; 1 disables retries.
 	MaxAttempts int
@@ -44,13 +50,14 @@ type RetryPolicy struct {
 	MaxDelay time.Duration
 	// MaxRetryAfter caps a wait the server asked for with Retry-After.
 	MaxRetryAfter time.Duration
-	// MaxTotalWait bounds the sum of the waits of one call.
+	// MaxTotalWait bounds the sum of the waits of one method call, shared by
+	// all the requests the call makes.
 	MaxTotalWait time.Duration
 }
 
-// DefaultRetryPolicy is the policy of a new Client: 3 attempts, waits of at
-// most 0.5 s, 1 s (jittered), Retry-After honoured up to 10 s, at most 15 s
-// of waiting in all.
+// DefaultRetryPolicy is the policy of a new Client: 3 attempts per request,
+// waits of at most 0.5 s, 1 s (jittered), Retry-After honoured up to 10 s,
+// at most 15 s of waiting per method call.
 func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{MaxAttempts: 3, BaseDelay: 500 * time.Millisecond, MaxDelay: 5 * time.Second,
 		MaxRetryAfter: 10 * time.Second, MaxTotalWait: 15 * time.Second}

@@ -182,7 +182,7 @@ func TestCancelStopsTheWait(t *testing.T) {
 	p := RetryPolicy{MaxAttempts: 3, MaxRetryAfter: 10 * time.Second, MaxTotalWait: time.Minute}
 	ctx, cancel := context.WithCancel(context.Background())
 	var events []RetryEvent
-	c, err := NewClient(WithAPIKey("k"), WithBaseURL(srv.URL+"/api/v1"), WithRetryPolicy(p),
+	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithRetryPolicy(p),
 		WithRetryHook(func(ev RetryEvent) { events = append(events, ev); go cancel() }))
 	require.NoError(t, err)
 	start := time.Now()
@@ -196,7 +196,7 @@ func TestWithoutRetries(t *testing.T) {
 	s := &scripted{steps: []func(http.ResponseWriter, *http.Request){status(503, `{}`)}}
 	srv := httptest.NewServer(s)
 	defer srv.Close()
-	c, err := NewClient(WithAPIKey("k"), WithBaseURL(srv.URL+"/api/v1"), WithoutRetries())
+	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithoutRetries())
 	require.NoError(t, err)
 	_, err = c.UpdateDockerCompose(context.Background(), "x1234", "a: b\n", nil)
 	assert.True(t, errors.Is(err, ErrUnavailable))

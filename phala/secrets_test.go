@@ -59,7 +59,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		record(c.UpdatePreLaunchScript(ctx, "my-app", "echo hi", nil))
 		record(nil, c.UpdateCVMResources(ctx, "my-app", &UpdateResourcesRequest{VCPU: Int(2)}))
 		record(c.UpdateCVMVisibility(ctx, "my-app", &UpdateVisibilityRequest{PublicLogs: Bool(true), PublicSysinfo: Bool(true)}))
-		record(c.UpdateCVMEnvs(ctx, "my-app", &UpdateEnvsRequest{EncryptedEnv: "abcd"}))
+		record(c.UpdateCVMEnvs(ctx, "my-app", &UpdateEnvsRequest{EncryptedEnv: strings.Repeat("ab", MinEncryptedEnvBytes)}))
 		record(nil, c.UpdateOSImage(ctx, "my-app", &UpdateOSImageRequest{OSImageName: "dstack-0.5.4"}))
 		record(c.PatchCVM(ctx, "my-app", &PatchCVMRequest{VCPU: Int(2)}))
 		record(c.ConfirmCVMPatch(ctx, "my-app", &ConfirmCVMPatchRequest{ComposeHash: strings.Repeat("a", 64), TransactionHash: "0x" + strings.Repeat("b", 64)}))

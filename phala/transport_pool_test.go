@@ -33,7 +33,7 @@ func TestDefaultTransportReusesConnections(t *testing.T) {
 	}
 	srv.Start()
 	defer srv.Close()
-	c, err := NewClient(WithAPIKey("k"), WithBaseURL(srv.URL+"/api/v1"))
+	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"))
 	require.NoError(t, err)
 	const inflight, rounds = 16, 5
 	for range rounds {

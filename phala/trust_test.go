@@ -505,7 +505,7 @@ func TestTrustBadInput(t *testing.T) {
 	var hits atomic.Int32
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	t.Cleanup(hs.Close)
-	c, err := phala.NewClient(phala.WithAPIKey("k"), phala.WithBaseURL(hs.URL+"/api/v1"))
+	c, err := phala.NewClient(phala.WithAPIKey("phak_trust-bad-input"), phala.WithBaseURL(hs.URL+"/api/v1"))
 	require.NoError(t, err)
 	ctx := context.Background()
 	for field, opts := range map[string]phala.EnvKeyOptions{

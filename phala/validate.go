@@ -14,7 +14,6 @@ const MaxComposeSize = 200 << 10
 var (
 	composeHashRE = regexp.MustCompile(`^(0x)?[0-9a-fA-F]{64}$`)
 	txHashRE      = regexp.MustCompile(`^0x[0-9a-fA-F]{64}$`)
-	envKeyRE      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	hex40RE       = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
 	// uuidV4RE is the UUID pattern of the official SDKs' id normalisation:
 	// version nibble 4, variant 8-b, each dash optional, any case.
@@ -85,6 +84,88 @@ func checkPhase2(prefix, composeHash, txHash string) error {
 	return checkTxHash(prefix+"TransactionHash", txHash)
 }
 
+// MinEncryptedEnvBytes is the shortest possible EncryptEnvVars output, in
+// bytes: the ephemeral X25519 key (32), the AES-GCM IV (12) and the tag
+// (16) around an empty plaintext. A shorter EncryptedEnv (under 120 hex
+// characters) cannot be a ciphertext and is refused before sending.
+const MinEncryptedEnvBytes = 32 + 12 + 16
+
+// maxExactInt is 2^53: larger integers do not survive the API's JSON
+// numbers (IEEE-754 doubles in JavaScript and Python's json with floats)
+// exactly.
+const maxExactInt = 1 << 53
+
+// checkEncryptedEnv refuses what cannot be EncryptEnvVars output.
+func checkEncryptedEnv(field, s string) error {
+	if err := checkHexBlob(field, s); err != nil {
+		return err
+	}
+	if len(s)/2 < MinEncryptedEnvBytes {
+		return invalidArg(field, "is %d bytes, shorter than any ciphertext (%d: key, IV and tag); pass EncryptEnvVars's output", len(s)/2, MinEncryptedEnvBytes)
+	}
+	return nil
+}
+
+// checkText refuses text the API cannot store as sent: a NUL byte, or
+// bytes that are not UTF-8 (encoding/json would silently turn them into
+// U+FFFD, so the CVM would get another compose file or script than the
+// caller's, and another compose hash).
+func checkText(field, s string) error {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return invalidArg(field, "contains a NUL byte (at byte %d)", i)
+	}
+	if !utf8.ValidString(s) {
+		return invalidArg(field, "is not valid UTF-8")
+	}
+	return nil
+}
+
+// checkContent refuses empty or blank content and checkText's problems;
+// it is for a compose file, a script, an instance type or an OS image name.
+func checkContent(field, s string) error {
+	if strings.TrimSpace(s) == "" {
+		if s == "" {
+			return invalidArg(field, "is empty")
+		}
+		return invalidArg(field, "is only white space")
+	}
+	return checkText(field, s)
+}
+
+// checkOptionalContent is checkContent for a pointer field, nil allowed.
+func checkOptionalContent(field string, s *string) error {
+	if s == nil {
+		return nil
+	}
+	return checkContent(field, *s)
+}
+
+// checkSetHash refuses a phase-2 pointer that is set to "": the caller
+// meant to leave it out (nil), and the SDK would otherwise send an empty
+// X-Compose-Hash header.
+func checkSetHash(field string, s *string) error {
+	if s != nil && *s == "" {
+		return invalidArg(field, "is set but empty; leave it nil when there is no phase 2")
+	}
+	return nil
+}
+
+// intField is one integer field of a request, in declaration order, so
+// that the first bad field is the same on every run.
+type intField struct {
+	name string
+	v    *int
+}
+
+func checkPositiveFields(fields ...intField) error {
+	for _, f := range fields {
+		if err := checkPositive(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func checkHexBlob(field, s string) error {
 	if s == "" {
 		return invalidArg(field, "is empty")
@@ -102,7 +183,10 @@ func isHexDigit(r rune) bool {
 func checkEnvKeys(field string, keys []string) error {
 	seen := make(map[string]bool, len(keys))
 	for _, k := range keys {
-		if !envKeyRE.MatchString(k) {
+		if len(k) > MaxEnvKeyBytes {
+			return invalidArg(field, "a key is %d bytes long, the limit is %d", len(k), MaxEnvKeyBytes)
+		}
+		if !validEnvKey(k) {
 			return invalidArg(field, "key %q does not match [A-Za-z_][A-Za-z0-9_]*", k)
 		}
 		if seen[k] {
@@ -116,6 +200,9 @@ func checkEnvKeys(field string, keys []string) error {
 func checkPositive(field string, v *int) error {
 	if v != nil && *v <= 0 {
 		return invalidArg(field, "must be positive, got %d", *v)
+	}
+	if v != nil && int64(*v) > maxExactInt {
+		return invalidArg(field, "is above 2^53, which the API's JSON numbers do not hold exactly")
 	}
 	return nil
 }
