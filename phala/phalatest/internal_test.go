@@ -5,11 +5,14 @@ import (
 	"crypto/ecdh"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sort"
 	"testing"
 
+	"github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
 	"github.com/stretchr/testify/require"
 )
 
@@ -130,4 +133,30 @@ func TestViolationsAreRecorded(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.NotEmpty(t, s.SpecViolations(), "a VM object answered for the detail breaks the spec")
+}
+
+// recoverSigner returns the compressed public key (0x hex) that made an
+// r||s||v signature over digest.
+func recoverSigner(digest, sig []byte) (string, error) {
+	if len(sig) != 65 || sig[64] > 3 {
+		return "", errors.New("want 65 bytes r||s||v with v 0..3")
+	}
+	compact := append([]byte{sig[64] + 27}, sig[:64]...)
+	pub, _, err := ecdsa.RecoverCompact(compact, digest)
+	if err != nil {
+		return "", err
+	}
+	return "0x" + hex.EncodeToString(pub.SerializeCompressed()), nil
+}
+
+// operationIDs lists the spec's operations, sorted.
+func (sr *specRouter) operationIDs() []string {
+	var ids []string
+	for _, item := range sr.doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			ids = append(ids, op.OperationID)
+		}
+	}
+	sort.Strings(ids)
+	return ids
 }
