@@ -78,6 +78,15 @@ type AppCompose struct {
 	// InitScript Early init script.
 	InitScript *string `json:"init_script,omitempty"`
 
+	// KeyProvider Key provider kind: `none`, `kms`, `local` or `tpm`; when absent dstack derives it from
+	// `kms_enabled` / `local_key_provider_enabled` (dstack-types `AppCompose.key_provider`,
+	// `KeyProviderKind`, Dstack-TEE/dstack `dstack-types/src/lib.rs`).
+	KeyProvider *string `json:"key_provider,omitempty"`
+
+	// KeyProviderID Id of the key provider instance, hex-encoded bytes (dstack-types
+	// `AppCompose.key_provider_id`, serialised as hex).
+	KeyProviderID *string `json:"key_provider_id,omitempty"`
+
 	// KMSEnabled Use a KMS for keys.
 	KMSEnabled *bool `json:"kms_enabled,omitempty"`
 
@@ -584,6 +593,15 @@ type ProvisionComposeUpdateRequest struct {
 
 	// InitScript Early init script.
 	InitScript *string `json:"init_script,omitempty"`
+
+	// KeyProvider Key provider kind: `none`, `kms`, `local` or `tpm`; when absent dstack derives it from
+	// `kms_enabled` / `local_key_provider_enabled` (dstack-types `AppCompose.key_provider`,
+	// `KeyProviderKind`, Dstack-TEE/dstack `dstack-types/src/lib.rs`).
+	KeyProvider *string `json:"key_provider,omitempty"`
+
+	// KeyProviderID Id of the key provider instance, hex-encoded bytes (dstack-types
+	// `AppCompose.key_provider_id`, serialised as hex).
+	KeyProviderID *string `json:"key_provider_id,omitempty"`
 
 	// KMSEnabled Use a KMS for keys.
 	KMSEnabled *bool `json:"kms_enabled,omitempty"`
@@ -1137,6 +1155,22 @@ func (a *AppCompose) UnmarshalJSON(b []byte) error {
 		delete(object, "init_script")
 	}
 
+	if raw, found := object["key_provider"]; found {
+		err = json.Unmarshal(raw, &a.KeyProvider)
+		if err != nil {
+			return fmt.Errorf("error reading 'key_provider': %w", err)
+		}
+		delete(object, "key_provider")
+	}
+
+	if raw, found := object["key_provider_id"]; found {
+		err = json.Unmarshal(raw, &a.KeyProviderID)
+		if err != nil {
+			return fmt.Errorf("error reading 'key_provider_id': %w", err)
+		}
+		delete(object, "key_provider_id")
+	}
+
 	if raw, found := object["kms_enabled"]; found {
 		err = json.Unmarshal(raw, &a.KMSEnabled)
 		if err != nil {
@@ -1314,6 +1348,20 @@ func (a AppCompose) MarshalJSON() ([]byte, error) {
 		object["init_script"], err = json.Marshal(a.InitScript)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'init_script': %w", err)
+		}
+	}
+
+	if a.KeyProvider != nil {
+		object["key_provider"], err = json.Marshal(a.KeyProvider)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'key_provider': %w", err)
+		}
+	}
+
+	if a.KeyProviderID != nil {
+		object["key_provider_id"], err = json.Marshal(a.KeyProviderID)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'key_provider_id': %w", err)
 		}
 	}
 
@@ -2927,6 +2975,22 @@ func (a *ProvisionComposeUpdateRequest) UnmarshalJSON(b []byte) error {
 		delete(object, "init_script")
 	}
 
+	if raw, found := object["key_provider"]; found {
+		err = json.Unmarshal(raw, &a.KeyProvider)
+		if err != nil {
+			return fmt.Errorf("error reading 'key_provider': %w", err)
+		}
+		delete(object, "key_provider")
+	}
+
+	if raw, found := object["key_provider_id"]; found {
+		err = json.Unmarshal(raw, &a.KeyProviderID)
+		if err != nil {
+			return fmt.Errorf("error reading 'key_provider_id': %w", err)
+		}
+		delete(object, "key_provider_id")
+	}
+
 	if raw, found := object["kms_enabled"]; found {
 		err = json.Unmarshal(raw, &a.KMSEnabled)
 		if err != nil {
@@ -3112,6 +3176,20 @@ func (a ProvisionComposeUpdateRequest) MarshalJSON() ([]byte, error) {
 		object["init_script"], err = json.Marshal(a.InitScript)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'init_script': %w", err)
+		}
+	}
+
+	if a.KeyProvider != nil {
+		object["key_provider"], err = json.Marshal(a.KeyProvider)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'key_provider': %w", err)
+		}
+	}
+
+	if a.KeyProviderID != nil {
+		object["key_provider_id"], err = json.Marshal(a.KeyProviderID)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'key_provider_id': %w", err)
 		}
 	}
 
