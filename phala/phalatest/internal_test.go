@@ -1,7 +1,6 @@
 package phalatest
 
 import (
-	"context"
 	"crypto/ecdh"
 	"encoding/hex"
 	"encoding/json"
@@ -108,13 +107,13 @@ func TestResponseValidationCatchesViolations(t *testing.T) {
 	route, params, err := sr.router.FindRoute(req)
 	require.NoError(t, err)
 	ok := jsonResponse(http.StatusOK, map[string]any{"id": 1, "name": "x", "status": "running"})
-	require.NoError(t, validateResponse(context.Background(), route, params, req, ok))
+	require.NoError(t, validateResponse(t.Context(), route, params, req, ok))
 	for _, bad := range []response{
 		jsonResponse(http.StatusOK, map[string]any{"id": "not-a-number", "name": "x", "status": "running"}),
 		jsonResponse(http.StatusOK, map[string]any{"name": "x"}),
 		jsonResponse(465, map[string]any{"message": "not declared for this operation"}),
 	} {
-		require.Error(t, validateResponse(context.Background(), route, params, req, bad))
+		require.Error(t, validateResponse(t.Context(), route, params, req, bad))
 	}
 }
 
