@@ -6,7 +6,8 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/phalacloud/go-sdk/internal/jsjson"
 )
 
 // AppCompose is the app-compose document of a CVM (the reference's
@@ -113,7 +114,7 @@ func (c *AppCompose) UnmarshalJSON(data []byte) error {
 	*c = AppCompose{}
 	fields := c.appComposeFields()
 	for k, v := range raw {
-		if dst, ok := fields[k]; ok && !bytes.Equal(bytes.TrimSpace(v), []byte("null")) && !hasLoneSurrogate(v) {
+		if dst, ok := fields[k]; ok && !bytes.Equal(bytes.TrimSpace(v), []byte("null")) && !jsjson.HasLoneSurrogate(v) {
 			if err := json.Unmarshal(v, dst); err == nil {
 				continue
 			}
@@ -149,7 +150,7 @@ func (c AppCompose) MarshalJSON() ([]byte, error) {
 			buf.WriteByte(',')
 		}
 		first = false
-		buf.Write(appendJSString(nil, k))
+		buf.Write(jsjson.AppendString(nil, k))
 		buf.WriteByte(':')
 		buf.Write(v)
 	}
@@ -157,7 +158,7 @@ func (c AppCompose) MarshalJSON() ([]byte, error) {
 		dst, known := fields[k]
 		if k == "name" {
 			if _, inExtra := c.Extra[k]; !inExtra || c.Name != "" {
-				emit(k, appendJSString(nil, c.Name))
+				emit(k, jsjson.AppendString(nil, c.Name))
 				continue
 			}
 		} else if v := marshalField(dst); known && v != nil {
@@ -176,60 +177,14 @@ func (c AppCompose) MarshalJSON() ([]byte, error) {
 }
 
 // splitJSONObject returns the members of a JSON object with their raw
-// values. Keys keep unpaired surrogate escapes (as WTF-8), which
-// encoding/json would replace; a repeated key keeps its last value.
-func splitJSONObject(data []byte) (map[string]json.RawMessage, error) {
-	if _, err := parseJS(data); err != nil {
+// values (see jsjson.ObjectMembers), or an error matching
+// ErrInvalidArgument.
+func splitJSONObject(data []byte) (map[string][]byte, error) {
+	m, err := jsjson.ObjectMembers(data)
+	if err != nil {
 		return nil, invalidArg("AppCompose", "%v", err)
 	}
-	p := &jsParser{s: string(data)}
-	p.ws()
-	if p.i >= len(p.s) || p.s[p.i] != '{' {
-		return nil, invalidArg("AppCompose", "JSON value is not an object")
-	}
-	p.i++
-	out := map[string]json.RawMessage{}
-	for {
-		p.ws()
-		if p.s[p.i] == '}' {
-			return out, nil
-		}
-		if p.s[p.i] == ',' {
-			p.i++
-			p.ws()
-		}
-		k, _ := p.str()
-		p.ws()
-		p.i++ // ':'
-		p.ws()
-		start := p.i
-		p.value()
-		out[k] = json.RawMessage(data[start:p.i])
-	}
-}
-
-// hasLoneSurrogate reports whether a JSON value holds a string with an
-// unpaired UTF-16 surrogate escape, which a Go string cannot carry.
-func hasLoneSurrogate(raw []byte) bool {
-	v, err := parseJS(raw)
-	if err != nil {
-		return false
-	}
-	var walk func(v *jsValue) bool
-	walk = func(v *jsValue) bool {
-		switch v.kind {
-		case jsString:
-			return !utf8.ValidString(v.str)
-		case jsArray:
-			for _, e := range v.arr {
-				if walk(e) {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	return walk(v)
+	return m, nil
 }
 
 // marshalField returns the JSON of a known field, or nil when it is nil.
@@ -237,7 +192,7 @@ func marshalField(p any) []byte {
 	switch v := p.(type) {
 	case **string:
 		if *v != nil {
-			return appendJSString(nil, **v)
+			return jsjson.AppendString(nil, **v)
 		}
 	case **bool:
 		if *v != nil {
@@ -254,7 +209,7 @@ func marshalField(p any) []byte {
 				if i > 0 {
 					b = append(b, ',')
 				}
-				b = appendJSString(b, s)
+				b = jsjson.AppendString(b, s)
 			}
 			return append(b, ']')
 		}

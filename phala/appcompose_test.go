@@ -2,6 +2,8 @@ package phala
 
 import (
 	"encoding/json"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -59,4 +61,28 @@ func TestAppComposeFields(t *testing.T) {
 
 	_, err = json.Marshal(AppCompose{Extra: map[string]json.RawMessage{"bad": json.RawMessage(`{`)}})
 	assert.Error(t, err)
+}
+
+// appComposeTags returns the JSON keys of AppCompose's fields.
+func appComposeTags() []string {
+	var tags []string
+	typ := reflect.TypeFor[AppCompose]()
+	for i := range typ.NumField() {
+		name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			tags = append(tags, name)
+		}
+	}
+	return tags
+}
+
+// TestAppComposeFieldTable keeps the table AppCompose's (un)marshaller uses
+// equal to its JSON tags (TestAppComposeKeysMatchSpec compares the tags
+// with the spec).
+func TestAppComposeFieldTable(t *testing.T) {
+	var table []string
+	for k := range new(AppCompose).appComposeFields() {
+		table = append(table, k)
+	}
+	assert.ElementsMatch(t, appComposeTags(), table)
 }

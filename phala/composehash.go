@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+
+	"github.com/phalacloud/go-sdk/internal/jsjson"
 )
 
 // ComposeHash returns the compose hash of an app-compose document in the
@@ -25,7 +27,7 @@ func ComposeHash(appCompose []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return sha256Hex(stringifyJSSized(sortJS(v), "", len(appCompose))), nil
+	return sha256Hex(canonicalJSON(v, len(appCompose))), nil
 }
 
 // ComposeHashNormalized is ComposeHash after the normalisation the
@@ -39,7 +41,7 @@ func ComposeHashNormalized(appCompose []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return sha256Hex(stringifyJSSized(sortJS(normalizeAppCompose(v)), "", len(appCompose))), nil
+	return sha256Hex(canonicalJSON(normalizeAppCompose(v), len(appCompose))), nil
 }
 
 // DumpAppCompose returns the app-compose document in the form Phala Cloud
@@ -69,8 +71,15 @@ func DumpAppComposeHash(appCompose []byte) (string, error) {
 	return sha256Hex(out), nil
 }
 
-func dumpJS(v *jsValue) []byte {
-	out := stringifyJS(sortJS(v), "    ")
+// canonicalJSON is the dstack form of v: keys sorted, compact. sizeHint is
+// the expected output size (the input's), reserved up front so that a large
+// document is not copied while its output grows.
+func canonicalJSON(v *jsjson.Value, sizeHint int) []byte {
+	return v.Sorted().AppendStringify(make([]byte, 0, max(sizeHint, 64)), "")
+}
+
+func dumpJS(v *jsjson.Value) []byte {
+	out := v.Sorted().Stringify("    ")
 	return []byte(strings.ReplaceAll(string(out), "\": ", "\":"))
 }
 
@@ -79,12 +88,12 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func parseAppCompose(appCompose []byte) (*jsValue, error) {
-	v, err := parseJS(appCompose)
+func parseAppCompose(appCompose []byte) (*jsjson.Value, error) {
+	v, err := jsjson.Parse(appCompose)
 	if err != nil {
 		return nil, invalidArg("appCompose", "%v", err)
 	}
-	if v.kind != jsObject {
+	if v.Kind() != jsjson.Object {
 		return nil, invalidArg("appCompose", "top-level JSON value must be an object")
 	}
 	return v, nil
@@ -93,17 +102,17 @@ func parseAppCompose(appCompose []byte) (*jsValue, error) {
 // normalizeAppCompose mirrors preprocessAppCompose of the JavaScript
 // packages: a shallow copy with runner-specific keys and a falsy
 // pre_launch_script removed.
-func normalizeAppCompose(v *jsValue) *jsValue {
-	o := v.obj.clone()
-	runner, _ := o.get("runner")
-	isStr := func(want string) bool { return runner != nil && runner.kind == jsString && runner.str == want }
-	if isStr("bash") {
-		o.del("docker_compose_file")
-	} else if isStr("docker-compose") {
-		o.del("bash_script")
+func normalizeAppCompose(v *jsjson.Value) *jsjson.Value {
+	runner, _ := v.Member("runner")
+	r, isStr := runner.AsString()
+	var drop []string
+	if isStr && r == "bash" {
+		drop = append(drop, "docker_compose_file")
+	} else if isStr && r == "docker-compose" {
+		drop = append(drop, "bash_script")
 	}
-	if pls, ok := o.get("pre_launch_script"); ok && !truthyJS(pls) {
-		o.del("pre_launch_script")
+	if pls, ok := v.Member("pre_launch_script"); ok && !pls.Truthy() {
+		drop = append(drop, "pre_launch_script")
 	}
-	return &jsValue{kind: jsObject, obj: o}
+	return v.Without(drop...)
 }

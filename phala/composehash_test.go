@@ -54,7 +54,7 @@ func TestComposeHashSerialisationRules(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			v, err := parseAppCompose([]byte(c.in))
 			require.NoError(t, err)
-			got := string(stringifyJS(sortJS(v), ""))
+			got := string(v.Sorted().Stringify(""))
 			assert.Equal(t, c.want, got)
 			h, err := ComposeHash([]byte(c.in))
 			require.NoError(t, err)

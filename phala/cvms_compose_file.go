@@ -153,7 +153,8 @@ func (r *ProvisionComposeUpdateRequest) overlay(cur *gen.AppCompose) gen.Provisi
 	b := gen.ProvisionComposeUpdateRequest{
 		AllowedEnvs: cur.AllowedEnvs, BashScript: cur.BashScript, DefaultGatewayDomain: cur.DefaultGatewayDomain,
 		DockerComposeFile: cur.DockerComposeFile, Features: cur.Features, GatewayEnabled: cur.GatewayEnabled,
-		InitScript: cur.InitScript, KMSEnabled: cur.KMSEnabled, LocalKeyProviderEnabled: cur.LocalKeyProviderEnabled,
+		InitScript: cur.InitScript, KeyProvider: cur.KeyProvider, KeyProviderID: cur.KeyProviderID,
+		KMSEnabled: cur.KMSEnabled, LocalKeyProviderEnabled: cur.LocalKeyProviderEnabled,
 		ManifestVersion: cur.ManifestVersion, Name: cur.Name, NoInstanceID: cur.NoInstanceID,
 		PreLaunchScript: cur.PreLaunchScript, PublicLogs: cur.PublicLogs, PublicSysinfo: cur.PublicSysinfo,
 		PublicTcbinfo: cur.PublicTcbinfo, Runner: cur.Runner, Salt: cur.Salt, SecureTime: cur.SecureTime,

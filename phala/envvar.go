@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/phalacloud/go-sdk/internal/jsjson"
 )
 
 // Limits the dstack guest applies to an environment variable set; values
@@ -63,7 +65,7 @@ func (e EnvVar) LogValue() slog.Value {
 // slices) do not reveal the value. EnvVar is not meant to be stored as
 // JSON: EncryptEnvVars builds the real plaintext itself.
 func (e EnvVar) MarshalJSON() ([]byte, error) {
-	b := append([]byte(`{"key":`), appendJSString(nil, e.Key)...)
+	b := append([]byte(`{"key":`), jsjson.AppendString(nil, e.Key)...)
 	return append(b, `,"value":"`+redacted+`"}`...), nil
 }
 
@@ -146,9 +148,9 @@ func envPlaintext(envs []EnvVar) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"key":`...)
-		b = appendJSString(b, e.Key)
+		b = jsjson.AppendString(b, e.Key)
 		b = append(b, `,"value":`...)
-		b = appendJSString(b, e.Value)
+		b = jsjson.AppendString(b, e.Value)
 		b = append(b, '}')
 	}
 	return append(b, "]}"...)

@@ -7,11 +7,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/phalacloud/go-sdk/internal/jsjson"
 )
 
 func FuzzParseEnvFile(f *testing.F) {
@@ -70,11 +70,11 @@ func FuzzComposeHash(f *testing.F) {
 		if err != nil {
 			return
 		}
-		v, err := parseJS(in)
+		v, err := jsjson.Parse(in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		canon := stringifyJS(sortJS(v), "")
+		canon := v.Sorted().Stringify("")
 		if !json.Valid(canon) {
 			t.Fatalf("invalid JSON output %q", canon)
 		}
@@ -83,17 +83,17 @@ func FuzzComposeHash(f *testing.F) {
 		}
 		// The canonical text parses back to the same value: serialising it
 		// again gives the same bytes and the same hash.
-		v2, err := parseJS(canon)
+		v2, err := jsjson.Parse(canon)
 		if err != nil {
 			t.Fatalf("canonical output does not parse: %v", err)
 		}
-		if again := stringifyJS(sortJS(v2), ""); !bytes.Equal(again, canon) {
+		if again := v2.Sorted().Stringify(""); !bytes.Equal(again, canon) {
 			t.Fatalf("not stable:\n%q\n%q", canon, again)
 		}
 		// encoding/json agrees that it is the same value, where it can tell
 		// (it cannot carry lone surrogates, and both sides drop nothing else).
 		var a, b any
-		if json.Unmarshal(canon, &a) != nil || json.Unmarshal(stringifyJS(v2, ""), &b) != nil {
+		if json.Unmarshal(canon, &a) != nil || json.Unmarshal(v2.Stringify(""), &b) != nil {
 			t.Fatal("encoding/json refuses the output")
 		}
 		if _, err := ComposeHashNormalized(in); err != nil {
@@ -126,48 +126,19 @@ func FuzzDumpAppCompose(f *testing.F) {
 		}
 		// Unless a string holds a colon-space (which the dump rewrites), the
 		// dump parses back to the normalised value.
-		v, err := parseJS(in)
+		v, err := jsjson.Parse(in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := stringifyJS(sortJS(normalizeAppCompose(v)), "")
+		want := normalizeAppCompose(v).Sorted().Stringify("")
 		if !bytes.Contains(want, []byte(`": `)) {
-			d, err := parseJS(dump)
+			d, err := jsjson.Parse(dump)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := stringifyJS(sortJS(d), ""); !bytes.Equal(got, want) {
+			if got := d.Sorted().Stringify(""); !bytes.Equal(got, want) {
 				t.Fatalf("dump does not parse back to the value:\n%q\n%q", got, want)
 			}
-		}
-	})
-}
-
-var jsNumberSyntax = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?(e[+-][1-9][0-9]*)?$`)
-
-func FuzzFormatJSNumber(f *testing.F) {
-	for _, x := range []float64{0, math.Copysign(0, -1), 1, 2.5, 1e21, 1e20, 1e-7, 1e-6, 123456789012345678901, 0.1, 5e-324, math.MaxFloat64, -1.5e-10, 4.35} {
-		f.Add(x)
-	}
-	f.Fuzz(func(t *testing.T, x float64) {
-		s := formatJSNumber(x)
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			if s != "null" {
-				t.Fatalf("%v -> %q", x, s)
-			}
-			return
-		}
-		if !jsNumberSyntax.MatchString(s) {
-			t.Fatalf("%v -> %q: not in Number#toString form", x, s)
-		}
-		back, err := strconv.ParseFloat(s, 64)
-		if err != nil || back != x {
-			t.Fatalf("%v -> %q -> %v (%v)", x, s, back, err)
-		}
-		// exponent form exactly when the decimal exponent is >= 21 or <= -7
-		abs := math.Abs(x)
-		if hasExp := strings.Contains(s, "e"); x != 0 && hasExp != (abs >= 1e21 || abs < 1e-6) {
-			t.Fatalf("%v -> %q: wrong notation", x, s)
 		}
 	})
 }

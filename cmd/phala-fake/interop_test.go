@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	_ "embed"
 	"encoding/json"
 	"io"
@@ -109,7 +108,7 @@ func TestJavaScriptSDKInterop(t *testing.T) {
 	// The state the JavaScript SDK left, seen from Go.
 	c, err := phala.NewClient(phala.WithBaseURL(fp.prefix), phala.WithAPIKey(fp.apiKey))
 	require.NoError(t, err)
-	ctx := context.Background()
+	ctx := t.Context()
 
 	central, err := c.GetCVMInfo(ctx, "central-app")
 	require.NoError(t, err)

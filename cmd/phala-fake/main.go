@@ -81,7 +81,7 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) error {
 		return errors.New("-api-key must not be empty")
 	}
 	opts := []phalatest.Option{phalatest.WithAPIKey(*apiKey), phalatest.WithUpdateDelay(*delay), phalatest.WithControlEndpoints(),
-		phalatest.WithSpecEndpoints(), phalatest.WithMaxStreamDuration(*maxStream), phalatest.WithRestartLag(*lag)}
+		phalatest.WithMiddleware(specPages), phalatest.WithMaxStreamDuration(*maxStream), phalatest.WithRestartLag(*lag)}
 	if *noDefaults {
 		opts = append(opts, phalatest.WithoutDefaultCVMs())
 	}

@@ -88,7 +88,7 @@ func TestMaxStreamDurationFlag(t *testing.T) {
 	vals := startInProcess(t, "-max-stream-duration", "20ms")
 	c, err := phala.NewClient(phala.WithBaseURL(vals["PHALA_CLOUD_API_PREFIX"]), phala.WithAPIKey(vals["PHALA_CLOUD_API_KEY"]))
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	var seen int
 	_, err = c.WaitForCVM(ctx, "central-app", &phala.WaitOptions{Target: "stopped", PollInterval: 10 * time.Millisecond,

@@ -3,7 +3,6 @@ package phalatest
 import (
 	"crypto/ecdh"
 	"encoding/hex"
-	"errors"
 	"fmt"
 
 	"github.com/phalacloud/go-sdk/internal/envcipher"
@@ -74,18 +73,4 @@ func (s signer) sign(digest []byte) []byte {
 // pubHex is the compressed public key, 0x-prefixed.
 func (s signer) pubHex() string {
 	return "0x" + hex.EncodeToString(s.key.PubKey().SerializeCompressed())
-}
-
-// recoverSigner returns the compressed public key (0x hex) that made an
-// r||s||v signature over digest. Tests use it.
-func recoverSigner(digest, sig []byte) (string, error) {
-	if len(sig) != 65 || sig[64] > 3 {
-		return "", errors.New("want 65 bytes r||s||v with v 0..3")
-	}
-	compact := append([]byte{sig[64] + 27}, sig[:64]...)
-	pub, _, err := ecdsa.RecoverCompact(compact, digest)
-	if err != nil {
-		return "", err
-	}
-	return "0x" + hex.EncodeToString(pub.SerializeCompressed()), nil
 }

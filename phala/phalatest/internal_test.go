@@ -1,15 +1,17 @@
 package phalatest
 
 import (
-	"context"
 	"crypto/ecdh"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sort"
 	"testing"
 
+	"github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
 	"github.com/stretchr/testify/require"
 )
 
@@ -105,7 +107,7 @@ func TestResponseValidationCatchesViolations(t *testing.T) {
 	route, params, err := sr.router.FindRoute(req)
 	require.NoError(t, err)
 	ok := jsonResponse(http.StatusOK, map[string]any{"id": 1, "name": "x", "status": "running"})
-	require.NoError(t, validateResponse(context.Background(), route, params, req, ok))
+	require.NoError(t, validateResponse(t.Context(), route, params, req, ok))
 	for _, bad := range []response{
 		// The visibility answer requires nothing and leaves id untyped (the SDK
 		// reads only the flags), but a flag or a described field of the wrong
@@ -114,7 +116,7 @@ func TestResponseValidationCatchesViolations(t *testing.T) {
 		jsonResponse(http.StatusOK, map[string]any{"name": 7}),
 		jsonResponse(465, map[string]any{"message": "not declared for this operation"}),
 	} {
-		require.Error(t, validateResponse(context.Background(), route, params, req, bad))
+		require.Error(t, validateResponse(t.Context(), route, params, req, bad))
 	}
 }
 
@@ -134,4 +136,30 @@ func TestViolationsAreRecorded(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.NotEmpty(t, s.SpecViolations(), "a detail in neither shape breaks the spec")
+}
+
+// recoverSigner returns the compressed public key (0x hex) that made an
+// r||s||v signature over digest.
+func recoverSigner(digest, sig []byte) (string, error) {
+	if len(sig) != 65 || sig[64] > 3 {
+		return "", errors.New("want 65 bytes r||s||v with v 0..3")
+	}
+	compact := append([]byte{sig[64] + 27}, sig[:64]...)
+	pub, _, err := ecdsa.RecoverCompact(compact, digest)
+	if err != nil {
+		return "", err
+	}
+	return "0x" + hex.EncodeToString(pub.SerializeCompressed()), nil
+}
+
+// operationIDs lists the spec's operations, sorted.
+func (sr *specRouter) operationIDs() []string {
+	var ids []string
+	for _, item := range sr.doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			ids = append(ids, op.OperationID)
+		}
+	}
+	sort.Strings(ids)
+	return ids
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 
@@ -206,16 +205,4 @@ func pydanticType(field string) string {
 		return t
 	}
 	return "value_error"
-}
-
-// operationIDs lists the spec's operations, sorted (for tests).
-func (sr *specRouter) operationIDs() []string {
-	var ids []string
-	for _, item := range sr.doc.Paths.Map() {
-		for _, op := range item.Operations() {
-			ids = append(ids, op.OperationID)
-		}
-	}
-	sort.Strings(ids)
-	return ids
 }

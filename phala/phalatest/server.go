@@ -88,8 +88,8 @@ type options struct {
 	noStreaming   bool
 	streamScale   float64
 	maxStream     time.Duration
-	specPages     bool
 	chain         ChainChecker
+	wrap          []func(http.Handler) http.Handler
 }
 
 // Option configures a Server.
@@ -191,7 +191,11 @@ func NewServer(opts ...Option) *Server {
 			panic(err)
 		}
 	}
-	hs := httptest.NewUnstartedServer(s)
+	var h http.Handler = s
+	for _, wrap := range o.wrap {
+		h = wrap(h)
+	}
+	hs := httptest.NewUnstartedServer(h)
 	if o.listener != nil {
 		hs.Listener.Close()
 		hs.Listener = o.listener
@@ -415,13 +419,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := RecordedRequest{Time: s.opts.clock(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
 		Header: redactHeader(r.Header), Body: body, RequestID: reqID}
 
-	if s.opts.specPages && r.Method == http.MethodGet {
-		if resp, ok := specPage(r.URL.Path); ok {
-			resp.header.Set("X-Request-ID", reqID)
-			writeResponse(w, resp)
-			return
-		}
-	}
 	if strings.HasPrefix(r.URL.Path, "/_fake/") && s.opts.control {
 		resp := s.control(r, body)
 		resp.header.Set("X-Request-ID", reqID)
