@@ -26,6 +26,7 @@ type cvm struct {
 	status      string
 	progress    *progress
 	busyUntil   time.Time // zero when no update is running
+	held        bool      // HoldUpdates: a running update does not end by itself
 	failBoot    string    // boot_error of the next boot (FailNextBoot); "" boots fine
 	bootError   string    // boot_error of the last boot
 	exitedAt    string    // when the last boot failed (RFC 3339)
@@ -68,10 +69,10 @@ type provision struct {
 func (c *cvm) onChain() bool { return c.seed.ChainID != 0 }
 
 // refresh ends a finished update: status back to running (or exited with
-// boot_error when the boot was made to fail), progress null. It reports
-// whether the state changed.
+// boot_error when the boot was made to fail), progress null. A held update
+// (HoldUpdates) has not finished. It reports whether the state changed.
 func (c *cvm) refresh(now time.Time) bool {
-	if c.busyUntil.IsZero() || now.Before(c.busyUntil) {
+	if c.busyUntil.IsZero() || c.held || now.Before(c.busyUntil) {
 		return false
 	}
 	end := c.busyUntil
