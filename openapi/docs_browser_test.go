@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -61,7 +62,7 @@ func TestDocsPageRendersInChromium(t *testing.T) {
 			if !strings.Contains(strings.ToLower(r.html), "/"+strings.ToLower(o.id)+`"`) {
 				problems = append(problems, fmt.Sprintf("operation %s has no anchor in the page", o.id))
 			}
-			if !strings.Contains(r.text[o.id], o.summary) {
+			if !r.visible[o.id] {
 				problems = append(problems, fmt.Sprintf("operation %s: summary %q is not visible", o.id, o.summary))
 			}
 		}
@@ -119,14 +120,29 @@ func findChromium(t *testing.T) string {
 
 type rendered struct {
 	html     string
-	text     map[string]string // operationId -> visible text after clicking its link
+	visible  map[string]bool // operationId -> its summary became visible after clicking its link
 	hydrated bool
 	errors   []string
 }
 
+// renderDeadline bounds one page's whole check: starting Chromium, loading,
+// rendering and clicking through every operation. Every wait inside it is
+// on a DOM condition, never a fixed pause, so a slow machine only makes
+// the check slower; a page that never gets there fails at the deadline
+// with what was missing.
+const renderDeadline = 3 * time.Minute
+
+// pollEvery is how often a DOM condition is evaluated while waiting.
+const pollEvery = 50 * time.Millisecond
+
+// reclickPolls is how many polls a click gets to bring an operation up
+// before it is clicked again (a click that lands before the page's script
+// has hydrated the markup does nothing).
+const reclickPolls = 40
+
 func renderInChromium(t *testing.T, chromium string, page []byte, shot string, opIDs []string, summaries map[string]string) rendered {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), renderDeadline)
 	defer cancel()
 
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -160,7 +176,10 @@ func renderInChromium(t *testing.T, chromium string, page []byte, shot string, o
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				wsURL <- m[1]
+				select {
+				case wsURL <- m[1]:
+				default:
+				}
 			}
 		}
 	}()
@@ -168,14 +187,22 @@ func renderInChromium(t *testing.T, chromium string, page []byte, shot string, o
 	select {
 	case browserURL = <-wsURL:
 	case <-ctx.Done():
-		t.Fatal("chromium did not print its DevTools address")
+		t.Fatalf("chromium did not print its DevTools address within %v", renderDeadline)
 	}
 	ws, err := wsDial(ctx, browserURL)
 	if err != nil {
 		t.Fatalf("devtools websocket: %v", err)
 	}
 	defer ws.conn.Close()
-	c := newCDP(ws)
+
+	var out rendered
+	var mu sync.Mutex // guards out.errors, written by the CDP reader
+	problem := func(msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		out.errors = append(out.errors, msg)
+	}
+	c := newCDP(ws, func(ev cdpEvent) { noteEvent(ev, srv.URL, problem) })
 
 	var target struct {
 		TargetID string `json:"targetId"`
@@ -198,96 +225,7 @@ func renderInChromium(t *testing.T, chromium string, page []byte, shot string, o
 	must(c.call(ctx, s, "Emulation.setDeviceMetricsOverride",
 		map[string]any{"width": 1280, "height": 2000, "deviceScaleFactor": 1, "mobile": false}, nil))
 
-	pageURL := srv.URL + "/docs"
-	must(c.call(ctx, s, "Page.navigate", map[string]any{"url": pageURL}, nil))
-
-	var out rendered
-	note := func(ev cdpEvent) {
-		switch ev.Method {
-		case "Runtime.consoleAPICalled":
-			var p struct {
-				Type string `json:"type"`
-				Args []struct {
-					Value       any    `json:"value"`
-					Description string `json:"description"`
-				} `json:"args"`
-			}
-			_ = json.Unmarshal(ev.Params, &p)
-			if p.Type == "error" || p.Type == "assert" {
-				var parts []string
-				for _, a := range p.Args {
-					parts = append(parts, fmt.Sprint(a.Value), a.Description)
-				}
-				out.errors = append(out.errors, "console."+p.Type+": "+strings.Join(parts, " "))
-			}
-		case "Runtime.exceptionThrown":
-			var p struct {
-				Details struct {
-					Text      string `json:"text"`
-					Exception struct {
-						Description string `json:"description"`
-					} `json:"exception"`
-				} `json:"exceptionDetails"`
-			}
-			_ = json.Unmarshal(ev.Params, &p)
-			out.errors = append(out.errors, "uncaught exception: "+p.Details.Text+" "+p.Details.Exception.Description)
-		case "Log.entryAdded":
-			var p struct {
-				Entry struct {
-					Level, Text, URL string
-				} `json:"entry"`
-			}
-			_ = json.Unmarshal(ev.Params, &p)
-			if p.Entry.Level == "error" {
-				out.errors = append(out.errors, "console error: "+p.Entry.Text+" "+p.Entry.URL)
-			}
-		case "Network.requestWillBeSent":
-			var p struct {
-				Request struct {
-					URL string `json:"url"`
-				} `json:"request"`
-			}
-			_ = json.Unmarshal(ev.Params, &p)
-			u := p.Request.URL
-			if !strings.HasPrefix(u, srv.URL+"/") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") && u != "about:blank" {
-				out.errors = append(out.errors, "request to another host: "+u)
-			}
-		case "Network.loadingFailed":
-			var p struct {
-				ErrorText string `json:"errorText"`
-			}
-			_ = json.Unmarshal(ev.Params, &p)
-			out.errors = append(out.errors, "a load failed: "+p.ErrorText)
-		}
-	}
-
-	// Wait for the load event, then let the page settle: the Redoc script hydrates
-	// the prerendered markup after load.
-	loaded := false
-	var settle <-chan time.Time
-	for settle == nil || !loaded {
-		select {
-		case ev, ok := <-c.events:
-			if !ok {
-				t.Fatal("devtools connection closed")
-			}
-			note(ev)
-			if ev.Method == "Page.loadEventFired" {
-				loaded = true
-				settle = time.After(2 * time.Second)
-			}
-		case <-ctx.Done():
-			t.Fatal("the docs page did not finish loading")
-		}
-	}
-	for done := false; !done; {
-		select {
-		case ev := <-c.events:
-			note(ev)
-		case <-settle:
-			done = true
-		}
-	}
+	must(c.call(ctx, s, "Page.navigate", map[string]any{"url": srv.URL + "/docs"}, nil))
 
 	eval := func(expr string) string {
 		var r struct {
@@ -298,42 +236,66 @@ func renderInChromium(t *testing.T, chromium string, page []byte, shot string, o
 		must(c.call(ctx, s, "Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true}, &r))
 		return fmt.Sprint(r.Result.Value)
 	}
-	// Redoc 3 renders only the sections near the viewport and shows each tag's
-	// operations collapsed, so each operation is checked as a reader reaches it:
-	// click (a real mouse click) the operation's link in the page, then read the
-	// visible text.
-	out.text = map[string]string{}
-	for _, id := range opIDs {
-		// Click the operation's link (a real mouse click) and poll the visible
-		// text until its summary shows; Redoc renders lazily, and on a loaded
-		// machine a click can land before the list settles, so a link that
-		// did not bring the summary up is clicked again (three tries).
-		for try := 0; try < 3 && !strings.Contains(out.text[id], summaries[id]); try++ {
-			var pos struct {
-				X, Y float64
-				OK   bool
+	// waitFor polls cond until it holds or the deadline passes; it reports
+	// whether it held.
+	waitFor := func(cond func() bool) bool {
+		tick := time.NewTicker(pollEvery)
+		defer tick.Stop()
+		for {
+			if cond() {
+				return true
 			}
-			raw := eval(fmt.Sprintf(operationLink, strings.ToLower(id)))
-			if json.Unmarshal([]byte(raw), &pos) != nil || !pos.OK {
-				break
-			}
-			time.Sleep(200 * time.Millisecond) // let the scroll settle before clicking
-			raw = eval(fmt.Sprintf(operationLink, strings.ToLower(id)))
-			if json.Unmarshal([]byte(raw), &pos) != nil || !pos.OK {
-				break
-			}
-			for _, typ := range []string{"mouseMoved", "mousePressed", "mouseReleased"} {
-				must(c.call(ctx, s, "Input.dispatchMouseEvent", map[string]any{
-					"type": typ, "x": pos.X, "y": pos.Y, "button": "left", "clickCount": 1}, nil))
-			}
-			for end := time.Now().Add(3 * time.Second); ; {
-				time.Sleep(150 * time.Millisecond)
-				out.text[id] = eval("document.body.innerText")
-				if strings.Contains(out.text[id], summaries[id]) || time.Now().After(end) {
-					break
-				}
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				return false
 			}
 		}
+	}
+
+	// The page is ready when it has loaded and its menu shows a link to as
+	// many operations as the document has (by count, not by name, so that a
+	// page missing one operation is found out below instead of waited for).
+	var links string
+	if !waitFor(func() bool {
+		links = eval(fmt.Sprintf(menuReady, len(opIDs)))
+		return strings.HasPrefix(links, "ok")
+	}) {
+		problem(fmt.Sprintf("the page did not finish rendering its menu within %v (%s)", renderDeadline, links))
+	}
+
+	// Redoc 3 renders only the sections near the viewport and shows each tag's
+	// operations collapsed, so each operation is checked as a reader reaches it:
+	// click (a real mouse click) the operation's link in the page, then wait for
+	// its summary to become visible.
+	out.visible = map[string]bool{}
+	for _, id := range opIDs {
+		if ctx.Err() != nil {
+			break
+		}
+		link := fmt.Sprintf(operationLink, strings.ToLower(id))
+		shown := fmt.Sprintf(summaryShown, jsString(strings.ToLower(id)), jsString(summaries[id]))
+		polls := 0
+		var last clickPos
+		out.visible[id] = waitFor(func() bool {
+			if polls%reclickPolls == 0 {
+				// Scroll the link into view and click it once it stands still.
+				pos, ok := linkPos(eval(link))
+				if !ok {
+					return true // no link: reported by the anchor check
+				}
+				if pos != last {
+					last = pos
+					return false // moved: read it again on the next poll
+				}
+				for _, typ := range []string{"mouseMoved", "mousePressed", "mouseReleased"} {
+					must(c.call(ctx, s, "Input.dispatchMouseEvent", map[string]any{
+						"type": typ, "x": pos.X, "y": pos.Y, "button": "left", "clickCount": 1}, nil))
+				}
+			}
+			polls++
+			return eval(shown) == "true"
+		}) && eval(shown) == "true"
 	}
 	out.html = eval("document.documentElement.outerHTML")
 	if p := os.Getenv("PHALA_DOCS_DOM"); p != "" {
@@ -351,8 +313,113 @@ func renderInChromium(t *testing.T, chromium string, page []byte, shot string, o
 	must(err)
 	must(os.WriteFile(shot, img, 0o644))
 	_ = c.call(ctx, "", "Browser.close", nil, nil)
+	// Every event sent before the last reply has been noted (see newCDP).
+	mu.Lock()
+	defer mu.Unlock()
+	out.errors = append([]string(nil), out.errors...)
 	return out
 }
+
+// noteEvent turns a DevTools event into a problem: a console error or
+// assertion, an uncaught exception, an error log entry, a request to
+// another host than base, a failed load.
+func noteEvent(ev cdpEvent, base string, problem func(string)) {
+	switch ev.Method {
+	case "Runtime.consoleAPICalled":
+		var p struct {
+			Type string `json:"type"`
+			Args []struct {
+				Value       any    `json:"value"`
+				Description string `json:"description"`
+			} `json:"args"`
+		}
+		_ = json.Unmarshal(ev.Params, &p)
+		if p.Type == "error" || p.Type == "assert" {
+			var parts []string
+			for _, a := range p.Args {
+				parts = append(parts, fmt.Sprint(a.Value), a.Description)
+			}
+			problem("console." + p.Type + ": " + strings.Join(parts, " "))
+		}
+	case "Runtime.exceptionThrown":
+		var p struct {
+			Details struct {
+				Text      string `json:"text"`
+				Exception struct {
+					Description string `json:"description"`
+				} `json:"exception"`
+			} `json:"exceptionDetails"`
+		}
+		_ = json.Unmarshal(ev.Params, &p)
+		problem("uncaught exception: " + p.Details.Text + " " + p.Details.Exception.Description)
+	case "Log.entryAdded":
+		var p struct {
+			Entry struct {
+				Level, Text, URL string
+			} `json:"entry"`
+		}
+		_ = json.Unmarshal(ev.Params, &p)
+		if p.Entry.Level == "error" {
+			problem("console error: " + p.Entry.Text + " " + p.Entry.URL)
+		}
+	case "Network.requestWillBeSent":
+		var p struct {
+			Request struct {
+				URL string `json:"url"`
+			} `json:"request"`
+		}
+		_ = json.Unmarshal(ev.Params, &p)
+		u := p.Request.URL
+		if !strings.HasPrefix(u, base+"/") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") && u != "about:blank" {
+			problem("request to another host: " + u)
+		}
+	case "Network.loadingFailed":
+		var p struct {
+			ErrorText string `json:"errorText"`
+		}
+		_ = json.Unmarshal(ev.Params, &p)
+		problem("a load failed: " + p.ErrorText)
+	}
+}
+
+type clickPos struct{ X, Y float64 }
+
+// linkPos decodes operationLink's answer.
+func linkPos(raw string) (clickPos, bool) {
+	var pos struct {
+		X, Y float64
+		OK   bool
+	}
+	if json.Unmarshal([]byte(raw), &pos) != nil || !pos.OK {
+		return clickPos{}, false
+	}
+	return clickPos{pos.X, pos.Y}, true
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// summaryShown answers true when the section of operation %s (its
+// operationId in lower case) is rendered and its visible text holds the
+// summary %s (reading one section is much cheaper than the whole page).
+const summaryShown = `(() => {
+  const id = %s, want = %s;
+  const sec = [...document.querySelectorAll('[data-section-id]')].find(e => e.getAttribute('data-section-id').toLowerCase().endsWith('/' + id));
+  return !!sec && sec.innerText.includes(want);
+})()`
+
+// menuReady answers "ok" once the page has loaded and shows links to at
+// least %d distinct operations (#/<tag>/<operation>), else what it has.
+const menuReady = `(() => {
+  if (document.readyState !== 'complete') return 'loading: ' + document.readyState;
+  const ops = new Set([...document.querySelectorAll('a[href^="#/"]')]
+    .filter(a => /^#\/[^\/#]+\/[^\/#]+$/.test(a.getAttribute('href')) && a.getBoundingClientRect().width > 0)
+    .map(a => a.getAttribute('href').toLowerCase()));
+  return ops.size >= %d ? 'ok' : 'links to ' + ops.size + ' operations';
+})()`
 
 // operationLink scrolls the page's link to an operation (#/<tag>/<operationId in
 // lower case>) into view and returns, as JSON, the viewport coordinates of its centre.
