@@ -34,6 +34,7 @@ import (
 //
 // Set PHALA_DOCS_SCREENSHOT=/path/docs.png to keep the screenshot.
 func TestDocsPageRendersInChromium(t *testing.T) {
+	t.Parallel() // it mostly waits for Chromium: let the package's other tests run meanwhile
 	chromium := findChromium(t)
 	doc := mustLoad(t, "openapi/dist/phala-cloud.json", openapi.SpecJSON)
 	type op struct{ id, summary string }
@@ -44,20 +45,24 @@ func TestDocsPageRendersInChromium(t *testing.T) {
 		}
 	}
 	sort.Slice(ops, func(i, j int) bool { return ops[i].id < ops[j].id })
-	var ids []string
 	summaries := map[string]string{}
 	for _, o := range ops {
-		ids = append(ids, o.id)
 		summaries[o.id] = o.summary
 	}
 	if len(ops) == 0 {
 		t.Fatal("the document has no operations")
 	}
 
-	check := func(page []byte, shot string) []string {
-		r := renderInChromium(t, chromium, page, shot, ids, summaries)
+	// check renders page and checks the operations of list (the page's menu
+	// must show links to as many operations as the document has).
+	check := func(page []byte, shot string, list []op) []string {
+		var listIDs []string
+		for _, o := range list {
+			listIDs = append(listIDs, o.id)
+		}
+		r := renderInChromium(t, chromium, page, shot, len(ops), listIDs, summaries)
 		problems := append([]string(nil), r.errors...)
-		for _, o := range ops {
+		for _, o := range list {
 			// Redoc 3 links each operation as #/<tag>/<operationId in lower case>.
 			if !strings.Contains(strings.ToLower(r.html), "/"+strings.ToLower(o.id)+`"`) {
 				problems = append(problems, fmt.Sprintf("operation %s has no anchor in the page", o.id))
@@ -76,7 +81,7 @@ func TestDocsPageRendersInChromium(t *testing.T) {
 	if p := os.Getenv("PHALA_DOCS_SCREENSHOT"); p != "" {
 		shot = p
 	}
-	problems := check(openapi.DocsHTML, shot)
+	problems := check(openapi.DocsHTML, shot, ops)
 	for _, p := range problems {
 		t.Error(p)
 	}
@@ -87,16 +92,22 @@ func TestDocsPageRendersInChromium(t *testing.T) {
 
 	// The same checks on a page broken on purpose: an operation removed, a
 	// console.error, an uncaught exception and a request to another host.
+	// Clicking through the removed operation and one intact one is enough
+	// to show that the checks bite, and only where the page is broken.
 	t.Run("BrokenPageFails", func(t *testing.T) {
 		broken := bytes.Replace(openapi.DocsHTML, []byte(ops[0].id), []byte("renamedOp"), -1)
 		broken = bytes.Replace(broken, []byte(ops[0].summary), []byte("Renamed"), -1)
 		broken = bytes.Replace(broken, []byte("<body>"), []byte(`<body><script>console.error("planted");</script>`+
 			`<script>notDefinedAnywhere()</script><img src="http://offhost.invalid/x.png">`), 1)
-		got := strings.Join(check(broken, filepath.Join(t.TempDir(), "broken.png")), "\n")
-		for _, want := range []string{"operation " + ops[0].id, "planted", "notDefinedAnywhere", "offhost.invalid"} {
+		got := strings.Join(check(broken, filepath.Join(t.TempDir(), "broken.png"), ops[:2]), "\n")
+		for _, want := range []string{"operation " + ops[0].id + " has no anchor", "operation " + ops[0].id + ": summary",
+			"planted", "notDefinedAnywhere", "offhost.invalid"} {
 			if !strings.Contains(got, want) {
 				t.Errorf("a broken page passed the check on %q; problems found:\n%s", want, got)
 			}
+		}
+		if strings.Contains(got, "operation "+ops[1].id) {
+			t.Errorf("the intact operation %s was reported on the broken page:\n%s", ops[1].id, got)
 		}
 	})
 }
@@ -111,10 +122,12 @@ func findChromium(t *testing.T) string {
 			return p
 		}
 	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
+	for _, name := range []string{"chromium", "chromium-browser"} { // Debian's name, Ubuntu's
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
 	}
-	testenv.Missing(t, "Debian's chromium is not installed (apt-get install -y chromium, or set PHALA_CHROMIUM): docs page not checked in a browser")
+	testenv.Missing(t, "chromium is not installed (apt-get install -y chromium, or set PHALA_CHROMIUM): docs page not checked in a browser")
 	return ""
 }
 
@@ -140,7 +153,9 @@ const pollEvery = 50 * time.Millisecond
 // has hydrated the markup does nothing).
 const reclickPolls = 40
 
-func renderInChromium(t *testing.T, chromium string, page []byte, shot string, opIDs []string, summaries map[string]string) rendered {
+// renderInChromium opens page and clicks through the operations opIDs once its
+// menu shows links to menuOps operations.
+func renderInChromium(t *testing.T, chromium string, page []byte, shot string, menuOps int, opIDs []string, summaries map[string]string) rendered {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), renderDeadline)
 	defer cancel()
@@ -258,7 +273,7 @@ func renderInChromium(t *testing.T, chromium string, page []byte, shot string, o
 	// page missing one operation is found out below instead of waited for).
 	var links string
 	if !waitFor(func() bool {
-		links = eval(fmt.Sprintf(menuReady, len(opIDs)))
+		links = eval(fmt.Sprintf(menuReady, menuOps))
 		return strings.HasPrefix(links, "ok")
 	}) {
 		problem(fmt.Sprintf("the page did not finish rendering its menu within %v (%s)", renderDeadline, links))
