@@ -403,20 +403,45 @@ func TestWaitBootError(t *testing.T) {
 	require.Equal(t, "boot failed", be.Message)
 }
 
+// testDeadline is a context whose deadline passes when the test says so
+// (expire): Err is then context.DeadlineExceeded, as for a real deadline.
+type testDeadline struct {
+	context.Context
+	done chan struct{}
+	once sync.Once
+}
+
+func newDeadline(parent context.Context) *testDeadline {
+	return &testDeadline{Context: parent, done: make(chan struct{})}
+}
+
+func (d *testDeadline) expire()               { d.once.Do(func() { close(d.done) }) }
+func (d *testDeadline) Done() <-chan struct{} { return d.done }
+func (d *testDeadline) Err() error {
+	select {
+	case <-d.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
 // TestWaitContextCancel ends waits by their context, on a stream and
 // while polling; the server sees the stream's client go away.
 func TestWaitContextCancel(t *testing.T) {
 	s := phalatest.NewTestServer(t)
 	c := noRetry(s)
 
-	ctx, cancel := context.WithTimeout(ctxT(t), 80*time.Millisecond)
-	defer cancel()
-	_, err := c.WaitForCVM(ctx, phalatest.CentralCVMName, &phala.WaitOptions{Target: "stopped", PollInterval: 5 * time.Millisecond})
+	// The deadline passes once the stream is open (the first event has
+	// arrived), however long the machine took to get there.
+	ctx := newDeadline(ctxT(t))
+	_, err := c.WaitForCVM(ctx, phalatest.CentralCVMName, &phala.WaitOptions{Target: "stopped", PollInterval: 5 * time.Millisecond,
+		OnEvent: func(phala.CVMState) { ctx.expire() }})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Eventually(t, func() bool {
 		got := s.Streams()
 		return len(got) == 1 && got[0].End == phalatest.StreamClientGone
-	}, 5*time.Second, 5*time.Millisecond, "the server saw the client leave: %+v", s.Streams())
+	}, time.Minute, 5*time.Millisecond, "the server saw the client leave: %+v", s.Streams())
 
 	// Cancelled from the progress callback, mid-stream.
 	ctx2, cancel2 := context.WithCancel(ctxT(t))
@@ -552,12 +577,12 @@ func TestStreamEndsOnClose(t *testing.T) {
 		_, err := c.WaitForCVM(ctx, phalatest.CentralCVMName, &phala.WaitOptions{Target: "stopped", PollInterval: time.Hour})
 		errc <- err
 	}()
-	require.Eventually(t, func() bool { return len(s.Streams()) == 1 }, 5*time.Second, 2*time.Millisecond)
+	require.Eventually(t, func() bool { return len(s.Streams()) == 1 }, time.Minute, 2*time.Millisecond)
 	closed := make(chan struct{})
 	go func() { s.Close(); close(closed) }()
 	select {
 	case <-closed:
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Minute): // the stream would otherwise stay open for its 300 s timeout
 		t.Fatal("Close blocked on an open stream")
 	}
 	require.Equal(t, phalatest.StreamServerClosed, s.Streams()[0].End)
