@@ -290,14 +290,18 @@ func renderInChromium(t *testing.T, chromium string, page []byte, shot string, m
 		}
 		link := fmt.Sprintf(operationLink, strings.ToLower(id))
 		shown := fmt.Sprintf(summaryShown, jsString(strings.ToLower(id)), jsString(summaries[id]))
-		polls := 0
+		polls, seen := 0, false
 		var last clickPos
-		out.visible[id] = waitFor(func() bool {
+		waitFor(func() bool {
 			if polls%reclickPolls == 0 {
 				// Scroll the link into view and click it once it stands still.
-				pos, ok := linkPos(eval(link))
-				if !ok {
-					return true // no link: reported by the anchor check
+				pos, state := linkPos(eval(link))
+				switch state {
+				case "absent":
+					return true // the page has no link to it: the anchor check reports that
+				case "ok":
+				default:
+					return false // not shown (yet): look again on the next poll
 				}
 				if pos != last {
 					last = pos
@@ -309,8 +313,10 @@ func renderInChromium(t *testing.T, chromium string, page []byte, shot string, m
 				}
 			}
 			polls++
-			return eval(shown) == "true"
-		}) && eval(shown) == "true"
+			seen = eval(shown) == "true"
+			return seen
+		})
+		out.visible[id] = seen
 	}
 	out.html = eval("document.documentElement.outerHTML")
 	if p := os.Getenv("PHALA_DOCS_DOM"); p != "" {
@@ -399,16 +405,17 @@ func noteEvent(ev cdpEvent, base string, problem func(string)) {
 
 type clickPos struct{ X, Y float64 }
 
-// linkPos decodes operationLink's answer.
-func linkPos(raw string) (clickPos, bool) {
+// linkPos decodes operationLink's answer: the link's centre and "ok", or
+// "absent" (no link to the operation in the page) or "hidden" (none shown).
+func linkPos(raw string) (clickPos, string) {
 	var pos struct {
-		X, Y float64
-		OK   bool
+		X, Y  float64
+		State string
 	}
-	if json.Unmarshal([]byte(raw), &pos) != nil || !pos.OK {
-		return clickPos{}, false
+	if json.Unmarshal([]byte(raw), &pos) != nil {
+		return clickPos{}, "undecodable: " + raw
 	}
-	return clickPos{pos.X, pos.Y}, true
+	return clickPos{pos.X, pos.Y}, pos.State
 }
 
 // jsString quotes s as a JavaScript string literal.
@@ -436,14 +443,18 @@ const menuReady = `(() => {
   return ops.size >= %d ? 'ok' : 'links to ' + ops.size + ' operations';
 })()`
 
-// operationLink scrolls the page's link to an operation (#/<tag>/<operationId in
-// lower case>) into view and returns, as JSON, the viewport coordinates of its centre.
+// operationLink scrolls the page's shown link to an operation (#/<tag>/<operationId
+// in lower case>) into view and returns, as JSON, the viewport coordinates of its
+// centre; State says "absent" when the page has no such link and "hidden" when
+// none is shown.
 const operationLink = `(() => {
-  const a = [...document.querySelectorAll('a[href]')].find(a => a.getAttribute('href').toLowerCase().endsWith('/%s') && a.getBoundingClientRect().width > 0);
-  if (!a) return JSON.stringify({OK: false});
+  const all = [...document.querySelectorAll('a[href]')].filter(a => a.getAttribute('href').toLowerCase().endsWith('/%s'));
+  if (all.length === 0) return JSON.stringify({State: 'absent'});
+  const a = all.find(a => a.getBoundingClientRect().width > 0);
+  if (!a) return JSON.stringify({State: 'hidden'});
   a.scrollIntoView({block: 'center'});
   const r = a.getBoundingClientRect();
-  return JSON.stringify({OK: true, X: r.x + r.width / 2, Y: r.y + r.height / 2});
+  return JSON.stringify({State: 'ok', X: r.x + r.width / 2, Y: r.y + r.height / 2});
 })()`
 
 // checkScreenshot: a 1280x2000 PNG that is not a blank page.
