@@ -21,7 +21,8 @@ import (
 //	event: timeout   data: the state, when the stream's timeout passed; the end
 //
 // The stream wakes when a request changes the CVM, when a running
-// update is due to end and when ReleaseUpdates ends a held one; besides, it re-reads the state every interval
+// update is due to end and when ReleaseUpdates ends a held one; besides,
+// it re-reads the state every interval
 // (the query's seconds, default 5, times WithStreamTimeScale), which is
 // what notices a WithClock clock moving. Its timeout is the query's
 // seconds (default 300) times WithStreamTimeScale, capped by
