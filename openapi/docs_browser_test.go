@@ -145,6 +145,10 @@ type rendered struct {
 // with what was missing.
 const renderDeadline = 3 * time.Minute
 
+// finishTime is the part of renderDeadline kept for reading the page and
+// taking the screenshot after the waits.
+const finishTime = 30 * time.Second
+
 // pollEvery is how often a DOM condition is evaluated while waiting.
 const pollEvery = 50 * time.Millisecond
 
@@ -251,8 +255,12 @@ func renderInChromium(t *testing.T, chromium string, page []byte, shot string, m
 		must(c.call(ctx, s, "Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true}, &r))
 		return fmt.Sprint(r.Result.Value)
 	}
-	// waitFor polls cond until it holds or the deadline passes; it reports
-	// whether it held.
+	// waitFor polls cond until it holds or the waiting deadline passes; it
+	// reports whether it held. The waits end finishTime before the render's
+	// deadline, so that a page that never got there is still read and
+	// reported with what was missing.
+	waitCtx, waitCancel := context.WithTimeout(ctx, renderDeadline-finishTime)
+	defer waitCancel()
 	waitFor := func(cond func() bool) bool {
 		tick := time.NewTicker(pollEvery)
 		defer tick.Stop()
@@ -262,7 +270,7 @@ func renderInChromium(t *testing.T, chromium string, page []byte, shot string, m
 			}
 			select {
 			case <-tick.C:
-			case <-ctx.Done():
+			case <-waitCtx.Done():
 				return false
 			}
 		}
@@ -276,7 +284,7 @@ func renderInChromium(t *testing.T, chromium string, page []byte, shot string, m
 		links = eval(fmt.Sprintf(menuReady, menuOps))
 		return strings.HasPrefix(links, "ok")
 	}) {
-		problem(fmt.Sprintf("the page did not finish rendering its menu within %v (%s)", renderDeadline, links))
+		problem(fmt.Sprintf("the page did not finish rendering its menu within %v (%s)", renderDeadline-finishTime, links))
 	}
 
 	// Redoc 3 renders only the sections near the viewport and shows each tag's
@@ -285,8 +293,8 @@ func renderInChromium(t *testing.T, chromium string, page []byte, shot string, m
 	// its summary to become visible.
 	out.visible = map[string]bool{}
 	for _, id := range opIDs {
-		if ctx.Err() != nil {
-			break
+		if waitCtx.Err() != nil {
+			break // out of time: the operations left are reported as not visible
 		}
 		link := fmt.Sprintf(operationLink, strings.ToLower(id))
 		shown := fmt.Sprintf(summaryShown, jsString(strings.ToLower(id)), jsString(summaries[id]))
