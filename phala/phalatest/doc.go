@@ -27,7 +27,8 @@
 // change the compose hash too but are applied without the two phases.
 //
 // An accepted update keeps the CVM "updating" for WithUpdateDelay (or,
-// after HoldUpdates, until ReleaseUpdates: the test decides when it ends);
+// after HoldUpdates, until FinishUpdates or ReleaseUpdates: the test
+// decides when it ends);
 // other mutating calls meanwhile answer 409. InjectFaults simulates latency,
 // 429, 500, 503 and dropped connections, before or after the change is
 // applied; Requests and Applied let a test prove what reached the server

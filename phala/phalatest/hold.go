@@ -17,6 +17,17 @@ func (s *Server) HoldUpdates() {
 	}
 }
 
+// FinishUpdates ends every held update at once, as ReleaseUpdates does,
+// but keeps the hold: updates accepted afterwards are held too. It suits a
+// test that lets several updates run one after the other, each ending when
+// the test has seen it (e.g. once a state stream has sent its first
+// event). It returns how many updates it ended.
+func (s *Server) FinishUpdates() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.endHeldLocked(true)
+}
+
 // ReleaseUpdates lifts HoldUpdates and ends every running update at once:
 // the CVM is "running" again (or "exited" with the failure FailNextBoot
 // asked for) and open state streams see the change right away. It returns
@@ -25,6 +36,12 @@ func (s *Server) HoldUpdates() {
 func (s *Server) ReleaseUpdates() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.endHeldLocked(false)
+}
+
+// endHeldLocked ends the held updates now, keeping the hold or lifting it,
+// and wakes the streams when one ended. Caller holds mu.
+func (s *Server) endHeldLocked(keepHold bool) int {
 	now := s.opts.clock()
 	ended := 0
 	for _, c := range s.cvms {
@@ -32,15 +49,15 @@ func (s *Server) ReleaseUpdates() int {
 			continue
 		}
 		c.held = false
-		if c.busyUntil.IsZero() {
-			continue
+		if !c.busyUntil.IsZero() {
+			if c.busyUntil.After(now) {
+				c.busyUntil = now
+			}
+			if c.refresh(now) {
+				ended++
+			}
 		}
-		if c.busyUntil.After(now) {
-			c.busyUntil = now
-		}
-		if c.refresh(now) {
-			ended++
-		}
+		c.held = keepHold
 	}
 	if ended > 0 {
 		s.notifyLocked()

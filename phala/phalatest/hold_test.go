@@ -61,6 +61,30 @@ func TestHoldUpdates(t *testing.T) {
 	require.Equal(t, "running", s.Status(central.ID))
 }
 
+// TestFinishUpdatesKeepsTheHold: FinishUpdates ends the running update
+// and the next one is held as well, until ReleaseUpdates.
+func TestFinishUpdatesKeepsTheHold(t *testing.T) {
+	clock := newClock()
+	s := phalatest.NewTestServer(t, phalatest.WithClock(clock.Now), phalatest.WithUpdateDelay(time.Minute))
+	c := noRetry(s)
+	ctx := ctxT(t)
+	central, _ := seeds(t, s)
+	s.HoldUpdates()
+	for i := range 2 {
+		require.NoError(t, c.UpdateCVMResources(ctx, central.ID, &phala.UpdateResourcesRequest{VCPU: phala.Ptr(2 + i)}))
+		clock.Advance(time.Hour)
+		require.Equal(t, "updating", s.Status(central.ID), "update %d is held", i)
+		require.Equal(t, 1, s.FinishUpdates())
+		require.Equal(t, "running", s.Status(central.ID))
+	}
+	require.Equal(t, 0, s.FinishUpdates(), "nothing running")
+	require.NoError(t, c.UpdateCVMResources(ctx, central.ID, &phala.UpdateResourcesRequest{VCPU: phala.Ptr(8)}))
+	require.Equal(t, 1, s.ReleaseUpdates())
+	require.NoError(t, c.UpdateCVMResources(ctx, central.ID, &phala.UpdateResourcesRequest{VCPU: phala.Ptr(2)}))
+	clock.Advance(time.Minute)
+	require.Equal(t, "running", s.Status(central.ID), "released: the update delay applies again")
+}
+
 // TestHeldStreamWaitsForRelease checks that a state stream of a held
 // update whose delay has long passed on the server's clock keeps
 // reporting "updating", and completes once the update is released.
