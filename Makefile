@@ -10,13 +10,22 @@ all: check-generated lint test
 generate:
 	$(GO) generate ./...
 
-## check-generated: fail when gen/ is not what the spec generates
+## check-generated: fail when gen/ is not what the spec generates. It runs generate.go's
+## go:generate line with a copy of gen/oapi-codegen.yaml whose output: is a temporary
+## file and compares that with gen/, so the tree is never changed.
 check-generated:
-	@tmp=$$(mktemp -d); cp -r gen "$$tmp/gen.before"; \
-	$(GO) generate ./... && \
-	if ! diff -ru "$$tmp/gen.before" gen; then \
-		echo "gen/ is stale: run 'make generate' and commit the result" >&2; rm -rf "$$tmp"; exit 1; fi; \
-	rm -rf "$$tmp"; echo "gen/ is fresh"
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	sed "s|^output: .*|output: $$tmp/client.gen.go|" gen/oapi-codegen.yaml > "$$tmp/oapi-codegen.yaml"; \
+	grep -q "^output: $$tmp/" "$$tmp/oapi-codegen.yaml" || { echo "gen/oapi-codegen.yaml has no output: line" >&2; exit 1; }; \
+	cmd=$$(sed -n 's|^//go:generate ||p' generate.go); \
+	case "$$cmd" in *" -config gen/oapi-codegen.yaml "*) ;; *) echo "generate.go's go:generate line does not use -config gen/oapi-codegen.yaml" >&2; exit 1;; esac; \
+	cmd=$$(printf '%s' "$$cmd" | sed "s| -config gen/oapi-codegen.yaml | -config $$tmp/oapi-codegen.yaml |"); \
+	$$cmd; \
+	gen_files=$$(cd gen && ls *.go); \
+	if [ "$$gen_files" != "client.gen.go" ]; then echo "gen/ holds other Go files than client.gen.go: $$gen_files" >&2; exit 1; fi; \
+	if ! diff -u gen/client.gen.go "$$tmp/client.gen.go"; then \
+		echo "gen/ is stale: run 'make generate' and commit the result" >&2; exit 1; fi; \
+	echo "gen/ is fresh"
 
 ## lint: gofmt, go vet and staticcheck
 lint:
@@ -27,20 +36,30 @@ lint:
 ## test: the whole suite with the race detector
 test:
 	$(GO) test -race -count=1 ./...
+	cd onchain && $(GO) test -race -count=1 ./...
 
 test-short:
 	$(GO) test -short ./...
 
 FUZZTIME ?= 5s
-## fuzz: run every Fuzz target of every package for FUZZTIME each. A run that ends
-## with the engine's "context deadline exceeded" and no failing input is run again.
+## fuzz: run every Fuzz target of every package for FUZZTIME each (their seed corpora
+## also run in make test). The targets are found in the _test.go files, and each
+## package's instrumented test binary is built once and run per target, in the package
+## folder with go test's own fuzz cache, which spares a build and link per target. A
+## run that ends with the engine's "context deadline exceeded" and no failing input is
+## run again.
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./...); do \
-		for fn in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; cache=$$($(GO) env GOCACHE)/fuzz; \
+	for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+		pkg=$$($(GO) list $$dir); bin="$$tmp/$$(basename $$pkg).fuzz.test"; \
+		$(GO) test -c -fuzz=. -o "$$bin" $$dir; \
+		for fn in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$dir/*_test.go); do \
 			echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
 			for try in 1 2 3; do \
-				if $(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$pkg >fuzz.out 2>&1; then break; fi; \
-				if grep -q 'Failing input' fuzz.out || ! grep -q 'context deadline exceeded' fuzz.out || [ $$try = 3 ]; then tail -40 fuzz.out; exit 1; fi; \
+				if (cd $$dir && "$$bin" -test.run='^$$' -test.fuzz="^$$fn$$" -test.fuzztime=$(FUZZTIME) \
+					-test.fuzzcachedir="$$cache/$$pkg") >"$$tmp/fuzz.out" 2>&1; then break; fi; \
+				if grep -q 'Failing input' "$$tmp/fuzz.out" || ! grep -q 'context deadline exceeded' "$$tmp/fuzz.out" || [ $$try = 3 ]; then \
+					tail -40 "$$tmp/fuzz.out"; exit 1; fi; \
 				echo "  the fuzz engine's own deadline tripped (a Go toolchain flake, no failing input): again"; \
 			done; \
 		done; done
@@ -66,9 +85,9 @@ bench-compare:
 .PHONY: onchain-check-generated onchain-test
 ## onchain-check-generated: fail when onchain/contracts/artifacts.json is not what solc 0.8.37 compiles
 onchain-check-generated:
-	@tmp=$$(mktemp -d); cp onchain/contracts/artifacts.json "$$tmp/artifacts.json"; \
-	(cd onchain && $(GO) generate ./contracts) && \
-	if ! diff -u "$$tmp/artifacts.json" onchain/contracts/artifacts.json; then \
+	@tmp=$$(mktemp -d); \
+	(cd onchain && ARTIFACTS_OUT="$$tmp/artifacts.json" $(GO) generate ./contracts) && \
+	if ! diff -u onchain/contracts/artifacts.json "$$tmp/artifacts.json"; then \
 		echo "onchain/contracts/artifacts.json is stale: run 'go generate ./contracts' in onchain/ and commit it" >&2; rm -rf "$$tmp"; exit 1; fi; \
 	rm -rf "$$tmp"; echo "onchain/contracts/artifacts.json is fresh"
 

@@ -147,7 +147,7 @@ type cdpClient struct {
 	mu      sync.Mutex
 	nextID  int64
 	pending map[int64]chan cdpReply
-	events  chan cdpEvent
+	onEvent func(cdpEvent)
 }
 
 type cdpReply struct {
@@ -155,14 +155,17 @@ type cdpReply struct {
 	Err    error
 }
 
-func newCDP(ws *wsConn) *cdpClient {
-	c := &cdpClient{ws: ws, pending: map[int64]chan cdpReply{}, events: make(chan cdpEvent, 4096)}
+// newCDP starts reading ws. onEvent is called for every event, in order,
+// on the reading goroutine, before any reply that Chromium sent after the
+// event is delivered: once a call has returned, every event sent before
+// its reply has been seen. It must be quick and must not call c.
+func newCDP(ws *wsConn, onEvent func(cdpEvent)) *cdpClient {
+	c := &cdpClient{ws: ws, pending: map[int64]chan cdpReply{}, onEvent: onEvent}
 	go c.loop()
 	return c
 }
 
 func (c *cdpClient) loop() {
-	defer close(c.events)
 	for {
 		data, err := c.ws.readMessage()
 		if err != nil {
@@ -199,10 +202,7 @@ func (c *cdpClient) loop() {
 			}
 			continue
 		}
-		select {
-		case c.events <- m.cdpEvent:
-		default: // a flood of events: drop rather than block the reader
-		}
+		c.onEvent(m.cdpEvent)
 	}
 }
 

@@ -1,23 +1,23 @@
 package openapi_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"github.com/phalacloud/go-sdk/internal/testenv"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/phalacloud/go-sdk/internal/officialdoc"
+	"github.com/phalacloud/go-sdk/internal/testenv"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/phalacloud/go-sdk/openapi"
 	"gopkg.in/yaml.v3"
 )
-
-// officialRef is the extract of the official Phala Cloud OpenAPI 3.1 document, kept
-// beside the repository (../shared/reference from the module root).
-const officialRef = "../shared/reference/official-openapi-cvms.json"
 
 // contractException is one entry of openapi/contract-exceptions.yaml; operation "*"
 // matches every operation.
@@ -41,17 +41,22 @@ func (d contractDiff) key() string { return d.op + "|" + d.kind + "|" + strings.
 // difference fails unless openapi/contract-exceptions.yaml lists it with a reason; an
 // exception that no longer matches a difference fails too, so the list stays true.
 func TestContractMatchesOfficialReference(t *testing.T) {
-	refPath := filepath.Join("..", officialRef)
-	data, err := os.ReadFile(refPath)
-	if os.IsNotExist(err) {
-		testenv.Missing(t, officialRef+" is absent (it lives beside the clone, in shared/reference): contract not checked")
+	// The official document: the shared extract beside the clone, or the
+	// published one at the pinned commit (downloaded once into a cache),
+	// both checked against the pinned SHA-256 of the compared paths.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	data, from, err := officialdoc.Load(ctx, officialdoc.Default(".."))
+	if errors.Is(err, officialdoc.ErrUnavailable) {
+		testenv.Missing(t, "contract not checked: "+err.Error())
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("official document: %s (phala-cloud commit %s)", from, officialdoc.Commit)
 	var off officialDoc
 	if err := json.Unmarshal(data, &off); err != nil {
-		t.Fatalf("parse %s: %v", officialRef, err)
+		t.Fatalf("parse the official document: %v", err)
 	}
 	ours := mustLoad(t, "openapi/phala-cloud.yaml", openapi.Spec)
 

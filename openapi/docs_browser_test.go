@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +34,7 @@ import (
 //
 // Set PHALA_DOCS_SCREENSHOT=/path/docs.png to keep the screenshot.
 func TestDocsPageRendersInChromium(t *testing.T) {
+	t.Parallel() // it mostly waits for Chromium: let the package's other tests run meanwhile
 	chromium := findChromium(t)
 	doc := mustLoad(t, "openapi/dist/phala-cloud.json", openapi.SpecJSON)
 	type op struct{ id, summary string }
@@ -43,25 +45,29 @@ func TestDocsPageRendersInChromium(t *testing.T) {
 		}
 	}
 	sort.Slice(ops, func(i, j int) bool { return ops[i].id < ops[j].id })
-	var ids []string
 	summaries := map[string]string{}
 	for _, o := range ops {
-		ids = append(ids, o.id)
 		summaries[o.id] = o.summary
 	}
 	if len(ops) == 0 {
 		t.Fatal("the document has no operations")
 	}
 
-	check := func(page []byte, shot string) []string {
-		r := renderInChromium(t, chromium, page, shot, ids, summaries)
+	// check renders page and checks the operations of list (the page's menu
+	// must show links to as many operations as the document has).
+	check := func(page []byte, shot string, list []op) []string {
+		var listIDs []string
+		for _, o := range list {
+			listIDs = append(listIDs, o.id)
+		}
+		r := renderInChromium(t, chromium, page, shot, len(ops), listIDs, summaries)
 		problems := append([]string(nil), r.errors...)
-		for _, o := range ops {
+		for _, o := range list {
 			// Redoc 3 links each operation as #/<tag>/<operationId in lower case>.
 			if !strings.Contains(strings.ToLower(r.html), "/"+strings.ToLower(o.id)+`"`) {
 				problems = append(problems, fmt.Sprintf("operation %s has no anchor in the page", o.id))
 			}
-			if !strings.Contains(r.text[o.id], o.summary) {
+			if !r.visible[o.id] {
 				problems = append(problems, fmt.Sprintf("operation %s: summary %q is not visible", o.id, o.summary))
 			}
 		}
@@ -75,7 +81,7 @@ func TestDocsPageRendersInChromium(t *testing.T) {
 	if p := os.Getenv("PHALA_DOCS_SCREENSHOT"); p != "" {
 		shot = p
 	}
-	problems := check(openapi.DocsHTML, shot)
+	problems := check(openapi.DocsHTML, shot, ops)
 	for _, p := range problems {
 		t.Error(p)
 	}
@@ -86,16 +92,22 @@ func TestDocsPageRendersInChromium(t *testing.T) {
 
 	// The same checks on a page broken on purpose: an operation removed, a
 	// console.error, an uncaught exception and a request to another host.
+	// Clicking through the removed operation and one intact one is enough
+	// to show that the checks bite, and only where the page is broken.
 	t.Run("BrokenPageFails", func(t *testing.T) {
 		broken := bytes.Replace(openapi.DocsHTML, []byte(ops[0].id), []byte("renamedOp"), -1)
 		broken = bytes.Replace(broken, []byte(ops[0].summary), []byte("Renamed"), -1)
 		broken = bytes.Replace(broken, []byte("<body>"), []byte(`<body><script>console.error("planted");</script>`+
 			`<script>notDefinedAnywhere()</script><img src="http://offhost.invalid/x.png">`), 1)
-		got := strings.Join(check(broken, filepath.Join(t.TempDir(), "broken.png")), "\n")
-		for _, want := range []string{"operation " + ops[0].id, "planted", "notDefinedAnywhere", "offhost.invalid"} {
+		got := strings.Join(check(broken, filepath.Join(t.TempDir(), "broken.png"), ops[:2]), "\n")
+		for _, want := range []string{"operation " + ops[0].id + " has no anchor", "operation " + ops[0].id + ": summary",
+			"planted", "notDefinedAnywhere", "offhost.invalid"} {
 			if !strings.Contains(got, want) {
 				t.Errorf("a broken page passed the check on %q; problems found:\n%s", want, got)
 			}
+		}
+		if strings.Contains(got, "operation "+ops[1].id) {
+			t.Errorf("the intact operation %s was reported on the broken page:\n%s", ops[1].id, got)
 		}
 	})
 }
@@ -110,23 +122,46 @@ func findChromium(t *testing.T) string {
 			return p
 		}
 	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
+	for _, name := range []string{"chromium", "chromium-browser"} { // Debian's name, Ubuntu's
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
 	}
-	testenv.Missing(t, "Debian's chromium is not installed (apt-get install -y chromium, or set PHALA_CHROMIUM): docs page not checked in a browser")
+	testenv.Missing(t, "chromium is not installed (apt-get install -y chromium, or set PHALA_CHROMIUM): docs page not checked in a browser")
 	return ""
 }
 
 type rendered struct {
 	html     string
-	text     map[string]string // operationId -> visible text after clicking its link
+	visible  map[string]bool // operationId -> its summary became visible after clicking its link
 	hydrated bool
 	errors   []string
 }
 
-func renderInChromium(t *testing.T, chromium string, page []byte, shot string, opIDs []string, summaries map[string]string) rendered {
+// renderDeadline bounds one page's whole check: starting Chromium, loading,
+// rendering and clicking through every operation. Every wait inside it is
+// on a DOM condition, never a fixed pause, so a slow machine only makes
+// the check slower; a page that never gets there fails at the deadline
+// with what was missing.
+const renderDeadline = 3 * time.Minute
+
+// finishTime is the part of renderDeadline kept for reading the page and
+// taking the screenshot after the waits.
+const finishTime = 30 * time.Second
+
+// pollEvery is how often a DOM condition is evaluated while waiting.
+const pollEvery = 50 * time.Millisecond
+
+// reclickPolls is how many polls a click gets to bring an operation up
+// before it is clicked again (a click that lands before the page's script
+// has hydrated the markup does nothing).
+const reclickPolls = 40
+
+// renderInChromium opens page and clicks through the operations opIDs once its
+// menu shows links to menuOps operations.
+func renderInChromium(t *testing.T, chromium string, page []byte, shot string, menuOps int, opIDs []string, summaries map[string]string) rendered {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), renderDeadline)
 	defer cancel()
 
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -160,7 +195,10 @@ func renderInChromium(t *testing.T, chromium string, page []byte, shot string, o
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				wsURL <- m[1]
+				select {
+				case wsURL <- m[1]:
+				default:
+				}
 			}
 		}
 	}()
@@ -168,14 +206,22 @@ func renderInChromium(t *testing.T, chromium string, page []byte, shot string, o
 	select {
 	case browserURL = <-wsURL:
 	case <-ctx.Done():
-		t.Fatal("chromium did not print its DevTools address")
+		t.Fatalf("chromium did not print its DevTools address within %v", renderDeadline)
 	}
 	ws, err := wsDial(ctx, browserURL)
 	if err != nil {
 		t.Fatalf("devtools websocket: %v", err)
 	}
 	defer ws.conn.Close()
-	c := newCDP(ws)
+
+	var out rendered
+	var mu sync.Mutex // guards out.errors, written by the CDP reader
+	problem := func(msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		out.errors = append(out.errors, msg)
+	}
+	c := newCDP(ws, func(ev cdpEvent) { noteEvent(ev, srv.URL, problem) })
 
 	var target struct {
 		TargetID string `json:"targetId"`
@@ -198,96 +244,7 @@ func renderInChromium(t *testing.T, chromium string, page []byte, shot string, o
 	must(c.call(ctx, s, "Emulation.setDeviceMetricsOverride",
 		map[string]any{"width": 1280, "height": 2000, "deviceScaleFactor": 1, "mobile": false}, nil))
 
-	pageURL := srv.URL + "/docs"
-	must(c.call(ctx, s, "Page.navigate", map[string]any{"url": pageURL}, nil))
-
-	var out rendered
-	note := func(ev cdpEvent) {
-		switch ev.Method {
-		case "Runtime.consoleAPICalled":
-			var p struct {
-				Type string `json:"type"`
-				Args []struct {
-					Value       any    `json:"value"`
-					Description string `json:"description"`
-				} `json:"args"`
-			}
-			_ = json.Unmarshal(ev.Params, &p)
-			if p.Type == "error" || p.Type == "assert" {
-				var parts []string
-				for _, a := range p.Args {
-					parts = append(parts, fmt.Sprint(a.Value), a.Description)
-				}
-				out.errors = append(out.errors, "console."+p.Type+": "+strings.Join(parts, " "))
-			}
-		case "Runtime.exceptionThrown":
-			var p struct {
-				Details struct {
-					Text      string `json:"text"`
-					Exception struct {
-						Description string `json:"description"`
-					} `json:"exception"`
-				} `json:"exceptionDetails"`
-			}
-			_ = json.Unmarshal(ev.Params, &p)
-			out.errors = append(out.errors, "uncaught exception: "+p.Details.Text+" "+p.Details.Exception.Description)
-		case "Log.entryAdded":
-			var p struct {
-				Entry struct {
-					Level, Text, URL string
-				} `json:"entry"`
-			}
-			_ = json.Unmarshal(ev.Params, &p)
-			if p.Entry.Level == "error" {
-				out.errors = append(out.errors, "console error: "+p.Entry.Text+" "+p.Entry.URL)
-			}
-		case "Network.requestWillBeSent":
-			var p struct {
-				Request struct {
-					URL string `json:"url"`
-				} `json:"request"`
-			}
-			_ = json.Unmarshal(ev.Params, &p)
-			u := p.Request.URL
-			if !strings.HasPrefix(u, srv.URL+"/") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") && u != "about:blank" {
-				out.errors = append(out.errors, "request to another host: "+u)
-			}
-		case "Network.loadingFailed":
-			var p struct {
-				ErrorText string `json:"errorText"`
-			}
-			_ = json.Unmarshal(ev.Params, &p)
-			out.errors = append(out.errors, "a load failed: "+p.ErrorText)
-		}
-	}
-
-	// Wait for the load event, then let the page settle: the Redoc script hydrates
-	// the prerendered markup after load.
-	loaded := false
-	var settle <-chan time.Time
-	for settle == nil || !loaded {
-		select {
-		case ev, ok := <-c.events:
-			if !ok {
-				t.Fatal("devtools connection closed")
-			}
-			note(ev)
-			if ev.Method == "Page.loadEventFired" {
-				loaded = true
-				settle = time.After(2 * time.Second)
-			}
-		case <-ctx.Done():
-			t.Fatal("the docs page did not finish loading")
-		}
-	}
-	for done := false; !done; {
-		select {
-		case ev := <-c.events:
-			note(ev)
-		case <-settle:
-			done = true
-		}
-	}
+	must(c.call(ctx, s, "Page.navigate", map[string]any{"url": srv.URL + "/docs"}, nil))
 
 	eval := func(expr string) string {
 		var r struct {
@@ -298,42 +255,76 @@ func renderInChromium(t *testing.T, chromium string, page []byte, shot string, o
 		must(c.call(ctx, s, "Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true}, &r))
 		return fmt.Sprint(r.Result.Value)
 	}
-	// Redoc 3 renders only the sections near the viewport and shows each tag's
-	// operations collapsed, so each operation is checked as a reader reaches it:
-	// click (a real mouse click) the operation's link in the page, then read the
-	// visible text.
-	out.text = map[string]string{}
-	for _, id := range opIDs {
-		// Click the operation's link (a real mouse click) and poll the visible
-		// text until its summary shows; Redoc renders lazily, and on a loaded
-		// machine a click can land before the list settles, so a link that
-		// did not bring the summary up is clicked again (three tries).
-		for try := 0; try < 3 && !strings.Contains(out.text[id], summaries[id]); try++ {
-			var pos struct {
-				X, Y float64
-				OK   bool
+	// waitFor polls cond until it holds or the waiting deadline passes; it
+	// reports whether it held. The waits end finishTime before the render's
+	// deadline, so that a page that never got there is still read and
+	// reported with what was missing.
+	waitCtx, waitCancel := context.WithTimeout(ctx, renderDeadline-finishTime)
+	defer waitCancel()
+	waitFor := func(cond func() bool) bool {
+		tick := time.NewTicker(pollEvery)
+		defer tick.Stop()
+		for {
+			if cond() {
+				return true
 			}
-			raw := eval(fmt.Sprintf(operationLink, strings.ToLower(id)))
-			if json.Unmarshal([]byte(raw), &pos) != nil || !pos.OK {
-				break
-			}
-			time.Sleep(200 * time.Millisecond) // let the scroll settle before clicking
-			raw = eval(fmt.Sprintf(operationLink, strings.ToLower(id)))
-			if json.Unmarshal([]byte(raw), &pos) != nil || !pos.OK {
-				break
-			}
-			for _, typ := range []string{"mouseMoved", "mousePressed", "mouseReleased"} {
-				must(c.call(ctx, s, "Input.dispatchMouseEvent", map[string]any{
-					"type": typ, "x": pos.X, "y": pos.Y, "button": "left", "clickCount": 1}, nil))
-			}
-			for end := time.Now().Add(3 * time.Second); ; {
-				time.Sleep(150 * time.Millisecond)
-				out.text[id] = eval("document.body.innerText")
-				if strings.Contains(out.text[id], summaries[id]) || time.Now().After(end) {
-					break
-				}
+			select {
+			case <-tick.C:
+			case <-waitCtx.Done():
+				return false
 			}
 		}
+	}
+
+	// The page is ready when it has loaded and its menu shows a link to as
+	// many operations as the document has (by count, not by name, so that a
+	// page missing one operation is found out below instead of waited for).
+	var links string
+	if !waitFor(func() bool {
+		links = eval(fmt.Sprintf(menuReady, menuOps))
+		return strings.HasPrefix(links, "ok")
+	}) {
+		problem(fmt.Sprintf("the page did not finish rendering its menu within %v (%s)", renderDeadline-finishTime, links))
+	}
+
+	// Redoc 3 renders only the sections near the viewport and shows each tag's
+	// operations collapsed, so each operation is checked as a reader reaches it:
+	// click (a real mouse click) the operation's link in the page, then wait for
+	// its summary to become visible.
+	out.visible = map[string]bool{}
+	for _, id := range opIDs {
+		if waitCtx.Err() != nil {
+			break // out of time: the operations left are reported as not visible
+		}
+		link := fmt.Sprintf(operationLink, strings.ToLower(id))
+		shown := fmt.Sprintf(summaryShown, jsString(strings.ToLower(id)), jsString(summaries[id]))
+		polls, seen := 0, false
+		var last clickPos
+		waitFor(func() bool {
+			if polls%reclickPolls == 0 {
+				// Scroll the link into view and click it once it stands still.
+				pos, state := linkPos(eval(link))
+				switch state {
+				case "absent":
+					return true // the page has no link to it: the anchor check reports that
+				case "ok":
+				default:
+					return false // not shown (yet): look again on the next poll
+				}
+				if pos != last {
+					last = pos
+					return false // moved: read it again on the next poll
+				}
+				for _, typ := range []string{"mouseMoved", "mousePressed", "mouseReleased"} {
+					must(c.call(ctx, s, "Input.dispatchMouseEvent", map[string]any{
+						"type": typ, "x": pos.X, "y": pos.Y, "button": "left", "clickCount": 1}, nil))
+				}
+			}
+			polls++
+			seen = eval(shown) == "true"
+			return seen
+		})
+		out.visible[id] = seen
 	}
 	out.html = eval("document.documentElement.outerHTML")
 	if p := os.Getenv("PHALA_DOCS_DOM"); p != "" {
@@ -351,17 +342,127 @@ func renderInChromium(t *testing.T, chromium string, page []byte, shot string, o
 	must(err)
 	must(os.WriteFile(shot, img, 0o644))
 	_ = c.call(ctx, "", "Browser.close", nil, nil)
+	// Every event sent before the last reply has been noted (see newCDP).
+	mu.Lock()
+	defer mu.Unlock()
+	out.errors = append([]string(nil), out.errors...)
 	return out
 }
 
-// operationLink scrolls the page's link to an operation (#/<tag>/<operationId in
-// lower case>) into view and returns, as JSON, the viewport coordinates of its centre.
+// noteEvent turns a DevTools event into a problem: a console error or
+// assertion, an uncaught exception, an error log entry, a request to
+// another host than base, a failed load.
+func noteEvent(ev cdpEvent, base string, problem func(string)) {
+	switch ev.Method {
+	case "Runtime.consoleAPICalled":
+		var p struct {
+			Type string `json:"type"`
+			Args []struct {
+				Value       any    `json:"value"`
+				Description string `json:"description"`
+			} `json:"args"`
+		}
+		_ = json.Unmarshal(ev.Params, &p)
+		if p.Type == "error" || p.Type == "assert" {
+			var parts []string
+			for _, a := range p.Args {
+				parts = append(parts, fmt.Sprint(a.Value), a.Description)
+			}
+			problem("console." + p.Type + ": " + strings.Join(parts, " "))
+		}
+	case "Runtime.exceptionThrown":
+		var p struct {
+			Details struct {
+				Text      string `json:"text"`
+				Exception struct {
+					Description string `json:"description"`
+				} `json:"exception"`
+			} `json:"exceptionDetails"`
+		}
+		_ = json.Unmarshal(ev.Params, &p)
+		problem("uncaught exception: " + p.Details.Text + " " + p.Details.Exception.Description)
+	case "Log.entryAdded":
+		var p struct {
+			Entry struct {
+				Level, Text, URL string
+			} `json:"entry"`
+		}
+		_ = json.Unmarshal(ev.Params, &p)
+		if p.Entry.Level == "error" {
+			problem("console error: " + p.Entry.Text + " " + p.Entry.URL)
+		}
+	case "Network.requestWillBeSent":
+		var p struct {
+			Request struct {
+				URL string `json:"url"`
+			} `json:"request"`
+		}
+		_ = json.Unmarshal(ev.Params, &p)
+		u := p.Request.URL
+		if !strings.HasPrefix(u, base+"/") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") && u != "about:blank" {
+			problem("request to another host: " + u)
+		}
+	case "Network.loadingFailed":
+		var p struct {
+			ErrorText string `json:"errorText"`
+		}
+		_ = json.Unmarshal(ev.Params, &p)
+		problem("a load failed: " + p.ErrorText)
+	}
+}
+
+type clickPos struct{ X, Y float64 }
+
+// linkPos decodes operationLink's answer: the link's centre and "ok", or
+// "absent" (no link to the operation in the page) or "hidden" (none shown).
+func linkPos(raw string) (clickPos, string) {
+	var pos struct {
+		X, Y  float64
+		State string
+	}
+	if json.Unmarshal([]byte(raw), &pos) != nil {
+		return clickPos{}, "undecodable: " + raw
+	}
+	return clickPos{pos.X, pos.Y}, pos.State
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// summaryShown answers true when the section of operation %s (its
+// operationId in lower case) is rendered and its visible text holds the
+// summary %s (reading one section is much cheaper than the whole page).
+const summaryShown = `(() => {
+  const id = %s, want = %s;
+  const sec = [...document.querySelectorAll('[data-section-id]')].find(e => e.getAttribute('data-section-id').toLowerCase().endsWith('/' + id));
+  return !!sec && sec.innerText.includes(want);
+})()`
+
+// menuReady answers "ok" once the page has loaded and shows links to at
+// least %d distinct operations (#/<tag>/<operation>), else what it has.
+const menuReady = `(() => {
+  if (document.readyState !== 'complete') return 'loading: ' + document.readyState;
+  const ops = new Set([...document.querySelectorAll('a[href^="#/"]')]
+    .filter(a => /^#\/[^\/#]+\/[^\/#]+$/.test(a.getAttribute('href')) && a.getBoundingClientRect().width > 0)
+    .map(a => a.getAttribute('href').toLowerCase()));
+  return ops.size >= %d ? 'ok' : 'links to ' + ops.size + ' operations';
+})()`
+
+// operationLink scrolls the page's shown link to an operation (#/<tag>/<operationId
+// in lower case>) into view and returns, as JSON, the viewport coordinates of its
+// centre; State says "absent" when the page has no such link and "hidden" when
+// none is shown.
 const operationLink = `(() => {
-  const a = [...document.querySelectorAll('a[href]')].find(a => a.getAttribute('href').toLowerCase().endsWith('/%s') && a.getBoundingClientRect().width > 0);
-  if (!a) return JSON.stringify({OK: false});
+  const all = [...document.querySelectorAll('a[href]')].filter(a => a.getAttribute('href').toLowerCase().endsWith('/%s'));
+  if (all.length === 0) return JSON.stringify({State: 'absent'});
+  const a = all.find(a => a.getBoundingClientRect().width > 0);
+  if (!a) return JSON.stringify({State: 'hidden'});
   a.scrollIntoView({block: 'center'});
   const r = a.getBoundingClientRect();
-  return JSON.stringify({OK: true, X: r.x + r.width / 2, Y: r.y + r.height / 2});
+  return JSON.stringify({State: 'ok', X: r.x + r.width / 2, Y: r.y + r.height / 2});
 })()`
 
 // checkScreenshot: a 1280x2000 PNG that is not a blank page.

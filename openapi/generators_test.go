@@ -14,6 +14,7 @@ import (
 // pinned tooling (`make openapi-tools`, i.e. npm ci in openapi/tools) is absent;
 // PHALA_REQUIRE_TOOLS=1 turns that skip into a failure (for CI).
 func TestTypeScriptGeneratorAcceptsSpec(t *testing.T) {
+	t.Parallel() // node and tsc work on their own: overlap with the browser test
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)

@@ -55,6 +55,7 @@ type composeJSResult struct {
 }
 
 func TestInteropComposeHashWithJS(t *testing.T) {
+	t.Parallel() // node runs in its own process: the two interop tests overlap
 	dir := nodejs.Install(t)
 	corpus := composeCorpus(400)
 	// The known-answer documents too, and a few hand-picked edge cases.
@@ -196,6 +197,7 @@ func envCorpus() [][]EnvVar {
 }
 
 func TestInteropEnvWithJS(t *testing.T) {
+	t.Parallel() // node runs in its own process: the two interop tests overlap
 	dir := nodejs.Install(t)
 	sets := envCorpus()
 	r := rand.New(rand.NewPCG(3, 5))

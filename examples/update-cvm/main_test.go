@@ -19,6 +19,7 @@ func TestRunAgainstFake(t *testing.T) {
 	srv := phalatest.NewTestServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	finishSeenUpdates(t, srv)
 	var out bytes.Buffer
 	require.NoError(t, runWith(ctx, &out, fakeEnv(srv)), "output:\n%s", out.String())
 
@@ -70,6 +71,34 @@ func TestRunAgainstFake(t *testing.T) {
 	}
 	require.Equal(t, 7, strings.Count(text, "progress:       running (boot: done)"))
 	require.Equal(t, 7, strings.Count(text, "now:            running"))
+}
+
+// finishSeenUpdates holds the fake's updates and ends each one once the
+// state stream waiting for it has sent its first event, i.e. once the
+// example has seen it "updating": the checks on what the streams sent do
+// not depend on how fast the machine runs. It stops when the test ends.
+func finishSeenUpdates(t *testing.T, srv *phalatest.Server) {
+	srv.HoldUpdates()
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	t.Cleanup(func() { close(done); <-stopped })
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			for _, st := range srv.Streams() {
+				if st.End == "" && len(st.Events) > 0 {
+					srv.FinishUpdates()
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
 }
 
 // TestRunPicksTheFake checks that run works with no configuration.

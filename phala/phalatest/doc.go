@@ -50,7 +50,9 @@
 // app-compose and leaves its hash as it is. A provision answer says
 // compose_unchanged.
 //
-// An accepted update keeps the CVM "updating" for WithUpdateDelay;
+// An accepted update keeps the CVM "updating" for WithUpdateDelay (or,
+// after HoldUpdates, until FinishUpdates or ReleaseUpdates: the test
+// decides when it ends);
 // WithRestartLag delays the start of that phase, the CVM still "running"
 // meanwhile, as the real API's background job does. Other mutating calls
 // meanwhile answer 409. InjectFaults simulates latency,

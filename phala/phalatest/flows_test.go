@@ -316,13 +316,20 @@ func TestUpdatingAnd409(t *testing.T) {
 	require.Nil(t, info.Progress)
 	require.NoError(t, c.UpdateCVMResources(ctx, central.ID, &phala.UpdateResourcesRequest{VCPU: phala.Ptr(2)}))
 
-	// With the real clock the SDK's wait sees the update end.
+	// With the real clock the SDK's wait sees the update end (held until
+	// the client has seen it running, so the machine's speed cannot matter).
 	s2 := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(30*time.Millisecond))
+	s2.HoldUpdates()
 	c2 := noRetry(s2)
 	res, err = c2.UpdateDockerCompose(ctx, central.ID, "services:\n  b: {}\n", nil)
 	require.NoError(t, err)
 	require.Equal(t, "updating", s2.Status(central.ID))
-	st, err := c2.WaitForUpdate(ctx, central.ID, res, &phala.WaitOptions{PollInterval: 10 * time.Millisecond})
+	st, err := c2.WaitForUpdate(ctx, central.ID, res, &phala.WaitOptions{PollInterval: 10 * time.Millisecond,
+		OnEvent: func(st phala.CVMState) {
+			if st.Status == "updating" {
+				s2.ReleaseUpdates()
+			}
+		}})
 	require.NoError(t, err)
 	require.Equal(t, "running", st.Status)
 }

@@ -29,9 +29,26 @@ type specRouter struct {
 	router routers.Router
 }
 
-// loadSpec parses the embedded document. The server URL is made relative
-// (/api/v1) so that routing works whatever host or port the client used.
+// spec is the document and router every Server shares: loading and
+// validating the document costs about a second under the race detector,
+// and after loading both are only read (routing and validation do not
+// change them), so servers running in parallel can share them.
+var spec struct {
+	once sync.Once
+	val  *specRouter
+	err  error
+}
+
+// loadSpec returns the shared, parsed document (see parseSpec), parsing it
+// on first use.
 func loadSpec() (*specRouter, error) {
+	spec.once.Do(func() { spec.val, spec.err = parseSpec() })
+	return spec.val, spec.err
+}
+
+// parseSpec parses the embedded document. The server URL is made relative
+// (/api/v1) so that routing works whatever host or port the client used.
+func parseSpec() (*specRouter, error) {
 	registerDecoders.Do(func() {
 		// The YAML decoder would turn a compose file into a map and fail
 		// the string schema; the body is text to the API.

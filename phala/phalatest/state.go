@@ -28,6 +28,7 @@ type cvm struct {
 	busyUntil   time.Time // zero when no update is running
 	restartAt   time.Time // WithRestartLag: when the accepted update's restart begins; zero otherwise
 	nextProg    *progress // the progress the CVM shows from restartAt
+	held        bool      // HoldUpdates: a running update does not end by itself
 	failBoot    string    // boot_error of the next boot (FailNextBoot); "" boots fine
 	bootError   string    // boot_error of the last boot
 	exitedAt    string    // when the last boot failed (RFC 3339)
@@ -70,8 +71,8 @@ type provision struct {
 func (c *cvm) onChain() bool { return c.seed.ChainID != 0 }
 
 // refresh ends a finished update: status back to running (or exited with
-// boot_error when the boot was made to fail), progress null. It reports
-// whether the state changed.
+// boot_error when the boot was made to fail), progress null. A held update
+// (HoldUpdates) has not finished. It reports whether the state changed.
 func (c *cvm) refresh(now time.Time) bool {
 	begun := false
 	if !c.restartAt.IsZero() && !now.Before(c.restartAt) {
@@ -80,7 +81,7 @@ func (c *cvm) refresh(now time.Time) bool {
 		c.progress.StartedAt = c.restartAt.UTC().Format(time.RFC3339Nano)
 		c.restartAt, c.nextProg, begun = time.Time{}, nil, true
 	}
-	if c.busyUntil.IsZero() || now.Before(c.busyUntil) {
+	if c.busyUntil.IsZero() || c.held || now.Before(c.busyUntil) {
 		return begun
 	}
 	end := c.busyUntil

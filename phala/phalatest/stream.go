@@ -20,8 +20,9 @@ import (
 //	                 the CVM failed to boot; the end
 //	event: timeout   data: the state, when the stream's timeout passed; the end
 //
-// The stream wakes when a request changes the CVM and when a running
-// update is due to end; besides, it re-reads the state every interval
+// The stream wakes when a request changes the CVM, when a running
+// update is due to end and when ReleaseUpdates ends a held one; besides,
+// it re-reads the state every interval
 // (the query's seconds, default 5, times WithStreamTimeScale), which is
 // what notices a WithClock clock moving. Its timeout is the query's
 // seconds (default 300) times WithStreamTimeScale, capped by
@@ -204,6 +205,9 @@ func (st *stateStreamer) run(w http.ResponseWriter, r *http.Request) {
 		state := c.stateJSON()
 		data := mustJSON(state)
 		status, bootErr, busyUntil, changed := c.status, c.bootError, c.nextChange(), s.changed
+		if c.held && c.restartAt.IsZero() {
+			busyUntil = time.Time{} // ends only by FinishUpdates or ReleaseUpdates, which wake the stream
+		}
 		if bootErr != "" {
 			state["message"] = bootErr // the error event's data: the state and the message
 		}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,36 @@ import (
 
 // quickWait makes the client's reconnect pauses and polls short.
 func quickWait() *phala.WaitOptions { return &phala.WaitOptions{PollInterval: 5 * time.Millisecond} }
+
+// heldServer is a test server whose updates end only when the test says
+// so (HoldUpdates): no assertion depends on how fast the machine runs.
+// The update delay is long, so a hold that failed would show as a test
+// that hangs until its deadline, never as a pass.
+func heldServer(t *testing.T, opts ...phalatest.Option) *phalatest.Server {
+	t.Helper()
+	s := phalatest.NewTestServer(t, append([]phalatest.Option{phalatest.WithUpdateDelay(time.Hour)}, opts...)...)
+	s.HoldUpdates()
+	return s
+}
+
+// releaseOn returns an OnEvent callback that logs every state and ends
+// the held update when the client has seen "updating" n times (n >= 1).
+func releaseOn(t *testing.T, s *phalatest.Server, log *eventLog, n int) func(phala.CVMState) {
+	var mu sync.Mutex
+	seen := 0
+	return func(st phala.CVMState) {
+		log.on(st)
+		if st.Status != "updating" {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		seen++
+		if seen == n {
+			assert.Equal(t, 1, s.ReleaseUpdates(), "one held update ended")
+		}
+	}
+}
 
 // updateCentral starts an update of the central CVM and returns its result.
 func updateCentral(t *testing.T, s *phalatest.Server, image string) *phala.UpdateResult {
@@ -86,8 +117,9 @@ type sseEvent struct {
 	data map[string]any
 }
 
-// readEvents reads server-sent events until the body ends.
-func readEvents(t *testing.T, resp *http.Response) []sseEvent {
+// readEvents reads server-sent events until the body ends, calling each
+// (when not nil) after every event.
+func readEvents(t *testing.T, resp *http.Response, each func(sseEvent)) []sseEvent {
 	t.Helper()
 	var out []sseEvent
 	var cur sseEvent
@@ -97,6 +129,9 @@ func readEvents(t *testing.T, resp *http.Response) []sseEvent {
 		switch {
 		case line == "":
 			out = append(out, cur)
+			if each != nil {
+				each(cur)
+			}
 			cur = sseEvent{}
 		case strings.HasPrefix(line, "event: "):
 			cur.name = strings.TrimPrefix(line, "event: ")
@@ -113,7 +148,7 @@ func readEvents(t *testing.T, resp *http.Response) []sseEvent {
 // complete event (each event's data is checked against the CVMState
 // schema by NewTestServer).
 func TestStateStreamWireFormat(t *testing.T) {
-	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(100*time.Millisecond))
+	s := heldServer(t)
 	res := updateCentral(t, s, "nginx:wire")
 	req, err := http.NewRequestWithContext(ctxT(t), "GET", s.URL()+"/cvms/central-app/state?target=running&interval=5&timeout=10", nil)
 	require.NoError(t, err)
@@ -126,7 +161,11 @@ func TestStateStreamWireFormat(t *testing.T) {
 	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
 	require.NotEmpty(t, resp.Header.Get("X-Request-ID"))
 
-	evs := readEvents(t, resp)
+	evs := readEvents(t, resp, func(ev sseEvent) {
+		if ev.name == "state" {
+			assert.Equal(t, 1, s.ReleaseUpdates(), "the update was still running")
+		}
+	})
 	require.Len(t, evs, 2, "events: %v", evs)
 	require.Equal(t, "state", evs[0].name)
 	require.Equal(t, "updating", evs[0].data["status"])
@@ -155,11 +194,11 @@ func TestStateStreamWireFormat(t *testing.T) {
 // over one stream: the client sees the update (with its correlation id)
 // and then running, on one connection, without polling.
 func TestWaitForUpdateStreamsToCompletion(t *testing.T) {
-	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(80*time.Millisecond))
+	s := heldServer(t)
 	res := updateCentral(t, s, "nginx:stream")
 	var log eventLog
 	o := quickWait()
-	o.OnEvent = log.on
+	o.OnEvent = releaseOn(t, s, &log, 1)
 	st, err := noRetry(s).WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, o)
 	require.NoError(t, err)
 	require.Equal(t, "running", st.Status)
@@ -179,8 +218,9 @@ func TestWaitForUpdateStreamsToCompletion(t *testing.T) {
 }
 
 // TestWaitReconnectsAfterStreamTimeout makes the server's streams time out
-// long before the update ends (by both options): the client reconnects
-// until one completes.
+// while the update is held (by both options): the client reconnects, and
+// once the update ends (released when the second stream has started, so
+// at least one stream timed out) a stream completes.
 func TestWaitReconnectsAfterStreamTimeout(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
@@ -191,9 +231,11 @@ func TestWaitReconnectsAfterStreamTimeout(t *testing.T) {
 		{"time scale", phalatest.WithStreamTimeScale(0.0025), 25 * time.Millisecond}, // timeout=10 s -> 25 ms
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(200*time.Millisecond), tc.opt)
+			s := heldServer(t, tc.opt)
 			res := updateCentral(t, s, "nginx:timeout")
+			var log eventLog
 			o := quickWait()
+			o.OnEvent = releaseOn(t, s, &log, 2)
 			o.StreamTimeout = 10 * time.Second
 			st, err := noRetry(s).WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, o)
 			require.NoError(t, err)
@@ -218,10 +260,13 @@ func TestWaitReconnectsAfterStreamTimeout(t *testing.T) {
 // first event (no final event): the client reconnects and finishes on the
 // third.
 func TestWaitReconnectsAfterDroppedStream(t *testing.T) {
-	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(150*time.Millisecond))
+	s := heldServer(t)
 	res := updateCentral(t, s, "nginx:drop")
 	s.DropStreams(2)
-	st, err := noRetry(s).WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, quickWait())
+	var log eventLog
+	o := quickWait()
+	o.OnEvent = releaseOn(t, s, &log, 3) // the third stream's first event
+	st, err := noRetry(s).WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, o)
 	require.NoError(t, err)
 	require.Equal(t, "running", st.Status)
 
@@ -232,6 +277,8 @@ func TestWaitReconnectsAfterDroppedStream(t *testing.T) {
 		require.Equal(t, []string{"state"}, r.Events)
 	}
 	require.Equal(t, phalatest.StreamComplete, got[2].End)
+	require.Equal(t, []string{"state", "complete"}, got[2].Events)
+	require.Equal(t, []string{"updating", "updating", "updating", "running"}, log.statuses())
 	streams, plain := stateRequests(s)
 	require.Equal(t, 3, streams)
 	require.Equal(t, 0, plain)
@@ -242,11 +289,11 @@ func TestWaitReconnectsAfterDroppedStream(t *testing.T) {
 // DisableStreaming.
 func TestWaitFallsBackToPolling(t *testing.T) {
 	t.Run("server without streaming", func(t *testing.T) {
-		s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(60*time.Millisecond), phalatest.WithoutStreaming())
+		s := heldServer(t, phalatest.WithoutStreaming())
 		res := updateCentral(t, s, "nginx:poll")
 		var log eventLog
 		o := quickWait()
-		o.OnEvent = log.on
+		o.OnEvent = releaseOn(t, s, &log, 1)
 		st, err := noRetry(s).WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, o)
 		require.NoError(t, err)
 		require.Equal(t, "running", st.Status)
@@ -254,34 +301,36 @@ func TestWaitFallsBackToPolling(t *testing.T) {
 		streams, plain := stateRequests(s)
 		require.Equal(t, 1, streams, "one stream attempt, answered with JSON")
 		require.GreaterOrEqual(t, plain, 1, "then plain polls")
-		require.Contains(t, log.statuses(), "updating")
-		require.Equal(t, "running", log.statuses()[len(log.statuses())-1])
+		require.Equal(t, []string{"updating", "running"}, log.statuses(), "one poll while updating, one when running")
 	})
 	t.Run("DisableStreaming", func(t *testing.T) {
-		s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(60*time.Millisecond))
+		s := heldServer(t)
 		res := updateCentral(t, s, "nginx:poll")
+		var log eventLog
 		o := quickWait()
+		o.OnEvent = releaseOn(t, s, &log, 1)
 		o.DisableStreaming = true
 		st, err := noRetry(s).WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, o)
 		require.NoError(t, err)
 		require.Equal(t, "running", st.Status)
 		streams, plain := stateRequests(s)
 		require.Equal(t, 0, streams)
-		require.GreaterOrEqual(t, plain, 2, "at least one poll while updating and one when running")
+		require.Equal(t, 2, plain, "one poll while updating and one when running")
+		require.Equal(t, []string{"updating", "running"}, log.statuses())
 	})
 }
 
 // TestWaitSurvivesDroppedStreamConnections drops the connections of two
 // stream requests before any answer (an injected fault); with the
-// client's default retries the wait still ends with the update done. The
-// update may end during the retries' backoff, unseen by the client: then
-// the wait ends after StartTimeout, which is short here.
+// client's default retries the wait still ends with the update done (held
+// until the client has seen it under way).
 func TestWaitSurvivesDroppedStreamConnections(t *testing.T) {
-	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(60*time.Millisecond))
+	s := heldServer(t)
 	res := updateCentral(t, s, "nginx:poll")
 	s.InjectFaults(phalatest.Fault{Kind: phalatest.FaultDrop, PathSuffix: "/state", Count: 2})
+	var log eventLog
 	o := quickWait()
-	o.StartTimeout = 100 * time.Millisecond
+	o.OnEvent = releaseOn(t, s, &log, 1)
 	st, err := s.Client().WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, o)
 	require.NoError(t, err)
 	require.Equal(t, "running", st.Status)
@@ -293,6 +342,7 @@ func TestWaitSurvivesDroppedStreamConnections(t *testing.T) {
 		}
 	}
 	require.Equal(t, 2, dropped)
+	require.Equal(t, []string{"updating", "running"}, log.statuses())
 	require.Equal(t, "running", s.Status(phalatest.CentralCVMName))
 }
 
@@ -301,12 +351,15 @@ func TestWaitSurvivesDroppedStreamConnections(t *testing.T) {
 // message; polling sees boot_error too; the next update boots fine.
 func TestWaitBootError(t *testing.T) {
 	const msg = "pre-launch script failed: exit status 3"
-	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(60*time.Millisecond))
+	s := heldServer(t)
 	c := noRetry(s)
 	require.False(t, s.FailNextBoot("no-such-cvm", msg))
 	require.True(t, s.FailNextBoot(phalatest.CentralCVMName, msg))
 	res := updateCentral(t, s, "nginx:broken")
-	_, err := c.WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, quickWait())
+	var log eventLog
+	o := quickWait()
+	o.OnEvent = releaseOn(t, s, &log, 1)
+	_, err := c.WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, o)
 	var be *phala.BootError
 	require.ErrorAs(t, err, &be)
 	require.Equal(t, msg, be.Message)
@@ -324,18 +377,23 @@ func TestWaitBootError(t *testing.T) {
 	require.Equal(t, "exited", s.Status(phalatest.CentralCVMName))
 
 	// A client that polls sees the same failure.
-	o := quickWait()
+	o = quickWait()
 	o.DisableStreaming = true
 	_, err = c.WaitForCVM(ctxT(t), phalatest.CentralCVMName, o)
 	require.ErrorAs(t, err, &be)
 	require.Equal(t, msg, be.Message)
 
 	// The next update boots fine and clears boot_error.
+	s.HoldUpdates()
 	res = updateCentral(t, s, "nginx:fixed")
-	st, err := c.WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, quickWait())
+	var log2 eventLog
+	o = quickWait()
+	o.OnEvent = releaseOn(t, s, &log2, 1)
+	st, err := c.WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, o)
 	require.NoError(t, err)
 	require.Equal(t, "running", st.Status)
 	require.Empty(t, st.BootError)
+	require.Equal(t, []string{"updating", "running"}, log2.statuses())
 
 	// Without an update delay the failure is immediate.
 	s2 := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
@@ -346,22 +404,45 @@ func TestWaitBootError(t *testing.T) {
 	require.Equal(t, "boot failed", be.Message)
 }
 
+// testDeadline is a context whose deadline passes when the test says so
+// (expire): Err is then context.DeadlineExceeded, as for a real deadline.
+type testDeadline struct {
+	context.Context
+	done chan struct{}
+	once sync.Once
+}
+
+func newDeadline(parent context.Context) *testDeadline {
+	return &testDeadline{Context: parent, done: make(chan struct{})}
+}
+
+func (d *testDeadline) expire()               { d.once.Do(func() { close(d.done) }) }
+func (d *testDeadline) Done() <-chan struct{} { return d.done }
+func (d *testDeadline) Err() error {
+	select {
+	case <-d.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
 // TestWaitContextCancel ends waits by their context, on a stream and
 // while polling; the server sees the stream's client go away.
 func TestWaitContextCancel(t *testing.T) {
 	s := phalatest.NewTestServer(t)
 	c := noRetry(s)
 
-	ctx, cancel := context.WithTimeout(ctxT(t), 80*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err := c.WaitForCVM(ctx, phalatest.CentralCVMName, &phala.WaitOptions{Target: "stopped", PollInterval: 5 * time.Millisecond})
+	// The deadline passes once the stream is open (the first event has
+	// arrived), however long the machine took to get there.
+	ctx := newDeadline(ctxT(t))
+	_, err := c.WaitForCVM(ctx, phalatest.CentralCVMName, &phala.WaitOptions{Target: "stopped", PollInterval: 5 * time.Millisecond,
+		OnEvent: func(phala.CVMState) { ctx.expire() }})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	require.Less(t, time.Since(start), 5*time.Second)
 	require.Eventually(t, func() bool {
 		got := s.Streams()
 		return len(got) == 1 && got[0].End == phalatest.StreamClientGone
-	}, 5*time.Second, 5*time.Millisecond, "the server saw the client leave: %+v", s.Streams())
+	}, time.Minute, 5*time.Millisecond, "the server saw the client leave: %+v", s.Streams())
 
 	// Cancelled from the progress callback, mid-stream.
 	ctx2, cancel2 := context.WithCancel(ctxT(t))
@@ -379,20 +460,25 @@ func TestWaitContextCancel(t *testing.T) {
 
 // TestWaitForUpdateMatchesCorrelationID checks that WaitForUpdate returns
 // only once the update with the result's correlation id has finished: not
-// before the update delay, with the CVM running and its detail no longer
+// while the update is held, with the CVM running and its detail no longer
 // carrying the update, after consulting the detail.
 func TestWaitForUpdateMatchesCorrelationID(t *testing.T) {
-	const delay = 150 * time.Millisecond
-	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(delay))
+	s := heldServer(t)
 	c := noRetry(s)
 	first := updateCentral(t, s, "nginx:first")
-	accepted := time.Now()
 	var log eventLog
+	var released atomic.Bool
 	o := quickWait()
-	o.OnEvent = log.on
+	o.OnEvent = func(st phala.CVMState) {
+		log.on(st)
+		if st.Status == "updating" && !released.Load() {
+			released.Store(true)
+			assert.Equal(t, 1, s.ReleaseUpdates())
+		}
+	}
 	st, err := c.WaitForUpdate(ctxT(t), phalatest.CentralCVMName, first, o)
 	require.NoError(t, err)
-	require.GreaterOrEqual(t, time.Since(accepted), delay-10*time.Millisecond, "returned before the update ended")
+	require.True(t, released.Load(), "returned before the update ended")
 	require.Equal(t, "running", st.Status)
 	require.Equal(t, []string{first.CorrelationID}, log.correlationIDs())
 
@@ -413,14 +499,23 @@ func TestWaitForUpdateMatchesCorrelationID(t *testing.T) {
 	require.Equal(t, []string{"updateDockerCompose", "getCVMState", "getCVMInfo", "getCVMInfo"}, ops)
 
 	// A second update: waiting for it sees only its own correlation id.
+	s.HoldUpdates()
+	released.Store(false)
 	second := updateCentral(t, s, "nginx:second")
 	require.NotEqual(t, first.CorrelationID, second.CorrelationID)
 	var log2 eventLog
-	o.OnEvent = log2.on
+	o.OnEvent = func(st phala.CVMState) {
+		log2.on(st)
+		if st.Status == "updating" && !released.Load() {
+			released.Store(true)
+			assert.Equal(t, 1, s.ReleaseUpdates())
+		}
+	}
 	st, err = c.WaitForUpdate(ctxT(t), phalatest.CentralCVMName, second, o)
 	require.NoError(t, err)
 	require.Equal(t, "running", st.Status)
 	require.Equal(t, []string{second.CorrelationID}, log2.correlationIDs())
+	require.True(t, released.Load(), "returned before the second update ended")
 
 	// A result without a correlation id is refused before any request.
 	s.ResetRequests()
@@ -432,7 +527,7 @@ func TestWaitForUpdateMatchesCorrelationID(t *testing.T) {
 // TestWaitForCVMEveryIDForm waits on a running update through every id
 // form of both seeded CVMs; each stream is served for the right CVM.
 func TestWaitForCVMEveryIDForm(t *testing.T) {
-	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(30*time.Millisecond))
+	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(time.Hour))
 	c := noRetry(s)
 	central, onchain := seeds(t, s)
 	for _, sd := range []phalatest.CVMSeed{central, onchain} {
@@ -449,11 +544,16 @@ func TestWaitForCVMEveryIDForm(t *testing.T) {
 		for form, id := range forms {
 			t.Run(sd.Name+"/"+form, func(t *testing.T) {
 				// Start an update so that there is something to wait for
-				// (a resize needs no on-chain step).
+				// (a resize needs no on-chain step); it ends when the
+				// client has seen it.
+				s.HoldUpdates()
 				require.NoError(t, c.UpdateCVMResources(ctxT(t), sd.ID, &phala.UpdateResourcesRequest{VCPU: phala.Ptr(2)}))
 				require.Equal(t, "updating", s.Status(sd.ID))
 				n := len(s.Streams())
-				st, err := c.WaitForCVM(ctxT(t), id, quickWait())
+				var log eventLog
+				o := quickWait()
+				o.OnEvent = releaseOn(t, s, &log, 1)
+				st, err := c.WaitForCVM(ctxT(t), id, o)
 				require.NoError(t, err)
 				require.Equal(t, "running", st.Status)
 				require.Equal(t, sd.ID, st.ID)
@@ -461,6 +561,7 @@ func TestWaitForCVMEveryIDForm(t *testing.T) {
 				require.Len(t, got, 1)
 				assert.Equal(t, sd.ID, got[0].CVMID)
 				assert.Equal(t, []string{"state", "complete"}, got[0].Events)
+				assert.Equal(t, []string{"updating", "running"}, log.statuses())
 			})
 		}
 	}
@@ -477,12 +578,12 @@ func TestStreamEndsOnClose(t *testing.T) {
 		_, err := c.WaitForCVM(ctx, phalatest.CentralCVMName, &phala.WaitOptions{Target: "stopped", PollInterval: time.Hour})
 		errc <- err
 	}()
-	require.Eventually(t, func() bool { return len(s.Streams()) == 1 }, 5*time.Second, 2*time.Millisecond)
+	require.Eventually(t, func() bool { return len(s.Streams()) == 1 }, time.Minute, 2*time.Millisecond)
 	closed := make(chan struct{})
 	go func() { s.Close(); close(closed) }()
 	select {
 	case <-closed:
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Minute): // the stream would otherwise stay open for its 300 s timeout
 		t.Fatal("Close blocked on an open stream")
 	}
 	require.Equal(t, phalatest.StreamServerClosed, s.Streams()[0].End)
