@@ -40,25 +40,6 @@ type Hooks struct {
 	AfterAttempt func(ctx context.Context, info RequestInfo)
 }
 
-// WithHooks installs request hooks.
-func WithHooks(h Hooks) Option {
-	return func(c *config) error {
-		c.hooks = h
-		return nil
-	}
-}
-
-// WithLogger logs one debug line per HTTP attempt (method, path, status,
-// duration, request id, attempt) and one per retry (with the wait). It never
-// logs headers, query strings or bodies, so the API key and env values stay
-// out of the log.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
-		c.logger = l
-		return nil
-	}
-}
-
 func (c *Client) observe(ctx context.Context, info RequestInfo) {
 	if c.cfg.hooks.AfterAttempt != nil {
 		c.cfg.hooks.AfterAttempt(ctx, info)

@@ -63,25 +63,6 @@ func DefaultRetryPolicy() RetryPolicy {
 		MaxRetryAfter: 10 * time.Second, MaxTotalWait: 15 * time.Second}
 }
 
-// WithRetryPolicy replaces DefaultRetryPolicy. Zero durations mean no wait.
-func WithRetryPolicy(p RetryPolicy) Option {
-	return func(c *config) error {
-		if p.MaxAttempts < 1 || p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 || p.MaxTotalWait < 0 {
-			return invalidArg("WithRetryPolicy", "MaxAttempts must be at least 1 and durations non-negative")
-		}
-		c.retry = p
-		return nil
-	}
-}
-
-// WithoutRetries makes every call a single attempt.
-func WithoutRetries() Option {
-	return func(c *config) error {
-		c.retry = RetryPolicy{MaxAttempts: 1}
-		return nil
-	}
-}
-
 // RetryEvent describes a retry about to happen, for WithRetryHook and the
 // logger.
 type RetryEvent struct {
@@ -96,14 +77,6 @@ type RetryEvent struct {
 	Err error
 	// Wait is how long the SDK waits before the next attempt.
 	Wait time.Duration
-}
-
-// WithRetryHook calls fn before every retry wait (from the calling goroutine).
-func WithRetryHook(fn func(RetryEvent)) Option {
-	return func(c *config) error {
-		c.onRetry = fn
-		return nil
-	}
 }
 
 // attempt is the outcome of one round trip.
