@@ -12,6 +12,11 @@ import (
 
 // Sentinels for errors.Is. An *APIError matches the sentinel of its HTTP
 // status, so errors.Is(err, ErrNotFound) holds for any 404 answer.
+//
+// ErrValidation is the server's 422: the API read the request and refused
+// a field (APIError.Validation lists which). It differs from
+// ErrInvalidArgument, which the SDK returns for input it refused before
+// sending anything.
 var (
 	ErrBadRequest                    = &APIError{StatusCode: http.StatusBadRequest}
 	ErrUnauthorized                  = &APIError{StatusCode: http.StatusUnauthorized}
@@ -316,7 +321,10 @@ func unexpectedAnswer(r *response, reason string) *UnexpectedResponseError {
 }
 
 // ErrInvalidArgument is matched (via errors.Is) by every error the SDK
-// returns for caller input it refused before sending anything.
+// returns for caller input it refused before sending anything (an
+// *InvalidArgumentError naming the field). Nothing reached the server; fix
+// the input rather than retry. A refusal by the server itself is an
+// *APIError instead (ErrValidation for its 422).
 var ErrInvalidArgument = errors.New("phala: invalid argument")
 
 // InvalidArgumentError names the argument or field that was refused and why.
