@@ -2,7 +2,6 @@ package phala
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/phalacloud/go-sdk/gen"
 )
@@ -90,11 +89,8 @@ func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string
 		return nil, err
 	}
 	body := req.overlay(cur)
-	r, err := read(c.api.ProvisionCVMComposeFileUpdate(ctx, id, nil, body))
+	r, err := opProvisionCVMComposeFileUpdate.read(c.api.ProvisionCVMComposeFileUpdate(ctx, id, nil, body))
 	if err != nil {
-		return nil, err
-	}
-	if err := expect(r, http.StatusOK, http.StatusCreated, http.StatusAccepted); err != nil {
 		return nil, err
 	}
 	var p gen.ProvisionComposeUpdateResponse
@@ -202,34 +198,12 @@ func (c *Client) GetCVMComposeFile(ctx context.Context, cvmID string) (out *AppC
 	if err != nil {
 		return nil, err
 	}
-	r, err := read(c.api.GetCVMComposeFile(ctx, id, nil))
-	if err != nil {
-		return nil, err
-	}
-	if err := expect(r, http.StatusOK); err != nil {
-		return nil, err
-	}
-	var ac AppCompose
-	if err := decodeJSON(r, &ac); err != nil {
-		return nil, err
-	}
-	return &ac, nil
+	return decodeAs[AppCompose](opGetCVMComposeFile.read(c.api.GetCVMComposeFile(ctx, id, nil)))
 }
 
 // appCompose reads the CVM's current app-compose.
 func (c *Client) appCompose(ctx context.Context, id string) (*gen.AppCompose, error) {
-	r, err := read(c.api.GetCVMComposeFile(ctx, id, nil))
-	if err != nil {
-		return nil, err
-	}
-	if err := expect(r, http.StatusOK); err != nil {
-		return nil, err
-	}
-	var ac gen.AppCompose
-	if err := decodeJSON(r, &ac); err != nil {
-		return nil, err
-	}
-	return &ac, nil
+	return decodeAs[gen.AppCompose](opGetCVMComposeFile.read(c.api.GetCVMComposeFile(ctx, id, nil)))
 }
 
 // CommitComposeUpdateRequest applies a provisioned compose update.
@@ -280,7 +254,7 @@ func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, r
 	if req.EnvKeys != nil {
 		body.EnvKeys = &req.EnvKeys
 	}
-	r, err := read(c.api.CommitCVMComposeFileUpdate(ctx, id, nil, body))
+	r, err := opCommitCVMComposeFileUpdate.read(c.api.CommitCVMComposeFileUpdate(ctx, id, nil, body))
 	if err != nil {
 		return err
 	}

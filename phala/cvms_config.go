@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/phalacloud/go-sdk/gen"
@@ -64,7 +63,7 @@ func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string,
 		return nil, err
 	}
 	params := &gen.UpdateDockerComposeParams{XComposeHash: ch, XTransactionHash: tx}
-	r, err := read(c.api.UpdateDockerComposeWithBody(ctx, id, params, "text/yaml", strings.NewReader(compose)))
+	r, err := opUpdateDockerCompose.read(c.api.UpdateDockerComposeWithBody(ctx, id, params, "text/yaml", strings.NewReader(compose)))
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +96,7 @@ func (c *Client) UpdatePreLaunchScript(ctx context.Context, cvmID, script string
 		return nil, err
 	}
 	params := &gen.UpdatePreLaunchScriptParams{XComposeHash: ch, XTransactionHash: tx}
-	r, err := read(c.api.UpdatePreLaunchScriptWithTextBody(ctx, id, params, script))
+	r, err := opUpdatePreLaunchScript.read(c.api.UpdatePreLaunchScriptWithTextBody(ctx, id, params, script))
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +149,7 @@ func (c *Client) UpdateCVMResources(ctx context.Context, cvmID string, req *Upda
 	}
 	body := gen.UpdateResourcesRequest{VCPU: req.VCPU, Memory: req.Memory, DiskSize: req.DiskSize,
 		InstanceType: req.InstanceType, AllowRestart: req.AllowRestart}
-	r, err := read(c.api.UpdateCVMResources(ctx, id, nil, body))
+	r, err := opUpdateCVMResources.read(c.api.UpdateCVMResources(ctx, id, nil, body))
 	if err != nil {
 		return err
 	}
@@ -218,11 +217,8 @@ func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *Upd
 	if req.PublicLogs != nil {
 		body.PublicLogs = *req.PublicLogs
 	}
-	r, err := read(c.api.UpdateCVMVisibility(ctx, id, nil, body))
+	r, err := opUpdateCVMVisibility.read(c.api.UpdateCVMVisibility(ctx, id, nil, body))
 	if err != nil {
-		return nil, err
-	}
-	if err := expect(r, http.StatusOK); err != nil {
 		return nil, err
 	}
 	// Only the flags are decoded (official VM schema: integer id, no flags;
@@ -316,7 +312,7 @@ func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmID string, req *UpdateEnv
 	if req.EnvKeys != nil {
 		body.EnvKeys = &req.EnvKeys
 	}
-	r, err := read(c.api.UpdateCVMEnvs(ctx, id, nil, body))
+	r, err := opUpdateCVMEnvs.read(c.api.UpdateCVMEnvs(ctx, id, nil, body))
 	if err != nil {
 		return nil, err
 	}
@@ -353,7 +349,7 @@ func (c *Client) UpdateOSImage(ctx context.Context, cvmID string, req *UpdateOSI
 	if err := checkContent("req.OSImageName", req.OSImageName); err != nil {
 		return err
 	}
-	r, err := read(c.api.UpdateOSImage(ctx, id, nil, gen.UpdateOSImageRequest{OsImageName: req.OSImageName}))
+	r, err := opUpdateOSImage.read(c.api.UpdateOSImage(ctx, id, nil, gen.UpdateOSImageRequest{OsImageName: req.OSImageName}))
 	if err != nil {
 		return err
 	}

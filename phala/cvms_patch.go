@@ -155,7 +155,7 @@ func (c *Client) PatchCVM(ctx context.Context, cvmID string, req *PatchCVMReques
 		v := gen.PatchCVMParamsXPrepareOnly("true")
 		params.XPrepareOnly = &v
 	}
-	r, err := read(c.api.PatchCVM(ctx, id, params, req.body()))
+	r, err := opPatchCVM.read(c.api.PatchCVM(ctx, id, params, req.body()))
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func toPatchResponse(r *response) (*PatchCVMResponse, error) {
 	case HTTPStatusComposeHashRequired:
 		return parsePrecondition(r)
 	}
-	return nil, newAPIError(r.status, r.header, r.body)
+	return nil, r.apiError()
 }
 
 // ConfirmCVMPatchRequest carries phase 2 of a PatchCVM that returned
@@ -217,11 +217,8 @@ func (c *Client) ConfirmCVMPatch(ctx context.Context, cvmID string, req *Confirm
 	}
 	params := &gen.PatchCVMParams{XComposeHash: &req.ComposeHash, XTransactionHash: &req.TransactionHash}
 	body := gen.PatchCVMRequest{ComposeHash: &req.ComposeHash, TransactionHash: &req.TransactionHash}
-	r, err := read(c.api.PatchCVM(ctx, id, params, body))
+	r, err := opPatchCVM.read(c.api.PatchCVM(ctx, id, params, body))
 	if err != nil {
-		return nil, err
-	}
-	if err := expect(r, http.StatusOK, http.StatusAccepted); err != nil {
 		return nil, err
 	}
 	a, err := decodeAccepted(r)

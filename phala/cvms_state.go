@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 
 	"github.com/phalacloud/go-sdk/gen"
 )
@@ -56,18 +55,7 @@ func (c *Client) GetCVMState(ctx context.Context, cvmID string) (out *CVMState, 
 }
 
 func (c *Client) getState(ctx context.Context, id string) (*CVMState, error) {
-	r, err := read(c.api.GetCVMState(ctx, id, nil))
-	if err != nil {
-		return nil, err
-	}
-	if err := expect(r, http.StatusOK); err != nil {
-		return nil, err
-	}
-	var s CVMState
-	if err := decodeJSON(r, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return decodeAs[CVMState](opGetCVMState.read(c.api.GetCVMState(ctx, id, nil)))
 }
 
 // BootError reports that the CVM failed to reach the target status; Message

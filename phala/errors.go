@@ -74,6 +74,10 @@ type APIError struct {
 	Location string
 	// RawBody is at most MaxErrorBody bytes of the body as received.
 	RawBody []byte
+
+	// method is the request's HTTP method, for Retryable ("" when the
+	// caller built the error).
+	method string
 }
 
 // ErrorDetail is one {field, value} fact of a structured error.
@@ -125,17 +129,13 @@ func (e *APIError) Is(target error) bool {
 	return t.StatusCode == e.StatusCode && (t.Code == "" || t.Code == e.Code)
 }
 
-// Retryable reports whether the same request may succeed later unchanged:
-// 429, 503, and a 409 without an error code (another operation in progress).
-func (e *APIError) Retryable() bool {
-	switch e.StatusCode {
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		return true
-	case http.StatusConflict:
-		return e.Code == ""
-	}
-	return false
-}
+// Retryable reports whether the same request may succeed later unchanged,
+// by the rule the SDK's own retries follow: 429, 503, and a 409 without an
+// error code (another operation in progress) for any request; 502 and 504
+// only for a read (GET), since a change behind a failing gateway may have
+// been applied. An APIError the caller built has no method and counts as
+// a change.
+func (e *APIError) Retryable() bool { return retryableAnswer(e.method, e.StatusCode, e.Code) }
 
 // Detail returns the raw JSON value of the detail named field, if present.
 func (e *APIError) Detail(field string) (json.RawMessage, bool) {
@@ -228,10 +228,13 @@ func (e *APIError) fill(eb *errorBody) {
 				return
 			}
 			inner.Detail = nil
-			outerMsg := e.Message
+			outerMsg, outerCode := e.Message, e.Code
 			e.fill(&inner)
 			if outerMsg != "" {
 				e.Message = outerMsg
+			}
+			if e.Code == "" {
+				e.Code = outerCode
 			}
 		}
 	}

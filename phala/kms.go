@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 )
@@ -232,12 +231,9 @@ func (c *Client) envEncryptPublicKey(ctx context.Context, cvmID string, opts *En
 // kmsPublicKey fetches an on-chain KMS's key for appID and recovers its
 // signature's signer (not compared with anything here).
 func (c *Client) kmsPublicKey(ctx context.Context, kms, appID string, opts *EnvKeyOptions) (*EnvEncryptPublicKey, error) {
-	r, err := read(c.api.GetKMSEnvEncryptPublicKey(withOptionalAuth(ctx), kms, appID, nil))
+	r, err := opGetKMSEnvEncryptPublicKey.read(c.api.GetKMSEnvEncryptPublicKey(withOptionalAuth(ctx), kms, appID, nil))
 	if err != nil {
 		return nil, err
-	}
-	if err := expect(r, http.StatusOK); err != nil {
-		return nil, fmt.Errorf("phala: KMS %s: %w", kms, err)
 	}
 	// {public_key, signature, timestamp?} (phala-cloud-api.md, "Encrypted
 	// environment variables"; timestamp: dstack KMS GetAppEnvEncryptPubKey).

@@ -217,7 +217,7 @@ func toUpdateResult(r *response) (*UpdateResult, error) {
 		return &UpdateResult{Status: StatusPreconditionRequired, Message: p.Message, RequiresOnChainHash: true,
 			ComposeHash: p.ComposeHash, AppID: p.AppID, DeviceID: p.DeviceID, KMSInfo: p.KMSInfo, RequestID: p.RequestID}, nil
 	}
-	return nil, newAPIError(r.status, r.header, r.body)
+	return nil, r.apiError()
 }
 
 type updateResultKey struct{}
@@ -258,13 +258,10 @@ func reportUpdate(ctx context.Context, r *response, a acceptedBody) {
 	*res = UpdateResult{Status: st, Message: a.Message, CorrelationID: a.CorrelationID, RequestID: r.header.Get("X-Request-ID")}
 }
 
-// acceptLenient checks the answer of an error-only update method
+// acceptLenient decodes the success answer of an error-only update method
 // (resources, os-image, compose_file commit) and reports it to a
 // WithUpdateResult target.
 func acceptLenient(ctx context.Context, r *response) error {
-	if err := expect(r, http.StatusOK, http.StatusAccepted, http.StatusNoContent); err != nil {
-		return err
-	}
 	a, err := decodeAcceptedLenient(r)
 	if err != nil {
 		return err

@@ -1,12 +1,9 @@
 package phala
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -83,8 +80,29 @@ type RetryEvent struct {
 type attempt struct {
 	resp *http.Response
 	err  error
+	// apiErr is the answer's *APIError (decoded once) when its status is
+	// not 2xx.
+	apiErr *APIError
 	// reached is false when the request provably never reached the server.
 	reached bool
+}
+
+// retryableAnswer is the SDK's one classification of an answer that is not
+// a success, used by RetryPolicy and APIError.Retryable alike: 429 and 503
+// (the API did not act on the request) and a 409 without an error code
+// ("another operation is in progress") for any method; 502 and 504 only
+// for a read (GET, HEAD), since a change behind a gateway may have been
+// applied.
+func retryableAnswer(method string, status int, code string) bool {
+	switch status {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		return true
+	case http.StatusConflict:
+		return code == ""
+	case http.StatusBadGateway, http.StatusGatewayTimeout:
+		return isRead(method)
+	}
+	return false
 }
 
 // retryWait decides whether the failed attempt n is retried, and after how
@@ -96,20 +114,14 @@ func (p RetryPolicy) retryWait(req *http.Request, n int, a attempt, waited time.
 	if req.Context().Err() != nil {
 		return 0, false
 	}
-	read := req.Method == http.MethodGet || req.Method == http.MethodHead
 	var retry bool
 	var after time.Duration
 	if a.err != nil {
-		retry = !a.reached || read
-	} else {
-		switch a.resp.StatusCode {
-		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-			retry = true
+		retry = !a.reached || isRead(req.Method)
+	} else if a.apiErr != nil {
+		retry = retryableAnswer(req.Method, a.resp.StatusCode, a.apiErr.Code)
+		if s := a.resp.StatusCode; s == http.StatusTooManyRequests || s == http.StatusServiceUnavailable {
 			after, _ = parseRetryAfter(a.resp.Header.Get("Retry-After"), time.Now())
-		case http.StatusConflict:
-			retry = !hasErrorCode(a.resp)
-		case http.StatusBadGateway, http.StatusGatewayTimeout:
-			retry = read
 		}
 	}
 	if !retry {
@@ -152,23 +164,6 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return max(t.Sub(now), 0), true
 	}
 	return 0, false
-}
-
-// hasErrorCode peeks at a conflict body for an error_code, leaving the body
-// readable for the caller.
-func hasErrorCode(resp *http.Response) bool {
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, MaxErrorBody))
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	var eb errorBody
-	if json.Unmarshal(b, &eb) != nil {
-		return false
-	}
-	if eb.ErrorCode != "" {
-		return true
-	}
-	var inner errorBody
-	return json.Unmarshal(eb.Detail, &inner) == nil && inner.ErrorCode != ""
 }
 
 // neverReached reports errors that happen before a request can reach the

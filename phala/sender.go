@@ -19,19 +19,33 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	// method is the request's, for the retry classification of an error.
+	method string
 	// key is the API key the request carried, to scrub from excerpts.
 	key secret
+	// apiErr is the answer's *APIError when its status is not 2xx, decoded
+	// once by the sender.
+	apiErr *APIError
 }
 
 // read turns what a generated call returned into a response, reading at
 // most MaxResponseBody of a success and MaxErrorBody of anything else.
+// Operations use operation.read, which also checks the status.
 func read(resp *http.Response, err error) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
+	r := &response{status: resp.StatusCode, header: resp.Header}
+	if resp.Request != nil {
+		r.method, r.key = resp.Request.Method, secret(resp.Request.Header.Get("X-API-Key"))
+	}
+	if d, ok := resp.Body.(*decodedError); ok {
+		r.body, r.apiErr = d.body, d.err
+		return r, nil
+	}
 	limit := int64(MaxResponseBody)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	if !isSuccess(resp.StatusCode) {
 		limit = MaxErrorBody
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
@@ -46,23 +60,20 @@ func read(resp *http.Response, err error) (*response, error) {
 		}
 		body = body[:limit]
 	}
-	r := &response{status: resp.StatusCode, header: resp.Header, body: body}
-	if resp.Request != nil {
-		r.key = secret(resp.Request.Header.Get("X-API-Key"))
-	}
+	r.body = body
 	return r, nil
 }
 
-// expect returns nil when r has one of the wanted statuses, else the
-// answer's *APIError.
-func expect(r *response, want ...int) error {
-	for _, s := range want {
-		if r.status == s {
-			return nil
-		}
+// apiError is the answer's *APIError, decoded once.
+func (r *response) apiError() *APIError {
+	if r.apiErr == nil {
+		r.apiErr = newAPIError(r.status, r.header, r.body)
+		r.apiErr.method = r.method
 	}
-	return newAPIError(r.status, r.header, r.body)
+	return r.apiErr
 }
+
+func isSuccess(status int) bool { return status >= 200 && status <= 299 }
 
 // DefaultMaxIdleConnsPerHost is how many idle keep-alive connections to the
 // API a Client without WithHTTPClient keeps: 32, against net/http's default
@@ -229,9 +240,12 @@ func isRead(method string) bool { return method == http.MethodGet || method == h
 
 // once makes one attempt under the per-attempt timeout and reports whether
 // the request may have reached the server. The answer (or error) leaves
-// once only through the key scrubber. A read's body is read here, within
-// the attempt, so that a body cut mid-read is a failed attempt the retry
-// policy sees; a stream's body is left to its reader.
+// once only through the key scrubber. A read's body, and the body of every
+// answer that is not a success, is read here, within the attempt, so that
+// a body cut mid-read is a failed attempt the retry policy sees; an error
+// answer is decoded here, once, into the *APIError that both the retry
+// decision and the caller get. A stream's success body is left to its
+// reader.
 func (s *sender) once(req *http.Request, n int) attempt {
 	c := s.c
 	ctx, cancel := req.Context(), context.CancelFunc(func() {})
@@ -254,33 +268,54 @@ func (s *sender) once(req *http.Request, n int) attempt {
 	c.scrub.scrubResponse(resp)
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 	info.StatusCode, info.RequestID = resp.StatusCode, resp.Header.Get("X-Request-ID")
-	if isRead(req.Method) && !stream {
-		if err := bufferBody(resp); err != nil {
+	var apiErr *APIError
+	if (isRead(req.Method) && !stream) || !isSuccess(resp.StatusCode) {
+		b, err := bufferBody(resp)
+		if err != nil {
 			info.Duration, info.Err = time.Since(start), err
 			c.observe(req.Context(), info)
 			return attempt{err: err, reached: true}
 		}
+		if !isSuccess(resp.StatusCode) {
+			b = b[:min(len(b), MaxErrorBody)]
+			// The one decoding of an error answer: the retry decision and
+			// the caller's *APIError both use it.
+			apiErr = newAPIError(resp.StatusCode, resp.Header, b)
+			apiErr.method = req.Method
+			resp.Body = &decodedError{Reader: bytes.NewReader(b), body: b, err: apiErr}
+		}
 	}
 	info.Duration = time.Since(start)
 	c.observe(req.Context(), info)
-	return attempt{resp: resp, reached: true}
+	return attempt{resp: resp, apiErr: apiErr, reached: true}
 }
 
 // bufferBody reads resp's body (up to one byte over the limit read applies)
-// and closes it, replacing it with the bytes read.
-func bufferBody(resp *http.Response) error {
+// and closes it, replacing it with the bytes read, which it returns.
+func bufferBody(resp *http.Response) ([]byte, error) {
 	limit := int64(MaxResponseBody)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	if !isSuccess(resp.StatusCode) {
 		limit = MaxErrorBody
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	resp.Body.Close()
 	if err != nil {
-		return fmt.Errorf("reading the %d answer: %w", resp.StatusCode, err)
+		return nil, fmt.Errorf("reading the %d answer: %w", resp.StatusCode, err)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(b))
-	return nil
+	return b, nil
 }
+
+// decodedError is the buffered body of an error answer with the *APIError
+// decoded from it, which read takes instead of decoding again.
+type decodedError struct {
+	*bytes.Reader
+	body []byte
+	err  *APIError
+}
+
+// Close does nothing: the body was read in full.
+func (*decodedError) Close() error { return nil }
 
 // cancelOnClose releases the per-attempt timeout once the body is closed.
 type cancelOnClose struct {

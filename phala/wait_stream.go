@@ -64,7 +64,7 @@ func (w *waiter) stream(ctx context.Context) (*CVMState, error) {
 			r.status == http.StatusMethodNotAllowed || r.status == http.StatusNotImplemented || r.status == http.StatusNotAcceptable {
 			return nil, errNoStream
 		}
-		return nil, newAPIError(r.status, r.header, r.body)
+		return nil, r.apiError()
 	}
 	defer resp.Body.Close()
 	st, err := w.events(resp.Body)
