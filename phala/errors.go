@@ -78,6 +78,9 @@ type APIError struct {
 	// method is the request's HTTP method, for Retryable ("" when the
 	// caller built the error).
 	method string
+	// hint says what to do about a likely mistake of the caller's (a base
+	// URL without /api/v1 answering 404); Error appends it.
+	hint string
 }
 
 // ErrorDetail is one {field, value} fact of a structured error.
@@ -100,7 +103,9 @@ type ValidationProblem struct {
 }
 
 // Error gives the status, the ERR- code, the message, FastAPI's validation
-// problems and the request id; never the raw body.
+// problems and the request id, and what to do when the SDK recognises a
+// mistake of the caller's (a 404 from a base URL without /api/v1); never
+// the raw body.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "phala: HTTP %d", e.StatusCode)
@@ -115,6 +120,9 @@ func (e *APIError) Error() string {
 	}
 	if e.RequestID != "" {
 		b.WriteString(" (request id " + e.RequestID + ")")
+	}
+	if e.hint != "" {
+		b.WriteString("; " + e.hint)
 	}
 	return b.String()
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -282,6 +283,9 @@ func (s *sender) once(req *http.Request, n int) attempt {
 			// the caller's *APIError both use it.
 			apiErr = newAPIError(resp.StatusCode, resp.Header, b)
 			apiErr.method = req.Method
+			if resp.StatusCode == http.StatusNotFound && !strings.HasSuffix(c.base.Path, "/api/v1") {
+				apiErr.hint = fmt.Sprintf("the base URL %s does not end in /api/v1, where the API's paths start (e.g. %s)", c.base, DefaultBaseURL)
+			}
 			resp.Body = &decodedError{Reader: bytes.NewReader(b), body: b, err: apiErr}
 		}
 	}

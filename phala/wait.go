@@ -3,6 +3,7 @@ package phala
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 )
@@ -118,7 +119,9 @@ func (c *Client) WaitForUpdate(ctx context.Context, cvmID string, result Waitabl
 // lasts until the target is reached. Errors: an ErrInvalidArgument error
 // for a nil ctx or a malformed id or option; a
 // *BootError when the CVM reports a boot error or the stream an error
-// event; ctx's error when it ends first; an *APIError for other answers.
+// event; when ctx ends first, an error that names the CVM, the target and
+// the last status seen and wraps ctx's error (errors.Is(err,
+// context.DeadlineExceeded) holds); an *APIError for other answers.
 func (c *Client) WaitForCVM(ctx context.Context, cvmID string, opts *WaitOptions) (out *CVMState, err error) {
 	defer auditOut(&out, &err)
 	if ctx, err = c.beginWait(ctx); err != nil {
@@ -148,7 +151,26 @@ func (c *Client) WaitForCVM(ctx context.Context, cvmID string, opts *WaitOptions
 		o.StartTimeout = DefaultStartTimeout
 	}
 	w := &waiter{c: c, id: id, o: o, begun: time.Now()}
-	return w.run(ctx)
+	st, err := w.run(ctx)
+	if err != nil && ctx.Err() != nil {
+		return nil, w.ended(err)
+	}
+	return st, err
+}
+
+// ended wraps the error of a wait that ctx ended (its deadline, say) with
+// what a caller needs to act on: the CVM, the target and the last status
+// seen. errors.Is still finds context.DeadlineExceeded or context.Canceled.
+func (w *waiter) ended(err error) error {
+	last := "none yet"
+	if w.last != "" {
+		last = fmt.Sprintf("%q", w.last)
+	}
+	what := fmt.Sprintf("status %q", w.o.Target)
+	if w.o.CorrelationID != "" {
+		what = fmt.Sprintf("update %s to finish with status %q", w.o.CorrelationID, w.o.Target)
+	}
+	return fmt.Errorf("phala: waiting for CVM %s (%s), last status seen %s: %w", w.id, what, last, err)
 }
 
 type waiter struct {
@@ -159,10 +181,15 @@ type waiter struct {
 	// started: a state showed the awaited update begin (its correlation id
 	// in the progress, or the CVM away from the target).
 	started bool
+	// last is the last status seen, for the error when ctx ends the wait.
+	last string
 }
 
-// observe notes whether st shows the awaited update under way.
+// observe notes the status and whether it shows the awaited update under way.
 func (w *waiter) observe(status string, p *CVMProgress) {
+	if status != "" {
+		w.last = status
+	}
 	if w.o.CorrelationID == "" {
 		return
 	}
