@@ -50,8 +50,8 @@ type ProvisionCVMResponse struct {
 	// (types_cvms.go, which it also decodes this answer into) exposes; each
 	// is zero when the answer omits it.
 
-	// AppEnvEncryptPubkey is the app's env-encryption public key (hex).
-	AppEnvEncryptPubkey string
+	// AppEnvEncryptPublicKey is the app's env-encryption public key (hex).
+	AppEnvEncryptPublicKey string
 	// FMSPC is the FMSPC of the node's TDX platform.
 	FMSPC string
 	// OSImageHash is the hash of the OS image.
@@ -99,7 +99,7 @@ func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string
 	}
 	out = &ProvisionCVMResponse{ComposeHash: p.ComposeHash, AppID: deref(p.AppID), DeviceID: deref(p.DeviceID),
 		ComposeHashRegistered: deref(p.ComposeHashRegistered), ComposeUnchanged: deref(p.ComposeUnchanged),
-		AppEnvEncryptPubkey: deref(p.AppEnvEncryptPubkey), FMSPC: deref(p.Fmspc), OSImageHash: deref(p.OsImageHash),
+		AppEnvEncryptPublicKey: deref(p.AppEnvEncryptPubkey), FMSPC: deref(p.Fmspc), OSImageHash: deref(p.OsImageHash),
 		InstanceType: deref(p.InstanceType), NodeID: deref(p.NodeID), KMSID: deref(p.KMSID)}
 	if p.KMSInfo != nil {
 		out.KMSInfo = kmsInfoFromGen(p.KMSInfo)

@@ -54,8 +54,9 @@ var ErrResponseTooLarge = errors.New("phala: response body exceeds the SDK's lim
 type APIError struct {
 	// StatusCode is the HTTP status.
 	StatusCode int
-	// Code is the stable "ERR-xx-yyy" code when the server gave one.
-	Code string
+	// Code is the stable "ERR-xx-yyy" code when the server gave one;
+	// compare it with the Code* constants.
+	Code ErrorCode
 	// Message is the server's human-readable message (or the status text).
 	Message string
 	// RequestID identifies the request at Phala Cloud (body or X-Request-ID).
@@ -110,7 +111,7 @@ func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "phala: HTTP %d", e.StatusCode)
 	if e.Code != "" {
-		b.WriteString(" " + e.Code)
+		b.WriteString(" " + string(e.Code))
 	}
 	if e.Message != "" {
 		b.WriteString(": " + e.Message)
@@ -209,7 +210,7 @@ func newAPIError(status int, h http.Header, body []byte) *APIError {
 // fill copies a decoded body, unwrapping FastAPI's detail in its forms: a
 // string, a list of validation problems, or an object with the same fields.
 func (e *APIError) fill(eb *errorBody) {
-	e.Code, e.Message, e.RequestID = eb.ErrorCode, eb.Message, eb.RequestID
+	e.Code, e.Message, e.RequestID = ErrorCode(eb.ErrorCode), eb.Message, eb.RequestID
 	e.Details, e.Suggestions, e.Links = eb.Details, eb.Suggestions, eb.Links
 	d := bytes.TrimSpace(eb.Detail)
 	if len(d) == 0 || bytes.Equal(d, []byte("null")) {

@@ -139,7 +139,7 @@ func TestProvisionExposesEveryOfficialField(t *testing.T) {
 	p, err := h.client().ProvisionCVMComposeFileUpdate(context.Background(), "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose})
 	require.NoError(t, err)
 	assert.Equal(t, &phala.ProvisionCVMResponse{ComposeHash: testHash, AppID: testAppID, DeviceID: testDeviceID,
-		ComposeHashRegistered: true, ComposeUnchanged: true, AppEnvEncryptPubkey: "e33a1832", FMSPC: "B0C06F000000",
+		ComposeHashRegistered: true, ComposeUnchanged: true, AppEnvEncryptPublicKey: "e33a1832", FMSPC: "B0C06F000000",
 		OSImageHash: "0a1b", InstanceType: "tdx.medium", NodeID: 12, KMSID: "kms_1"}, p)
 
 	// Absent fields are false / zero (the Python SDK's defaults).

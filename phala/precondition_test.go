@@ -173,7 +173,7 @@ func TestPreconditionOnConfirmAndCommitIsAnError(t *testing.T) {
 	require.ErrorIs(t, err, phala.ErrComposeHashRequired)
 	var apiErr *phala.APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, phala.CodeHashRegistrationRequired, apiErr.Code)
+	assert.Equal(t, phala.CodeComposeHashRequired, apiErr.Code)
 	raw, ok := apiErr.Detail("compose_hash")
 	require.True(t, ok)
 	assert.JSONEq(t, `"`+testHash+`"`, string(raw))

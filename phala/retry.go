@@ -93,7 +93,7 @@ type attempt struct {
 // ("another operation is in progress") for any method; 502 and 504 only
 // for a read (GET, HEAD), since a change behind a gateway may have been
 // applied.
-func retryableAnswer(method string, status int, code string) bool {
+func retryableAnswer(method string, status int, code ErrorCode) bool {
 	switch status {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		return true

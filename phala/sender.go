@@ -76,12 +76,12 @@ func (r *response) apiError() *APIError {
 
 func isSuccess(status int) bool { return status >= 200 && status <= 299 }
 
-// DefaultMaxIdleConnsPerHost is how many idle keep-alive connections to the
+// defaultMaxIdleConnsPerHost is how many idle keep-alive connections to the
 // API a Client without WithHTTPClient keeps: 32, against net/http's default
 // of 2, so that concurrent calls reuse connections instead of opening new
 // ones. Each such Client has its own transport (a clone of
 // http.DefaultTransport with this setting).
-const DefaultMaxIdleConnsPerHost = 32
+const defaultMaxIdleConnsPerHost = 32
 
 // noRedirects returns a copy of hc (or a new client with its own pooled
 // transport) that hands 3xx answers back instead of following them.
@@ -91,7 +91,7 @@ func noRedirects(hc *http.Client) *http.Client {
 		*out = *hc
 	} else if t, ok := http.DefaultTransport.(*http.Transport); ok {
 		tr := t.Clone()
-		tr.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+		tr.MaxIdleConnsPerHost = defaultMaxIdleConnsPerHost
 		out.Transport = tr
 	}
 	out.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
