@@ -59,7 +59,6 @@ type config struct {
 	allowHTTP  bool
 	headers    http.Header
 	retry      RetryPolicy
-	onRetry    func(RetryEvent)
 	logger     *slog.Logger
 	hooks      Hooks
 	keyAnchor  KeyAnchor // WithKeyAnchor; nil: none

@@ -115,7 +115,7 @@
 // # Trust model for env encryption
 //
 // Env values are encrypted on your machine ([EncryptEnvVars]) to an X25519
-// key that only the CVM's KMS can use. [Client.UpdateEnvs] does the whole
+// key that only the CVM's KMS can use. [Client.EncryptAndUpdateEnvs] does the whole
 // round: it fetches the key ([Client.GetEnvEncryptPublicKey]), checks it,
 // encrypts and sends. On an on-chain KMS the key is signed by the KMS's
 // secp256k1 root key, and the SDK encrypts only when that signer equals the

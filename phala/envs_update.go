@@ -2,7 +2,7 @@ package phala
 
 import "context"
 
-// UpdateEnvsOptions tune UpdateEnvs.
+// UpdateEnvsOptions tune EncryptAndUpdateEnvs.
 type UpdateEnvsOptions struct {
 	// ComposeHash and TransactionHash complete the on-chain flow: pass the
 	// hash of the first call's StatusPreconditionRequired result and the
@@ -13,7 +13,7 @@ type UpdateEnvsOptions struct {
 	Key EnvKeyOptions
 }
 
-// UpdateEnvs replaces the CVM's environment variables in one call: it
+// EncryptAndUpdateEnvs replaces the CVM's environment variables in one call: it
 // fetches and checks the encryption key against the KeyAnchor in effect
 // (opts.Key.Anchor, opts.Key.ExpectedSigner, else WithKeyAnchor; the rules
 // are GetEnvEncryptPublicKeyWith's), encrypts envs, derives EnvKeys from
@@ -29,7 +29,7 @@ type UpdateEnvsOptions struct {
 // errors of GetEnvEncryptPublicKeyWith (a refused key is an
 // ErrKeyVerification error, and then nothing was encrypted and no PATCH
 // sent); and UpdateCVMEnvs's errors.
-func (c *Client) UpdateEnvs(ctx context.Context, cvmID string, envs []EnvVar, opts *UpdateEnvsOptions) (out *UpdateResult, err error) {
+func (c *Client) EncryptAndUpdateEnvs(ctx context.Context, cvmID string, envs []EnvVar, opts *UpdateEnvsOptions) (out *UpdateResult, err error) {
 	defer auditOut(&out, &err)
 	if ctx, err = c.begin(ctx); err != nil {
 		return nil, err
@@ -61,4 +61,13 @@ func (c *Client) UpdateEnvs(ctx context.Context, cvmID string, envs []EnvVar, op
 	}
 	res.EnvKey = key
 	return res, nil
+}
+
+// UpdateEnvs is EncryptAndUpdateEnvs under its former name, whose
+// closeness to UpdateCVMEnvs (the raw call, which takes values already
+// encrypted) hid that it encrypts.
+//
+// Deprecated: use EncryptAndUpdateEnvs.
+func (c *Client) UpdateEnvs(ctx context.Context, cvmID string, envs []EnvVar, opts *UpdateEnvsOptions) (*UpdateResult, error) {
+	return c.EncryptAndUpdateEnvs(ctx, cvmID, envs, opts)
 }

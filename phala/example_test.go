@@ -108,7 +108,7 @@ func ExampleClient_UpdateCVMVisibility() {
 }
 
 // UpdateCVMEnvs is the raw call: the caller encrypts the variables to the
-// CVM's key and names their keys. UpdateEnvs does all of it in one call.
+// CVM's key and names their keys. EncryptAndUpdateEnvs does all of it in one call.
 func ExampleClient_UpdateCVMEnvs() {
 	srv := phalatest.NewServer(phalatest.WithCVM(phalatest.CVMSeed{Name: "my-app",
 		AllowedEnvs: []string{"DATABASE_URL", "SECRET_KEY"}}))

@@ -304,7 +304,7 @@ func TestNilContextIsRefused(t *testing.T) {
 		}},
 		{"GetEnvEncryptPublicKey", func() error { _, err := c.GetEnvEncryptPublicKey(ctx, "my-app"); return err }},
 		{"GetEnvEncryptPublicKeyWith", func() error { _, err := c.GetEnvEncryptPublicKeyWith(ctx, "my-app", nil); return err }},
-		{"UpdateEnvs", func() error { _, err := c.UpdateEnvs(ctx, "my-app", envs, nil); return err }},
+		{"EncryptAndUpdateEnvs", func() error { _, err := c.EncryptAndUpdateEnvs(ctx, "my-app", envs, nil); return err }},
 		{"CommitCVMUpdate", func() error { _, err := c.CommitCVMUpdate(ctx, "my-app", "token", testHash, testTx); return err }},
 	}
 	for _, tc := range calls {

@@ -51,7 +51,7 @@ type KMSRef struct {
 // one exception is InsecureTrustAPISigner, an explicit opt-out.
 //
 // Give one per call (EnvKeyOptions.Anchor) or for the client (WithKeyAnchor).
-// GetEnvEncryptPublicKey and UpdateEnvs ask it before they fetch the KMS's
+// GetEnvEncryptPublicKey and EncryptAndUpdateEnvs ask it before they fetch the KMS's
 // key, and encrypt nothing unless the key's signature recovers exactly the
 // signer it returned.
 //

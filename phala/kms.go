@@ -37,7 +37,7 @@ type EnvEncryptPublicKey struct {
 	ChainID *int64
 }
 
-// EnvKeyOptions tune GetEnvEncryptPublicKeyWith (and UpdateEnvs, via
+// EnvKeyOptions tune GetEnvEncryptPublicKeyWith (and EncryptAndUpdateEnvs, via
 // UpdateEnvsOptions.Key).
 type EnvKeyOptions struct {
 	// KMS overrides the KMS id or slug to ask (on-chain KMS); by default

@@ -38,6 +38,9 @@ type Hooks struct {
 	BeforeSend func(ctx context.Context, req *http.Request)
 	// AfterAttempt runs after every attempt, retries included.
 	AfterAttempt func(ctx context.Context, info RequestInfo)
+	// OnRetry runs before every retry wait, from the calling goroutine,
+	// with the failed attempt and the wait to come.
+	OnRetry func(RetryEvent)
 }
 
 func (c *Client) observe(ctx context.Context, info RequestInfo) {

@@ -110,7 +110,7 @@ func WithAPIVersion(v string) Option {
 // R x MaxAttempts x timeout + MaxTotalWait, R being the requests it makes:
 // 1 for most methods, 2 for UpdateCVMVisibility with a nil flag and
 // ProvisionCVMComposeFileUpdate, 1 + (1 on an on-chain KMS) for
-// GetEnvEncryptPublicKey, and that plus 1 for UpdateEnvs. With the defaults
+// GetEnvEncryptPublicKey, and that plus 1 for EncryptAndUpdateEnvs. With the defaults
 // (3 attempts, 60 s, 15 s) that is 195 s for one request. WaitForCVM and
 // WaitForUpdate poll until their target, bounded only by ctx.
 func WithTimeout(d time.Duration) Option {
@@ -191,14 +191,6 @@ func WithoutRetries() Option {
 	}
 }
 
-// WithRetryHook calls fn before every retry wait (from the calling goroutine).
-func WithRetryHook(fn func(RetryEvent)) Option {
-	return func(c *config) error {
-		c.onRetry = fn
-		return nil
-	}
-}
-
 // WithHooks installs request hooks.
 func WithHooks(h Hooks) Option {
 	return func(c *config) error {
@@ -219,7 +211,7 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithKeyAnchor sets the KeyAnchor that GetEnvEncryptPublicKey(With) and
-// UpdateEnvs check env-encryption keys against when the call gives none
+// EncryptAndUpdateEnvs check env-encryption keys against when the call gives none
 // (EnvKeyOptions.Anchor and ExpectedSigner take precedence). With an anchor
 // set, a CVM whose detail shows the central KMS (unsigned key) is refused
 // unless the call passes Anchor: InsecureTrustAPISigner(). A nil anchor is

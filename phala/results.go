@@ -54,7 +54,7 @@ type UpdateResult struct {
 	KMSInfo *KMSInfo
 	// RequestID is the server's id for the request, when it gave one.
 	RequestID string
-	// EnvKey (UpdateEnvs only, nil otherwise) is the key the env values
+	// EnvKey (EncryptAndUpdateEnvs only, nil otherwise) is the key the env values
 	// were encrypted to, with the signer it was verified against
 	// (EnvKey.Signer, EnvKey.SignerVerified) and the anchor used
 	// (EnvKey.Anchor), for logging.

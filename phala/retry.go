@@ -60,7 +60,7 @@ func DefaultRetryPolicy() RetryPolicy {
 		MaxRetryAfter: 10 * time.Second, MaxTotalWait: 15 * time.Second}
 }
 
-// RetryEvent describes a retry about to happen, for WithRetryHook and the
+// RetryEvent describes a retry about to happen, for Hooks.OnRetry and the
 // logger.
 type RetryEvent struct {
 	Method string

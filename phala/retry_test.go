@@ -61,7 +61,7 @@ const accepted = `{"status":"in_progress","message":"ok","correlation_id":"c-1"}
 func retryClient(t *testing.T, url string, p RetryPolicy, events *[]RetryEvent) *Client {
 	t.Helper()
 	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(url+"/api/v1"), WithRetryPolicy(p),
-		WithRetryHook(func(ev RetryEvent) { *events = append(*events, ev) }))
+		WithHooks(Hooks{OnRetry: func(ev RetryEvent) { *events = append(*events, ev) }}))
 	require.NoError(t, err)
 	return c
 }
@@ -183,7 +183,7 @@ func TestCancelStopsTheWait(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var events []RetryEvent
 	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithRetryPolicy(p),
-		WithRetryHook(func(ev RetryEvent) { events = append(events, ev); go cancel() }))
+		WithHooks(Hooks{OnRetry: func(ev RetryEvent) { events = append(events, ev); go cancel() }}))
 	require.NoError(t, err)
 	start := time.Now()
 	_, err = c.UpdateDockerCompose(ctx, "x1234", "a: b\n", nil)

@@ -122,7 +122,7 @@ func withoutTimeout(ctx context.Context) context.Context {
 }
 
 // callBudget is the retry waiting one method call may still do: every
-// request of the call (UpdateEnvs makes up to three, provision and
+// request of the call (EncryptAndUpdateEnvs makes up to three, provision and
 // visibility two) draws from the same RetryPolicy.MaxTotalWait.
 type callBudget struct {
 	mu     sync.Mutex
@@ -130,7 +130,7 @@ type callBudget struct {
 }
 
 // begin checks a method's context and gives the call its retry budget; a
-// call made inside another (UpdateEnvs reading the CVM detail) shares the
+// call made inside another (EncryptAndUpdateEnvs reading the CVM detail) shares the
 // outer call's budget. The nil context is refused, not a panic.
 func (c *Client) begin(ctx context.Context) (context.Context, error) {
 	if ctx == nil {
@@ -192,8 +192,8 @@ func (s *sender) Do(req *http.Request) (*http.Response, error) {
 			a.resp.Body.Close()
 		}
 		c.logRetry(req.Context(), ev)
-		if c.cfg.onRetry != nil {
-			c.cfg.onRetry(ev)
+		if c.cfg.hooks.OnRetry != nil {
+			c.cfg.hooks.OnRetry(ev)
 		}
 		if err := sleep(req.Context(), wait); err != nil {
 			return nil, &TransportError{Method: req.Method, Path: redactedPath(req.URL), Err: err}

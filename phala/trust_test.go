@@ -32,7 +32,7 @@ func TestTrustAttackerSwapsKMSKey(t *testing.T) {
 	t.Run("no anchor", func(t *testing.T) {
 		a := newAttackerProxy(t, srv)
 		a.swapKMSKey = true
-		_, err := a.client(t, srv).UpdateEnvs(ctx, cvm, trustEnvs, nil)
+		_, err := a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, nil)
 		require.ErrorIs(t, err, phala.ErrKeyVerification)
 		assert.Contains(t, err.Error(), "phala.WithKeyAnchor(phala.PinnedSigner(", "the message says how to pin a signer")
 		assert.Contains(t, err.Error(), "EnvKeyOptions.Anchor")
@@ -47,13 +47,13 @@ func TestTrustAttackerSwapsKMSKey(t *testing.T) {
 	pinned := srv.KMSSigner()
 	for name, call := range map[string]func(a *attackerProxy) (*phala.UpdateResult, error){
 		"Anchor": func(a *attackerProxy) (*phala.UpdateResult, error) {
-			return a.client(t, srv).UpdateEnvs(ctx, cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: mustPin(t, pinned)}})
+			return a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: mustPin(t, pinned)}})
 		},
 		"ExpectedSigner": func(a *attackerProxy) (*phala.UpdateResult, error) {
-			return a.client(t, srv).UpdateEnvs(ctx, cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: pinned}})
+			return a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: pinned}})
 		},
 		"WithKeyAnchor": func(a *attackerProxy) (*phala.UpdateResult, error) {
-			return a.client(t, srv, phala.WithKeyAnchor(mustPin(t, pinned))).UpdateEnvs(ctx, cvm, trustEnvs, nil)
+			return a.client(t, srv, phala.WithKeyAnchor(mustPin(t, pinned))).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, nil)
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -88,13 +88,13 @@ func TestTrustDroppedChainIDRefusedUnderAnchor(t *testing.T) {
 	pinned := srv.KMSSigner()
 	for name, call := range map[string]func(a *attackerProxy) (any, error){
 		"ExpectedSigner": func(a *attackerProxy) (any, error) {
-			return a.client(t, srv).UpdateEnvs(ctx, cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: pinned}})
+			return a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: pinned}})
 		},
 		"Anchor": func(a *attackerProxy) (any, error) {
-			return a.client(t, srv).UpdateEnvs(ctx, cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: mustPin(t, pinned)}})
+			return a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: mustPin(t, pinned)}})
 		},
 		"WithKeyAnchor": func(a *attackerProxy) (any, error) {
-			return a.client(t, srv, phala.WithKeyAnchor(mustPin(t, pinned))).UpdateEnvs(ctx, cvm, trustEnvs, nil)
+			return a.client(t, srv, phala.WithKeyAnchor(mustPin(t, pinned))).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, nil)
 		},
 		"GetEnvEncryptPublicKeyWith": func(a *attackerProxy) (any, error) {
 			return a.client(t, srv).GetEnvEncryptPublicKeyWith(ctx, cvm, &phala.EnvKeyOptions{Anchor: mustPin(t, pinned)})
@@ -134,7 +134,7 @@ func TestTrustPinnedSignerWorks(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			// A value of its own per subtest: the same set twice is a no_change.
 			envs := []phala.EnvVar{{Key: "DB_PASSWORD", Value: "correct-horse-" + name}}
-			res, err := c.client.UpdateEnvs(ctx, "pinned-app", envs, c.opts)
+			res, err := c.client.EncryptAndUpdateEnvs(ctx, "pinned-app", envs, c.opts)
 			require.NoError(t, err)
 			assert.Equal(t, phala.StatusInProgress, res.Status)
 			require.NotNil(t, res.EnvKey)
@@ -157,7 +157,7 @@ func TestTrustPinnedSignerWorks(t *testing.T) {
 	}
 
 	// The phase-1 answer of an on-chain key change carries the key too.
-	res, err := srv.Client(phala.WithKeyAnchor(anchor)).UpdateEnvs(ctx, "pinned-app",
+	res, err := srv.Client(phala.WithKeyAnchor(anchor)).EncryptAndUpdateEnvs(ctx, "pinned-app",
 		[]phala.EnvVar{{Key: "DB_PASSWORD", Value: "x"}, {Key: "NEW_KEY", Value: "y"}}, nil)
 	require.NoError(t, err)
 	require.True(t, res.RequiresOnChainHash)
@@ -176,7 +176,7 @@ func TestTrustAPIOptIn(t *testing.T) {
 	_, err := optIn.TrustedSigner(ctx, phala.KMSRef{})
 	assert.Error(t, err, "it has no signer of its own")
 
-	res, err := srv.Client().UpdateEnvs(ctx, "trusting-app", trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: optIn}})
+	res, err := srv.Client().EncryptAndUpdateEnvs(ctx, "trusting-app", trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: optIn}})
 	require.NoError(t, err)
 	require.NotNil(t, res.EnvKey)
 	assert.Equal(t, optIn.String(), res.EnvKey.Anchor, "the result says which anchor")
@@ -185,7 +185,7 @@ func TestTrustAPIOptIn(t *testing.T) {
 	assert.Equal(t, "correct-horse-battery", srv.Envs("trusting-app")["DB_PASSWORD"])
 
 	// Client-wide, it also takes a central KMS's unsigned key.
-	central, err := srv.Client(phala.WithKeyAnchor(optIn)).UpdateEnvs(ctx, phalatest.CentralCVMName, []phala.EnvVar{{Key: "A", Value: "1"}}, nil)
+	central, err := srv.Client(phala.WithKeyAnchor(optIn)).EncryptAndUpdateEnvs(ctx, phalatest.CentralCVMName, []phala.EnvVar{{Key: "A", Value: "1"}}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, optIn.String(), central.EnvKey.Anchor)
 	assert.False(t, central.EnvKey.OnChain)
@@ -194,7 +194,7 @@ func TestTrustAPIOptIn(t *testing.T) {
 	// The risk, as documented: a proxy then chooses the key.
 	a := newAttackerProxy(t, srv)
 	a.swapKMSKey = true
-	res, err = a.client(t, srv).UpdateEnvs(ctx, "trusting-app", trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: optIn}})
+	res, err = a.client(t, srv).EncryptAndUpdateEnvs(ctx, "trusting-app", trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: optIn}})
 	if err == nil {
 		assert.Equal(t, a.signerHex(), res.EnvKey.Signer)
 	}
@@ -233,7 +233,7 @@ func TestTrustAnchorErrorStopsTheUpdate(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			a := newAttackerProxy(t, srv) // passes everything through unchanged
-			res, err := a.client(t, srv, phala.WithKeyAnchor(anchor)).UpdateEnvs(ctx, cvm, trustEnvs, nil)
+			res, err := a.client(t, srv, phala.WithKeyAnchor(anchor)).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, nil)
 			require.ErrorIs(t, err, phala.ErrKeyVerification)
 			assert.Nil(t, res)
 			assert.Contains(t, err.Error(), "fake anchor")
@@ -271,18 +271,18 @@ func TestTrustCentralKMS(t *testing.T) {
 	srv := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
 	ctx := context.Background()
 	cvm := phalatest.CentralCVMName
-	res, err := srv.Client().UpdateEnvs(ctx, cvm, trustEnvs, nil)
+	res, err := srv.Client().EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, nil)
 	require.NoError(t, err)
 	assert.Empty(t, res.EnvKey.Anchor)
 	assert.Empty(t, res.EnvKey.Signer)
 	assert.False(t, res.EnvKey.SignerVerified)
 
 	pinned := srv.Client(phala.WithKeyAnchor(mustPin(t, srv.KMSSigner())))
-	_, err = pinned.UpdateEnvs(ctx, cvm, []phala.EnvVar{{Key: "DB_PASSWORD", Value: "changed"}}, nil)
+	_, err = pinned.EncryptAndUpdateEnvs(ctx, cvm, []phala.EnvVar{{Key: "DB_PASSWORD", Value: "changed"}}, nil)
 	require.ErrorIs(t, err, phala.ErrKeyVerification)
 	assert.Len(t, srv.Applied(cvm), 1, "the refused call sent nothing")
 
-	res, err = pinned.UpdateEnvs(ctx, cvm, []phala.EnvVar{{Key: "DB_PASSWORD", Value: "changed"}},
+	res, err = pinned.EncryptAndUpdateEnvs(ctx, cvm, []phala.EnvVar{{Key: "DB_PASSWORD", Value: "changed"}},
 		&phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: phala.InsecureTrustAPISigner()}})
 	require.NoError(t, err)
 	assert.Equal(t, phala.InsecureTrustAPISigner().String(), res.EnvKey.Anchor)
@@ -324,7 +324,7 @@ func TestTrustBadInput(t *testing.T) {
 		"opts.Key.ExpectedSigner": {ExpectedSigner: "0x1234"},
 		"opts.Key.Anchor":         {Anchor: (*fakeAnchor)(nil)},
 	} {
-		_, err := c.UpdateEnvs(ctx, "my-app", trustEnvs, &phala.UpdateEnvsOptions{Key: opts})
+		_, err := c.EncryptAndUpdateEnvs(ctx, "my-app", trustEnvs, &phala.UpdateEnvsOptions{Key: opts})
 		var iae *phala.InvalidArgumentError
 		require.ErrorAs(t, err, &iae)
 		assert.Equal(t, field, iae.Field)
@@ -332,7 +332,7 @@ func TestTrustBadInput(t *testing.T) {
 		require.ErrorAs(t, err, &iae)
 		assert.Equal(t, strings.Replace(field, ".Key", "", 1), iae.Field)
 	}
-	_, err = c.UpdateEnvs(ctx, "my-app", trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: good, Anchor: mustPin(t, good)}})
+	_, err = c.EncryptAndUpdateEnvs(ctx, "my-app", trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: good, Anchor: mustPin(t, good)}})
 	assert.ErrorIs(t, err, phala.ErrInvalidArgument, "both set")
 	assert.Zero(t, hits.Load(), "no request sent")
 }
@@ -350,7 +350,7 @@ func TestTrustDetailNamingAnotherApp(t *testing.T) {
 	a.otherApp = "app_" + theirs.AppID
 	c := a.client(t, srv, phala.WithKeyAnchor(mustPin(t, srv.KMSSigner())))
 	for _, id := range []string{"app_" + victim.AppID, victim.AppID, strings.ToUpper(victim.AppID)} {
-		_, err := c.UpdateEnvs(ctx, id, trustEnvs, nil)
+		_, err := c.EncryptAndUpdateEnvs(ctx, id, trustEnvs, nil)
 		require.ErrorIs(t, err, phala.ErrKeyVerification, id)
 		assert.Contains(t, err.Error(), theirs.AppID)
 		assert.Contains(t, err.Error(), victim.AppID)
