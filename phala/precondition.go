@@ -100,9 +100,9 @@ func parsePrecondition(r *response) (*PatchCVMResponse, error) {
 		}
 	}
 	if v, ok := values["onchain_status"]; ok {
-		var o OnchainStatus
+		var o OnChainStatus
 		if json.Unmarshal(v, &o) == nil {
-			p.OnchainStatus = &o
+			p.OnChainStatus, p.OnchainStatus = &o, &o
 		}
 	}
 	if !composeHashRE.MatchString(p.ComposeHash) {

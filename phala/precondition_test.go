@@ -109,7 +109,7 @@ func TestPreconditionShapesPatchCVM(t *testing.T) {
 				ComposeHash: testHash, AppID: testAppID, DeviceID: testDeviceID, KMSInfo: wantKMSInfo(),
 				CommitToken: "ct_0a1b2c3d", CommitURL: "https://cloud.phala.com/commit/ct_0a1b2c3d",
 				APICommitURL:  "https://cloud-api.phala.com/api/v1/cvms/my-app/commit-update?token=ct_0a1b2c3d",
-				OnchainStatus: &phala.OnchainStatus{DeviceIDAllowed: true}, RequestID: s.requestID}, resp)
+				OnChainStatus: &phala.OnChainStatus{DeviceIDAllowed: true}, OnchainStatus: &phala.OnChainStatus{DeviceIDAllowed: true}, RequestID: s.requestID}, resp)
 			assert.Equal(t, "true", h.only().Header.Get("X-Prepare-Only"))
 		})
 	}
@@ -121,7 +121,7 @@ func TestPreconditionShapesPatchCVM(t *testing.T) {
 		assert.True(t, resp.RequiresOnChainHash)
 		assert.Equal(t, testHash, resp.ComposeHash)
 		assert.Empty(t, resp.CommitToken)
-		assert.Nil(t, resp.OnchainStatus)
+		assert.Nil(t, resp.OnChainStatus)
 		assert.Empty(t, resp.CorrelationID)
 	})
 }

@@ -73,8 +73,8 @@ type KMSInfo struct {
 	GatewayAppID       string `json:"gateway_app_id"`
 }
 
-// OnchainStatus is what the app contract allows now (multisig flow).
-type OnchainStatus struct {
+// OnChainStatus is what the app contract allows now (multisig flow).
+type OnChainStatus struct {
 	ComposeHashAllowed bool `json:"compose_hash_allowed"`
 	DeviceIDAllowed    bool `json:"device_id_allowed"`
 	IsAllowed          bool `json:"is_allowed"`
@@ -113,8 +113,13 @@ type PatchCVMResponse struct {
 	// APICommitURL is the API address that commits with CommitToken
 	// (POST /cvms/{cvmId}/commit-update).
 	APICommitURL string
-	// OnchainStatus is what the app contract allows now.
-	OnchainStatus *OnchainStatus
+	// OnChainStatus is what the app contract allows now.
+	OnChainStatus *OnChainStatus
+	// OnchainStatus is OnChainStatus under its former spelling (the same
+	// pointer).
+	//
+	// Deprecated: use OnChainStatus.
+	OnchainStatus *OnChainStatus
 	// RequestID is the server's id for the request, when it gave one.
 	RequestID string
 }
