@@ -147,6 +147,11 @@ func isLoopback(host string) bool {
 // Format prints the client for every verb (%v, %+v, %#v, %s...) without its
 // API key: fmt prints unexported fields raw, so the secret type alone does
 // not hide the key inside a Client.
+//
+// The receiver is a value on purpose: with a pointer receiver fmt would
+// print a Client value (fmt.Sprint(*c)) field by field, and %s or %q even
+// follow pointers to the fields behind them, key included
+// (TestAPIKeyNeverPrinted).
 func (c Client) Format(f fmt.State, _ rune) {
 	base := ""
 	if c.base != nil {

@@ -3,7 +3,6 @@ package phala
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -23,12 +22,12 @@ const (
 // ErrSignatureExpired is matched (errors.Is) by the error of
 // VerifyEnvEncryptPublicKeyAt for a timestamp older than
 // EnvPublicKeySignatureMaxAge.
-var ErrSignatureExpired = errors.New("phala: env public key signature expired")
+const ErrSignatureExpired = sentinel("phala: env public key signature expired")
 
 // ErrSignatureFromFuture is matched (errors.Is) by the error of
 // VerifyEnvEncryptPublicKeyAt for a timestamp more than
 // EnvPublicKeySignatureMaxSkew ahead of now.
-var ErrSignatureFromFuture = errors.New("phala: env public key signature timestamp is in the future")
+const ErrSignatureFromFuture = sentinel("phala: env public key signature timestamp is in the future")
 
 // SignatureTimeError reports a timestamped signature outside its validity
 // window. It matches ErrInvalidArgument and either ErrSignatureExpired or

@@ -3,7 +3,6 @@ package phala
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -17,25 +16,41 @@ import (
 // a field (APIError.Validation lists which). It differs from
 // ErrInvalidArgument, which the SDK returns for input it refused before
 // sending anything.
-var (
-	ErrBadRequest                    = &APIError{StatusCode: http.StatusBadRequest}
-	ErrUnauthorized                  = &APIError{StatusCode: http.StatusUnauthorized}
-	ErrForbidden                     = &APIError{StatusCode: http.StatusForbidden}
-	ErrNotFound                      = &APIError{StatusCode: http.StatusNotFound}
-	ErrConflict                      = &APIError{StatusCode: http.StatusConflict}
-	ErrValidation                    = &APIError{StatusCode: http.StatusUnprocessableEntity}
-	ErrRateLimited                   = &APIError{StatusCode: http.StatusTooManyRequests}
-	ErrServer                        = &APIError{StatusCode: http.StatusInternalServerError}
-	ErrUnavailable                   = &APIError{StatusCode: http.StatusServiceUnavailable}
-	ErrComposeHashRequired           = &APIError{StatusCode: HTTPStatusComposeHashRequired}
-	ErrComposeHashExpired            = &APIError{StatusCode: HTTPStatusComposeHashExpired}
-	ErrTransactionVerificationFailed = &APIError{StatusCode: HTTPStatusTransactionVerificationFailed}
-	ErrComposeHashNotAllowed         = &APIError{StatusCode: HTTPStatusComposeHashNotAllowed}
+//
+// They are constants, so no caller can reassign or change them.
+const (
+	ErrBadRequest                    statusSentinel = http.StatusBadRequest
+	ErrUnauthorized                  statusSentinel = http.StatusUnauthorized
+	ErrForbidden                     statusSentinel = http.StatusForbidden
+	ErrNotFound                      statusSentinel = http.StatusNotFound
+	ErrConflict                      statusSentinel = http.StatusConflict
+	ErrValidation                    statusSentinel = http.StatusUnprocessableEntity
+	ErrRateLimited                   statusSentinel = http.StatusTooManyRequests
+	ErrServer                        statusSentinel = http.StatusInternalServerError
+	ErrUnavailable                   statusSentinel = http.StatusServiceUnavailable
+	ErrComposeHashRequired           statusSentinel = HTTPStatusComposeHashRequired
+	ErrComposeHashExpired            statusSentinel = HTTPStatusComposeHashExpired
+	ErrTransactionVerificationFailed statusSentinel = HTTPStatusTransactionVerificationFailed
+	ErrComposeHashNotAllowed         statusSentinel = HTTPStatusComposeHashNotAllowed
 )
 
 // ErrMissingAPIKey is returned, before anything is sent, by a call that needs
 // an API key when neither WithAPIKey nor $PHALA_CLOUD_API_KEY gave one.
-var ErrMissingAPIKey = errors.New("phala: no API key: use WithAPIKey or set " + EnvAPIKey)
+const ErrMissingAPIKey = sentinel("phala: no API key: use WithAPIKey or set " + EnvAPIKey)
+
+// sentinel is the type of the package's sentinel errors: a comparable
+// constant, which errors.Is matches and no caller can reassign or change.
+type sentinel string
+
+// Error is the sentinel's text.
+func (s sentinel) Error() string { return string(s) }
+
+// statusSentinel is the type of the sentinels of an HTTP status (ErrNotFound
+// and the others above), which every *APIError of that status matches.
+type statusSentinel int
+
+// Error names the status.
+func (s statusSentinel) Error() string { return fmt.Sprintf("phala: HTTP %d", int(s)) }
 
 // MaxErrorBody is how much of an error answer's body is read and kept (in
 // APIError.RawBody): 64 KiB. A longer body is cut, never read whole.
@@ -46,7 +61,7 @@ const MaxErrorBody = 64 << 10
 const MaxResponseBody = 8 << 20
 
 // ErrResponseTooLarge is returned when a success body exceeds MaxResponseBody.
-var ErrResponseTooLarge = errors.New("phala: response body exceeds the SDK's limit")
+const ErrResponseTooLarge = sentinel("phala: response body exceeds the SDK's limit")
 
 // APIError is any answer of the Phala Cloud API that is not a success. It is
 // decoded from every body shape the API uses (structured, legacy flat,
@@ -128,14 +143,17 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is an *APIError with the same status and, when
-// target names one, the same Code. It makes the Err* sentinels work.
+// Is reports whether target is the sentinel of e's status (ErrNotFound for
+// a 404, ...), or an *APIError with the same status and, when target names
+// one, the same Code.
 func (e *APIError) Is(target error) bool {
-	t, ok := target.(*APIError)
-	if !ok {
-		return false
+	switch t := target.(type) {
+	case statusSentinel:
+		return int(t) == e.StatusCode
+	case *APIError:
+		return t.StatusCode == e.StatusCode && (t.Code == "" || t.Code == e.Code)
 	}
-	return t.StatusCode == e.StatusCode && (t.Code == "" || t.Code == e.Code)
+	return false
 }
 
 // Retryable reports whether the same request may succeed later unchanged,
@@ -266,7 +284,7 @@ func snippet(body []byte) string {
 // JSON, an accepted update without a correlation id, or a 465 whose compose
 // hash is not 64 hex characters. The change may or may not have been
 // applied: read the CVM (GetCVMInfo) before repeating a mutating call.
-var ErrUnexpectedResponse = errors.New("phala: unexpected response")
+const ErrUnexpectedResponse = sentinel("phala: unexpected response")
 
 // UnexpectedResponseError describes an answer that has a success (or 465)
 // status but is not an API answer the SDK can act on. It never carries the
@@ -337,7 +355,7 @@ func unexpectedAnswer(r *response, reason string) *UnexpectedResponseError {
 // *InvalidArgumentError naming the field). Nothing reached the server; fix
 // the input rather than retry. A refusal by the server itself is an
 // *APIError instead (ErrValidation for its 422).
-var ErrInvalidArgument = errors.New("phala: invalid argument")
+const ErrInvalidArgument = sentinel("phala: invalid argument")
 
 // InvalidArgumentError names the argument or field that was refused and why.
 // It never carries the refused value itself, which may be a secret.

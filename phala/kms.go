@@ -61,7 +61,7 @@ type EnvKeyOptions struct {
 // although an anchor was given, a signature that does not verify or that
 // recovers a signer other than the anchor's, or an anchor that failed. The
 // error is a *KeyVerificationError. Nothing was encrypted or sent.
-var ErrKeyVerification = errors.New("phala: env encryption key failed verification")
+const ErrKeyVerification = sentinel("phala: env encryption key failed verification")
 
 // GetEnvEncryptPublicKey finds and checks the key that encrypts cvmID's
 // environment variables, with the client's KeyAnchor (WithKeyAnchor). It
