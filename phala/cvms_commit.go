@@ -32,10 +32,7 @@ const TransactionAlreadyRegistered = "already-registered"
 // ErrComposeHashExpired, 404 an unknown or used token).
 func (c *Client) CommitCVMUpdate(ctx context.Context, cvmID, token, composeHash, txHash string) (out *CVMActionResponse, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return nil, err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
 	}

@@ -74,10 +74,7 @@ type ProvisionCVMResponse struct {
 // any other answer.
 func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string, req *ProvisionComposeUpdateRequest) (out *ProvisionCVMResponse, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return nil, err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
 	}
@@ -191,10 +188,7 @@ func overlayBool(dst **bool, v *bool) {
 // *APIError for any answer other than 200.
 func (c *Client) GetCVMComposeFile(ctx context.Context, cvmID string) (out *AppCompose, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return nil, err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
 	}
@@ -228,10 +222,7 @@ type CommitComposeUpdateRequest struct {
 // contract does not allow the hash yet, 466 for an expired provision).
 func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, req *CommitComposeUpdateRequest) (err error) {
 	defer auditErr(&err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return err
 	}

@@ -45,10 +45,7 @@ func (o *ComposeUpdateOptions) params() (composeHash, txHash *string, err error)
 // without a valid compose hash; an *APIError for any other answer.
 func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string, opts *ComposeUpdateOptions) (out *UpdateResult, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return nil, err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
 	}
@@ -75,10 +72,7 @@ func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string,
 // on-chain flow and errors are those of UpdateDockerCompose.
 func (c *Client) UpdatePreLaunchScript(ctx context.Context, cvmID, script string, opts *ComposeUpdateOptions) (out *UpdateResult, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return nil, err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
 	}
@@ -127,10 +121,7 @@ type UpdateResourcesRequest struct {
 // answer.
 func (c *Client) UpdateCVMResources(ctx context.Context, cvmID string, req *UpdateResourcesRequest) (err error) {
 	defer auditErr(&err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return err
 	}
@@ -190,10 +181,7 @@ type CVMVisibility struct {
 // that is not a JSON object.
 func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *UpdateVisibilityRequest) (out *CVMVisibility, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return nil, err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
 	}
@@ -283,10 +271,7 @@ type UpdateEnvsRequest struct {
 // the API's; an *APIError for any other answer.
 func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmID string, req *UpdateEnvsRequest) (out *UpdateResult, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return nil, err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
 	}
@@ -336,10 +321,7 @@ type UpdateOSImageRequest struct {
 // answer.
 func (c *Client) UpdateOSImage(ctx context.Context, cvmID string, req *UpdateOSImageRequest) (err error) {
 	defer auditErr(&err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return err
 	}

@@ -134,10 +134,7 @@ func (r *PatchCVMRequest) isEmpty() bool {
 // correlation id, no valid compose hash); an *APIError for any other answer.
 func (c *Client) PatchCVM(ctx context.Context, cvmID string, req *PatchCVMRequest) (out *PatchCVMResponse, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return nil, err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
 	}
@@ -199,10 +196,7 @@ type ConfirmCVMPatchRequest struct {
 // ErrComposeHashNotAllowed).
 func (c *Client) ConfirmCVMPatch(ctx context.Context, cvmID string, req *ConfirmCVMPatchRequest) (out *CVMActionResponse, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return nil, err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
 	}

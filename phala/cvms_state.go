@@ -44,10 +44,7 @@ func (s *CVMState) UnmarshalJSON(b []byte) error {
 // other than 200.
 func (c *Client) GetCVMState(ctx context.Context, cvmID string) (out *CVMState, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return nil, err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
 	}

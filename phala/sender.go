@@ -142,6 +142,21 @@ func (c *Client) begin(ctx context.Context) (context.Context, error) {
 	return context.WithValue(ctx, keyBudget, &callBudget{}), nil
 }
 
+// start is the prologue of every method that takes a cvmID: begin, then
+// the id checked and normalised for the path (an ErrInvalidArgument error
+// naming "ctx" or "cvmID" before anything is sent).
+func (c *Client) start(ctx context.Context, cvmID string) (context.Context, string, error) {
+	ctx, err := c.begin(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := checkCVMID(cvmID)
+	if err != nil {
+		return nil, "", err
+	}
+	return ctx, id, nil
+}
+
 // replayHeaders are the headers that make net/http treat a PATCH or POST
 // as idempotent and resend it on a new connection when a reused one dies
 // before the answer (net/http's Request.isReplayable checks exactly these
