@@ -166,11 +166,7 @@ func toPatchResponse(r *response) (*PatchCVMResponse, error) {
 		if err != nil {
 			return nil, err
 		}
-		st := StatusInProgress
-		if a.Status == string(StatusNoChange) {
-			st = StatusNoChange
-		}
-		return &PatchCVMResponse{Status: st, CorrelationID: a.CorrelationID, Message: a.Message, RequestID: r.header.Get("X-Request-ID")}, nil
+		return &PatchCVMResponse{Status: a.status(), CorrelationID: a.CorrelationID, Message: a.Message, RequestID: r.header.Get("X-Request-ID")}, nil
 	case HTTPStatusComposeHashRequired:
 		return parsePrecondition(r)
 	}

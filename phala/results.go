@@ -144,6 +144,15 @@ type acceptedBody struct {
 	AllowedEnvsChanged bool   `json:"allowed_envs_changed"`
 }
 
+// status is the accepted update's UpdateStatus: StatusNoChange when the
+// server said "no_change", else StatusInProgress.
+func (a acceptedBody) status() UpdateStatus {
+	if a.Status == string(StatusNoChange) {
+		return StatusNoChange
+	}
+	return StatusInProgress
+}
+
 // decodeAccepted reads an accepted-update body. The body must be a JSON
 // object; unless its status is "no_change" it must carry a correlation id
 // (the official SDKs' schemas require one). Anything else (a captive
@@ -208,11 +217,7 @@ func toUpdateResult(r *response) (*UpdateResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		st := StatusInProgress
-		if a.Status == string(StatusNoChange) {
-			st = StatusNoChange
-		}
-		return &UpdateResult{Status: st, Message: a.Message, CorrelationID: a.CorrelationID,
+		return &UpdateResult{Status: a.status(), Message: a.Message, CorrelationID: a.CorrelationID,
 			AllowedEnvsChanged: a.AllowedEnvsChanged, RequestID: r.header.Get("X-Request-ID")}, nil
 	case HTTPStatusComposeHashRequired:
 		p, err := parsePrecondition(r)
@@ -256,11 +261,7 @@ func reportUpdate(ctx context.Context, r *response, a acceptedBody) {
 	if res == nil {
 		return
 	}
-	st := StatusInProgress
-	if a.Status == string(StatusNoChange) {
-		st = StatusNoChange
-	}
-	*res = UpdateResult{Status: st, Message: a.Message, CorrelationID: a.CorrelationID, RequestID: r.header.Get("X-Request-ID")}
+	*res = UpdateResult{Status: a.status(), Message: a.Message, CorrelationID: a.CorrelationID, RequestID: r.header.Get("X-Request-ID")}
 }
 
 // acceptLenient decodes the success answer of an error-only update method
