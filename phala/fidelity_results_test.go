@@ -21,17 +21,7 @@ import (
 // precondDetailsOnly is a 465 of PATCH /cvms/{id} with X-Prepare-Only in
 // the real shape: every value, the multisig ones included, is a details
 // entry (@phala/cloud 0.2.9 dist/index.js, patchCvm: extractDetailsMap).
-const precondDetailsOnly = `{
-	"error_code": "ERR-01-005",
-	"message": "Compose hash must be registered on-chain before this update",
-	"request_id": "req_body",
-	"details": [
-		{"field": "compose_hash", "value": "` + testHash + `"},
-		{"field": "app_id", "value": "` + testAppID + `"},
-		{"field": "device_id", "value": "` + testDeviceID + `"},
-		{"field": "kms_info", "value": {"id": "kms_base_prod", "slug": "base-prod", "url": "https://kms.base.example",
-			"version": "v0.5.3", "chain_id": 8453, "kms_contract_address": "0x2f83172a49584c017f2b256f0fb2dca14126ba9c",
-			"gateway_app_id": "0x0000000000000000000000000000000000000000"}},
+const precondDetailsOnly = precondDetails + `,
 		{"field": "commit_token", "value": "ct_details"},
 		{"field": "commit_url", "value": "https://cloud.phala.com/commit/ct_details"},
 		{"field": "api_commit_url", "value": "https://cloud-api.phala.com/api/v1/cvms/my-app/commit-update?token=ct_details"},

@@ -13,7 +13,9 @@ import (
 
 // The three 465 body shapes the API uses.
 const (
-	precondStructured = `{
+	// precondDetails opens a structured 465: its code, message, request id
+	// and the details every 465 carries, up to the open details list.
+	precondDetails = `{
 		"error_code": "ERR-01-005",
 		"message": "Compose hash must be registered on-chain before this update",
 		"request_id": "req_body",
@@ -23,7 +25,8 @@ const (
 			{"field": "device_id", "value": "` + testDeviceID + `"},
 			{"field": "kms_info", "value": {"id": "kms_base_prod", "slug": "base-prod", "url": "https://kms.base.example",
 				"version": "v0.5.3", "chain_id": 8453, "kms_contract_address": "0x2f83172a49584c017f2b256f0fb2dca14126ba9c",
-				"gateway_app_id": "0x0000000000000000000000000000000000000000"}}
+				"gateway_app_id": "0x0000000000000000000000000000000000000000"}}`
+	precondStructured = precondDetails + `
 		],
 		"suggestions": ["Call addComposeHash on the app contract"]
 	}`
