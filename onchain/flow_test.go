@@ -202,7 +202,7 @@ func TestCalldataOnlyAndMultisigCommit(t *testing.T) {
 	p, err := e.client.PatchCVM(ctx, e.cvm.ID, &phala.PatchCVMRequest{DockerComposeFile: phala.Ptr(newCompose), PrepareOnly: true})
 	require.NoError(t, err)
 	require.NotEmpty(t, p.CommitToken)
-	require.False(t, p.OnchainStatus.ComposeHashAllowed)
+	require.False(t, p.OnChainStatus.ComposeHashAllowed)
 
 	// The multisig gets calldata only; nothing is signed or sent.
 	app, err := onchain.NewApp(e.chain.Client(), p.AppID)

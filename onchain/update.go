@@ -54,12 +54,12 @@ func patchResult(p *phala.PatchCVMResponse) *phala.UpdateResult {
 		ComposeHash: p.ComposeHash, AppID: p.AppID, DeviceID: p.DeviceID, KMSInfo: p.KMSInfo, RequestID: p.RequestID}
 }
 
-// EnvsChange replaces the CVM's environment variables with UpdateEnvs,
+// EnvsChange replaces the CVM's environment variables with EncryptAndUpdateEnvs,
 // encrypting them to a key whose signer must be the one anchor trusts
 // (for an on-chain KMS, a *KMSAnchor: the KMS contract's k256Pubkey). The
 // signer is read once, before phase 1; a key signed by anyone else fails
 // with an error matching phala.ErrKeyVerification before any value is
-// encrypted. A nil anchor leaves the key check to UpdateEnvs's defaults.
+// encrypted. A nil anchor leaves the key check to EncryptAndUpdateEnvs's defaults.
 func EnvsChange(c *phala.Client, cvmID string, envs []phala.EnvVar, anchor phala.KeyAnchor) Change {
 	var signer string
 	return func(ctx context.Context, hash, tx string) (*phala.UpdateResult, error) {
@@ -76,7 +76,7 @@ func EnvsChange(c *phala.Client, cvmID string, envs []phala.EnvVar, anchor phala
 			}
 			opts.Key.ExpectedSigner = signer
 		}
-		return c.UpdateEnvs(ctx, cvmID, envs, opts)
+		return c.EncryptAndUpdateEnvs(ctx, cvmID, envs, opts)
 	}
 }
 

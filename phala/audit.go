@@ -32,14 +32,14 @@ func auditClient(c *Client) {
 	}
 	a.secret(string(c.cfg.apiKey))
 	c.cfg.logger = slog.New(auditHandler{a: a, next: loggerHandler(c.cfg.logger)})
-	after, onRetry := c.cfg.hooks.AfterAttempt, c.cfg.onRetry
+	after, onRetry := c.cfg.hooks.AfterAttempt, c.cfg.hooks.OnRetry
 	c.cfg.hooks.AfterAttempt = func(ctx context.Context, info RequestInfo) {
 		a.record("hook", fmt.Sprintf("%+v %v", info, info.Err))
 		if after != nil {
 			after(ctx, info)
 		}
 	}
-	c.cfg.onRetry = func(ev RetryEvent) {
+	c.cfg.hooks.OnRetry = func(ev RetryEvent) {
 		a.record("retry hook", fmt.Sprintf("%+v %v", ev, ev.Err))
 		if onRetry != nil {
 			onRetry(ev)

@@ -106,7 +106,7 @@ func (p *perPath) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// The retry budget (MaxTotalWait) holds per method call: UpdateEnvs,
+// The retry budget (MaxTotalWait) holds per method call: EncryptAndUpdateEnvs,
 // provision and visibility make two requests each here, and used to get
 // the whole budget for each of them.
 func TestRetryBudgetHoldsPerMethodCall(t *testing.T) {
@@ -127,8 +127,8 @@ func TestRetryBudgetHoldsPerMethodCall(t *testing.T) {
 			_, err := c.UpdateCVMVisibility(context.Background(), "my-app", &UpdateVisibilityRequest{PublicLogs: Bool(false)})
 			return err
 		},
-		"UpdateEnvs": func(c *Client) error {
-			_, err := c.UpdateEnvs(context.Background(), "my-app", []EnvVar{{Key: "A", Value: "b"}}, nil)
+		"EncryptAndUpdateEnvs": func(c *Client) error {
+			_, err := c.EncryptAndUpdateEnvs(context.Background(), "my-app", []EnvVar{{Key: "A", Value: "b"}}, nil)
 			return err
 		},
 		"ProvisionCVMComposeFileUpdate": func(c *Client) error {
@@ -254,8 +254,9 @@ func TestEveryAttemptIsBoundedByTheTimeout(t *testing.T) {
 	var events []RetryEvent
 	p := RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond, MaxTotalWait: 10 * time.Millisecond}
 	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithTimeout(30*time.Millisecond),
-		WithRetryPolicy(p), WithRetryHook(func(ev RetryEvent) { events = append(events, ev) }),
-		WithHooks(Hooks{AfterAttempt: func(_ context.Context, info RequestInfo) { attempts = append(attempts, info) }}))
+		WithRetryPolicy(p), WithHooks(Hooks{
+			AfterAttempt: func(_ context.Context, info RequestInfo) { attempts = append(attempts, info) },
+			OnRetry:      func(ev RetryEvent) { events = append(events, ev) }}))
 	require.NoError(t, err)
 
 	_, err = c.GetCVMInfo(context.Background(), "my-app") // no deadline of its own

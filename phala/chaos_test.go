@@ -22,12 +22,12 @@ const callHeader = "X-Test-Call"
 
 // tagCalls marks every request of a call with the call id (from ctx), so
 // that the server's request log can be grouped by call.
-func tagCalls() phala.Option {
+func tagCalls(onRetry func(phala.RetryEvent)) phala.Option {
 	return phala.WithHooks(phala.Hooks{BeforeSend: func(ctx context.Context, req *http.Request) {
 		if id, ok := ctx.Value(callKey{}).(int); ok {
 			req.Header.Set(callHeader, strconv.Itoa(id))
 		}
-	}})
+	}, OnRetry: onRetry})
 }
 
 type callKey struct{}
@@ -85,8 +85,7 @@ func TestChaosNeverAppliesTwice(t *testing.T) {
 		MaxRetryAfter: 20 * time.Millisecond, MaxTotalWait: 200 * time.Millisecond}
 	const timeout = 2 * time.Second
 	var retries atomic.Int64
-	c := srv.Client(phala.WithRetryPolicy(policy), phala.WithTimeout(timeout), tagCalls(),
-		phala.WithRetryHook(func(phala.RetryEvent) { retries.Add(1) }))
+	c := srv.Client(phala.WithRetryPolicy(policy), phala.WithTimeout(timeout), tagCalls(func(phala.RetryEvent) { retries.Add(1) }))
 
 	errs := make([]error, calls)
 	took := make([]time.Duration, calls)
@@ -170,7 +169,7 @@ func TestOneClientManyGoroutines(t *testing.T) {
 			}
 			_, err := c.UpdateCVMVisibility(ctx, cvm, &phala.UpdateVisibilityRequest{PublicSysinfo: phala.Bool(w%2 == 0)})
 			errs <- err
-			_, err = c.UpdateEnvs(ctx, cvm, []phala.EnvVar{{Key: "A", Value: strconv.Itoa(w)}}, nil)
+			_, err = c.EncryptAndUpdateEnvs(ctx, cvm, []phala.EnvVar{{Key: "A", Value: strconv.Itoa(w)}}, nil)
 			errs <- err
 			p, err := c.ProvisionCVMComposeFileUpdate(ctx, cvm, &phala.ProvisionComposeUpdateRequest{DockerComposeFile: fmt.Sprintf("services:\n  w%d:\n    image: busybox\n", w)})
 			errs <- err

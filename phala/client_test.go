@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -281,4 +283,29 @@ func TestPtrHelpers(t *testing.T) {
 	assert.Equal(t, 2.5, *phala.Ptr(2.5))
 	a, b := phala.Int(1), phala.Int(1)
 	assert.NotSame(t, a, b, "each call returns a new pointer")
+}
+
+// A base URL without /api/v1 reaches no API path: its 404 says so, while a
+// 404 under the right prefix is the server's alone.
+func TestBaseURLWithoutAPIPrefixExplainsThe404(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, `{"detail":"Not Found"}`)
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		base string
+		hint bool
+	}{{srv.URL, true}, {srv.URL + "/api", true}, {srv.URL + "/api/v1", false}} {
+		c, err := phala.NewClient(phala.WithAPIKey("phak_test_key"), phala.WithBaseURL(tc.base))
+		require.NoError(t, err)
+		_, err = c.GetCVMInfo(context.Background(), "my-app")
+		require.ErrorIs(t, err, phala.ErrNotFound)
+		if tc.hint {
+			assert.Contains(t, err.Error(), "does not end in /api/v1", tc.base)
+		} else {
+			assert.NotContains(t, err.Error(), "/api/v1", tc.base)
+		}
+	}
 }

@@ -2,7 +2,6 @@ package phala
 
 import (
 	"context"
-	"net/http"
 	"strings"
 
 	"github.com/phalacloud/go-sdk/gen"
@@ -33,10 +32,7 @@ const TransactionAlreadyRegistered = "already-registered"
 // ErrComposeHashExpired, 404 an unknown or used token).
 func (c *Client) CommitCVMUpdate(ctx context.Context, cvmID, token, composeHash, txHash string) (out *CVMActionResponse, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return nil, err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
 	}
@@ -63,11 +59,8 @@ func (c *Client) CommitCVMUpdate(ctx context.Context, cvmID, token, composeHash,
 	if txHash != "" {
 		body.TransactionHash = &txHash
 	}
-	r, err := read(c.api.CommitCVMUpdate(withOptionalAuth(ctx), id, nil, body))
+	r, err := opCommitCVMUpdate.read(c.api.CommitCVMUpdate(withOptionalAuth(ctx), id, nil, body))
 	if err != nil {
-		return nil, err
-	}
-	if err := expect(r, http.StatusOK, http.StatusAccepted); err != nil {
 		return nil, err
 	}
 	// The official document gives this answer no schema: decoded leniently,

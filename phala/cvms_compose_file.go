@@ -2,7 +2,6 @@ package phala
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/phalacloud/go-sdk/gen"
 )
@@ -51,8 +50,8 @@ type ProvisionCVMResponse struct {
 	// (types_cvms.go, which it also decodes this answer into) exposes; each
 	// is zero when the answer omits it.
 
-	// AppEnvEncryptPubkey is the app's env-encryption public key (hex).
-	AppEnvEncryptPubkey string
+	// AppEnvEncryptPublicKey is the app's env-encryption public key (hex).
+	AppEnvEncryptPublicKey string
 	// FMSPC is the FMSPC of the node's TDX platform.
 	FMSPC string
 	// OSImageHash is the hash of the OS image.
@@ -75,10 +74,7 @@ type ProvisionCVMResponse struct {
 // any other answer.
 func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string, req *ProvisionComposeUpdateRequest) (out *ProvisionCVMResponse, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return nil, err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
 	}
@@ -90,11 +86,8 @@ func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string
 		return nil, err
 	}
 	body := req.overlay(cur)
-	r, err := read(c.api.ProvisionCVMComposeFileUpdate(ctx, id, nil, body))
+	r, err := opProvisionCVMComposeFileUpdate.read(c.api.ProvisionCVMComposeFileUpdate(ctx, id, nil, body))
 	if err != nil {
-		return nil, err
-	}
-	if err := expect(r, http.StatusOK, http.StatusCreated, http.StatusAccepted); err != nil {
 		return nil, err
 	}
 	var p gen.ProvisionComposeUpdateResponse
@@ -103,7 +96,7 @@ func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string
 	}
 	out = &ProvisionCVMResponse{ComposeHash: p.ComposeHash, AppID: deref(p.AppID), DeviceID: deref(p.DeviceID),
 		ComposeHashRegistered: deref(p.ComposeHashRegistered), ComposeUnchanged: deref(p.ComposeUnchanged),
-		AppEnvEncryptPubkey: deref(p.AppEnvEncryptPubkey), FMSPC: deref(p.Fmspc), OSImageHash: deref(p.OsImageHash),
+		AppEnvEncryptPublicKey: deref(p.AppEnvEncryptPubkey), FMSPC: deref(p.Fmspc), OSImageHash: deref(p.OsImageHash),
 		InstanceType: deref(p.InstanceType), NodeID: deref(p.NodeID), KMSID: deref(p.KMSID)}
 	if p.KMSInfo != nil {
 		out.KMSInfo = kmsInfoFromGen(p.KMSInfo)
@@ -195,41 +188,16 @@ func overlayBool(dst **bool, v *bool) {
 // *APIError for any answer other than 200.
 func (c *Client) GetCVMComposeFile(ctx context.Context, cvmID string) (out *AppCompose, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return nil, err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
 	}
-	r, err := read(c.api.GetCVMComposeFile(ctx, id, nil))
-	if err != nil {
-		return nil, err
-	}
-	if err := expect(r, http.StatusOK); err != nil {
-		return nil, err
-	}
-	var ac AppCompose
-	if err := decodeJSON(r, &ac); err != nil {
-		return nil, err
-	}
-	return &ac, nil
+	return decodeAs[AppCompose](opGetCVMComposeFile.read(c.api.GetCVMComposeFile(ctx, id, nil)))
 }
 
 // appCompose reads the CVM's current app-compose.
 func (c *Client) appCompose(ctx context.Context, id string) (*gen.AppCompose, error) {
-	r, err := read(c.api.GetCVMComposeFile(ctx, id, nil))
-	if err != nil {
-		return nil, err
-	}
-	if err := expect(r, http.StatusOK); err != nil {
-		return nil, err
-	}
-	var ac gen.AppCompose
-	if err := decodeJSON(r, &ac); err != nil {
-		return nil, err
-	}
-	return &ac, nil
+	return decodeAs[gen.AppCompose](opGetCVMComposeFile.read(c.api.GetCVMComposeFile(ctx, id, nil)))
 }
 
 // CommitComposeUpdateRequest applies a provisioned compose update.
@@ -254,10 +222,7 @@ type CommitComposeUpdateRequest struct {
 // contract does not allow the hash yet, 466 for an expired provision).
 func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, req *CommitComposeUpdateRequest) (err error) {
 	defer auditErr(&err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return err
 	}
@@ -280,7 +245,7 @@ func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, r
 	if req.EnvKeys != nil {
 		body.EnvKeys = &req.EnvKeys
 	}
-	r, err := read(c.api.CommitCVMComposeFileUpdate(ctx, id, nil, body))
+	r, err := opCommitCVMComposeFileUpdate.read(c.api.CommitCVMComposeFileUpdate(ctx, id, nil, body))
 	if err != nil {
 		return err
 	}

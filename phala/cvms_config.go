@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/phalacloud/go-sdk/gen"
@@ -46,10 +45,7 @@ func (o *ComposeUpdateOptions) params() (composeHash, txHash *string, err error)
 // without a valid compose hash; an *APIError for any other answer.
 func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string, opts *ComposeUpdateOptions) (out *UpdateResult, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return nil, err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +60,7 @@ func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string,
 		return nil, err
 	}
 	params := &gen.UpdateDockerComposeParams{XComposeHash: ch, XTransactionHash: tx}
-	r, err := read(c.api.UpdateDockerComposeWithBody(ctx, id, params, "text/yaml", strings.NewReader(compose)))
+	r, err := opUpdateDockerCompose.read(c.api.UpdateDockerComposeWithBody(ctx, id, params, "text/yaml", strings.NewReader(compose)))
 	if err != nil {
 		return nil, err
 	}
@@ -76,10 +72,7 @@ func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string,
 // on-chain flow and errors are those of UpdateDockerCompose.
 func (c *Client) UpdatePreLaunchScript(ctx context.Context, cvmID, script string, opts *ComposeUpdateOptions) (out *UpdateResult, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return nil, err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +90,7 @@ func (c *Client) UpdatePreLaunchScript(ctx context.Context, cvmID, script string
 		return nil, err
 	}
 	params := &gen.UpdatePreLaunchScriptParams{XComposeHash: ch, XTransactionHash: tx}
-	r, err := read(c.api.UpdatePreLaunchScriptWithTextBody(ctx, id, params, script))
+	r, err := opUpdatePreLaunchScript.read(c.api.UpdatePreLaunchScriptWithTextBody(ctx, id, params, script))
 	if err != nil {
 		return nil, err
 	}
@@ -128,10 +121,7 @@ type UpdateResourcesRequest struct {
 // answer.
 func (c *Client) UpdateCVMResources(ctx context.Context, cvmID string, req *UpdateResourcesRequest) (err error) {
 	defer auditErr(&err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return err
 	}
@@ -150,7 +140,7 @@ func (c *Client) UpdateCVMResources(ctx context.Context, cvmID string, req *Upda
 	}
 	body := gen.UpdateResourcesRequest{VCPU: req.VCPU, Memory: req.Memory, DiskSize: req.DiskSize,
 		InstanceType: req.InstanceType, AllowRestart: req.AllowRestart}
-	r, err := read(c.api.UpdateCVMResources(ctx, id, nil, body))
+	r, err := opUpdateCVMResources.read(c.api.UpdateCVMResources(ctx, id, nil, body))
 	if err != nil {
 		return err
 	}
@@ -191,10 +181,7 @@ type CVMVisibility struct {
 // that is not a JSON object.
 func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *UpdateVisibilityRequest) (out *CVMVisibility, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return nil, err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
 	}
@@ -218,11 +205,8 @@ func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *Upd
 	if req.PublicLogs != nil {
 		body.PublicLogs = *req.PublicLogs
 	}
-	r, err := read(c.api.UpdateCVMVisibility(ctx, id, nil, body))
+	r, err := opUpdateCVMVisibility.read(c.api.UpdateCVMVisibility(ctx, id, nil, body))
 	if err != nil {
-		return nil, err
-	}
-	if err := expect(r, http.StatusOK); err != nil {
 		return nil, err
 	}
 	// Only the flags are decoded (official VM schema: integer id, no flags;
@@ -287,10 +271,7 @@ type UpdateEnvsRequest struct {
 // the API's; an *APIError for any other answer.
 func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmID string, req *UpdateEnvsRequest) (out *UpdateResult, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return nil, err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +297,7 @@ func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmID string, req *UpdateEnv
 	if req.EnvKeys != nil {
 		body.EnvKeys = &req.EnvKeys
 	}
-	r, err := read(c.api.UpdateCVMEnvs(ctx, id, nil, body))
+	r, err := opUpdateCVMEnvs.read(c.api.UpdateCVMEnvs(ctx, id, nil, body))
 	if err != nil {
 		return nil, err
 	}
@@ -340,10 +321,7 @@ type UpdateOSImageRequest struct {
 // answer.
 func (c *Client) UpdateOSImage(ctx context.Context, cvmID string, req *UpdateOSImageRequest) (err error) {
 	defer auditErr(&err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return err
 	}
@@ -353,7 +331,7 @@ func (c *Client) UpdateOSImage(ctx context.Context, cvmID string, req *UpdateOSI
 	if err := checkContent("req.OSImageName", req.OSImageName); err != nil {
 		return err
 	}
-	r, err := read(c.api.UpdateOSImage(ctx, id, nil, gen.UpdateOSImageRequest{OsImageName: req.OSImageName}))
+	r, err := opUpdateOSImage.read(c.api.UpdateOSImage(ctx, id, nil, gen.UpdateOSImageRequest{OsImageName: req.OSImageName}))
 	if err != nil {
 		return err
 	}

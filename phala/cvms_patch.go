@@ -134,10 +134,7 @@ func (r *PatchCVMRequest) isEmpty() bool {
 // correlation id, no valid compose hash); an *APIError for any other answer.
 func (c *Client) PatchCVM(ctx context.Context, cvmID string, req *PatchCVMRequest) (out *PatchCVMResponse, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return nil, err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +152,7 @@ func (c *Client) PatchCVM(ctx context.Context, cvmID string, req *PatchCVMReques
 		v := gen.PatchCVMParamsXPrepareOnly("true")
 		params.XPrepareOnly = &v
 	}
-	r, err := read(c.api.PatchCVM(ctx, id, params, req.body()))
+	r, err := opPatchCVM.read(c.api.PatchCVM(ctx, id, params, req.body()))
 	if err != nil {
 		return nil, err
 	}
@@ -169,15 +166,11 @@ func toPatchResponse(r *response) (*PatchCVMResponse, error) {
 		if err != nil {
 			return nil, err
 		}
-		st := StatusInProgress
-		if a.Status == string(StatusNoChange) {
-			st = StatusNoChange
-		}
-		return &PatchCVMResponse{Status: st, CorrelationID: a.CorrelationID, Message: a.Message, RequestID: r.header.Get("X-Request-ID")}, nil
+		return &PatchCVMResponse{Status: a.status(), CorrelationID: a.CorrelationID, Message: a.Message, RequestID: r.header.Get("X-Request-ID")}, nil
 	case HTTPStatusComposeHashRequired:
 		return parsePrecondition(r)
 	}
-	return nil, newAPIError(r.status, r.header, r.body)
+	return nil, r.apiError()
 }
 
 // ConfirmCVMPatchRequest carries phase 2 of a PatchCVM that returned
@@ -199,10 +192,7 @@ type ConfirmCVMPatchRequest struct {
 // ErrComposeHashNotAllowed).
 func (c *Client) ConfirmCVMPatch(ctx context.Context, cvmID string, req *ConfirmCVMPatchRequest) (out *CVMActionResponse, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return nil, err
-	}
-	id, err := checkCVMID(cvmID)
+	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
 	}
@@ -217,11 +207,8 @@ func (c *Client) ConfirmCVMPatch(ctx context.Context, cvmID string, req *Confirm
 	}
 	params := &gen.PatchCVMParams{XComposeHash: &req.ComposeHash, XTransactionHash: &req.TransactionHash}
 	body := gen.PatchCVMRequest{ComposeHash: &req.ComposeHash, TransactionHash: &req.TransactionHash}
-	r, err := read(c.api.PatchCVM(ctx, id, params, body))
+	r, err := opPatchCVM.read(c.api.PatchCVM(ctx, id, params, body))
 	if err != nil {
-		return nil, err
-	}
-	if err := expect(r, http.StatusOK, http.StatusAccepted); err != nil {
 		return nil, err
 	}
 	a, err := decodeAccepted(r)

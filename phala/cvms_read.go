@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"net/http"
 	"strconv"
 
 	"github.com/phalacloud/go-sdk/gen"
@@ -106,11 +105,8 @@ func (c *Client) GetCVMInfo(ctx context.Context, cvmID string) (out *CVMInfo, er
 	if err != nil {
 		return nil, err
 	}
-	r, err := read(c.api.GetCVMInfo(ctx, id, nil))
+	r, err := opGetCVMInfo.read(c.api.GetCVMInfo(ctx, id, nil))
 	if err != nil {
-		return nil, err
-	}
-	if err := expect(r, http.StatusOK); err != nil {
 		return nil, err
 	}
 	return c.decodeCVMInfo(r)

@@ -3,7 +3,6 @@ package phala
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -14,21 +13,21 @@ import (
 
 // Validity window of a timestamped KMS public-key signature.
 const (
-	// EnvPubkeySignatureMaxAge is how old a timestamped signature may be.
-	EnvPubkeySignatureMaxAge = 300 * time.Second
-	// EnvPubkeySignatureMaxSkew is how far in the future a timestamp may be.
-	EnvPubkeySignatureMaxSkew = 60 * time.Second
+	// EnvPublicKeySignatureMaxAge is how old a timestamped signature may be.
+	EnvPublicKeySignatureMaxAge = 300 * time.Second
+	// EnvPublicKeySignatureMaxSkew is how far in the future a timestamp may be.
+	EnvPublicKeySignatureMaxSkew = 60 * time.Second
 )
 
 // ErrSignatureExpired is matched (errors.Is) by the error of
 // VerifyEnvEncryptPublicKeyAt for a timestamp older than
-// EnvPubkeySignatureMaxAge.
-var ErrSignatureExpired = errors.New("phala: env public key signature expired")
+// EnvPublicKeySignatureMaxAge.
+const ErrSignatureExpired = sentinel("phala: env public key signature expired")
 
 // ErrSignatureFromFuture is matched (errors.Is) by the error of
 // VerifyEnvEncryptPublicKeyAt for a timestamp more than
-// EnvPubkeySignatureMaxSkew ahead of now.
-var ErrSignatureFromFuture = errors.New("phala: env public key signature timestamp is in the future")
+// EnvPublicKeySignatureMaxSkew ahead of now.
+const ErrSignatureFromFuture = sentinel("phala: env public key signature timestamp is in the future")
 
 // SignatureTimeError reports a timestamped signature outside its validity
 // window. It matches ErrInvalidArgument and either ErrSignatureExpired or
@@ -45,9 +44,9 @@ type SignatureTimeError struct {
 // Error says how far the timestamp is outside the window.
 func (e *SignatureTimeError) Error() string {
 	if e.Age < 0 {
-		return fmt.Sprintf("phala: env public key signature timestamp %d is %s in the future (limit %s)", e.Timestamp, -e.Age, EnvPubkeySignatureMaxSkew)
+		return fmt.Sprintf("phala: env public key signature timestamp %d is %s in the future (limit %s)", e.Timestamp, -e.Age, EnvPublicKeySignatureMaxSkew)
 	}
-	return fmt.Sprintf("phala: env public key signature timestamp %d is %s old (limit %s)", e.Timestamp, e.Age, EnvPubkeySignatureMaxAge)
+	return fmt.Sprintf("phala: env public key signature timestamp %d is %s old (limit %s)", e.Timestamp, e.Age, EnvPublicKeySignatureMaxAge)
 }
 
 // Is matches ErrInvalidArgument and the sentinel for the direction.
@@ -97,8 +96,8 @@ func VerifyEnvEncryptPublicKey(publicKey, signature []byte, appID string) (strin
 // KMS) is inserted as 8 big-endian bytes between the app id and the public
 // key in the signed message. The signature is refused with a
 // *SignatureTimeError when the timestamp is more than
-// EnvPubkeySignatureMaxAge before now or more than
-// EnvPubkeySignatureMaxSkew after it; otherwise errors are those of
+// EnvPublicKeySignatureMaxAge before now or more than
+// EnvPublicKeySignatureMaxSkew after it; otherwise errors are those of
 // VerifyEnvEncryptPublicKey.
 func VerifyEnvEncryptPublicKeyAt(publicKey, signature []byte, appID string, timestamp uint64, now time.Time) (string, error) {
 	if len(signature) != 65 {
@@ -114,7 +113,7 @@ func VerifyEnvEncryptPublicKeyAt(publicKey, signature []byte, appID string, time
 	default:
 		age = time.Duration(nowSec-int64(timestamp)) * time.Second
 	}
-	if age > EnvPubkeySignatureMaxAge || age < -EnvPubkeySignatureMaxSkew {
+	if age > EnvPublicKeySignatureMaxAge || age < -EnvPublicKeySignatureMaxSkew {
 		return "", &SignatureTimeError{Timestamp: timestamp, Now: now, Age: age}
 	}
 	app, err := parseAppIDBytes(appID)

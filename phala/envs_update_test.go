@@ -52,13 +52,13 @@ func (s *envServer) start(t *testing.T) *Client {
 	return c
 }
 
-func TestUpdateEnvsCentralKMS(t *testing.T) {
+func TestEncryptAndUpdateEnvsCentralKMS(t *testing.T) {
 	ka := loadKnownAnswers(t)
 	s := &envServer{detail: fmt.Sprintf(`{"id":"cvm_1","name":"my-app","status":"running","app_id":"%s",
 		"kms_info":{"chain_id":null,"encrypted_env_pubkey":"%s"}}`, strings.Repeat("ab", 20), ka.EncryptEnv.RemotePublicKey)}
 	c := s.start(t)
 	envs := []EnvVar{{Key: "DATABASE_URL", Value: "postgres://u:p@db/x"}, {Key: "SECRET_KEY", Value: "s3cr3t"}}
-	res, err := c.UpdateEnvs(context.Background(), "my-app", envs, nil)
+	res, err := c.EncryptAndUpdateEnvs(context.Background(), "my-app", envs, nil)
 	require.NoError(t, err)
 	assert.Equal(t, StatusInProgress, res.Status)
 	assert.Equal(t, "c-9", res.CorrelationID)
@@ -124,11 +124,11 @@ func TestGetEnvEncryptPublicKeyNamesTheProblem(t *testing.T) {
 	assert.ErrorContains(t, err, "central KMS")
 }
 
-func TestUpdateEnvsRefusesBadSetsBeforeSending(t *testing.T) {
+func TestEncryptAndUpdateEnvsRefusesBadSetsBeforeSending(t *testing.T) {
 	s := &envServer{}
 	c := s.start(t)
 	for _, envs := range [][]EnvVar{nil, {{Key: "1BAD", Value: "v"}}, {{Key: "A", Value: "1"}, {Key: "A", Value: "2"}}} {
-		_, err := c.UpdateEnvs(context.Background(), "my-app", envs, nil)
+		_, err := c.EncryptAndUpdateEnvs(context.Background(), "my-app", envs, nil)
 		assert.ErrorIs(t, err, ErrInvalidArgument)
 	}
 	assert.Nil(t, s.envsBody.Load())

@@ -3,7 +3,6 @@ package phala
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,99 +11,46 @@ import (
 
 // Sentinels for errors.Is. An *APIError matches the sentinel of its HTTP
 // status, so errors.Is(err, ErrNotFound) holds for any 404 answer.
-var (
-	ErrBadRequest                    = &APIError{StatusCode: http.StatusBadRequest}
-	ErrUnauthorized                  = &APIError{StatusCode: http.StatusUnauthorized}
-	ErrForbidden                     = &APIError{StatusCode: http.StatusForbidden}
-	ErrNotFound                      = &APIError{StatusCode: http.StatusNotFound}
-	ErrConflict                      = &APIError{StatusCode: http.StatusConflict}
-	ErrValidation                    = &APIError{StatusCode: http.StatusUnprocessableEntity}
-	ErrRateLimited                   = &APIError{StatusCode: http.StatusTooManyRequests}
-	ErrServer                        = &APIError{StatusCode: http.StatusInternalServerError}
-	ErrUnavailable                   = &APIError{StatusCode: http.StatusServiceUnavailable}
-	ErrComposeHashRequired           = &APIError{StatusCode: HTTPStatusComposeHashRequired}
-	ErrComposeHashExpired            = &APIError{StatusCode: HTTPStatusComposeHashExpired}
-	ErrTransactionVerificationFailed = &APIError{StatusCode: HTTPStatusTransactionVerificationFailed}
-	ErrComposeHashNotAllowed         = &APIError{StatusCode: HTTPStatusComposeHashNotAllowed}
+//
+// ErrValidation is the server's 422: the API read the request and refused
+// a field (APIError.Validation lists which). It differs from
+// ErrInvalidArgument, which the SDK returns for input it refused before
+// sending anything.
+//
+// They are constants, so no caller can reassign or change them.
+const (
+	ErrBadRequest                    statusSentinel = http.StatusBadRequest
+	ErrUnauthorized                  statusSentinel = http.StatusUnauthorized
+	ErrForbidden                     statusSentinel = http.StatusForbidden
+	ErrNotFound                      statusSentinel = http.StatusNotFound
+	ErrConflict                      statusSentinel = http.StatusConflict
+	ErrValidation                    statusSentinel = http.StatusUnprocessableEntity
+	ErrRateLimited                   statusSentinel = http.StatusTooManyRequests
+	ErrServer                        statusSentinel = http.StatusInternalServerError
+	ErrUnavailable                   statusSentinel = http.StatusServiceUnavailable
+	ErrComposeHashRequired           statusSentinel = HTTPStatusComposeHashRequired
+	ErrComposeHashExpired            statusSentinel = HTTPStatusComposeHashExpired
+	ErrTransactionVerificationFailed statusSentinel = HTTPStatusTransactionVerificationFailed
+	ErrComposeHashNotAllowed         statusSentinel = HTTPStatusComposeHashNotAllowed
 )
 
 // ErrMissingAPIKey is returned, before anything is sent, by a call that needs
 // an API key when neither WithAPIKey nor $PHALA_CLOUD_API_KEY gave one.
-var ErrMissingAPIKey = errors.New("phala: no API key: use WithAPIKey or set " + EnvAPIKey)
+const ErrMissingAPIKey = sentinel("phala: no API key: use WithAPIKey or set " + EnvAPIKey)
 
-// The Phala Cloud status codes of the on-chain KMS flow.
-const (
-	// HTTPStatusComposeHashRequired (465): register the compose hash on-chain
-	// first. The update methods turn it into a result, not an error.
-	HTTPStatusComposeHashRequired = 465
-	// HTTPStatusComposeHashExpired (466): the hash is invalid or its pending
-	// registration expired.
-	HTTPStatusComposeHashExpired = 466
-	// HTTPStatusTransactionVerificationFailed (467): the transaction does not
-	// prove the registration.
-	HTTPStatusTransactionVerificationFailed = 467
-	// HTTPStatusComposeHashNotAllowed (468): the app contract does not allow the hash.
-	HTTPStatusComposeHashNotAllowed = 468
-)
+// sentinel is the type of the package's sentinel errors: a comparable
+// constant, which errors.Is matches and no caller can reassign or change.
+type sentinel string
 
-// Phala Cloud error codes (APIError.Code), "ERR-<module>-<number>". The
-// values are those of the official SDKs: the official Go SDK's
-// go/error_codes.go (github.com/Phala-Network/phala-cloud) and the ErrorCodes
-// table of @phala/cloud 0.2.9 (dist/index.js). Compare with errors.Is and a
-// sentinel built from a code, e.g. &APIError{StatusCode: 400, Code: CodeQuotaExceeded},
-// or read APIError.Code directly.
-const (
-	// Module 01: CVM preflight and compose hash.
-	CodeNodeNotFound             = "ERR-01-001"
-	CodeComposeRequired          = "ERR-01-002"
-	CodeInvalidCompose           = "ERR-01-003"
-	CodeDuplicateName            = "ERR-01-004"
-	CodeHashRegistrationRequired = "ERR-01-005"
-	CodeHashInvalidOrExpired     = "ERR-01-006"
-	CodeTxVerificationFailed     = "ERR-01-007"
-	CodeHashNotAllowed           = "ERR-01-008"
+// Error is the sentinel's text.
+func (s sentinel) Error() string { return string(s) }
 
-	// Module 02: inventory (instance types, capacity, images, KMS).
-	CodeInstanceTypeNotFound      = "ERR-02-001"
-	CodeResourceNotAvailable      = "ERR-02-002"
-	CodeInsufficientVCPU          = "ERR-02-003"
-	CodeInsufficientMemory        = "ERR-02-004"
-	CodeInsufficientSlots         = "ERR-02-005"
-	CodeGPUAllocationFailed       = "ERR-02-006"
-	CodeInsufficientGPU           = "ERR-02-007"
-	CodeInvalidResourceRequest    = "ERR-02-008"
-	CodeIncompatibleConfig        = "ERR-02-009"
-	CodeImageNotFound             = "ERR-02-010"
-	CodeKMSNotFound               = "ERR-02-011"
-	CodeNodeNotAccessible         = "ERR-02-012"
-	CodeOSImageIncompatible       = "ERR-02-013"
-	CodeNodeCapacityNotConfigured = "ERR-02-014"
-	CodeQuotaExceeded             = "ERR-02-015"
+// statusSentinel is the type of the sentinels of an HTTP status (ErrNotFound
+// and the others above), which every *APIError of that status matches.
+type statusSentinel int
 
-	// Module 03: CVM operations.
-	CodeCVMNotFound           = "ERR-03-001"
-	CodeMultipleCVMsShareName = "ERR-03-002"
-	// CodeCVMNotInWorkspace: the CVM is not in the key's workspace. The
-	// official Go SDK notes that ERR-03-004 is a variant of the same error
-	// (one reveals that the CVM exists, the other hides it); it names no
-	// constant for it, and neither does this SDK.
-	CodeCVMNotInWorkspace        = "ERR-03-003"
-	CodeAccessDenied             = "ERR-03-005"
-	CodeReplicaImageNotAvailable = "ERR-03-006"
-	CodeAppIDConflict            = "ERR-03-007"
-
-	// Module 04: workspace.
-	CodeInsufficientBalance   = "ERR-04-001"
-	CodeMaxCVMLimit           = "ERR-04-002"
-	CodeResourceLimitExceeded = "ERR-04-003"
-
-	// Module 05: credentials.
-	CodeTokenLimitExceeded = "ERR-05-001"
-	CodeRateLimitExceeded  = "ERR-05-002"
-
-	// Module 06: auth.
-	CodeOAuthEmailInvalid = "ERR-06-001"
-)
+// Error names the status.
+func (s statusSentinel) Error() string { return fmt.Sprintf("phala: HTTP %d", int(s)) }
 
 // MaxErrorBody is how much of an error answer's body is read and kept (in
 // APIError.RawBody): 64 KiB. A longer body is cut, never read whole.
@@ -115,7 +61,7 @@ const MaxErrorBody = 64 << 10
 const MaxResponseBody = 8 << 20
 
 // ErrResponseTooLarge is returned when a success body exceeds MaxResponseBody.
-var ErrResponseTooLarge = errors.New("phala: response body exceeds the SDK's limit")
+const ErrResponseTooLarge = sentinel("phala: response body exceeds the SDK's limit")
 
 // APIError is any answer of the Phala Cloud API that is not a success. It is
 // decoded from every body shape the API uses (structured, legacy flat,
@@ -123,8 +69,9 @@ var ErrResponseTooLarge = errors.New("phala: response body exceeds the SDK's lim
 type APIError struct {
 	// StatusCode is the HTTP status.
 	StatusCode int
-	// Code is the stable "ERR-xx-yyy" code when the server gave one.
-	Code string
+	// Code is the stable "ERR-xx-yyy" code when the server gave one;
+	// compare it with the Code* constants.
+	Code ErrorCode
 	// Message is the server's human-readable message (or the status text).
 	Message string
 	// RequestID identifies the request at Phala Cloud (body or X-Request-ID).
@@ -143,6 +90,13 @@ type APIError struct {
 	Location string
 	// RawBody is at most MaxErrorBody bytes of the body as received.
 	RawBody []byte
+
+	// method is the request's HTTP method, for Retryable ("" when the
+	// caller built the error).
+	method string
+	// hint says what to do about a likely mistake of the caller's (a base
+	// URL without /api/v1 answering 404); Error appends it.
+	hint string
 }
 
 // ErrorDetail is one {field, value} fact of a structured error.
@@ -165,12 +119,14 @@ type ValidationProblem struct {
 }
 
 // Error gives the status, the ERR- code, the message, FastAPI's validation
-// problems and the request id; never the raw body.
+// problems and the request id, and what to do when the SDK recognises a
+// mistake of the caller's (a 404 from a base URL without /api/v1); never
+// the raw body.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "phala: HTTP %d", e.StatusCode)
 	if e.Code != "" {
-		b.WriteString(" " + e.Code)
+		b.WriteString(" " + string(e.Code))
 	}
 	if e.Message != "" {
 		b.WriteString(": " + e.Message)
@@ -181,30 +137,32 @@ func (e *APIError) Error() string {
 	if e.RequestID != "" {
 		b.WriteString(" (request id " + e.RequestID + ")")
 	}
+	if e.hint != "" {
+		b.WriteString("; " + e.hint)
+	}
 	return b.String()
 }
 
-// Is reports whether target is an *APIError with the same status and, when
-// target names one, the same Code. It makes the Err* sentinels work.
+// Is reports whether target is the sentinel of e's status (ErrNotFound for
+// a 404, ...), or an *APIError with the same status and, when target names
+// one, the same Code.
 func (e *APIError) Is(target error) bool {
-	t, ok := target.(*APIError)
-	if !ok {
-		return false
-	}
-	return t.StatusCode == e.StatusCode && (t.Code == "" || t.Code == e.Code)
-}
-
-// Retryable reports whether the same request may succeed later unchanged:
-// 429, 503, and a 409 without an error code (another operation in progress).
-func (e *APIError) Retryable() bool {
-	switch e.StatusCode {
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		return true
-	case http.StatusConflict:
-		return e.Code == ""
+	switch t := target.(type) {
+	case statusSentinel:
+		return int(t) == e.StatusCode
+	case *APIError:
+		return t.StatusCode == e.StatusCode && (t.Code == "" || t.Code == e.Code)
 	}
 	return false
 }
+
+// Retryable reports whether the same request may succeed later unchanged,
+// by the rule the SDK's own retries follow: 429, 503, and a 409 without an
+// error code (another operation in progress) for any request; 502 and 504
+// only for a read (GET), since a change behind a failing gateway may have
+// been applied. An APIError the caller built has no method and counts as
+// a change.
+func (e *APIError) Retryable() bool { return retryableAnswer(e.method, e.StatusCode, e.Code) }
 
 // Detail returns the raw JSON value of the detail named field, if present.
 func (e *APIError) Detail(field string) (json.RawMessage, bool) {
@@ -270,7 +228,7 @@ func newAPIError(status int, h http.Header, body []byte) *APIError {
 // fill copies a decoded body, unwrapping FastAPI's detail in its forms: a
 // string, a list of validation problems, or an object with the same fields.
 func (e *APIError) fill(eb *errorBody) {
-	e.Code, e.Message, e.RequestID = eb.ErrorCode, eb.Message, eb.RequestID
+	e.Code, e.Message, e.RequestID = ErrorCode(eb.ErrorCode), eb.Message, eb.RequestID
 	e.Details, e.Suggestions, e.Links = eb.Details, eb.Suggestions, eb.Links
 	d := bytes.TrimSpace(eb.Detail)
 	if len(d) == 0 || bytes.Equal(d, []byte("null")) {
@@ -297,10 +255,13 @@ func (e *APIError) fill(eb *errorBody) {
 				return
 			}
 			inner.Detail = nil
-			outerMsg := e.Message
+			outerMsg, outerCode := e.Message, e.Code
 			e.fill(&inner)
 			if outerMsg != "" {
 				e.Message = outerMsg
+			}
+			if e.Code == "" {
+				e.Code = outerCode
 			}
 		}
 	}
@@ -323,7 +284,7 @@ func snippet(body []byte) string {
 // JSON, an accepted update without a correlation id, or a 465 whose compose
 // hash is not 64 hex characters. The change may or may not have been
 // applied: read the CVM (GetCVMInfo) before repeating a mutating call.
-var ErrUnexpectedResponse = errors.New("phala: unexpected response")
+const ErrUnexpectedResponse = sentinel("phala: unexpected response")
 
 // UnexpectedResponseError describes an answer that has a success (or 465)
 // status but is not an API answer the SDK can act on. It never carries the
@@ -387,4 +348,33 @@ func unexpectedAnswer(r *response, reason string) *UnexpectedResponseError {
 		e.APIError = newAPIError(r.status, r.header, r.body)
 	}
 	return e
+}
+
+// ErrInvalidArgument is matched (via errors.Is) by every error the SDK
+// returns for caller input it refused before sending anything (an
+// *InvalidArgumentError naming the field). Nothing reached the server; fix
+// the input rather than retry. A refusal by the server itself is an
+// *APIError instead (ErrValidation for its 422).
+const ErrInvalidArgument = sentinel("phala: invalid argument")
+
+// InvalidArgumentError names the argument or field that was refused and why.
+// It never carries the refused value itself, which may be a secret.
+type InvalidArgumentError struct {
+	// Field is the argument or request field, e.g. "cvmID" or "req.EncryptedEnv".
+	Field string
+	// Reason says what is wrong, in words a caller can act on.
+	Reason string
+}
+
+// Error names the field and the reason.
+func (e *InvalidArgumentError) Error() string {
+	return fmt.Sprintf("phala: invalid %s: %s", e.Field, e.Reason)
+}
+
+// Is reports whether target is ErrInvalidArgument.
+func (e *InvalidArgumentError) Is(target error) bool { return target == ErrInvalidArgument }
+
+// invalidArg builds an *InvalidArgumentError; format must not interpolate secrets.
+func invalidArg(field, format string, args ...any) error {
+	return &InvalidArgumentError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }

@@ -55,7 +55,7 @@ var errorShapes = []errorShape{
 			"details":[{"field":"cvm_id","value":{"given":"my-app"}},{"field":"n","value":3}],
 			"suggestions":["Check the CVM id"],"links":[{"url":"https://docs.phala.com","label":"Docs"}]}`,
 		want: func(t *testing.T, e *phala.APIError, _ int) {
-			assert.Equal(t, "ERR-03-001", e.Code)
+			assert.Equal(t, phala.ErrorCode("ERR-03-001"), e.Code)
 			assert.Equal(t, "CVM not found", e.Message)
 			assert.Equal(t, "req_body", e.RequestID, "the body's request id wins over the header's")
 			require.Len(t, e.Details, 2)
@@ -87,7 +87,7 @@ var errorShapes = []errorShape{
 		body: `{"detail":{"error_code":"ERR-01-007","message":"Transaction verification failed","request_id":"req_inner",
 			"details":[{"field":"transaction_hash","value":"` + testTx + `"}]}}`,
 		want: func(t *testing.T, e *phala.APIError, _ int) {
-			assert.Equal(t, "ERR-01-007", e.Code)
+			assert.Equal(t, phala.ErrorCode("ERR-01-007"), e.Code)
 			assert.Equal(t, "Transaction verification failed", e.Message)
 			assert.Equal(t, "req_inner", e.RequestID)
 			v, ok := e.Detail("transaction_hash")
@@ -204,9 +204,9 @@ func TestAPIErrorIsWithCode(t *testing.T) {
 	h.reply("PATCH /cvms/{id}", phala.HTTPStatusComposeHashExpired, `{"error_code":"ERR-01-006","message":"expired"}`)
 	_, err := h.client().ConfirmCVMPatch(context.Background(), "my-app", &phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: testTx})
 	require.ErrorIs(t, err, phala.ErrComposeHashExpired)
-	assert.ErrorIs(t, err, &phala.APIError{StatusCode: 466, Code: phala.CodeHashInvalidOrExpired})
-	assert.NotErrorIs(t, err, &phala.APIError{StatusCode: 466, Code: phala.CodeHashNotAllowed})
-	assert.NotErrorIs(t, err, &phala.APIError{StatusCode: 468, Code: phala.CodeHashInvalidOrExpired})
+	assert.ErrorIs(t, err, &phala.APIError{StatusCode: 466, Code: phala.CodeComposeHashExpired})
+	assert.NotErrorIs(t, err, &phala.APIError{StatusCode: 466, Code: phala.CodeComposeHashNotAllowed})
+	assert.NotErrorIs(t, err, &phala.APIError{StatusCode: 468, Code: phala.CodeComposeHashExpired})
 	assert.False(t, errors.Is(err, errors.New("phala: HTTP 466")))
 }
 

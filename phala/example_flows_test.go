@@ -12,10 +12,10 @@ import (
 	"github.com/phalacloud/go-sdk/phala/phalatest"
 )
 
-// UpdateEnvs fetches and checks the CVM's encryption key, encrypts the
+// EncryptAndUpdateEnvs fetches and checks the CVM's encryption key, encrypts the
 // variables on the client, derives env_keys from them and sends the
 // update: one call. The fake decrypts them as the VM would.
-func ExampleClient_UpdateEnvs() {
+func ExampleClient_EncryptAndUpdateEnvs() {
 	srv := phalatest.NewServer(phalatest.WithUpdateDelay(0), phalatest.WithCVM(phalatest.CVMSeed{
 		Name: "env-app", AllowedEnvs: []string{"DATABASE_URL", "SECRET_KEY"}}))
 	defer srv.Close()
@@ -26,7 +26,7 @@ func ExampleClient_UpdateEnvs() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	result, err := client.UpdateEnvs(ctx, "env-app", envs, nil)
+	result, err := client.EncryptAndUpdateEnvs(ctx, "env-app", envs, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func ExampleClient_UpdateEnvs() {
 
 // On an on-chain KMS the same call first returns the compose hash to
 // register; the second call carries the hash and the transaction.
-func ExampleClient_UpdateEnvs_onChain() {
+func ExampleClient_EncryptAndUpdateEnvs_onChain() {
 	srv := phalatest.NewServer(phalatest.WithUpdateDelay(0))
 	defer srv.Close()
 	client := srv.Client()
@@ -49,14 +49,14 @@ func ExampleClient_UpdateEnvs_onChain() {
 
 	// The fake KMS's signer, pinned: the KMS key's signature must recover it.
 	key := phala.EnvKeyOptions{ExpectedSigner: srv.KMSSigner()}
-	first, err := client.UpdateEnvs(ctx, cvm, envs, &phala.UpdateEnvsOptions{Key: key})
+	first, err := client.EncryptAndUpdateEnvs(ctx, cvm, envs, &phala.UpdateEnvsOptions{Key: key})
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(first.Status, first.RequiresOnChainHash)
 
 	tx := srv.RegisterComposeHash(cvm, first.ComposeHash) // addComposeHash on the app contract
-	second, err := client.UpdateEnvs(ctx, cvm, envs, &phala.UpdateEnvsOptions{ComposeHash: first.ComposeHash, TransactionHash: tx, Key: key})
+	second, err := client.EncryptAndUpdateEnvs(ctx, cvm, envs, &phala.UpdateEnvsOptions{ComposeHash: first.ComposeHash, TransactionHash: tx, Key: key})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func ExamplePinnedSigner() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	result, err := client.UpdateEnvs(context.Background(), "pinned-app", []phala.EnvVar{{Key: "DB_PASSWORD", Value: "s3cr3t"}},
+	result, err := client.EncryptAndUpdateEnvs(context.Background(), "pinned-app", []phala.EnvVar{{Key: "DB_PASSWORD", Value: "s3cr3t"}},
 		&phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: anchor}})
 	if err != nil {
 		log.Fatal(err)
@@ -40,7 +40,7 @@ func ExamplePinnedSigner() {
 }
 
 // A client-wide anchor applies to every GetEnvEncryptPublicKey and
-// UpdateEnvs call that gives none; a signature by any other signer is
+// EncryptAndUpdateEnvs call that gives none; a signature by any other signer is
 // refused with ErrKeyVerification, naming both signers.
 func ExampleWithKeyAnchor() {
 	srv := phalatest.NewServer()
@@ -81,10 +81,10 @@ func ExampleInsecureTrustAPISigner() {
 	ctx := context.Background()
 	envs := []phala.EnvVar{{Key: "FOO", Value: "bar"}}
 
-	_, err := client.UpdateEnvs(ctx, phalatest.OnChainCVMName, envs, nil)
+	_, err := client.EncryptAndUpdateEnvs(ctx, phalatest.OnChainCVMName, envs, nil)
 	fmt.Println(errors.Is(err, phala.ErrKeyVerification))
 
-	result, err := client.UpdateEnvs(ctx, phalatest.OnChainCVMName, envs,
+	result, err := client.EncryptAndUpdateEnvs(ctx, phalatest.OnChainCVMName, envs,
 		&phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: phala.InsecureTrustAPISigner()}})
 	if err != nil {
 		log.Fatal(err)

@@ -21,17 +21,7 @@ import (
 // precondDetailsOnly is a 465 of PATCH /cvms/{id} with X-Prepare-Only in
 // the real shape: every value, the multisig ones included, is a details
 // entry (@phala/cloud 0.2.9 dist/index.js, patchCvm: extractDetailsMap).
-const precondDetailsOnly = `{
-	"error_code": "ERR-01-005",
-	"message": "Compose hash must be registered on-chain before this update",
-	"request_id": "req_body",
-	"details": [
-		{"field": "compose_hash", "value": "` + testHash + `"},
-		{"field": "app_id", "value": "` + testAppID + `"},
-		{"field": "device_id", "value": "` + testDeviceID + `"},
-		{"field": "kms_info", "value": {"id": "kms_base_prod", "slug": "base-prod", "url": "https://kms.base.example",
-			"version": "v0.5.3", "chain_id": 8453, "kms_contract_address": "0x2f83172a49584c017f2b256f0fb2dca14126ba9c",
-			"gateway_app_id": "0x0000000000000000000000000000000000000000"}},
+const precondDetailsOnly = precondDetails + `,
 		{"field": "commit_token", "value": "ct_details"},
 		{"field": "commit_url", "value": "https://cloud.phala.com/commit/ct_details"},
 		{"field": "api_commit_url", "value": "https://cloud-api.phala.com/api/v1/cvms/my-app/commit-update?token=ct_details"},
@@ -51,7 +41,7 @@ func TestPatchCVMReadsCommitTokenFromDetails(t *testing.T) {
 		ComposeHash: testHash, AppID: testAppID, DeviceID: testDeviceID, KMSInfo: wantKMSInfo(),
 		CommitToken: "ct_details", CommitURL: "https://cloud.phala.com/commit/ct_details",
 		APICommitURL:  "https://cloud-api.phala.com/api/v1/cvms/my-app/commit-update?token=ct_details",
-		OnchainStatus: &phala.OnchainStatus{DeviceIDAllowed: true}, RequestID: "req_body"}, resp)
+		OnChainStatus: &phala.OnChainStatus{DeviceIDAllowed: true}, OnchainStatus: &phala.OnChainStatus{DeviceIDAllowed: true}, RequestID: "req_body"}, resp)
 }
 
 // Item 1: details win over the legacy top-level fields and over a wrapped
@@ -139,7 +129,7 @@ func TestProvisionExposesEveryOfficialField(t *testing.T) {
 	p, err := h.client().ProvisionCVMComposeFileUpdate(context.Background(), "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose})
 	require.NoError(t, err)
 	assert.Equal(t, &phala.ProvisionCVMResponse{ComposeHash: testHash, AppID: testAppID, DeviceID: testDeviceID,
-		ComposeHashRegistered: true, ComposeUnchanged: true, AppEnvEncryptPubkey: "e33a1832", FMSPC: "B0C06F000000",
+		ComposeHashRegistered: true, ComposeUnchanged: true, AppEnvEncryptPublicKey: "e33a1832", FMSPC: "B0C06F000000",
 		OSImageHash: "0a1b", InstanceType: "tdx.medium", NodeID: 12, KMSID: "kms_1"}, p)
 
 	// Absent fields are false / zero (the Python SDK's defaults).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -253,119 +252,6 @@ func TestInputLimitsBoundaries(t *testing.T) {
 	require.Equal(t, 3, h.count())
 }
 
-func TestMissingAPIKey(t *testing.T) {
-	t.Setenv(phala.EnvAPIKey, "")
-	h := newHarness(t)
-	h.reply("PATCH /cvms/{id}/docker-compose", http.StatusAccepted, acceptedJSON)
-	c, err := phala.NewClient(phala.WithBaseURL(h.baseURL()), phala.WithHTTPClient(h.httpClient()))
-	require.NoError(t, err, "a missing key is reported by the first call, not by NewClient")
-	ctx := context.Background()
-
-	calls := map[string]func() error{
-		"UpdateDockerCompose": func() error { _, err := c.UpdateDockerCompose(ctx, "my-app", testCompose, nil); return err },
-		"UpdateCVMResources": func() error {
-			return c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(1)})
-		},
-		"GetCVMInfo": func() error { _, err := c.GetCVMInfo(ctx, "my-app"); return err },
-		"UpdateCVMVisibility": func() error {
-			_, err := c.UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{PublicLogs: phala.Bool(true)})
-			return err
-		},
-		"ProvisionCVMComposeFileUpdate": func() error {
-			_, err := c.ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose})
-			return err
-		},
-	}
-	for name, call := range calls {
-		t.Run(name, func(t *testing.T) {
-			err := call()
-			require.ErrorIs(t, err, phala.ErrMissingAPIKey)
-			assert.NotErrorIs(t, err, phala.ErrInvalidArgument)
-		})
-	}
-	assert.Equal(t, 0, h.count(), "nothing may be sent without a key")
-}
-
-func TestAPIKeyFromEnvironment(t *testing.T) {
-	t.Setenv(phala.EnvAPIKey, "  env-key-123  ")
-	h := newHarness(t)
-	h.reply("GET /cvms/{id}", http.StatusOK, `{"id":"cvm_1","name":"my-app","status":"running"}`)
-	c, err := phala.NewClient(phala.WithBaseURL(h.baseURL()), phala.WithHTTPClient(h.httpClient()))
-	require.NoError(t, err)
-	_, err = c.GetCVMInfo(context.Background(), "my-app")
-	require.NoError(t, err)
-	assert.Equal(t, "env-key-123", h.only().Header.Get("X-API-Key"), "the environment's key is trimmed")
-
-	// An explicit key wins over the environment.
-	h2 := newHarness(t)
-	h2.reply("GET /cvms/{id}", http.StatusOK, `{"id":"cvm_1","name":"my-app","status":"running"}`)
-	_, err = h2.client().GetCVMInfo(context.Background(), "my-app")
-	require.NoError(t, err)
-	assert.Equal(t, testAPIKey, h2.only().Header.Get("X-API-Key"))
-}
-
-func TestPathEscaping(t *testing.T) {
-	hex40 := "9B5B3C1A4F2E6D7C8B9A0F1E2D3C4B5A69788796"
-	// The normalisation is that of the official Go SDK's ResolveCVMID
-	// (go/helpers.go) and @phala/cloud 0.2.9's CvmIdSchema: a UUID v4 loses
-	// its dashes, a bare 40-hex app id gets app_ with its case kept.
-	cases := []struct{ id, want string }{
-		{"..%2Fkms", "..%252Fkms"},
-		{"name%with", "name%25with"},
-		{"q?x=1#frag", "q%3Fx=1%23frag"},
-		{"app_" + testAppID, "app_" + testAppID},
-		{testAppID, "app_" + testAppID},
-		{hex40, "app_" + hex40},
-		{"cvm_kq3Zp8", "cvm_kq3Zp8"},
-		{"4211", "4211"},
-		{"0f3c5a9e-1b2d-4c3e-8f7a-6b5c4d3e2f1a", "0f3c5a9e1b2d4c3e8f7a6b5c4d3e2f1a"},
-		{"0F3C5A9E-1B2D-4C3E-8F7A-6B5C4D3E2F1A", "0F3C5A9E1B2D4C3E8F7A6B5C4D3E2F1A"},
-		{"0f3c5a9e1b2d-4c3e8f7a-6b5c4d3e2f1a", "0f3c5a9e1b2d4c3e8f7a6b5c4d3e2f1a"},
-		{"0f3c5a9e1b2d4c3e8f7a6b5c4d3e2f1a", "0f3c5a9e1b2d4c3e8f7a6b5c4d3e2f1a"},
-		// Not v4 (version nibble 1): not a UUID to the official SDKs, sent as is.
-		{"0f3c5a9e-1b2d-1c3e-8f7a-6b5c4d3e2f1a", "0f3c5a9e-1b2d-1c3e-8f7a-6b5c4d3e2f1a"},
-		{"ünïcode", "%C3%BCn%C3%AFcode"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.id, func(t *testing.T) {
-			h := newHarness(t)
-			h.reply("PATCH /cvms/{id}/docker-compose", http.StatusAccepted, acceptedJSON)
-			h.reply("GET /cvms/{id}", http.StatusOK, `{"id":"cvm_1","name":"n","status":"running"}`)
-			c := h.client()
-			_, err := c.UpdateDockerCompose(context.Background(), tc.id, testCompose, nil)
-			require.NoError(t, err)
-			_, err = c.GetCVMInfo(context.Background(), tc.id)
-			require.NoError(t, err)
-			reqs := h.requests()
-			require.Len(t, reqs, 2)
-			assert.Equal(t, "/api/v1/cvms/"+tc.want+"/docker-compose", reqs[0].EscapedPath)
-			assert.Equal(t, "/api/v1/cvms/"+tc.want, reqs[1].EscapedPath)
-			assert.Empty(t, reqs[0].RawQuery)
-			// The id decodes back to exactly one path segment.
-			seg, err := url.PathUnescape(strings.TrimPrefix(reqs[1].EscapedPath, "/api/v1/cvms/"))
-			require.NoError(t, err)
-			want, err := url.PathUnescape(tc.want)
-			require.NoError(t, err)
-			assert.Equal(t, want, seg)
-		})
-	}
-	// White space, "/", NUL and invalid UTF-8 cannot be part of any CVM id
-	// form; they are refused rather than escaped (a proxy may decode %2F).
-	for _, id := range []string{"name with%", "a/b", "../kms", "x/../../admin", "/", "cvm_\x00x", "cvm_\xffx", "app_\xc3"} {
-		t.Run(id, func(t *testing.T) {
-			h := newHarness(t)
-			_, err := h.client().GetCVMInfo(context.Background(), id)
-			require.ErrorIs(t, err, phala.ErrInvalidArgument)
-			var ia *phala.InvalidArgumentError
-			require.ErrorAs(t, err, &ia)
-			assert.Equal(t, "cvmID", ia.Field)
-			_, err = h.client().UpdateDockerCompose(context.Background(), id, testCompose, nil)
-			require.ErrorIs(t, err, phala.ErrInvalidArgument)
-			assert.Equal(t, 0, h.count())
-		})
-	}
-}
-
 // A nil context used to panic in every method; it is refused as the "ctx"
 // argument, before anything is sent (issue 12 §5).
 func TestNilContextIsRefused(t *testing.T) {
@@ -418,7 +304,7 @@ func TestNilContextIsRefused(t *testing.T) {
 		}},
 		{"GetEnvEncryptPublicKey", func() error { _, err := c.GetEnvEncryptPublicKey(ctx, "my-app"); return err }},
 		{"GetEnvEncryptPublicKeyWith", func() error { _, err := c.GetEnvEncryptPublicKeyWith(ctx, "my-app", nil); return err }},
-		{"UpdateEnvs", func() error { _, err := c.UpdateEnvs(ctx, "my-app", envs, nil); return err }},
+		{"EncryptAndUpdateEnvs", func() error { _, err := c.EncryptAndUpdateEnvs(ctx, "my-app", envs, nil); return err }},
 		{"CommitCVMUpdate", func() error { _, err := c.CommitCVMUpdate(ctx, "my-app", "token", testHash, testTx); return err }},
 	}
 	for _, tc := range calls {

@@ -58,11 +58,11 @@ func TestInteropErrorCodesWithJS(t *testing.T) {
 	var js map[string]string
 	require.NoError(t, json.Unmarshal(nodejs.Run(t, dir,
 		`process.stdout.write(JSON.stringify(require("@phala/cloud").ErrorCodes));`, nil), &js))
-	ours := map[string]string{
+	ours := map[string]ErrorCode{
 		"NODE_NOT_FOUND": CodeNodeNotFound, "COMPOSE_FILE_REQUIRED": CodeComposeRequired,
 		"INVALID_COMPOSE_FILE": CodeInvalidCompose, "DUPLICATE_CVM_NAME": CodeDuplicateName,
-		"HASH_REGISTRATION_REQUIRED": CodeHashRegistrationRequired, "HASH_INVALID_OR_EXPIRED": CodeHashInvalidOrExpired,
-		"TX_VERIFICATION_FAILED": CodeTxVerificationFailed, "HASH_NOT_ALLOWED": CodeHashNotAllowed,
+		"HASH_REGISTRATION_REQUIRED": CodeComposeHashRequired, "HASH_INVALID_OR_EXPIRED": CodeComposeHashExpired,
+		"TX_VERIFICATION_FAILED": CodeTransactionVerificationFailed, "HASH_NOT_ALLOWED": CodeComposeHashNotAllowed,
 		"INSTANCE_TYPE_NOT_FOUND": CodeInstanceTypeNotFound, "RESOURCE_NOT_AVAILABLE": CodeResourceNotAvailable,
 		"INSUFFICIENT_VCPU": CodeInsufficientVCPU, "INSUFFICIENT_MEMORY": CodeInsufficientMemory,
 		"INSUFFICIENT_SLOTS": CodeInsufficientSlots, "GPU_ALLOCATION_ERROR": CodeGPUAllocationFailed,
@@ -81,7 +81,7 @@ func TestInteropErrorCodesWithJS(t *testing.T) {
 	for name, code := range js {
 		want, ok := ours[name]
 		if assert.True(t, ok, "@phala/cloud ErrorCodes.%s (%s) has no Code constant here", name, code) {
-			assert.Equal(t, code, want, name)
+			assert.Equal(t, code, string(want), name)
 		}
 	}
 	for name := range ours {

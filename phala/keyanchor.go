@@ -51,7 +51,7 @@ type KMSRef struct {
 // one exception is InsecureTrustAPISigner, an explicit opt-out.
 //
 // Give one per call (EnvKeyOptions.Anchor) or for the client (WithKeyAnchor).
-// GetEnvEncryptPublicKey and UpdateEnvs ask it before they fetch the KMS's
+// GetEnvEncryptPublicKey and EncryptAndUpdateEnvs ask it before they fetch the KMS's
 // key, and encrypt nothing unless the key's signature recovers exactly the
 // signer it returned.
 //
@@ -124,22 +124,6 @@ func (apiTrust) TrustedSigner(context.Context, KMSRef) (string, error) {
 
 // String names the anchor and its risk.
 func (apiTrust) String() string { return "InsecureTrustAPISigner (the API chooses the key)" }
-
-// WithKeyAnchor sets the KeyAnchor that GetEnvEncryptPublicKey(With) and
-// UpdateEnvs check env-encryption keys against when the call gives none
-// (EnvKeyOptions.Anchor and ExpectedSigner take precedence). With an anchor
-// set, a CVM whose detail shows the central KMS (unsigned key) is refused
-// unless the call passes Anchor: InsecureTrustAPISigner(). A nil anchor is
-// an *InvalidArgumentError (field "WithKeyAnchor").
-func WithKeyAnchor(a KeyAnchor) Option {
-	return func(c *config) error {
-		if isNilAnchor(a) {
-			return invalidArg("WithKeyAnchor", "the anchor is nil")
-		}
-		c.keyAnchor = a
-		return nil
-	}
-}
 
 // isNilAnchor is true for a nil interface and a typed nil pointer, map,
 // func, ... (whose methods would panic).

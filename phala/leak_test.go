@@ -29,8 +29,10 @@ func leakClient(t *testing.T, srv *httptest.Server, opts ...Option) (*Client, *s
 	var out strings.Builder
 	all := append([]Option{WithAPIKey(leakKey), WithBaseURL(srv.URL + "/api/v1"), WithoutRetries(),
 		WithLogger(slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))),
-		WithHooks(Hooks{AfterAttempt: func(_ context.Context, info RequestInfo) { fmt.Fprintf(&out, "hook %+v %v\n", info, info.Err) }}),
-		WithRetryHook(func(ev RetryEvent) { fmt.Fprintf(&out, "retry %+v %v\n", ev, ev.Err) }),
+		WithHooks(Hooks{
+			AfterAttempt: func(_ context.Context, info RequestInfo) { fmt.Fprintf(&out, "hook %+v %v\n", info, info.Err) },
+			OnRetry:      func(ev RetryEvent) { fmt.Fprintf(&out, "retry %+v %v\n", ev, ev.Err) },
+		}),
 	}, opts...)
 	c, err := NewClient(all...)
 	require.NoError(t, err)

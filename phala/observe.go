@@ -38,25 +38,9 @@ type Hooks struct {
 	BeforeSend func(ctx context.Context, req *http.Request)
 	// AfterAttempt runs after every attempt, retries included.
 	AfterAttempt func(ctx context.Context, info RequestInfo)
-}
-
-// WithHooks installs request hooks.
-func WithHooks(h Hooks) Option {
-	return func(c *config) error {
-		c.hooks = h
-		return nil
-	}
-}
-
-// WithLogger logs one debug line per HTTP attempt (method, path, status,
-// duration, request id, attempt) and one per retry (with the wait). It never
-// logs headers, query strings or bodies, so the API key and env values stay
-// out of the log.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
-		c.logger = l
-		return nil
-	}
+	// OnRetry runs before every retry wait, from the calling goroutine,
+	// with the failed attempt and the wait to come.
+	OnRetry func(RetryEvent)
 }
 
 func (c *Client) observe(ctx context.Context, info RequestInfo) {

@@ -13,7 +13,9 @@ import (
 
 // The three 465 body shapes the API uses.
 const (
-	precondStructured = `{
+	// precondDetails opens a structured 465: its code, message, request id
+	// and the details every 465 carries, up to the open details list.
+	precondDetails = `{
 		"error_code": "ERR-01-005",
 		"message": "Compose hash must be registered on-chain before this update",
 		"request_id": "req_body",
@@ -23,7 +25,8 @@ const (
 			{"field": "device_id", "value": "` + testDeviceID + `"},
 			{"field": "kms_info", "value": {"id": "kms_base_prod", "slug": "base-prod", "url": "https://kms.base.example",
 				"version": "v0.5.3", "chain_id": 8453, "kms_contract_address": "0x2f83172a49584c017f2b256f0fb2dca14126ba9c",
-				"gateway_app_id": "0x0000000000000000000000000000000000000000"}}
+				"gateway_app_id": "0x0000000000000000000000000000000000000000"}}`
+	precondStructured = precondDetails + `
 		],
 		"suggestions": ["Call addComposeHash on the app contract"]
 	}`
@@ -109,7 +112,7 @@ func TestPreconditionShapesPatchCVM(t *testing.T) {
 				ComposeHash: testHash, AppID: testAppID, DeviceID: testDeviceID, KMSInfo: wantKMSInfo(),
 				CommitToken: "ct_0a1b2c3d", CommitURL: "https://cloud.phala.com/commit/ct_0a1b2c3d",
 				APICommitURL:  "https://cloud-api.phala.com/api/v1/cvms/my-app/commit-update?token=ct_0a1b2c3d",
-				OnchainStatus: &phala.OnchainStatus{DeviceIDAllowed: true}, RequestID: s.requestID}, resp)
+				OnChainStatus: &phala.OnChainStatus{DeviceIDAllowed: true}, OnchainStatus: &phala.OnChainStatus{DeviceIDAllowed: true}, RequestID: s.requestID}, resp)
 			assert.Equal(t, "true", h.only().Header.Get("X-Prepare-Only"))
 		})
 	}
@@ -121,7 +124,7 @@ func TestPreconditionShapesPatchCVM(t *testing.T) {
 		assert.True(t, resp.RequiresOnChainHash)
 		assert.Equal(t, testHash, resp.ComposeHash)
 		assert.Empty(t, resp.CommitToken)
-		assert.Nil(t, resp.OnchainStatus)
+		assert.Nil(t, resp.OnChainStatus)
 		assert.Empty(t, resp.CorrelationID)
 	})
 }
@@ -173,7 +176,7 @@ func TestPreconditionOnConfirmAndCommitIsAnError(t *testing.T) {
 	require.ErrorIs(t, err, phala.ErrComposeHashRequired)
 	var apiErr *phala.APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, phala.CodeHashRegistrationRequired, apiErr.Code)
+	assert.Equal(t, phala.CodeComposeHashRequired, apiErr.Code)
 	raw, ok := apiErr.Detail("compose_hash")
 	require.True(t, ok)
 	assert.JSONEq(t, `"`+testHash+`"`, string(raw))

@@ -1,12 +1,9 @@
 package phala
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -63,26 +60,7 @@ func DefaultRetryPolicy() RetryPolicy {
 		MaxRetryAfter: 10 * time.Second, MaxTotalWait: 15 * time.Second}
 }
 
-// WithRetryPolicy replaces DefaultRetryPolicy. Zero durations mean no wait.
-func WithRetryPolicy(p RetryPolicy) Option {
-	return func(c *config) error {
-		if p.MaxAttempts < 1 || p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 || p.MaxTotalWait < 0 {
-			return invalidArg("WithRetryPolicy", "MaxAttempts must be at least 1 and durations non-negative")
-		}
-		c.retry = p
-		return nil
-	}
-}
-
-// WithoutRetries makes every call a single attempt.
-func WithoutRetries() Option {
-	return func(c *config) error {
-		c.retry = RetryPolicy{MaxAttempts: 1}
-		return nil
-	}
-}
-
-// RetryEvent describes a retry about to happen, for WithRetryHook and the
+// RetryEvent describes a retry about to happen, for Hooks.OnRetry and the
 // logger.
 type RetryEvent struct {
 	Method string
@@ -98,20 +76,33 @@ type RetryEvent struct {
 	Wait time.Duration
 }
 
-// WithRetryHook calls fn before every retry wait (from the calling goroutine).
-func WithRetryHook(fn func(RetryEvent)) Option {
-	return func(c *config) error {
-		c.onRetry = fn
-		return nil
-	}
-}
-
 // attempt is the outcome of one round trip.
 type attempt struct {
 	resp *http.Response
 	err  error
+	// apiErr is the answer's *APIError (decoded once) when its status is
+	// not 2xx.
+	apiErr *APIError
 	// reached is false when the request provably never reached the server.
 	reached bool
+}
+
+// retryableAnswer is the SDK's one classification of an answer that is not
+// a success, used by RetryPolicy and APIError.Retryable alike: 429 and 503
+// (the API did not act on the request) and a 409 without an error code
+// ("another operation is in progress") for any method; 502 and 504 only
+// for a read (GET, HEAD), since a change behind a gateway may have been
+// applied.
+func retryableAnswer(method string, status int, code ErrorCode) bool {
+	switch status {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		return true
+	case http.StatusConflict:
+		return code == ""
+	case http.StatusBadGateway, http.StatusGatewayTimeout:
+		return isRead(method)
+	}
+	return false
 }
 
 // retryWait decides whether the failed attempt n is retried, and after how
@@ -123,20 +114,14 @@ func (p RetryPolicy) retryWait(req *http.Request, n int, a attempt, waited time.
 	if req.Context().Err() != nil {
 		return 0, false
 	}
-	read := req.Method == http.MethodGet || req.Method == http.MethodHead
 	var retry bool
 	var after time.Duration
 	if a.err != nil {
-		retry = !a.reached || read
-	} else {
-		switch a.resp.StatusCode {
-		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-			retry = true
+		retry = !a.reached || isRead(req.Method)
+	} else if a.apiErr != nil {
+		retry = retryableAnswer(req.Method, a.resp.StatusCode, a.apiErr.Code)
+		if s := a.resp.StatusCode; s == http.StatusTooManyRequests || s == http.StatusServiceUnavailable {
 			after, _ = parseRetryAfter(a.resp.Header.Get("Retry-After"), time.Now())
-		case http.StatusConflict:
-			retry = !hasErrorCode(a.resp)
-		case http.StatusBadGateway, http.StatusGatewayTimeout:
-			retry = read
 		}
 	}
 	if !retry {
@@ -179,23 +164,6 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return max(t.Sub(now), 0), true
 	}
 	return 0, false
-}
-
-// hasErrorCode peeks at a conflict body for an error_code, leaving the body
-// readable for the caller.
-func hasErrorCode(resp *http.Response) bool {
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, MaxErrorBody))
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	var eb errorBody
-	if json.Unmarshal(b, &eb) != nil {
-		return false
-	}
-	if eb.ErrorCode != "" {
-		return true
-	}
-	var inner errorBody
-	return json.Unmarshal(eb.Detail, &inner) == nil && inner.ErrorCode != ""
 }
 
 // neverReached reports errors that happen before a request can reach the

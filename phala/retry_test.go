@@ -61,7 +61,7 @@ const accepted = `{"status":"in_progress","message":"ok","correlation_id":"c-1"}
 func retryClient(t *testing.T, url string, p RetryPolicy, events *[]RetryEvent) *Client {
 	t.Helper()
 	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(url+"/api/v1"), WithRetryPolicy(p),
-		WithRetryHook(func(ev RetryEvent) { *events = append(*events, ev) }))
+		WithHooks(Hooks{OnRetry: func(ev RetryEvent) { *events = append(*events, ev) }}))
 	require.NoError(t, err)
 	return c
 }
@@ -183,7 +183,7 @@ func TestCancelStopsTheWait(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var events []RetryEvent
 	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithRetryPolicy(p),
-		WithRetryHook(func(ev RetryEvent) { events = append(events, ev); go cancel() }))
+		WithHooks(Hooks{OnRetry: func(ev RetryEvent) { events = append(events, ev); go cancel() }}))
 	require.NoError(t, err)
 	start := time.Now()
 	_, err = c.UpdateDockerCompose(ctx, "x1234", "a: b\n", nil)
@@ -201,4 +201,55 @@ func TestWithoutRetries(t *testing.T) {
 	_, err = c.UpdateDockerCompose(context.Background(), "x1234", "a: b\n", nil)
 	assert.True(t, errors.Is(err, ErrUnavailable))
 	assert.Equal(t, int32(1), s.hits.Load())
+}
+
+// The retry policy and APIError.Retryable classify every answer alike:
+// the policy retries exactly the answers whose *APIError says Retryable,
+// the method included (a 502 is retryable on a read only), and a 409's
+// code is found wherever the body puts it.
+func TestOneRetryClassification(t *testing.T) {
+	get := func(c *Client) error {
+		_, err := c.GetCVMInfo(context.Background(), "my-app")
+		return err
+	}
+	patch := func(c *Client) error {
+		_, err := c.UpdateDockerCompose(context.Background(), "my-app", "services: {}\n", nil)
+		return err
+	}
+	cases := []struct {
+		name      string
+		call      func(*Client) error
+		status    int
+		body      string
+		retryable bool
+	}{
+		{"GET 502", get, 502, `bad gateway`, true},
+		{"PATCH 502", patch, 502, `bad gateway`, false},
+		{"GET 504", get, 504, `{}`, true},
+		{"PATCH 504", patch, 504, `{}`, false},
+		{"PATCH 429", patch, 429, `{}`, true},
+		{"GET 503", get, 503, `{}`, true},
+		{"PATCH 409 in progress", patch, 409, `{"detail":"Another operation is in progress"}`, true},
+		{"PATCH 409 with a code", patch, 409, `{"error_code":"ERR-03-007","message":"conflict"}`, false},
+		{"PATCH 409 with a code beside a detail object", patch, 409, `{"error_code":"ERR-03-007","detail":{"message":"conflict"}}`, false},
+		{"PATCH 409 with a code inside detail", patch, 409, `{"detail":{"error_code":"ERR-03-007","message":"conflict"}}`, false},
+		{"GET 500", get, 500, `{}`, false},
+		{"GET 404", get, 404, `{"error_code":"ERR-03-001"}`, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &scripted{steps: []func(http.ResponseWriter, *http.Request){status(tc.status, tc.body)}}
+			srv := httptest.NewServer(s)
+			defer srv.Close()
+			var events []RetryEvent
+			p := fastPolicy
+			p.MaxAttempts = 2
+			err := tc.call(retryClient(t, srv.URL, p, &events))
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, tc.retryable, apiErr.Retryable(), "APIError.Retryable")
+			retried := s.hits.Load() == 2
+			assert.Equal(t, tc.retryable, retried, "the policy retried")
+		})
+	}
 }

@@ -66,10 +66,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 		record(c.ProvisionCVMComposeFileUpdate(ctx, "my-app", &ProvisionComposeUpdateRequest{DockerComposeFile: "x: y"}))
 		record(nil, c.CommitCVMComposeFileUpdate(ctx, "my-app", &CommitComposeUpdateRequest{ComposeHash: strings.Repeat("a", 64)}))
 		record(c.GetCVMInfo(ctx, "my-app"))
-		record(c.UpdateEnvs(ctx, "my-app", envs, nil))
+		record(c.EncryptAndUpdateEnvs(ctx, "my-app", envs, nil))
 	}
 	// Bad input and transport failures.
-	record(c.UpdateEnvs(ctx, "my-app", []EnvVar{{Key: "1BAD", Value: envValue}}, nil))
+	record(c.EncryptAndUpdateEnvs(ctx, "my-app", []EnvVar{{Key: "1BAD", Value: envValue}}, nil))
 	record(EncryptEnvVars(envs, "zz"))
 	dead, err := NewClient(WithAPIKey(key), WithBaseURL("http://127.0.0.1:1/api/v1"), WithoutRetries())
 	require.NoError(t, err)

@@ -3,211 +3,23 @@ package phala_test
 import (
 	"bytes"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/ecdh"
-	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
-	"github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/crypto/sha3"
 
 	"github.com/phalacloud/go-sdk/phala"
 	"github.com/phalacloud/go-sdk/phala/phalatest"
 )
-
-// The attacker of issue 12: a proxy between the SDK and the API that
-// answers with an X25519 key of its own, and reads every env update that
-// passes through it.
-type attackerProxy struct {
-	envKey *ecdh.PrivateKey      // the key it wants the secrets encrypted to
-	signer *secp256k1.PrivateKey // a fresh secp256k1 key that signs envKey
-	// swapKMSKey replaces GET /kms/{kms}/pubkey/{app} with envKey signed
-	// by signer; dropChainID rewrites the CVM detail to a central KMS
-	// (chain_id null) carrying envKey.
-	swapKMSKey, dropChainID bool
-	// otherApp, when set, replaces the detail's app_id (an app whose
-	// validly signed key the attacker's own CVM can use).
-	otherApp string
-
-	mu        sync.Mutex
-	requests  []string // "METHOD /path" of every request seen
-	decrypted []string // every env value it could decrypt
-	url       string
-}
-
-func newAttackerProxy(t *testing.T, upstream *phalatest.Server) *attackerProxy {
-	t.Helper()
-	envKey, err := ecdh.X25519().GenerateKey(rand.Reader)
-	require.NoError(t, err)
-	signer, err := secp256k1.GeneratePrivateKey()
-	require.NoError(t, err)
-	a := &attackerProxy{envKey: envKey, signer: signer}
-	target, err := url.Parse(upstream.RootURL())
-	require.NoError(t, err)
-	rp := httputil.NewSingleHostReverseProxy(target)
-	rp.ModifyResponse = a.rewrite
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.mu.Lock()
-		a.requests = append(a.requests, r.Method+" "+r.URL.Path)
-		a.mu.Unlock()
-		if r.Method == http.MethodPatch && r.Body != nil {
-			body, _ := io.ReadAll(r.Body)
-			a.tryDecrypt(body)
-			r.Body = io.NopCloser(bytes.NewReader(body))
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(hs.Close)
-	a.url = hs.URL + "/api/v1"
-	return a
-}
-
-var (
-	kmsKeyPath = regexp.MustCompile(`^/api/v1/kms/[^/]+/pubkey/([0-9a-fA-F]{40})$`)
-	detailPath = regexp.MustCompile(`^/api/v1/cvms/[^/]+$`)
-)
-
-func (a *attackerProxy) rewrite(resp *http.Response) error {
-	path := resp.Request.URL.Path
-	var out []byte
-	switch {
-	case a.swapKMSKey && resp.Request.Method == http.MethodGet && kmsKeyPath.MatchString(path):
-		app, _ := hex.DecodeString(kmsKeyPath.FindStringSubmatch(path)[1])
-		pub := a.envKey.PublicKey().Bytes()
-		// Message: phala-cloud-api.md, "Encrypted environment variables".
-		h := sha3.NewLegacyKeccak256()
-		h.Write([]byte("dstack-env-encrypt-pubkey:"))
-		h.Write(app)
-		h.Write(pub)
-		compact := ecdsa.SignCompact(a.signer, h.Sum(nil), true)
-		sig := append(append([]byte(nil), compact[1:]...), compact[0]-27-4)
-		out, _ = json.Marshal(map[string]string{"public_key": hex.EncodeToString(pub), "signature": hex.EncodeToString(sig)})
-	case (a.dropChainID || a.otherApp != "") && resp.Request.Method == http.MethodGet && detailPath.MatchString(path) && resp.StatusCode == http.StatusOK:
-		var detail map[string]any
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			return err
-		}
-		if err := json.Unmarshal(body, &detail); err != nil {
-			return err
-		}
-		kms, _ := detail["kms_info"].(map[string]any)
-		if kms == nil {
-			kms = map[string]any{}
-		}
-		if a.dropChainID {
-			kms["chain_id"] = nil
-			kms["encrypted_env_pubkey"] = hex.EncodeToString(a.envKey.PublicKey().Bytes())
-		}
-		if a.otherApp != "" {
-			detail["app_id"] = a.otherApp
-		}
-		detail["kms_info"] = kms
-		out, _ = json.Marshal(detail)
-	default:
-		return nil
-	}
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(out))
-	resp.ContentLength = int64(len(out))
-	resp.Header.Set("Content-Length", fmt.Sprint(len(out)))
-	resp.StatusCode = http.StatusOK
-	return nil
-}
-
-// tryDecrypt decrypts an encrypted_env with the attacker's key, as the VM
-// would (phala-cloud-api.md, "Encrypted environment variables").
-func (a *attackerProxy) tryDecrypt(body []byte) {
-	var req struct {
-		EncryptedEnv string `json:"encrypted_env"`
-	}
-	if json.Unmarshal(body, &req) != nil || req.EncryptedEnv == "" {
-		return
-	}
-	raw, err := hex.DecodeString(req.EncryptedEnv)
-	if err != nil || len(raw) < 32+12+16 {
-		return
-	}
-	eph, err := ecdh.X25519().NewPublicKey(raw[:32])
-	if err != nil {
-		return
-	}
-	shared, err := a.envKey.ECDH(eph)
-	if err != nil {
-		return
-	}
-	block, _ := aes.NewCipher(shared)
-	gcm, _ := cipher.NewGCM(block)
-	plain, err := gcm.Open(nil, raw[32:44], raw[44:], nil)
-	if err != nil {
-		return
-	}
-	var env struct {
-		Env []phala.EnvVar `json:"env"`
-	}
-	_ = json.Unmarshal(plain, &env)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, e := range env.Env {
-		a.decrypted = append(a.decrypted, e.Key+"="+e.Value)
-	}
-}
-
-func (a *attackerProxy) signerHex() string {
-	return "0x" + hex.EncodeToString(a.signer.PubKey().SerializeCompressed())
-}
-
-// count is how many requests matched method and a path containing part.
-func (a *attackerProxy) count(method, part string) int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	n := 0
-	for _, r := range a.requests {
-		if strings.HasPrefix(r, method+" ") && strings.Contains(r, part) {
-			n++
-		}
-	}
-	return n
-}
-
-func (a *attackerProxy) loot() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return append([]string(nil), a.decrypted...)
-}
-
-func (a *attackerProxy) client(t *testing.T, srv *phalatest.Server, opts ...phala.Option) *phala.Client {
-	t.Helper()
-	c, err := phala.NewClient(append([]phala.Option{phala.WithBaseURL(a.url), phala.WithAPIKey(srv.APIKey()), phala.WithoutRetries()}, opts...)...)
-	require.NoError(t, err)
-	return c
-}
-
-var trustEnvs = []phala.EnvVar{{Key: "DB_PASSWORD", Value: "correct-horse-battery"}}
-
-func mustPin(t *testing.T, signer string) phala.KeyAnchor {
-	t.Helper()
-	a, err := phala.PinnedSigner(signer)
-	require.NoError(t, err)
-	return a
-}
 
 // A proxy swaps the on-chain KMS's key for its own, signed by a fresh key.
 // Whatever the caller configured, nothing is encrypted to it: no PATCH
@@ -220,7 +32,7 @@ func TestTrustAttackerSwapsKMSKey(t *testing.T) {
 	t.Run("no anchor", func(t *testing.T) {
 		a := newAttackerProxy(t, srv)
 		a.swapKMSKey = true
-		_, err := a.client(t, srv).UpdateEnvs(ctx, cvm, trustEnvs, nil)
+		_, err := a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, nil)
 		require.ErrorIs(t, err, phala.ErrKeyVerification)
 		assert.Contains(t, err.Error(), "phala.WithKeyAnchor(phala.PinnedSigner(", "the message says how to pin a signer")
 		assert.Contains(t, err.Error(), "EnvKeyOptions.Anchor")
@@ -235,13 +47,13 @@ func TestTrustAttackerSwapsKMSKey(t *testing.T) {
 	pinned := srv.KMSSigner()
 	for name, call := range map[string]func(a *attackerProxy) (*phala.UpdateResult, error){
 		"Anchor": func(a *attackerProxy) (*phala.UpdateResult, error) {
-			return a.client(t, srv).UpdateEnvs(ctx, cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: mustPin(t, pinned)}})
+			return a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: mustPin(t, pinned)}})
 		},
 		"ExpectedSigner": func(a *attackerProxy) (*phala.UpdateResult, error) {
-			return a.client(t, srv).UpdateEnvs(ctx, cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: pinned}})
+			return a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: pinned}})
 		},
 		"WithKeyAnchor": func(a *attackerProxy) (*phala.UpdateResult, error) {
-			return a.client(t, srv, phala.WithKeyAnchor(mustPin(t, pinned))).UpdateEnvs(ctx, cvm, trustEnvs, nil)
+			return a.client(t, srv, phala.WithKeyAnchor(mustPin(t, pinned))).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, nil)
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -276,13 +88,13 @@ func TestTrustDroppedChainIDRefusedUnderAnchor(t *testing.T) {
 	pinned := srv.KMSSigner()
 	for name, call := range map[string]func(a *attackerProxy) (any, error){
 		"ExpectedSigner": func(a *attackerProxy) (any, error) {
-			return a.client(t, srv).UpdateEnvs(ctx, cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: pinned}})
+			return a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: pinned}})
 		},
 		"Anchor": func(a *attackerProxy) (any, error) {
-			return a.client(t, srv).UpdateEnvs(ctx, cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: mustPin(t, pinned)}})
+			return a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: mustPin(t, pinned)}})
 		},
 		"WithKeyAnchor": func(a *attackerProxy) (any, error) {
-			return a.client(t, srv, phala.WithKeyAnchor(mustPin(t, pinned))).UpdateEnvs(ctx, cvm, trustEnvs, nil)
+			return a.client(t, srv, phala.WithKeyAnchor(mustPin(t, pinned))).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, nil)
 		},
 		"GetEnvEncryptPublicKeyWith": func(a *attackerProxy) (any, error) {
 			return a.client(t, srv).GetEnvEncryptPublicKeyWith(ctx, cvm, &phala.EnvKeyOptions{Anchor: mustPin(t, pinned)})
@@ -322,7 +134,7 @@ func TestTrustPinnedSignerWorks(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			// A value of its own per subtest: the same set twice is a no_change.
 			envs := []phala.EnvVar{{Key: "DB_PASSWORD", Value: "correct-horse-" + name}}
-			res, err := c.client.UpdateEnvs(ctx, "pinned-app", envs, c.opts)
+			res, err := c.client.EncryptAndUpdateEnvs(ctx, "pinned-app", envs, c.opts)
 			require.NoError(t, err)
 			assert.Equal(t, phala.StatusInProgress, res.Status)
 			require.NotNil(t, res.EnvKey)
@@ -345,7 +157,7 @@ func TestTrustPinnedSignerWorks(t *testing.T) {
 	}
 
 	// The phase-1 answer of an on-chain key change carries the key too.
-	res, err := srv.Client(phala.WithKeyAnchor(anchor)).UpdateEnvs(ctx, "pinned-app",
+	res, err := srv.Client(phala.WithKeyAnchor(anchor)).EncryptAndUpdateEnvs(ctx, "pinned-app",
 		[]phala.EnvVar{{Key: "DB_PASSWORD", Value: "x"}, {Key: "NEW_KEY", Value: "y"}}, nil)
 	require.NoError(t, err)
 	require.True(t, res.RequiresOnChainHash)
@@ -364,7 +176,7 @@ func TestTrustAPIOptIn(t *testing.T) {
 	_, err := optIn.TrustedSigner(ctx, phala.KMSRef{})
 	assert.Error(t, err, "it has no signer of its own")
 
-	res, err := srv.Client().UpdateEnvs(ctx, "trusting-app", trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: optIn}})
+	res, err := srv.Client().EncryptAndUpdateEnvs(ctx, "trusting-app", trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: optIn}})
 	require.NoError(t, err)
 	require.NotNil(t, res.EnvKey)
 	assert.Equal(t, optIn.String(), res.EnvKey.Anchor, "the result says which anchor")
@@ -373,7 +185,7 @@ func TestTrustAPIOptIn(t *testing.T) {
 	assert.Equal(t, "correct-horse-battery", srv.Envs("trusting-app")["DB_PASSWORD"])
 
 	// Client-wide, it also takes a central KMS's unsigned key.
-	central, err := srv.Client(phala.WithKeyAnchor(optIn)).UpdateEnvs(ctx, phalatest.CentralCVMName, []phala.EnvVar{{Key: "A", Value: "1"}}, nil)
+	central, err := srv.Client(phala.WithKeyAnchor(optIn)).EncryptAndUpdateEnvs(ctx, phalatest.CentralCVMName, []phala.EnvVar{{Key: "A", Value: "1"}}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, optIn.String(), central.EnvKey.Anchor)
 	assert.False(t, central.EnvKey.OnChain)
@@ -382,7 +194,7 @@ func TestTrustAPIOptIn(t *testing.T) {
 	// The risk, as documented: a proxy then chooses the key.
 	a := newAttackerProxy(t, srv)
 	a.swapKMSKey = true
-	res, err = a.client(t, srv).UpdateEnvs(ctx, "trusting-app", trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: optIn}})
+	res, err = a.client(t, srv).EncryptAndUpdateEnvs(ctx, "trusting-app", trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: optIn}})
 	if err == nil {
 		assert.Equal(t, a.signerHex(), res.EnvKey.Signer)
 	}
@@ -421,7 +233,7 @@ func TestTrustAnchorErrorStopsTheUpdate(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			a := newAttackerProxy(t, srv) // passes everything through unchanged
-			res, err := a.client(t, srv, phala.WithKeyAnchor(anchor)).UpdateEnvs(ctx, cvm, trustEnvs, nil)
+			res, err := a.client(t, srv, phala.WithKeyAnchor(anchor)).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, nil)
 			require.ErrorIs(t, err, phala.ErrKeyVerification)
 			assert.Nil(t, res)
 			assert.Contains(t, err.Error(), "fake anchor")
@@ -459,18 +271,18 @@ func TestTrustCentralKMS(t *testing.T) {
 	srv := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
 	ctx := context.Background()
 	cvm := phalatest.CentralCVMName
-	res, err := srv.Client().UpdateEnvs(ctx, cvm, trustEnvs, nil)
+	res, err := srv.Client().EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, nil)
 	require.NoError(t, err)
 	assert.Empty(t, res.EnvKey.Anchor)
 	assert.Empty(t, res.EnvKey.Signer)
 	assert.False(t, res.EnvKey.SignerVerified)
 
 	pinned := srv.Client(phala.WithKeyAnchor(mustPin(t, srv.KMSSigner())))
-	_, err = pinned.UpdateEnvs(ctx, cvm, []phala.EnvVar{{Key: "DB_PASSWORD", Value: "changed"}}, nil)
+	_, err = pinned.EncryptAndUpdateEnvs(ctx, cvm, []phala.EnvVar{{Key: "DB_PASSWORD", Value: "changed"}}, nil)
 	require.ErrorIs(t, err, phala.ErrKeyVerification)
 	assert.Len(t, srv.Applied(cvm), 1, "the refused call sent nothing")
 
-	res, err = pinned.UpdateEnvs(ctx, cvm, []phala.EnvVar{{Key: "DB_PASSWORD", Value: "changed"}},
+	res, err = pinned.EncryptAndUpdateEnvs(ctx, cvm, []phala.EnvVar{{Key: "DB_PASSWORD", Value: "changed"}},
 		&phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: phala.InsecureTrustAPISigner()}})
 	require.NoError(t, err)
 	assert.Equal(t, phala.InsecureTrustAPISigner().String(), res.EnvKey.Anchor)
@@ -512,7 +324,7 @@ func TestTrustBadInput(t *testing.T) {
 		"opts.Key.ExpectedSigner": {ExpectedSigner: "0x1234"},
 		"opts.Key.Anchor":         {Anchor: (*fakeAnchor)(nil)},
 	} {
-		_, err := c.UpdateEnvs(ctx, "my-app", trustEnvs, &phala.UpdateEnvsOptions{Key: opts})
+		_, err := c.EncryptAndUpdateEnvs(ctx, "my-app", trustEnvs, &phala.UpdateEnvsOptions{Key: opts})
 		var iae *phala.InvalidArgumentError
 		require.ErrorAs(t, err, &iae)
 		assert.Equal(t, field, iae.Field)
@@ -520,7 +332,7 @@ func TestTrustBadInput(t *testing.T) {
 		require.ErrorAs(t, err, &iae)
 		assert.Equal(t, strings.Replace(field, ".Key", "", 1), iae.Field)
 	}
-	_, err = c.UpdateEnvs(ctx, "my-app", trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: good, Anchor: mustPin(t, good)}})
+	_, err = c.EncryptAndUpdateEnvs(ctx, "my-app", trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: good, Anchor: mustPin(t, good)}})
 	assert.ErrorIs(t, err, phala.ErrInvalidArgument, "both set")
 	assert.Zero(t, hits.Load(), "no request sent")
 }
@@ -538,7 +350,7 @@ func TestTrustDetailNamingAnotherApp(t *testing.T) {
 	a.otherApp = "app_" + theirs.AppID
 	c := a.client(t, srv, phala.WithKeyAnchor(mustPin(t, srv.KMSSigner())))
 	for _, id := range []string{"app_" + victim.AppID, victim.AppID, strings.ToUpper(victim.AppID)} {
-		_, err := c.UpdateEnvs(ctx, id, trustEnvs, nil)
+		_, err := c.EncryptAndUpdateEnvs(ctx, id, trustEnvs, nil)
 		require.ErrorIs(t, err, phala.ErrKeyVerification, id)
 		assert.Contains(t, err.Error(), theirs.AppID)
 		assert.Contains(t, err.Error(), victim.AppID)

@@ -235,7 +235,7 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 	// anchor would refuse it. On an on-chain KMS, leave Anchor unset and
 	// the pinned signer applies (step 10).
 	envs := []phala.EnvVar{{Key: "FOO", Value: "bar"}, {Key: "API_TOKEN", Value: "demo-token"}}
-	res, err = c.UpdateEnvs(ctx, e.cvmID, envs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: phala.InsecureTrustAPISigner()}})
+	res, err = c.EncryptAndUpdateEnvs(ctx, e.cvmID, envs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: phala.InsecureTrustAPISigner()}})
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package phala
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -33,7 +32,7 @@ func SupportedAPIVersions() []string {
 // returns for a well-formed version this SDK does not decode. That error is
 // an *UnsupportedAPIVersionError, which wraps an *InvalidArgumentError
 // naming "WithAPIVersion" (so it matches ErrInvalidArgument as well).
-var ErrUnsupportedAPIVersion = errors.New("phala: unsupported API version")
+const ErrUnsupportedAPIVersion = sentinel("phala: unsupported API version")
 
 // UnsupportedAPIVersionError is NewClient's refusal of a version outside
 // SupportedAPIVersions: its answers may come in shapes the SDK cannot read.
