@@ -16,7 +16,7 @@ type UpdateEnvsOptions struct {
 // EncryptAndUpdateEnvs replaces the CVM's environment variables in one call: it
 // fetches and checks the encryption key against the KeyAnchor in effect
 // (opts.Key.Anchor, opts.Key.ExpectedSigner, else WithKeyAnchor; the rules
-// are GetEnvEncryptPublicKeyWith's), encrypts envs, derives EnvKeys from
+// are GetEnvEncryptPublicKey's), encrypts envs, derives EnvKeys from
 // them (so that no variable is silently dropped inside the VM for not being
 // allowed), and calls UpdateCVMEnvs. The result's EnvKey says which key the
 // values were encrypted to, its verified signer and the anchor. On an
@@ -26,7 +26,7 @@ type UpdateEnvsOptions struct {
 //
 // Errors: an ErrInvalidArgument error for an empty or malformed env set
 // (see EncryptEnvVars) or malformed options, before any request; the key
-// errors of GetEnvEncryptPublicKeyWith (a refused key is an
+// errors of GetEnvEncryptPublicKey (a refused key is an
 // ErrKeyVerification error, and then nothing was encrypted and no PATCH
 // sent); and UpdateCVMEnvs's errors.
 func (c *Client) EncryptAndUpdateEnvs(ctx context.Context, cvmID string, envs []EnvVar, opts *UpdateEnvsOptions) (out *UpdateResult, err error) {
@@ -61,14 +61,4 @@ func (c *Client) EncryptAndUpdateEnvs(ctx context.Context, cvmID string, envs []
 	}
 	res.EnvKey = key
 	return res, nil
-}
-
-// UpdateEnvs is EncryptAndUpdateEnvs under its former name, whose
-// closeness to UpdateCVMEnvs (the raw call, which takes values already
-// encrypted) hid that it encrypts. New code should call
-// EncryptAndUpdateEnvs; this name gets the formal deprecation notice once
-// the phalatest package's tests no longer call it (the notice would fail
-// staticcheck's SA1019 there).
-func (c *Client) UpdateEnvs(ctx context.Context, cvmID string, envs []EnvVar, opts *UpdateEnvsOptions) (*UpdateResult, error) {
-	return c.EncryptAndUpdateEnvs(ctx, cvmID, envs, opts)
 }

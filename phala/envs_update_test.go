@@ -85,7 +85,7 @@ func TestGetEnvEncryptPublicKeyOnChain(t *testing.T) {
 	s := &envServer{detail: detail, kmsKey: good}
 	c := s.start(t)
 
-	key, err := c.GetEnvEncryptPublicKeyWith(context.Background(), "chain-app", &EnvKeyOptions{ExpectedSigner: ka.PubkeySig.Signer})
+	key, err := c.GetEnvEncryptPublicKey(context.Background(), "chain-app", &EnvKeyOptions{ExpectedSigner: ka.PubkeySig.Signer})
 	require.NoError(t, err)
 	assert.True(t, key.OnChain)
 	assert.Equal(t, ka.PubkeySig.PublicKey, key.PublicKey, "the signed key, not the detail's")
@@ -95,32 +95,32 @@ func TestGetEnvEncryptPublicKeyOnChain(t *testing.T) {
 	assert.Equal(t, int64(8453), *key.ChainID)
 	assert.Equal(t, "kms_base/"+ka.PubkeySig.AppID, s.kmsAuth.Load())
 
-	_, err = c.GetEnvEncryptPublicKeyWith(context.Background(), "chain-app", &EnvKeyOptions{ExpectedSigner: "0x02" + strings.Repeat("11", 32)})
+	_, err = c.GetEnvEncryptPublicKey(context.Background(), "chain-app", &EnvKeyOptions{ExpectedSigner: "0x02" + strings.Repeat("11", 32)})
 	assert.ErrorIs(t, err, ErrInvalidArgument, "0x02 11..11 is not on the curve")
 
 	tampered := []byte(ka.PubkeySig.PublicKey)
 	tampered[0] ^= 1
 	s.kmsKey = fmt.Sprintf(`{"public_key":"%s","signature":"%s"}`, tampered, ka.PubkeySig.Signature)
-	key, err = c.GetEnvEncryptPublicKeyWith(context.Background(), "chain-app", &EnvKeyOptions{Anchor: InsecureTrustAPISigner()})
+	key, err = c.GetEnvEncryptPublicKey(context.Background(), "chain-app", &EnvKeyOptions{Anchor: InsecureTrustAPISigner()})
 	if err == nil {
 		// A tampered key recovers some other signer; pinning the signer is what catches it.
 		assert.NotEqual(t, ka.PubkeySig.Signer, key.Signer)
 		assert.False(t, key.SignerVerified)
 	}
-	_, err = c.GetEnvEncryptPublicKeyWith(context.Background(), "chain-app", &EnvKeyOptions{ExpectedSigner: ka.PubkeySig.Signer})
+	_, err = c.GetEnvEncryptPublicKey(context.Background(), "chain-app", &EnvKeyOptions{ExpectedSigner: ka.PubkeySig.Signer})
 	assert.ErrorIs(t, err, ErrKeyVerification)
 	assert.Contains(t, err.Error(), "kms_base")
 }
 
 func TestGetEnvEncryptPublicKeyNamesTheProblem(t *testing.T) {
 	s := &envServer{detail: `{"id":"cvm_3","name":"no-kms-id","status":"running","app_id":"` + strings.Repeat("cd", 20) + `","kms_info":{"chain_id":1}}`}
-	_, err := s.start(t).GetEnvEncryptPublicKeyWith(context.Background(), "no-kms-id", &EnvKeyOptions{Anchor: InsecureTrustAPISigner()})
+	_, err := s.start(t).GetEnvEncryptPublicKey(context.Background(), "no-kms-id", &EnvKeyOptions{Anchor: InsecureTrustAPISigner()})
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, ErrInvalidArgument))
 	assert.Contains(t, err.Error(), "chain 1 KMS")
 
 	s = &envServer{detail: `{"id":"cvm_4","name":"central","status":"running","kms_info":{"chain_id":null}}`}
-	_, err = s.start(t).GetEnvEncryptPublicKey(context.Background(), "central")
+	_, err = s.start(t).GetEnvEncryptPublicKey(context.Background(), "central", nil)
 	assert.ErrorContains(t, err, "central KMS")
 }
 

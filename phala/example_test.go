@@ -115,7 +115,7 @@ func ExampleClient_UpdateCVMEnvs() {
 	defer srv.Close()
 	client := srv.Client()
 	ctx := context.Background()
-	key, err := client.GetEnvEncryptPublicKey(ctx, "my-app")
+	key, err := client.GetEnvEncryptPublicKey(ctx, "my-app", nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func ExampleWithKeyAnchor() {
 		log.Fatal(err)
 	}
 	client := srv.Client(phala.WithKeyAnchor(anchor))
-	key, err := client.GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName)
+	key, err := client.GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func ExampleWithKeyAnchor() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, err = srv.Client(phala.WithKeyAnchor(other)).GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName)
+	_, err = srv.Client(phala.WithKeyAnchor(other)).GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, nil)
 	var kve *phala.KeyVerificationError
 	fmt.Println(errors.Is(err, phala.ErrKeyVerification), errors.As(err, &kve) && kve.TrustedSigner == "0x0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")
 	// Output:
@@ -125,13 +125,13 @@ func ExampleKeyAnchor() {
 	}
 	trusted := chainConfig{"8453/" + strings.ToLower(info.KMSInfo.DstackKMSAddress): srv.KMSSigner()}
 
-	key, err := srv.Client(phala.WithKeyAnchor(trusted)).GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName)
+	key, err := srv.Client(phala.WithKeyAnchor(trusted)).GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(key.Anchor, key.SignerVerified)
 
-	_, err = srv.Client(phala.WithKeyAnchor(chainConfig{})).GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName)
+	_, err = srv.Client(phala.WithKeyAnchor(chainConfig{})).GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, nil)
 	fmt.Println(errors.Is(err, phala.ErrKeyVerification))
 	// Output:
 	// my KMS table true

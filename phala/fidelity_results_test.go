@@ -41,7 +41,7 @@ func TestPatchCVMReadsCommitTokenFromDetails(t *testing.T) {
 		ComposeHash: testHash, AppID: testAppID, DeviceID: testDeviceID, KMSInfo: wantKMSInfo(),
 		CommitToken: "ct_details", CommitURL: "https://cloud.phala.com/commit/ct_details",
 		APICommitURL:  "https://cloud-api.phala.com/api/v1/cvms/my-app/commit-update?token=ct_details",
-		OnChainStatus: &phala.OnChainStatus{DeviceIDAllowed: true}, OnchainStatus: &phala.OnChainStatus{DeviceIDAllowed: true}, RequestID: "req_body"}, resp)
+		OnChainStatus: &phala.OnChainStatus{DeviceIDAllowed: true}, RequestID: "req_body"}, resp)
 }
 
 // Item 1: details win over the legacy top-level fields and over a wrapped

@@ -302,8 +302,7 @@ func TestNilContextIsRefused(t *testing.T) {
 			_, err := c.WaitForUpdate(ctx, "my-app", &phala.UpdateResult{CorrelationID: testCorrID}, nil)
 			return err
 		}},
-		{"GetEnvEncryptPublicKey", func() error { _, err := c.GetEnvEncryptPublicKey(ctx, "my-app"); return err }},
-		{"GetEnvEncryptPublicKeyWith", func() error { _, err := c.GetEnvEncryptPublicKeyWith(ctx, "my-app", nil); return err }},
+		{"GetEnvEncryptPublicKey", func() error { _, err := c.GetEnvEncryptPublicKey(ctx, "my-app", nil); return err }},
 		{"EncryptAndUpdateEnvs", func() error { _, err := c.EncryptAndUpdateEnvs(ctx, "my-app", envs, nil); return err }},
 		{"CommitCVMUpdate", func() error { _, err := c.CommitCVMUpdate(ctx, "my-app", "token", testHash, testTx); return err }},
 	}

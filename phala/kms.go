@@ -37,7 +37,7 @@ type EnvEncryptPublicKey struct {
 	ChainID *int64
 }
 
-// EnvKeyOptions tune GetEnvEncryptPublicKeyWith (and EncryptAndUpdateEnvs, via
+// EnvKeyOptions tune GetEnvEncryptPublicKey (and EncryptAndUpdateEnvs, via
 // UpdateEnvsOptions.Key).
 type EnvKeyOptions struct {
 	// KMS overrides the KMS id or slug to ask (on-chain KMS); by default
@@ -63,21 +63,9 @@ type EnvKeyOptions struct {
 // error is a *KeyVerificationError. Nothing was encrypted or sent.
 const ErrKeyVerification = sentinel("phala: env encryption key failed verification")
 
-// GetEnvEncryptPublicKey finds and checks the key that encrypts cvmID's
-// environment variables, with the client's KeyAnchor (WithKeyAnchor). It
-// is GetEnvEncryptPublicKeyWith with no options; see there for the trust
-// rules and errors.
-func (c *Client) GetEnvEncryptPublicKey(ctx context.Context, cvmID string) (out *EnvEncryptPublicKey, err error) {
-	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
-		return nil, err
-	}
-	return c.GetEnvEncryptPublicKeyWith(ctx, cvmID, nil)
-}
-
-// GetEnvEncryptPublicKeyWith finds the key that encrypts cvmID's
-// environment variables and checks it against the anchor in effect
-// (opts.Anchor, opts.ExpectedSigner, else the client's WithKeyAnchor):
+// GetEnvEncryptPublicKey finds the key that encrypts cvmID's environment
+// variables and checks it against the anchor in effect (opts.Anchor,
+// opts.ExpectedSigner, else the client's WithKeyAnchor; opts may be nil):
 //
 //   - On-chain KMS (the detail's kms_info.chain_id is set): the anchor is
 //     asked for the trusted signer first, then GET /kms/{kms}/pubkey/{appId}
@@ -98,7 +86,7 @@ func (c *Client) GetEnvEncryptPublicKey(ctx context.Context, cvmID string) (out 
 // both Anchor and ExpectedSigner set (before any request); the errors of
 // GetCVMInfo; a *KeyVerificationError (ErrKeyVerification) naming the KMS,
 // the anchor and both signers for every refusal above.
-func (c *Client) GetEnvEncryptPublicKeyWith(ctx context.Context, cvmID string, opts *EnvKeyOptions) (out *EnvEncryptPublicKey, err error) {
+func (c *Client) GetEnvEncryptPublicKey(ctx context.Context, cvmID string, opts *EnvKeyOptions) (out *EnvEncryptPublicKey, err error) {
 	defer auditOut(&out, &err)
 	if ctx, err = c.begin(ctx); err != nil {
 		return nil, err

@@ -19,7 +19,7 @@ type preconditionBody struct {
 	CommitToken   json.RawMessage `json:"commit_token"`
 	CommitURL     json.RawMessage `json:"commit_url"`
 	APICommitURL  json.RawMessage `json:"api_commit_url"`
-	OnchainStatus json.RawMessage `json:"onchain_status"`
+	OnChainStatus json.RawMessage `json:"onchain_status"`
 	Detail        json.RawMessage `json:"detail"`
 }
 
@@ -31,7 +31,7 @@ type preconditionBody struct {
 func (b *preconditionBody) flat() map[string]json.RawMessage {
 	return map[string]json.RawMessage{"compose_hash": b.ComposeHash, "app_id": b.AppID, "device_id": b.DeviceID,
 		"kms_info": b.KMSInfo, "commit_token": b.CommitToken, "commit_url": b.CommitURL,
-		"api_commit_url": b.APICommitURL, "onchain_status": b.OnchainStatus}
+		"api_commit_url": b.APICommitURL, "onchain_status": b.OnChainStatus}
 }
 
 // parsePrecondition reads a 465 body into the PatchCVMResponse that
@@ -102,7 +102,7 @@ func parsePrecondition(r *response) (*PatchCVMResponse, error) {
 	if v, ok := values["onchain_status"]; ok {
 		var o OnChainStatus
 		if json.Unmarshal(v, &o) == nil {
-			p.OnChainStatus, p.OnchainStatus = &o, &o
+			p.OnChainStatus = &o
 		}
 	}
 	if !composeHashRE.MatchString(p.ComposeHash) {

@@ -112,7 +112,7 @@ func TestPreconditionShapesPatchCVM(t *testing.T) {
 				ComposeHash: testHash, AppID: testAppID, DeviceID: testDeviceID, KMSInfo: wantKMSInfo(),
 				CommitToken: "ct_0a1b2c3d", CommitURL: "https://cloud.phala.com/commit/ct_0a1b2c3d",
 				APICommitURL:  "https://cloud-api.phala.com/api/v1/cvms/my-app/commit-update?token=ct_0a1b2c3d",
-				OnChainStatus: &phala.OnChainStatus{DeviceIDAllowed: true}, OnchainStatus: &phala.OnChainStatus{DeviceIDAllowed: true}, RequestID: s.requestID}, resp)
+				OnChainStatus: &phala.OnChainStatus{DeviceIDAllowed: true}, RequestID: s.requestID}, resp)
 			assert.Equal(t, "true", h.only().Header.Get("X-Prepare-Only"))
 		})
 	}

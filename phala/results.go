@@ -115,11 +115,6 @@ type PatchCVMResponse struct {
 	APICommitURL string
 	// OnChainStatus is what the app contract allows now.
 	OnChainStatus *OnChainStatus
-	// OnchainStatus is OnChainStatus under its former spelling (the same
-	// pointer). New code should read OnChainStatus; this field gets the
-	// formal deprecation notice once the phalatest package's tests no
-	// longer read it (the notice would fail staticcheck's SA1019 there).
-	OnchainStatus *OnChainStatus
 	// RequestID is the server's id for the request, when it gave one.
 	RequestID string
 }

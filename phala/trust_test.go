@@ -40,7 +40,7 @@ func TestTrustAttackerSwapsKMSKey(t *testing.T) {
 		assert.Zero(t, a.count("GET", "/kms/"), "refused before the KMS key was even fetched")
 		assert.Empty(t, a.loot(), "the attacker decrypted nothing")
 
-		_, err = a.client(t, srv).GetEnvEncryptPublicKey(ctx, cvm)
+		_, err = a.client(t, srv).GetEnvEncryptPublicKey(ctx, cvm, nil)
 		require.ErrorIs(t, err, phala.ErrKeyVerification)
 	})
 
@@ -96,8 +96,8 @@ func TestTrustDroppedChainIDRefusedUnderAnchor(t *testing.T) {
 		"WithKeyAnchor": func(a *attackerProxy) (any, error) {
 			return a.client(t, srv, phala.WithKeyAnchor(mustPin(t, pinned))).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, nil)
 		},
-		"GetEnvEncryptPublicKeyWith": func(a *attackerProxy) (any, error) {
-			return a.client(t, srv).GetEnvEncryptPublicKeyWith(ctx, cvm, &phala.EnvKeyOptions{Anchor: mustPin(t, pinned)})
+		"GetEnvEncryptPublicKey": func(a *attackerProxy) (any, error) {
+			return a.client(t, srv).GetEnvEncryptPublicKey(ctx, cvm, &phala.EnvKeyOptions{Anchor: mustPin(t, pinned)})
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -149,7 +149,7 @@ func TestTrustPinnedSignerWorks(t *testing.T) {
 			if c.opts != nil {
 				keyOpts = &c.opts.Key
 			}
-			key, err := c.client.GetEnvEncryptPublicKeyWith(ctx, "pinned-app", keyOpts)
+			key, err := c.client.GetEnvEncryptPublicKey(ctx, "pinned-app", keyOpts)
 			require.NoError(t, err)
 			assert.Equal(t, res.EnvKey.PublicKey, key.PublicKey)
 			assert.True(t, key.SignerVerified)
@@ -249,7 +249,7 @@ func TestTrustAnchorErrorStopsTheUpdate(t *testing.T) {
 
 	// What the anchor is given: the KMS as the detail names it.
 	anchor := &fakeAnchor{signer: srv.KMSSigner()}
-	key, err := srv.Client().GetEnvEncryptPublicKeyWith(ctx, cvm, &phala.EnvKeyOptions{Anchor: anchor})
+	key, err := srv.Client().GetEnvEncryptPublicKey(ctx, cvm, &phala.EnvKeyOptions{Anchor: anchor})
 	require.NoError(t, err)
 	assert.Equal(t, "fake anchor", key.Anchor)
 	info, err := srv.Client().GetCVMInfo(ctx, cvm)
@@ -328,7 +328,7 @@ func TestTrustBadInput(t *testing.T) {
 		var iae *phala.InvalidArgumentError
 		require.ErrorAs(t, err, &iae)
 		assert.Equal(t, field, iae.Field)
-		_, err = c.GetEnvEncryptPublicKeyWith(ctx, "my-app", &opts)
+		_, err = c.GetEnvEncryptPublicKey(ctx, "my-app", &opts)
 		require.ErrorAs(t, err, &iae)
 		assert.Equal(t, strings.Replace(field, ".Key", "", 1), iae.Field)
 	}
@@ -362,7 +362,7 @@ func TestTrustDetailNamingAnotherApp(t *testing.T) {
 
 	// Named by its app id, a genuine answer passes, in either case.
 	for _, id := range []string{"app_" + victim.AppID, strings.ToUpper(victim.AppID)} {
-		res, err := srv.Client(phala.WithKeyAnchor(mustPin(t, srv.KMSSigner()))).GetEnvEncryptPublicKey(ctx, id)
+		res, err := srv.Client(phala.WithKeyAnchor(mustPin(t, srv.KMSSigner()))).GetEnvEncryptPublicKey(ctx, id, nil)
 		require.NoError(t, err, id)
 		assert.Equal(t, victim.AppID, res.AppID)
 	}

@@ -99,7 +99,7 @@ func TestGetCVMInfoLegacyShape(t *testing.T) {
 	t.Run("env key under 2025-10-28", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("GET /cvms/{id}", http.StatusOK, legacyCentralJSON)
-		k, err := h.client(phala.WithAPIVersion(phala.APIVersion20251028)).GetEnvEncryptPublicKey(ctx, "my-app")
+		k, err := h.client(phala.WithAPIVersion(phala.APIVersion20251028)).GetEnvEncryptPublicKey(ctx, "my-app", nil)
 		require.NoError(t, err)
 		assert.Equal(t, "7b4e909bbe7ffe44c465a220037d608ee35897d31ef972f07f74892cb0f73f13", k.PublicKey)
 		assert.Equal(t, testAppID, k.AppID)

@@ -359,7 +359,7 @@ func checkOnChainKey(ctx context.Context, p *printer, e *env) (bool, error) {
 		p.kv("skipped", "set PHALA_ONCHAIN_CVM_ID to a CVM on an on-chain KMS")
 		return false, nil
 	}
-	key, err := e.client.GetEnvEncryptPublicKey(ctx, e.onchainID)
+	key, err := e.client.GetEnvEncryptPublicKey(ctx, e.onchainID, nil)
 	if e.anchor == nil && errors.Is(err, phala.ErrKeyVerification) {
 		p.kv("refused", "no signer pinned: set PHALA_KMS_SIGNER to the KMS contract's k256 public key (0x + 66 hex)")
 		return false, nil

@@ -150,5 +150,5 @@ func TestChainCheckerDecidesPhase2(t *testing.T) {
 	// The prepare-only 465 reports the chain's view.
 	p, err := c.PatchCVM(ctx, oc.ID, &phala.PatchCVMRequest{AllowedEnvs: []string{"FOO", "QUX"}, PrepareOnly: true})
 	require.NoError(t, err)
-	require.False(t, p.OnchainStatus.ComposeHashAllowed)
+	require.False(t, p.OnChainStatus.ComposeHashAllowed)
 }

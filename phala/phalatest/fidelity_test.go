@@ -43,8 +43,8 @@ func TestPrepareOnly465InTheRealShape(t *testing.T) {
 	assert.True(t, strings.HasPrefix(p.CommitToken, "ct_"))
 	assert.Equal(t, "https://cloud.phala.fake.invalid/commit/"+p.CommitToken, p.CommitURL)
 	assert.Contains(t, p.APICommitURL, "/commit-update?token="+p.CommitToken)
-	require.NotNil(t, p.OnchainStatus)
-	assert.True(t, p.OnchainStatus.DeviceIDAllowed)
+	require.NotNil(t, p.OnChainStatus)
+	assert.True(t, p.OnChainStatus.DeviceIDAllowed)
 	assert.Equal(t, fields["compose_hash"], p.ComposeHash)
 }
 
@@ -86,15 +86,15 @@ func TestNoChangeWhenNothingChanges(t *testing.T) {
 
 	// Envs: the same set twice (fresh encryption, same plaintext).
 	envs := []phala.EnvVar{{Key: "FOO", Value: "same"}}
-	res, err = c2.UpdateEnvs(ctx, central.ID, envs, nil)
+	res, err = c2.EncryptAndUpdateEnvs(ctx, central.ID, envs, nil)
 	require.NoError(t, err)
 	require.Equal(t, phala.StatusInProgress, res.Status)
-	res, err = c2.UpdateEnvs(ctx, central.ID, envs, nil)
+	res, err = c2.EncryptAndUpdateEnvs(ctx, central.ID, envs, nil)
 	require.NoError(t, err)
 	assert.Equal(t, phala.StatusNoChange, res.Status)
 	assert.Len(t, s2.Applied(central.ID), 2)
 	// A different value is a change again.
-	res, err = c2.UpdateEnvs(ctx, central.ID, []phala.EnvVar{{Key: "FOO", Value: "other"}}, nil)
+	res, err = c2.EncryptAndUpdateEnvs(ctx, central.ID, []phala.EnvVar{{Key: "FOO", Value: "other"}}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, phala.StatusInProgress, res.Status)
 

@@ -19,7 +19,7 @@ func TestEnvsAreDecryptedAndFiltered(t *testing.T) {
 	ctx := ctxT(t)
 	central, _ := seeds(t, s)
 
-	key, err := c.GetEnvEncryptPublicKey(ctx, central.ID)
+	key, err := c.GetEnvEncryptPublicKey(ctx, central.ID, nil)
 	require.NoError(t, err)
 	enc, err := phala.EncryptEnvVars([]phala.EnvVar{{Key: "FOO", Value: "1"}, {Key: "API_TOKEN", Value: "t"}, {Key: "EXTRA", Value: "x"}}, key.PublicKey)
 	require.NoError(t, err)
@@ -186,8 +186,8 @@ func TestPatchCVMConfirm(t *testing.T) {
 	require.True(t, p.RequiresOnChainHash)
 	require.True(t, strings.HasPrefix(p.CommitToken, "ct_"))
 	require.Contains(t, p.APICommitURL, "/commit-update?token="+p.CommitToken)
-	require.NotNil(t, p.OnchainStatus)
-	require.False(t, p.OnchainStatus.ComposeHashAllowed)
+	require.NotNil(t, p.OnChainStatus)
+	require.False(t, p.OnChainStatus.ComposeHashAllowed)
 
 	// Central KMS: the same patch applies at once.
 	central, _ := seeds(t, s)
@@ -202,7 +202,7 @@ func TestOnChainEnvsBodyFields(t *testing.T) {
 	c := noRetry(s)
 	ctx := ctxT(t)
 	_, oc := seeds(t, s)
-	key, err := c.GetEnvEncryptPublicKeyWith(ctx, oc.ID, &phala.EnvKeyOptions{ExpectedSigner: s.KMSSigner()})
+	key, err := c.GetEnvEncryptPublicKey(ctx, oc.ID, &phala.EnvKeyOptions{ExpectedSigner: s.KMSSigner()})
 	require.NoError(t, err, "the fake's KMS signature verifies with the SDK")
 	require.True(t, key.OnChain)
 	require.Equal(t, strings.ToLower(s.KMSSigner()), strings.ToLower(key.Signer))
@@ -210,16 +210,16 @@ func TestOnChainEnvsBodyFields(t *testing.T) {
 	envs := []phala.EnvVar{{Key: "FOO", Value: "f"}, {Key: "BAR", Value: "b"}}
 	pinned := phala.EnvKeyOptions{ExpectedSigner: s.KMSSigner()}
 	// Same keys as allowed: no on-chain step.
-	res, err := c.UpdateEnvs(ctx, oc.ID, envs[:1], &phala.UpdateEnvsOptions{Key: pinned})
+	res, err := c.EncryptAndUpdateEnvs(ctx, oc.ID, envs[:1], &phala.UpdateEnvsOptions{Key: pinned})
 	require.NoError(t, err)
 	require.Equal(t, phala.StatusInProgress, res.Status)
 	require.Equal(t, map[string]string{"FOO": "f"}, s.Envs(oc.ID))
 	// New keys: two phases, the values in the body.
-	res, err = c.UpdateEnvs(ctx, oc.ID, envs, &phala.UpdateEnvsOptions{Key: pinned})
+	res, err = c.EncryptAndUpdateEnvs(ctx, oc.ID, envs, &phala.UpdateEnvsOptions{Key: pinned})
 	require.NoError(t, err)
 	require.True(t, res.RequiresOnChainHash)
 	tx := s.RegisterComposeHash(oc.ID, res.ComposeHash)
-	res, err = c.UpdateEnvs(ctx, oc.ID, envs, &phala.UpdateEnvsOptions{ComposeHash: res.ComposeHash, TransactionHash: tx, Key: pinned})
+	res, err = c.EncryptAndUpdateEnvs(ctx, oc.ID, envs, &phala.UpdateEnvsOptions{ComposeHash: res.ComposeHash, TransactionHash: tx, Key: pinned})
 	require.NoError(t, err)
 	require.True(t, res.AllowedEnvsChanged)
 	require.Equal(t, map[string]string{"FOO": "f", "BAR": "b"}, s.Envs(oc.ID))

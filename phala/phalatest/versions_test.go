@@ -77,17 +77,17 @@ func TestMethodMatrixPerAPIVersion(t *testing.T) {
 
 			// GetEnvEncryptPublicKey and UpdateEnvs: central key from the detail,
 			// on-chain key from the KMS the detail names, signature verified.
-			key, err := c.GetEnvEncryptPublicKey(ctx, central.ID)
+			key, err := c.GetEnvEncryptPublicKey(ctx, central.ID, nil)
 			require.NoError(t, err)
 			assert.Equal(t, info.KMSInfo.EncryptedEnvPubkey, key.PublicKey)
-			res, err := c.UpdateEnvs(ctx, central.ID, []phala.EnvVar{{Key: "FOO", Value: "v-" + v}}, nil)
+			res, err := c.EncryptAndUpdateEnvs(ctx, central.ID, []phala.EnvVar{{Key: "FOO", Value: "v-" + v}}, nil)
 			require.NoError(t, err)
 			require.Equal(t, phala.StatusInProgress, res.Status)
 			assert.Equal(t, map[string]string{"FOO": "v-" + v}, s.Envs(central.ID))
-			ocKey, err := c.GetEnvEncryptPublicKeyWith(ctx, oc.ID, &phala.EnvKeyOptions{ExpectedSigner: s.KMSSigner()})
+			ocKey, err := c.GetEnvEncryptPublicKey(ctx, oc.ID, &phala.EnvKeyOptions{ExpectedSigner: s.KMSSigner()})
 			require.NoError(t, err)
 			assert.True(t, ocKey.OnChain)
-			_, err = c.UpdateEnvs(ctx, oc.ID, []phala.EnvVar{{Key: "FOO", Value: "w"}}, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: s.KMSSigner()}})
+			_, err = c.EncryptAndUpdateEnvs(ctx, oc.ID, []phala.EnvVar{{Key: "FOO", Value: "w"}}, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: s.KMSSigner()}})
 			require.NoError(t, err)
 			assert.Equal(t, map[string]string{"FOO": "w"}, s.Envs(oc.ID))
 
