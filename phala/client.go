@@ -14,9 +14,6 @@ import (
 	"github.com/phalacloud/go-sdk/gen"
 )
 
-// Version is this SDK's version; it is sent in the User-Agent. (It stays in
-// this file, not version.go, because openapi/tools/bundle.sh reads it here.)
-const Version = "0.1.0"
 
 const (
 	// DefaultBaseURL is the production API, including its /api/v1 prefix.

@@ -6,6 +6,10 @@ import (
 	"strings"
 )
 
+// Version is this SDK's version, sent in the User-Agent. The published
+// spec's info.version equals it (a test in openapi/ checks both).
+const Version = "0.1.0"
+
 // The API versions (X-Phala-Version) whose response shapes this SDK
 // decodes: those the official SDKs support. @phala/cloud 0.2.9 supports
 // 2025-10-28 and 2026-01-21 (SUPPORTED_API_VERSIONS, default 2026-01-21);
