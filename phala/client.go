@@ -14,7 +14,6 @@ import (
 	"github.com/phalacloud/go-sdk/gen"
 )
 
-
 const (
 	// DefaultBaseURL is the production API, including its /api/v1 prefix.
 	DefaultBaseURL = "https://cloud-api.phala.com/api/v1"
