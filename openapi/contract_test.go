@@ -328,31 +328,14 @@ func (d *officialDoc) bodyProperties(op officialOp) (map[string]bool, []string) 
 	}
 	for ct, mt := range op.RequestBody.Content {
 		types = append(types, ct)
-		d.collectProps(mt.Schema, props, 0)
+		typed := map[string]map[string]bool{}
+		d.collectPropTypes(mt.Schema, typed, 0)
+		for name := range typed {
+			props[name] = true
+		}
 	}
 	sort.Strings(types)
 	return props, types
-}
-
-func (d *officialDoc) collectProps(raw json.RawMessage, into map[string]bool, depth int) {
-	if len(raw) == 0 || depth > 8 {
-		return
-	}
-	var s officialSchema
-	if json.Unmarshal(raw, &s) != nil {
-		return
-	}
-	if name, ok := strings.CutPrefix(s.Ref, "#/components/schemas/"); ok {
-		d.collectProps(d.Components.Schemas[name], into, depth+1)
-	}
-	for name := range s.Properties {
-		into[name] = true
-	}
-	for _, list := range [][]json.RawMessage{s.AllOf, s.AnyOf, s.OneOf} {
-		for _, sub := range list {
-			d.collectProps(sub, into, depth+1)
-		}
-	}
 }
 
 type sideDiff struct{ name, side string }
