@@ -14,7 +14,6 @@ const MaxComposeSize = 200 << 10
 var (
 	composeHashRE = regexp.MustCompile(`^(0x)?[0-9a-fA-F]{64}$`)
 	txHashRE      = regexp.MustCompile(`^0x[0-9a-fA-F]{64}$`)
-	envKeyRE      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	hex40RE       = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
 	// uuidV4RE is the UUID pattern of the official SDKs' id normalisation:
 	// version nibble 4, variant 8-b, each dash optional, any case.
@@ -85,30 +84,80 @@ func checkPhase2(prefix, composeHash, txHash string) error {
 	return checkTxHash(prefix+"TransactionHash", txHash)
 }
 
+// hexDigit marks the bytes 0-9, a-f and A-F.
+var hexDigit = func() (t [256]bool) {
+	for _, c := range "0123456789abcdefABCDEF" {
+		t[c] = true
+	}
+	return t
+}()
+
+// envKeyByte marks the bytes an env key may hold after its first:
+// A-Z, a-z, 0-9 and '_'; the first may not be a digit.
+var envKeyByte = func() (t [256]bool) {
+	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_" {
+		t[c] = true
+	}
+	return t
+}()
+
+// checkHexBlob accepts a non-empty even-length string of hex digits. It
+// walks the bytes through a table: a multi-byte UTF-8 character has no
+// byte the table marks, so it is refused as the rune walk refused it.
 func checkHexBlob(field, s string) error {
 	if s == "" {
 		return invalidArg(field, "is empty")
 	}
-	if len(s)%2 != 0 || strings.IndexFunc(s, func(r rune) bool { return !isHexDigit(r) }) >= 0 {
+	ok := len(s)%2 == 0
+	for i := 0; ok && i < len(s); i++ {
+		ok = hexDigit[s[i]]
+	}
+	if !ok {
 		return invalidArg(field, "is not hex (an even number of 0-9a-f characters)")
 	}
 	return nil
 }
 
-func isHexDigit(r rune) bool {
-	return (r >= '0' && r <= '9') || (r >= 'a' && r <= 'f') || (r >= 'A' && r <= 'F')
+// isEnvKey reports whether k matches [A-Za-z_][A-Za-z0-9_]* (ASCII only).
+func isEnvKey(k string) bool {
+	if k == "" || (k[0] >= '0' && k[0] <= '9') {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if !envKeyByte[k[i]] {
+			return false
+		}
+	}
+	return true
 }
 
+// smallKeySet is how many keys checkEnvKeys compares pairwise before it
+// builds a map to find duplicates.
+const smallKeySet = 32
+
 func checkEnvKeys(field string, keys []string) error {
-	seen := make(map[string]bool, len(keys))
-	for _, k := range keys {
-		if !envKeyRE.MatchString(k) {
+	var seen map[string]bool
+	if len(keys) > smallKeySet {
+		seen = make(map[string]bool, len(keys))
+	}
+	for i, k := range keys {
+		if !isEnvKey(k) {
 			return invalidArg(field, "key %q does not match [A-Za-z_][A-Za-z0-9_]*", k)
 		}
-		if seen[k] {
+		dup := false
+		if seen != nil {
+			dup, seen[k] = seen[k], true
+		} else {
+			for _, prev := range keys[:i] {
+				if prev == k {
+					dup = true
+					break
+				}
+			}
+		}
+		if dup {
 			return invalidArg(field, "key %q is listed twice", k)
 		}
-		seen[k] = true
 	}
 	return nil
 }
