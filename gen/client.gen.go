@@ -4201,6 +4201,79 @@ type Client struct {
 	// A list of callbacks for modifying requests which are generated before sending over
 	// the network.
 	RequestEditors []RequestEditorFn
+
+	// base is Server parsed by NewClient; it is used while Server is unchanged.
+	base *serverBase
+}
+
+// serverBase is a server URL parsed once.
+type serverBase struct {
+	raw string
+	u   *url.URL
+	err error
+	// appendable: raw is exactly what url.Parse(raw).String() prints, ends
+	// in "/" and has no query, fragment or dot segment, so that resolving
+	// "./p" against it gives raw+"p" for any p without a dot segment.
+	appendable bool
+}
+
+func parseServerBase(raw string) *serverBase {
+	u, err := url.Parse(raw)
+	b := &serverBase{raw: raw, u: u, err: err}
+	b.appendable = err == nil && u.Opaque == "" && u.RawQuery == "" && !u.ForceQuery && u.Fragment == "" &&
+		strings.HasSuffix(raw, "/") && u.String() == raw && !strings.Contains(u.EscapedPath(), "/.")
+	return b
+}
+
+// server is the parsed Server: the one NewClient parsed, or a new parse
+// when Server was set otherwise.
+func (c *Client) server() *serverBase {
+	if c.base != nil && c.base.raw == c.Server {
+		return c.base
+	}
+	return &serverBase{raw: c.Server}
+}
+
+// resolve returns the URL of operationPath (which starts with "/" and is
+// relative to the server), as url.Parse(server).Parse("."+operationPath)
+// would print it.
+func (b *serverBase) resolve(operationPath string) (string, error) {
+	if b.appendable && operationPath != "" && operationPath[0] == '/' && !strings.Contains(operationPath, "/.") {
+		return b.raw + operationPath[1:], nil
+	}
+	serverURL, err := b.u, b.err
+	if serverURL == nil && err == nil {
+		serverURL, err = url.Parse(b.raw)
+	}
+	if err != nil {
+		return "", err
+	}
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return "", err
+	}
+	return queryURL.String(), nil
+}
+
+// joinPath replaces each %s of format, in order, with the next of params.
+func joinPath(format string, params ...string) string {
+	n := len(format)
+	for _, p := range params {
+		n += len(p)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, p := range params {
+		i := strings.Index(format, "%s")
+		b.WriteString(format[:i])
+		b.WriteString(p)
+		format = format[i+2:]
+	}
+	b.WriteString(format)
+	return b.String()
 }
 
 // ClientOption allows setting custom parameters during construction
@@ -4222,6 +4295,7 @@ func NewClient(server string, opts ...ClientOption) (*Client, error) {
 	if !strings.HasSuffix(client.Server, "/") {
 		client.Server += "/"
 	}
+	client.base = parseServerBase(client.Server)
 	// create httpClient, if not already present
 	if client.Client == nil {
 		client.Client = &http.Client{}
@@ -4534,11 +4608,13 @@ type ClientInterface interface {
 //
 // Corresponds with GET /cvms/{cvmId} (the `GetCVMInfo` operationId).
 func (c *Client) GetCVMInfo(ctx context.Context, cvmid CVMID, params *GetCVMInfoParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetCVMInfoRequest(c.Server, cvmid, params)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newGetCVMInfoRequest(ctx, c.server(), cvmid, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4568,11 +4644,13 @@ func (c *Client) GetCVMInfo(ctx context.Context, cvmid CVMID, params *GetCVMInfo
 //
 // Corresponds with PATCH /cvms/{cvmId} (the `PatchCVM` operationId).
 func (c *Client) PatchCVMWithBody(ctx context.Context, cvmid CVMID, params *PatchCVMParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchCVMRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newPatchCVMRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4602,11 +4680,13 @@ func (c *Client) PatchCVMWithBody(ctx context.Context, cvmid CVMID, params *Patc
 //
 // Corresponds with PATCH /cvms/{cvmId} (the `PatchCVM` operationId).
 func (c *Client) PatchCVM(ctx context.Context, cvmid CVMID, params *PatchCVMParams, body PatchCVMJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchCVMRequest(c.Server, cvmid, params, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newPatchCVMRequest(ctx, c.server(), cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4620,11 +4700,13 @@ func (c *Client) PatchCVM(ctx context.Context, cvmid CVMID, params *PatchCVMPara
 //
 // Corresponds with GET /cvms/{cvmId}/compose_file (the `GetCVMComposeFile` operationId).
 func (c *Client) GetCVMComposeFile(ctx context.Context, cvmid CVMID, params *GetCVMComposeFileParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetCVMComposeFileRequest(c.Server, cvmid, params)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newGetCVMComposeFileRequest(ctx, c.server(), cvmid, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4641,11 +4723,13 @@ func (c *Client) GetCVMComposeFile(ctx context.Context, cvmid CVMID, params *Get
 //
 // Corresponds with PATCH /cvms/{cvmId}/compose_file (the `CommitCVMComposeFileUpdate` operationId).
 func (c *Client) CommitCVMComposeFileUpdateWithBody(ctx context.Context, cvmid CVMID, params *CommitCVMComposeFileUpdateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCommitCVMComposeFileUpdateRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newCommitCVMComposeFileUpdateRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4662,11 +4746,13 @@ func (c *Client) CommitCVMComposeFileUpdateWithBody(ctx context.Context, cvmid C
 //
 // Corresponds with PATCH /cvms/{cvmId}/compose_file (the `CommitCVMComposeFileUpdate` operationId).
 func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmid CVMID, params *CommitCVMComposeFileUpdateParams, body CommitCVMComposeFileUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCommitCVMComposeFileUpdateRequest(c.Server, cvmid, params, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newCommitCVMComposeFileUpdateRequest(ctx, c.server(), cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4684,11 +4770,13 @@ func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmid CVMID, pa
 //
 // Corresponds with POST /cvms/{cvmId}/compose_file/provision (the `ProvisionCVMComposeFileUpdate` operationId).
 func (c *Client) ProvisionCVMComposeFileUpdateWithBody(ctx context.Context, cvmid CVMID, params *ProvisionCVMComposeFileUpdateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewProvisionCVMComposeFileUpdateRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newProvisionCVMComposeFileUpdateRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4706,11 +4794,13 @@ func (c *Client) ProvisionCVMComposeFileUpdateWithBody(ctx context.Context, cvmi
 //
 // Corresponds with POST /cvms/{cvmId}/compose_file/provision (the `ProvisionCVMComposeFileUpdate` operationId).
 func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmid CVMID, params *ProvisionCVMComposeFileUpdateParams, body ProvisionCVMComposeFileUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewProvisionCVMComposeFileUpdateRequest(c.Server, cvmid, params, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newProvisionCVMComposeFileUpdateRequest(ctx, c.server(), cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4727,11 +4817,13 @@ func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmid CVMID,
 //
 // Corresponds with PATCH /cvms/{cvmId}/docker-compose (the `UpdateDockerCompose` operationId).
 func (c *Client) UpdateDockerComposeWithBody(ctx context.Context, cvmid CVMID, params *UpdateDockerComposeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateDockerComposeRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdateDockerComposeRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4750,11 +4842,13 @@ func (c *Client) UpdateDockerComposeWithBody(ctx context.Context, cvmid CVMID, p
 //
 // Corresponds with PATCH /cvms/{cvmId}/envs (the `UpdateCVMEnvs` operationId).
 func (c *Client) UpdateCVMEnvsWithBody(ctx context.Context, cvmid CVMID, params *UpdateCVMEnvsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCVMEnvsRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdateCVMEnvsRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4773,11 +4867,13 @@ func (c *Client) UpdateCVMEnvsWithBody(ctx context.Context, cvmid CVMID, params 
 //
 // Corresponds with PATCH /cvms/{cvmId}/envs (the `UpdateCVMEnvs` operationId).
 func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmid CVMID, params *UpdateCVMEnvsParams, body UpdateCVMEnvsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCVMEnvsRequest(c.Server, cvmid, params, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdateCVMEnvsRequest(ctx, c.server(), cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4794,11 +4890,13 @@ func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmid CVMID, params *UpdateC
 //
 // Corresponds with PATCH /cvms/{cvmId}/os-image (the `UpdateOSImage` operationId).
 func (c *Client) UpdateOSImageWithBody(ctx context.Context, cvmid CVMID, params *UpdateOSImageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateOSImageRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdateOSImageRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4815,11 +4913,13 @@ func (c *Client) UpdateOSImageWithBody(ctx context.Context, cvmid CVMID, params 
 //
 // Corresponds with PATCH /cvms/{cvmId}/os-image (the `UpdateOSImage` operationId).
 func (c *Client) UpdateOSImage(ctx context.Context, cvmid CVMID, params *UpdateOSImageParams, body UpdateOSImageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateOSImageRequest(c.Server, cvmid, params, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdateOSImageRequest(ctx, c.server(), cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4836,11 +4936,13 @@ func (c *Client) UpdateOSImage(ctx context.Context, cvmid CVMID, params *UpdateO
 //
 // Corresponds with PATCH /cvms/{cvmId}/pre-launch-script (the `UpdatePreLaunchScript` operationId).
 func (c *Client) UpdatePreLaunchScriptWithBody(ctx context.Context, cvmid CVMID, params *UpdatePreLaunchScriptParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdatePreLaunchScriptRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdatePreLaunchScriptRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4857,11 +4959,13 @@ func (c *Client) UpdatePreLaunchScriptWithBody(ctx context.Context, cvmid CVMID,
 //
 // Corresponds with PATCH /cvms/{cvmId}/pre-launch-script (the `UpdatePreLaunchScript` operationId).
 func (c *Client) UpdatePreLaunchScriptWithTextBody(ctx context.Context, cvmid CVMID, params *UpdatePreLaunchScriptParams, body UpdatePreLaunchScriptTextRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdatePreLaunchScriptRequestWithTextBody(c.Server, cvmid, params, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdatePreLaunchScriptRequestWithTextBody(ctx, c.server(), cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4880,11 +4984,13 @@ func (c *Client) UpdatePreLaunchScriptWithTextBody(ctx context.Context, cvmid CV
 //
 // Corresponds with PATCH /cvms/{cvmId}/resources (the `UpdateCVMResources` operationId).
 func (c *Client) UpdateCVMResourcesWithBody(ctx context.Context, cvmid CVMID, params *UpdateCVMResourcesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCVMResourcesRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdateCVMResourcesRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4903,11 +5009,13 @@ func (c *Client) UpdateCVMResourcesWithBody(ctx context.Context, cvmid CVMID, pa
 //
 // Corresponds with PATCH /cvms/{cvmId}/resources (the `UpdateCVMResources` operationId).
 func (c *Client) UpdateCVMResources(ctx context.Context, cvmid CVMID, params *UpdateCVMResourcesParams, body UpdateCVMResourcesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCVMResourcesRequest(c.Server, cvmid, params, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdateCVMResourcesRequest(ctx, c.server(), cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4923,11 +5031,13 @@ func (c *Client) UpdateCVMResources(ctx context.Context, cvmid CVMID, params *Up
 //
 // Corresponds with GET /cvms/{cvmId}/state (the `GetCVMState` operationId).
 func (c *Client) GetCVMState(ctx context.Context, cvmid CVMID, params *GetCVMStateParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetCVMStateRequest(c.Server, cvmid, params)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newGetCVMStateRequest(ctx, c.server(), cvmid, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4944,11 +5054,13 @@ func (c *Client) GetCVMState(ctx context.Context, cvmid CVMID, params *GetCVMSta
 //
 // Corresponds with PATCH /cvms/{cvmId}/visibility (the `UpdateCVMVisibility` operationId).
 func (c *Client) UpdateCVMVisibilityWithBody(ctx context.Context, cvmid CVMID, params *UpdateCVMVisibilityParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCVMVisibilityRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdateCVMVisibilityRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4965,11 +5077,13 @@ func (c *Client) UpdateCVMVisibilityWithBody(ctx context.Context, cvmid CVMID, p
 //
 // Corresponds with PATCH /cvms/{cvmId}/visibility (the `UpdateCVMVisibility` operationId).
 func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmid CVMID, params *UpdateCVMVisibilityParams, body UpdateCVMVisibilityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCVMVisibilityRequest(c.Server, cvmid, params, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdateCVMVisibilityRequest(ctx, c.server(), cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4984,11 +5098,13 @@ func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmid CVMID, params *U
 //
 // Corresponds with GET /kms/{kmsId}/pubkey/{appId} (the `GetKMSEnvEncryptPublicKey` operationId).
 func (c *Client) GetKMSEnvEncryptPublicKey(ctx context.Context, kmsid string, appID string, params *GetKMSEnvEncryptPublicKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetKMSEnvEncryptPublicKeyRequest(c.Server, kmsid, appID, params)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newGetKMSEnvEncryptPublicKeyRequest(ctx, c.server(), kmsid, appID, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4997,31 +5113,23 @@ func (c *Client) GetKMSEnvEncryptPublicKey(ctx context.Context, kmsid string, ap
 
 // NewGetCVMInfoRequest constructs an http.Request for the GetCVMInfo method
 func NewGetCVMInfoRequest(server string, cvmid CVMID, params *GetCVMInfoParams) (*http.Request, error) {
+	return newGetCVMInfoRequest(context.Background(), &serverBase{raw: server}, cvmid, params)
+}
+
+func newGetCVMInfoRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *GetCVMInfoParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -5031,10 +5139,7 @@ func NewGetCVMInfoRequest(server string, cvmid CVMID, params *GetCVMInfoParams) 
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5046,42 +5151,38 @@ func NewGetCVMInfoRequest(server string, cvmid CVMID, params *GetCVMInfoParams) 
 
 // NewPatchCVMRequest calls the generic PatchCVM builder with application/json body
 func NewPatchCVMRequest(server string, cvmid CVMID, params *PatchCVMParams, body PatchCVMJSONRequestBody) (*http.Request, error) {
+	return newPatchCVMRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
+}
+
+func newPatchCVMRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *PatchCVMParams, body PatchCVMJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPatchCVMRequestWithBody(server, cvmid, params, "application/json", bodyReader)
+	return newPatchCVMRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewPatchCVMRequestWithBody constructs an http.Request for the PatchCVM method, with any body, and a specified content type
 func NewPatchCVMRequestWithBody(server string, cvmid CVMID, params *PatchCVMParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newPatchCVMRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
+}
+
+func newPatchCVMRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *PatchCVMParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5093,10 +5194,7 @@ func NewPatchCVMRequestWithBody(server string, cvmid CVMID, params *PatchCVMPara
 		if params.XComposeHash != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Compose-Hash", *params.XComposeHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XComposeHash)
 
 			req.Header.Set("X-Compose-Hash", headerParam0)
 		}
@@ -5104,10 +5202,7 @@ func NewPatchCVMRequestWithBody(server string, cvmid CVMID, params *PatchCVMPara
 		if params.XTransactionHash != nil {
 			var headerParam1 string
 
-			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Transaction-Hash", *params.XTransactionHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam1 = string(*params.XTransactionHash)
 
 			req.Header.Set("X-Transaction-Hash", headerParam1)
 		}
@@ -5115,10 +5210,7 @@ func NewPatchCVMRequestWithBody(server string, cvmid CVMID, params *PatchCVMPara
 		if params.XPrepareOnly != nil {
 			var headerParam2 string
 
-			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Prepare-Only", *params.XPrepareOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam2 = string(*params.XPrepareOnly)
 
 			req.Header.Set("X-Prepare-Only", headerParam2)
 		}
@@ -5126,10 +5218,7 @@ func NewPatchCVMRequestWithBody(server string, cvmid CVMID, params *PatchCVMPara
 		if params.XPhalaVersion != nil {
 			var headerParam3 string
 
-			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam3 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam3)
 		}
@@ -5141,31 +5230,23 @@ func NewPatchCVMRequestWithBody(server string, cvmid CVMID, params *PatchCVMPara
 
 // NewGetCVMComposeFileRequest constructs an http.Request for the GetCVMComposeFile method
 func NewGetCVMComposeFileRequest(server string, cvmid CVMID, params *GetCVMComposeFileParams) (*http.Request, error) {
+	return newGetCVMComposeFileRequest(context.Background(), &serverBase{raw: server}, cvmid, params)
+}
+
+func newGetCVMComposeFileRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *GetCVMComposeFileParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/compose_file", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/compose_file", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -5175,10 +5256,7 @@ func NewGetCVMComposeFileRequest(server string, cvmid CVMID, params *GetCVMCompo
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5190,42 +5268,38 @@ func NewGetCVMComposeFileRequest(server string, cvmid CVMID, params *GetCVMCompo
 
 // NewCommitCVMComposeFileUpdateRequest calls the generic CommitCVMComposeFileUpdate builder with application/json body
 func NewCommitCVMComposeFileUpdateRequest(server string, cvmid CVMID, params *CommitCVMComposeFileUpdateParams, body CommitCVMComposeFileUpdateJSONRequestBody) (*http.Request, error) {
+	return newCommitCVMComposeFileUpdateRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
+}
+
+func newCommitCVMComposeFileUpdateRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *CommitCVMComposeFileUpdateParams, body CommitCVMComposeFileUpdateJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCommitCVMComposeFileUpdateRequestWithBody(server, cvmid, params, "application/json", bodyReader)
+	return newCommitCVMComposeFileUpdateRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewCommitCVMComposeFileUpdateRequestWithBody constructs an http.Request for the CommitCVMComposeFileUpdate method, with any body, and a specified content type
 func NewCommitCVMComposeFileUpdateRequestWithBody(server string, cvmid CVMID, params *CommitCVMComposeFileUpdateParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newCommitCVMComposeFileUpdateRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
+}
+
+func newCommitCVMComposeFileUpdateRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *CommitCVMComposeFileUpdateParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/compose_file", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/compose_file", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5237,10 +5311,7 @@ func NewCommitCVMComposeFileUpdateRequestWithBody(server string, cvmid CVMID, pa
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5252,42 +5323,38 @@ func NewCommitCVMComposeFileUpdateRequestWithBody(server string, cvmid CVMID, pa
 
 // NewProvisionCVMComposeFileUpdateRequest calls the generic ProvisionCVMComposeFileUpdate builder with application/json body
 func NewProvisionCVMComposeFileUpdateRequest(server string, cvmid CVMID, params *ProvisionCVMComposeFileUpdateParams, body ProvisionCVMComposeFileUpdateJSONRequestBody) (*http.Request, error) {
+	return newProvisionCVMComposeFileUpdateRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
+}
+
+func newProvisionCVMComposeFileUpdateRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *ProvisionCVMComposeFileUpdateParams, body ProvisionCVMComposeFileUpdateJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewProvisionCVMComposeFileUpdateRequestWithBody(server, cvmid, params, "application/json", bodyReader)
+	return newProvisionCVMComposeFileUpdateRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewProvisionCVMComposeFileUpdateRequestWithBody constructs an http.Request for the ProvisionCVMComposeFileUpdate method, with any body, and a specified content type
 func NewProvisionCVMComposeFileUpdateRequestWithBody(server string, cvmid CVMID, params *ProvisionCVMComposeFileUpdateParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newProvisionCVMComposeFileUpdateRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
+}
+
+func newProvisionCVMComposeFileUpdateRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *ProvisionCVMComposeFileUpdateParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/compose_file/provision", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/compose_file/provision", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5299,10 +5366,7 @@ func NewProvisionCVMComposeFileUpdateRequestWithBody(server string, cvmid CVMID,
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5314,31 +5378,23 @@ func NewProvisionCVMComposeFileUpdateRequestWithBody(server string, cvmid CVMID,
 
 // NewUpdateDockerComposeRequestWithBody constructs an http.Request for the UpdateDockerCompose method, with any body, and a specified content type
 func NewUpdateDockerComposeRequestWithBody(server string, cvmid CVMID, params *UpdateDockerComposeParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdateDockerComposeRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
+}
+
+func newUpdateDockerComposeRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateDockerComposeParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/docker-compose", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/docker-compose", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5350,10 +5406,7 @@ func NewUpdateDockerComposeRequestWithBody(server string, cvmid CVMID, params *U
 		if params.XComposeHash != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Compose-Hash", *params.XComposeHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XComposeHash)
 
 			req.Header.Set("X-Compose-Hash", headerParam0)
 		}
@@ -5361,10 +5414,7 @@ func NewUpdateDockerComposeRequestWithBody(server string, cvmid CVMID, params *U
 		if params.XTransactionHash != nil {
 			var headerParam1 string
 
-			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Transaction-Hash", *params.XTransactionHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam1 = string(*params.XTransactionHash)
 
 			req.Header.Set("X-Transaction-Hash", headerParam1)
 		}
@@ -5372,10 +5422,7 @@ func NewUpdateDockerComposeRequestWithBody(server string, cvmid CVMID, params *U
 		if params.XPhalaVersion != nil {
 			var headerParam2 string
 
-			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam2 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam2)
 		}
@@ -5387,42 +5434,38 @@ func NewUpdateDockerComposeRequestWithBody(server string, cvmid CVMID, params *U
 
 // NewUpdateCVMEnvsRequest calls the generic UpdateCVMEnvs builder with application/json body
 func NewUpdateCVMEnvsRequest(server string, cvmid CVMID, params *UpdateCVMEnvsParams, body UpdateCVMEnvsJSONRequestBody) (*http.Request, error) {
+	return newUpdateCVMEnvsRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
+}
+
+func newUpdateCVMEnvsRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateCVMEnvsParams, body UpdateCVMEnvsJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateCVMEnvsRequestWithBody(server, cvmid, params, "application/json", bodyReader)
+	return newUpdateCVMEnvsRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewUpdateCVMEnvsRequestWithBody constructs an http.Request for the UpdateCVMEnvs method, with any body, and a specified content type
 func NewUpdateCVMEnvsRequestWithBody(server string, cvmid CVMID, params *UpdateCVMEnvsParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdateCVMEnvsRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
+}
+
+func newUpdateCVMEnvsRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateCVMEnvsParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/envs", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/envs", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5434,10 +5477,7 @@ func NewUpdateCVMEnvsRequestWithBody(server string, cvmid CVMID, params *UpdateC
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5449,42 +5489,38 @@ func NewUpdateCVMEnvsRequestWithBody(server string, cvmid CVMID, params *UpdateC
 
 // NewUpdateOSImageRequest calls the generic UpdateOSImage builder with application/json body
 func NewUpdateOSImageRequest(server string, cvmid CVMID, params *UpdateOSImageParams, body UpdateOSImageJSONRequestBody) (*http.Request, error) {
+	return newUpdateOSImageRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
+}
+
+func newUpdateOSImageRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateOSImageParams, body UpdateOSImageJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateOSImageRequestWithBody(server, cvmid, params, "application/json", bodyReader)
+	return newUpdateOSImageRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewUpdateOSImageRequestWithBody constructs an http.Request for the UpdateOSImage method, with any body, and a specified content type
 func NewUpdateOSImageRequestWithBody(server string, cvmid CVMID, params *UpdateOSImageParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdateOSImageRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
+}
+
+func newUpdateOSImageRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateOSImageParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/os-image", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/os-image", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5496,10 +5532,7 @@ func NewUpdateOSImageRequestWithBody(server string, cvmid CVMID, params *UpdateO
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5511,42 +5544,38 @@ func NewUpdateOSImageRequestWithBody(server string, cvmid CVMID, params *UpdateO
 
 // NewUpdatePreLaunchScriptRequestWithTextBody calls the generic UpdatePreLaunchScript builder with text/plain body
 func NewUpdatePreLaunchScriptRequestWithTextBody(server string, cvmid CVMID, params *UpdatePreLaunchScriptParams, body UpdatePreLaunchScriptTextRequestBody) (*http.Request, error) {
+	return newUpdatePreLaunchScriptRequestWithTextBody(context.Background(), &serverBase{raw: server}, cvmid, params, body)
+}
+
+func newUpdatePreLaunchScriptRequestWithTextBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdatePreLaunchScriptParams, body UpdatePreLaunchScriptTextRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	if stringer, ok := interface{}(body).(fmt.Stringer); ok {
 		bodyReader = strings.NewReader(stringer.String())
 	} else {
 		bodyReader = strings.NewReader(fmt.Sprint(body))
 	}
-	return NewUpdatePreLaunchScriptRequestWithBody(server, cvmid, params, "text/plain", bodyReader)
+	return newUpdatePreLaunchScriptRequestWithBody(ctx, server, cvmid, params, "text/plain", bodyReader)
 }
 
 // NewUpdatePreLaunchScriptRequestWithBody constructs an http.Request for the UpdatePreLaunchScript method, with any body, and a specified content type
 func NewUpdatePreLaunchScriptRequestWithBody(server string, cvmid CVMID, params *UpdatePreLaunchScriptParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdatePreLaunchScriptRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
+}
+
+func newUpdatePreLaunchScriptRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdatePreLaunchScriptParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/pre-launch-script", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/pre-launch-script", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5558,10 +5587,7 @@ func NewUpdatePreLaunchScriptRequestWithBody(server string, cvmid CVMID, params 
 		if params.XComposeHash != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Compose-Hash", *params.XComposeHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XComposeHash)
 
 			req.Header.Set("X-Compose-Hash", headerParam0)
 		}
@@ -5569,10 +5595,7 @@ func NewUpdatePreLaunchScriptRequestWithBody(server string, cvmid CVMID, params 
 		if params.XTransactionHash != nil {
 			var headerParam1 string
 
-			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Transaction-Hash", *params.XTransactionHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam1 = string(*params.XTransactionHash)
 
 			req.Header.Set("X-Transaction-Hash", headerParam1)
 		}
@@ -5580,10 +5603,7 @@ func NewUpdatePreLaunchScriptRequestWithBody(server string, cvmid CVMID, params 
 		if params.XPhalaVersion != nil {
 			var headerParam2 string
 
-			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam2 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam2)
 		}
@@ -5595,42 +5615,38 @@ func NewUpdatePreLaunchScriptRequestWithBody(server string, cvmid CVMID, params 
 
 // NewUpdateCVMResourcesRequest calls the generic UpdateCVMResources builder with application/json body
 func NewUpdateCVMResourcesRequest(server string, cvmid CVMID, params *UpdateCVMResourcesParams, body UpdateCVMResourcesJSONRequestBody) (*http.Request, error) {
+	return newUpdateCVMResourcesRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
+}
+
+func newUpdateCVMResourcesRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateCVMResourcesParams, body UpdateCVMResourcesJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateCVMResourcesRequestWithBody(server, cvmid, params, "application/json", bodyReader)
+	return newUpdateCVMResourcesRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewUpdateCVMResourcesRequestWithBody constructs an http.Request for the UpdateCVMResources method, with any body, and a specified content type
 func NewUpdateCVMResourcesRequestWithBody(server string, cvmid CVMID, params *UpdateCVMResourcesParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdateCVMResourcesRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
+}
+
+func newUpdateCVMResourcesRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateCVMResourcesParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/resources", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/resources", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5642,10 +5658,7 @@ func NewUpdateCVMResourcesRequestWithBody(server string, cvmid CVMID, params *Up
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5657,26 +5670,18 @@ func NewUpdateCVMResourcesRequestWithBody(server string, cvmid CVMID, params *Up
 
 // NewGetCVMStateRequest constructs an http.Request for the GetCVMState method
 func NewGetCVMStateRequest(server string, cvmid CVMID, params *GetCVMStateParams) (*http.Request, error) {
+	return newGetCVMStateRequest(context.Background(), &serverBase{raw: server}, cvmid, params)
+}
+
+func newGetCVMStateRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *GetCVMStateParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
-	if err != nil {
-		return nil, err
-	}
+	pathParam0 = url.PathEscape(string(cvmid))
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/state", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	operationPath := joinPath("/cvms/%s/state", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
@@ -5684,7 +5689,7 @@ func NewGetCVMStateRequest(server string, cvmid CVMID, params *GetCVMStateParams
 	if params != nil {
 		// queryValues collects non-styled parameters (passthrough, JSON)
 		// that are safe to round-trip through url.Values.Encode().
-		queryValues := queryURL.Query()
+		queryValues := url.Values{} // the resolved URL has no query of its own
 		// rawQueryFragments collects pre-encoded query fragments from
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
@@ -5729,10 +5734,12 @@ func NewGetCVMStateRequest(server string, cvmid CVMID, params *GetCVMStateParams
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
-		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+		if rawQuery := strings.Join(rawQueryFragments, "&"); rawQuery != "" {
+			queryURL += "?" + rawQuery
+		}
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -5742,10 +5749,7 @@ func NewGetCVMStateRequest(server string, cvmid CVMID, params *GetCVMStateParams
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5757,42 +5761,38 @@ func NewGetCVMStateRequest(server string, cvmid CVMID, params *GetCVMStateParams
 
 // NewUpdateCVMVisibilityRequest calls the generic UpdateCVMVisibility builder with application/json body
 func NewUpdateCVMVisibilityRequest(server string, cvmid CVMID, params *UpdateCVMVisibilityParams, body UpdateCVMVisibilityJSONRequestBody) (*http.Request, error) {
+	return newUpdateCVMVisibilityRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
+}
+
+func newUpdateCVMVisibilityRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateCVMVisibilityParams, body UpdateCVMVisibilityJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateCVMVisibilityRequestWithBody(server, cvmid, params, "application/json", bodyReader)
+	return newUpdateCVMVisibilityRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewUpdateCVMVisibilityRequestWithBody constructs an http.Request for the UpdateCVMVisibility method, with any body, and a specified content type
 func NewUpdateCVMVisibilityRequestWithBody(server string, cvmid CVMID, params *UpdateCVMVisibilityParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdateCVMVisibilityRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
+}
+
+func newUpdateCVMVisibilityRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateCVMVisibilityParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/visibility", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/visibility", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5804,10 +5804,7 @@ func NewUpdateCVMVisibilityRequestWithBody(server string, cvmid CVMID, params *U
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5819,38 +5816,27 @@ func NewUpdateCVMVisibilityRequestWithBody(server string, cvmid CVMID, params *U
 
 // NewGetKMSEnvEncryptPublicKeyRequest constructs an http.Request for the GetKMSEnvEncryptPublicKey method
 func NewGetKMSEnvEncryptPublicKeyRequest(server string, kmsid string, appID string, params *GetKMSEnvEncryptPublicKeyParams) (*http.Request, error) {
+	return newGetKMSEnvEncryptPublicKeyRequest(context.Background(), &serverBase{raw: server}, kmsid, appID, params)
+}
+
+func newGetKMSEnvEncryptPublicKeyRequest(ctx context.Context, server *serverBase, kmsid string, appID string, params *GetKMSEnvEncryptPublicKeyParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "kmsId", kmsid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
-	if err != nil {
-		return nil, err
-	}
+	pathParam0 = url.PathEscape(string(kmsid))
 
 	var pathParam1 string
 
-	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "appId", appID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam1 = url.PathEscape(string(appID))
+
+	operationPath := joinPath("/kms/%s/pubkey/%s", pathParam0, pathParam1)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/kms/%s/pubkey/%s", pathParam0, pathParam1)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -5860,10 +5846,7 @@ func NewGetKMSEnvEncryptPublicKeyRequest(server string, kmsid string, appID stri
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
