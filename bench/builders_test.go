@@ -115,7 +115,9 @@ func TestGeneratedBuildersMatchBuiltInTemplate(t *testing.T) {
 					}},
 				{"GetKMSEnvEncryptPublicKey", http.MethodGet, "/kms/%s/pubkey/%s", "", []string{"kms-" + id, id},
 					func() error { _, err := c.GetKMSEnvEncryptPublicKey(ctx, "kms-"+id, id, nil); return err },
-					func() (*http.Request, error) { return gen.NewGetKMSEnvEncryptPublicKeyRequest(c.Server, "kms-"+id, id, nil) }},
+					func() (*http.Request, error) {
+						return gen.NewGetKMSEnvEncryptPublicKeyRequest(c.Server, "kms-"+id, id, nil)
+					}},
 			}
 			for _, tc := range cases {
 				where := fmt.Sprintf("%s server=%q id=%q", tc.name, server, id)
