@@ -121,6 +121,9 @@ func (c *Client) decodeCVMInfo(r *response) (*CVMInfo, error) {
 		}
 		return cvmInfoFromLegacy(&g), nil
 	}
+	if info, ok := decodeDetailPlain(r.body); ok {
+		return info, nil
+	}
 	var g gen.CVMInfo
 	if err := decodeJSON(r, &g); err != nil {
 		return nil, err
@@ -198,11 +201,16 @@ func cvmInfoFromGen(g *gen.CVMInfo) *CVMInfo {
 	if res := g.Resource; res != nil {
 		info.VCPU, info.DiskGB, info.InstanceType = deref(res.VCPU), deref(res.DiskInGb), deref(res.InstanceType)
 		info.MemoryGB = deref(res.MemoryInGb)
-		if mb := math.Round(info.MemoryGB * 1024); math.Abs(mb) < 1<<53 {
-			info.MemoryMB = int(mb)
-		} // else no real memory size: MemoryMB stays 0 (unknown), MemoryGB as given
+		setMemoryMB(info)
 	}
 	return info
+}
+
+// setMemoryMB sets MemoryMB from MemoryGB (GB × 1024, rounded).
+func setMemoryMB(info *CVMInfo) {
+	if mb := math.Round(info.MemoryGB * 1024); math.Abs(mb) < 1<<53 {
+		info.MemoryMB = int(mb)
+	} // else no real memory size: MemoryMB stays 0 (unknown), MemoryGB as given
 }
 
 func kmsInfoFromGen(k *gen.KMSInfo) *KMSInfo {

@@ -1,0 +1,129 @@
+package phala
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/phalacloud/go-sdk/gen"
+)
+
+// decodeDetailGen is the detail decoding before the plain decoder: gen's
+// decoder only.
+func decodeDetailGen(body []byte) (*CVMInfo, error) {
+	var g gen.CVMInfo
+	if err := decodeJSON(&response{status: 200, body: body}, &g); err != nil {
+		return nil, err
+	}
+	return cvmInfoFromGen(&g), nil
+}
+
+const plainDetail = `{"id":"cvm_5f0f","name":"my-app","app_id":"9b5b3c1a4f2e6d7c8b9a0f1e2d3c4b5a69788796","vm_uuid":"3f25","instance_id":"instance_3f25",` +
+	`"resource":{"instance_type":"tdx.medium","vcpu":2,"memory_in_gb":1.5,"disk_in_gb":40,"gpus":0},` +
+	`"os":{"name":"dstack-0.5.4","version":"0.5.4","is_dev":false},"kms_type":"base",` +
+	`"kms_info":{"chain_id":8453,"dstack_kms_address":"0x2f83","dstack_app_address":"0x9b5b","deployer_address":"0x6b3c",` +
+	`"rpc_endpoint":"https://rpc.invalid/k","encrypted_env_pubkey":null,"id":"kms_8a7b","slug":"kms-base"},` +
+	`"status":"running","progress":{"target":"update","started_at":"2026-01-05T10:00:00Z","correlation_id":"6f96"},"compose_hash":"c2d5",` +
+	`"gateway":{"base_domain":"x.invalid","cname":null},"services":[],"public_logs":true,"public_sysinfo":false,` +
+	`"public_tcbinfo":true,"gateway_enabled":true,"secure_time":true,"listed":true,"storage_fs":"zfs"}`
+
+// detailVariants are bodies where struct decoding and gen's decoder could
+// part: case variants, repeated objects, escapes, folding runes, numbers
+// beyond float64 in skipped values, wrong types in skipped fields, nulls.
+func detailVariants() []string {
+	out := []string{plainDetail, `{}`, `null`, `[]`, `{"id":"x"}`, ` {"id":"cvm_x","name":"n","status":"s"} `,
+		`{"id":"cvm_x","resource":null,"kms_info":null,"progress":null,"gateway":null}`,
+		`{"id":"cvm_x","progress":{"correlation_id":null,"target":""}}`,
+		`{"id":"cvm_x","progress":{}}`, `{"id":"cvm_x","kms_info":{"chain_id":null}}`, `{"id":"cvm_x","kms_info":{"chain_id":0}}`,
+		`{"id":"cvm_x","resource":{"memory_in_gb":1e300}}`, `{"id":"cvm_x","resource":{"vcpu":2.5}}`,
+		`{"id":"cvm_x","resource":{"vcpu":99999999999999999999}}`,
+	}
+	for _, mut := range [][2]string{
+		{`"status":"running"`, `"status":"running","Status":"x"`},
+		{`"status":"running"`, `"STATUS":"x","status":"running"`},
+		{`"vcpu":2`, `"vcpu":2,"VCPU":3`},
+		{`"resource":{`, `"resource":{"vcpu":9},"resource":{`},
+		{`"kms_info":{`, `"kms_info":{"slug":"first"},"kms_info":{`},
+		{`"progress":{`, `"progress":{"target":"a"},"progress":{`},
+		{`"gateway":{`, `"gateway":{"a":1},"gateway":{`},
+		{`"status":"running"`, `"st\u0061tus":"x","status":"running"`},
+		{`"status":"running"`, `"status":"running","st\u0061tus":"x"`},
+		{`"name":"my-app"`, `"name":"my-app","nam\u0065":"y"`},
+		{`"slug":"kms-base"`, `"slug":"kms-base","\u017flug":"x"`},
+		{`"slug":"kms-base"`, `"ſlug":"x","slug":"kms-base"`},
+		{`"kms_type":"base"`, `"kms_type":"base","\u212ams_type":"x"`},
+		{`"kms_type":"base"`, `"kms_type":"base","Kms_type":"x"`},
+		{`"services":[]`, `"services":[1e400]`},
+		{`"services":[]`, `"services":[` + strings.Repeat("9", 400) + `]`},
+		{`"services":[]`, `"services":[1.5e3]`},
+		{`"cname":null`, `"cname":1e999`},
+		{`"gateway":{"base_domain":"x.invalid","cname":null}`, `"gateway":"x"`},
+		{`"gateway":{"base_domain":"x.invalid","cname":null}`, `"gateway":[]`},
+		{`"gateway_enabled":true`, `"gateway_enabled":"yes"`},
+		{`"storage_fs":"zfs"`, `"storage_fs":1`},
+		{`"public_logs":true`, `"public_logs":null`},
+		{`"id":"cvm_5f0f"`, `"id":null`},
+		{`"id":"cvm_5f0f"`, `"id":"cvm_é"`},
+		{`"name":"my-app"`, `"name":"\ud800"`},
+		{`"name":"my-app"`, "\"name\":\"a\xffb\""},
+		{`"chain_id":8453`, `"chain_id":"8453"`},
+		{`"started_at":"2026-01-05T10:00:00Z"`, `"started_at":5`},
+		{`"correlation_id":"6f96"`, `"Correlation_Id":"6f96"`},
+		{`"memory_in_gb":1.5`, `"memory_in_gb":"1.5"`},
+	} {
+		out = append(out, strings.Replace(plainDetail, mut[0], mut[1], 1))
+	}
+	return out
+}
+
+// The plain decoder gives what gen's decoder gives, value and error, for
+// every body, whether it takes the fast path or falls back.
+func TestDecodeDetailPlainMatchesGen(t *testing.T) {
+	c := &Client{cfg: config{apiVersion: APIVersion20260121}}
+	fast := 0
+	for _, body := range detailVariants() {
+		want, wantErr := decodeDetailGen([]byte(body))
+		got, err := c.decodeCVMInfo(&response{status: 200, body: []byte(body)})
+		if wantErr != nil {
+			require.Error(t, err, body)
+			assert.Equal(t, wantErr.Error(), err.Error(), body)
+		} else {
+			require.NoError(t, err, body)
+			assert.Equal(t, want, got, body)
+		}
+		if _, ok := decodeDetailPlain([]byte(body)); ok {
+			fast++
+		}
+	}
+	assert.Greater(t, fast, 10, "the fast path is taken for ordinary bodies")
+	info, ok := decodeDetailPlain([]byte(plainDetail))
+	require.True(t, ok, "a real detail takes the fast path")
+	assert.Equal(t, 1536, info.MemoryMB)
+}
+
+// FuzzDetailPlain: for any body the plain decoder (fast path or fallback)
+// and gen's decoder agree on the value or the error.
+func FuzzDetailPlain(f *testing.F) {
+	for _, s := range detailVariants() {
+		f.Add([]byte(s))
+	}
+	c := &Client{cfg: config{apiVersion: APIVersion20260121}}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if len(body) > 0 && (body[0] == '[' || body[0] == ' ') {
+			body = body[1:]
+		}
+		if c.legacyDetail(body) {
+			return
+		}
+		want, wantErr := decodeDetailGen(body)
+		got, err := c.decodeCVMInfo(&response{status: 200, body: body})
+		if (wantErr == nil) != (err == nil) || (err != nil && err.Error() != wantErr.Error()) {
+			t.Fatalf("errors differ: gen %v, plain %v", wantErr, err)
+		}
+		if err == nil {
+			assert.Equal(t, want, got)
+		}
+	})
+}
