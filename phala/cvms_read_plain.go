@@ -74,40 +74,65 @@ func (jsonObjectOrNil) UnmarshalJSON(b []byte) error {
 
 var errNotObject = errors.New("not a JSON object")
 
-// detailKeys are the keys the detail's generated decoders match exactly
-// (top level, kms_info, resource, progress); true marks the object-valued
-// ones, whose repetition struct decoding merges where gen keeps the last.
-var detailKeys = map[string]bool{
-	"app_id": false, "compose_hash": false, "gateway": true, "gateway_enabled": false, "id": false,
-	"instance_id": false, "kms_info": true, "kms_type": false, "listed": false, "name": false, "progress": true,
-	"public_logs": false, "public_sysinfo": false, "public_tcbinfo": false, "resource": true, "secure_time": false,
-	"status": false, "storage_fs": false, "vm_uuid": false,
-	"chain_id": false, "deployer_address": false, "dstack_app_address": false, "dstack_kms_address": false,
-	"encrypted_env_pubkey": false, "rpc_endpoint": false, "slug": false,
-	"disk_in_gb": false, "gpus": false, "instance_type": false, "memory_in_gb": false, "vcpu": false,
-	"correlation_id": false, "started_at": false, "target": false,
+// plainKeys describes what a struct decoding must match exactly for
+// plainSafe: each key, and for an object-valued key its slot in the
+// repetition count (0 for a scalar).
+type plainKeys struct {
+	keys   map[string]int
+	maxKey int
+	// numbers: also refuse numbers a float64 cannot hold (see plainSafe).
+	numbers bool
 }
 
-// maxDetailKey is the longest of detailKeys, in bytes.
-const maxDetailKey = len("encrypted_env_pubkey")
+func newPlainKeys(numbers bool, objects []string, scalars ...string) *plainKeys {
+	k := &plainKeys{keys: map[string]int{}, numbers: numbers}
+	for i, o := range objects {
+		k.keys[o] = i + 1
+		k.maxKey = max(k.maxKey, len(o))
+	}
+	for _, s := range scalars {
+		k.keys[s] = 0
+		k.maxKey = max(k.maxKey, len(s))
+	}
+	return k
+}
 
-// detailPlainSafe reports whether encoding/json's struct decoding of body
-// (keys matched case-insensitively, a repeated object merged) is sure to
-// give what gen's exact-key, last-wins decoding gives. It looks at every
-// JSON string of the body that could be a key: none may fold to one of
-// detailKeys without being it (ASCII case, or the two non-ASCII runes that
-// fold to ASCII letters), none may hold an escape (which could spell a
-// key), and no object-valued key may occur twice. Values are looked at
-// too, which can only make it answer false more often. It also answers
+// maxPlainKey bounds plainKeys.maxKey (the stack buffer of plainSafe).
+const maxPlainKey = 32
+
+// detailKeys are the keys the detail's generated decoders match exactly
+// (top level, kms_info, resource, progress); the object-valued ones are
+// those whose repetition struct decoding merges where gen keeps the last.
+var detailKeys = newPlainKeys(true, []string{"gateway", "kms_info", "progress", "resource"},
+	"app_id", "compose_hash", "gateway_enabled", "id", "instance_id", "kms_type", "listed", "name",
+	"public_logs", "public_sysinfo", "public_tcbinfo", "secure_time", "status", "storage_fs", "vm_uuid",
+	"chain_id", "deployer_address", "dstack_app_address", "dstack_kms_address", "encrypted_env_pubkey",
+	"rpc_endpoint", "slug", "disk_in_gb", "gpus", "instance_type", "memory_in_gb", "vcpu",
+	"correlation_id", "started_at", "target")
+
+// detailPlainSafe: see plainSafe.
+func detailPlainSafe(body []byte) bool { return plainSafe(body, detailKeys) }
+
+// plainSafe reports whether encoding/json's struct decoding of body (keys
+// matched case-insensitively, a repeated object merged) is sure to give
+// what an exact-key, last-wins map decoding gives. It looks at every JSON
+// string of the body that could be a key: none may fold to one of k's keys
+// without being it (ASCII case, or the two non-ASCII runes that fold to
+// ASCII letters), none may hold an escape (which could spell a key), and
+// no object-valued key may occur twice. Values are looked at too, which
+// can only make it answer false more often. With k.numbers it also answers
 // false for a number with an exponent or over 300 digits: gen decodes the
 // undeclared fields (and gateway) into interface{}, where a number beyond
 // float64 is an error that skipping them would not see.
-func detailPlainSafe(body []byte) bool {
-	var seen [4]int // gateway, kms_info, progress, resource
-	var lower [maxDetailKey]byte
+func plainSafe(body []byte, k *plainKeys) bool {
+	var seen [8]int
+	var lower [maxPlainKey]byte
 	digits := 0
 	for i := 0; i < len(body); i++ {
 		if c := body[i]; c != '"' {
+			if !k.numbers {
+				continue
+			}
 			switch {
 			case '0' <= c && c <= '9' || c == '.':
 				if digits++; digits > 300 {
@@ -133,7 +158,7 @@ func detailPlainSafe(body []byte) bool {
 		}
 		s := body[i+1 : min(j, len(body))]
 		i = j
-		if len(s) > 3*maxDetailKey { // no rune is over 3 bytes that folds to ASCII
+		if len(s) > 3*k.maxKey { // no rune is over 3 bytes that folds to ASCII
 			continue
 		}
 		if esc {
@@ -145,33 +170,24 @@ func detailPlainSafe(body []byte) bool {
 			}
 			continue
 		}
-		if len(s) > maxDetailKey {
+		if len(s) > k.maxKey {
 			continue
 		}
-		for k, c := range s {
+		for n, c := range s {
 			if 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'
 			}
-			lower[k] = c
+			lower[n] = c
 		}
-		obj, known := detailKeys[string(lower[:len(s)])]
+		slot, known := k.keys[string(lower[:len(s)])]
 		if !known {
 			continue
 		}
 		if !bytes.Equal(lower[:len(s)], s) {
 			return false // a case variant of a key
 		}
-		if obj {
-			n := 0
-			switch string(s) {
-			case "kms_info":
-				n = 1
-			case "progress":
-				n = 2
-			case "resource":
-				n = 3
-			}
-			if seen[n]++; seen[n] > 1 {
+		if slot > 0 {
+			if seen[slot]++; seen[slot] > 1 {
 				return false
 			}
 		}
@@ -232,4 +248,35 @@ func decodeDetailPlain(body []byte) (info *CVMInfo, ok bool) {
 		setMemoryMB(info)
 	}
 	return info, true
+}
+
+// visibilityKeys are the flags UpdateCVMVisibility reads from its answer.
+var visibilityKeys = newPlainKeys(false, nil, "public_sysinfo", "public_logs", "public_tcbinfo")
+
+// jsonFlag is one flag of the visibility answer: whether it is a JSON
+// boolean (what isJSONBool says of the raw value) and which.
+type jsonFlag struct{ isBool, val bool }
+
+func (f *jsonFlag) UnmarshalJSON(b []byte) error {
+	s := string(bytes.TrimSpace(b))
+	*f = jsonFlag{isBool: s == "true" || s == "false", val: s == "true"}
+	return nil
+}
+
+// visibilityAnswer is the visibility answer's three flags, decoded with
+// struct decoding when plainSafe allows it; ok false means: decode it as
+// a map[string]json.RawMessage instead (it also gives the error).
+func visibilityAnswer(body []byte) (sysinfo, logs, tcbinfo jsonFlag, ok bool) {
+	if !plainSafe(body, visibilityKeys) {
+		return sysinfo, logs, tcbinfo, false
+	}
+	var a struct {
+		PublicSysinfo jsonFlag `json:"public_sysinfo"`
+		PublicLogs    jsonFlag `json:"public_logs"`
+		PublicTcbinfo jsonFlag `json:"public_tcbinfo"`
+	}
+	if json.Unmarshal(body, &a) != nil {
+		return sysinfo, logs, tcbinfo, false
+	}
+	return a.PublicSysinfo, a.PublicLogs, a.PublicTcbinfo, true
 }

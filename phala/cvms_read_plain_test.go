@@ -1,6 +1,7 @@
 package phala
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -126,4 +127,34 @@ func FuzzDetailPlain(f *testing.F) {
 			assert.Equal(t, want, got)
 		}
 	})
+}
+
+const plainVM = `{"id":4211,"name":"my-app","status":"running","vcpu":2,"memory":4096,"created_at":"2026-01-05T10:00:00Z",` +
+	`"public_sysinfo":true,"public_logs":false}`
+
+// The visibility answer's fast path reads the same three flags as the
+// map decoding it replaces, whenever it does not fall back to it.
+func TestVisibilityAnswerMatchesMap(t *testing.T) {
+	bodies := []string{plainVM, `{}`, `null`, `[]`, `"x"`, `{"public_tcbinfo":true}`, `{"public_tcbinfo":null}`,
+		`{"public_logs":"true"}`, `{"public_logs": true }`, `{"public_logs":1}`, `{"public_logs":{"a":true}}`,
+		`{"public_logs":true,"public_logs":false}`, `{"public_logs":false,"Public_Logs":true}`,
+		`{"PUBLIC_LOGS":true}`, `{"public_l\u006fgs":true}`, `{"public_\u017fysinfo":true}`, `{"public_ſysinfo":true}`,
+		`{"public_logs":true,"x":1e400}`, `{"nested":{"public_logs":false},"public_logs":true}`}
+	fast := 0
+	for _, body := range bodies {
+		var vm map[string]json.RawMessage
+		mapErr := json.Unmarshal([]byte(body), &vm)
+		sys, logs, tcb, ok := visibilityAnswer([]byte(body))
+		if !ok {
+			continue
+		}
+		fast++
+		require.NoError(t, mapErr, body)
+		assert.Equal(t, mapFlag(vm, "public_sysinfo"), sys, body)
+		assert.Equal(t, mapFlag(vm, "public_logs"), logs, body)
+		assert.Equal(t, mapFlag(vm, "public_tcbinfo"), tcb, body)
+	}
+	assert.Greater(t, fast, 8)
+	_, _, _, ok := visibilityAnswer([]byte(plainVM))
+	assert.True(t, ok, "a real answer takes the fast path")
 }
