@@ -455,7 +455,7 @@ func BenchmarkCallParallel(b *testing.B) {
 
 // parallelPhase is how many calls the 64 goroutines make per phase in
 // BenchmarkParallelRatio.
-const parallelPhase = 1024
+const parallelPhase = 512
 
 // BenchmarkParallelRatio: 64 goroutines, facade and net/http twin on ONE
 // shared transport and server, in alternating phases of parallelPhase

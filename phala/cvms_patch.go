@@ -150,7 +150,7 @@ func toPatchResponse(r *response) (*PatchCVMResponse, error) {
 		if a.Status == string(StatusNoChange) {
 			st = StatusNoChange
 		}
-		return &PatchCVMResponse{Status: st, CorrelationID: a.CorrelationID, Message: a.Message, RequestID: r.header.Get("X-Request-ID")}, nil
+		return &PatchCVMResponse{Status: st, CorrelationID: a.CorrelationID, Message: a.Message, RequestID: r.header.Get(headerRequestID)}, nil
 	case HTTPStatusComposeHashRequired:
 		return parsePrecondition(r)
 	}

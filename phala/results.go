@@ -235,7 +235,7 @@ func parsePrecondition(r *response) (*PatchCVMResponse, error) {
 		return nil, unexpectedAnswer(r, why)
 	}
 	if p.RequestID == "" {
-		p.RequestID = r.header.Get("X-Request-ID")
+		p.RequestID = r.header.Get(headerRequestID)
 	}
 	return p, nil
 }
@@ -315,6 +315,11 @@ func jsonProblem(err error) string {
 }
 
 // toUpdateResult decides an update call's outcome on the status code.
+// headerRequestID is X-Request-ID in the canonical form http.Header
+// stores it under, so that looking it up does not canonicalise (and
+// allocate) on every answer.
+const headerRequestID = "X-Request-Id"
+
 func toUpdateResult(r *response) (*UpdateResult, error) {
 	switch r.status {
 	case http.StatusOK, http.StatusAccepted:
@@ -327,7 +332,7 @@ func toUpdateResult(r *response) (*UpdateResult, error) {
 			st = StatusNoChange
 		}
 		return &UpdateResult{Status: st, Message: a.Message, CorrelationID: a.CorrelationID,
-			AllowedEnvsChanged: a.AllowedEnvsChanged, RequestID: r.header.Get("X-Request-ID")}, nil
+			AllowedEnvsChanged: a.AllowedEnvsChanged, RequestID: r.header.Get(headerRequestID)}, nil
 	case HTTPStatusComposeHashRequired:
 		p, err := parsePrecondition(r)
 		if err != nil {
@@ -374,7 +379,7 @@ func reportUpdate(ctx context.Context, r *response, a acceptedBody) {
 	if a.Status == string(StatusNoChange) {
 		st = StatusNoChange
 	}
-	*res = UpdateResult{Status: st, Message: a.Message, CorrelationID: a.CorrelationID, RequestID: r.header.Get("X-Request-ID")}
+	*res = UpdateResult{Status: st, Message: a.Message, CorrelationID: a.CorrelationID, RequestID: r.header.Get(headerRequestID)}
 }
 
 // acceptLenient checks the answer of an error-only update method
