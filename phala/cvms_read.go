@@ -114,15 +114,15 @@ func (c *Client) GetCVMInfo(ctx context.Context, cvmID string) (*CVMInfo, error)
 
 // decodeCVMInfo decodes a 200 detail in whichever of the two shapes it has.
 func (c *Client) decodeCVMInfo(r *response) (*CVMInfo, error) {
+	if info, ok := decodeDetailPlain(r.body); ok {
+		return info, nil
+	}
 	if c.legacyDetail(r.body) {
 		var g gen.CVMInfoLegacy
 		if err := decodeJSON(r, &g); err != nil {
 			return nil, err
 		}
 		return cvmInfoFromLegacy(&g), nil
-	}
-	if info, ok := decodeDetailPlain(r.body); ok {
-		return info, nil
 	}
 	var g gen.CVMInfo
 	if err := decodeJSON(r, &g); err != nil {

@@ -25,7 +25,7 @@ type cvmDetailPlain struct {
 	ComposeHash    string          `json:"compose_hash"`
 	Gateway        jsonObjectOrNil `json:"gateway"`
 	GatewayEnabled bool            `json:"gateway_enabled"`
-	ID             string          `json:"id"`
+	ID             detailID        `json:"id"`
 	InstanceID     string          `json:"instance_id"`
 	KMSInfo        *struct {
 		ChainID            *int   `json:"chain_id"`
@@ -59,6 +59,22 @@ type cvmDetailPlain struct {
 	Status     string `json:"status"`
 	StorageFs  string `json:"storage_fs"`
 	VMUUID     string `json:"vm_uuid"`
+}
+
+// detailID is the detail's id when it is a JSON string (the 2026-01-21
+// shape); isString is false for any other value, or none.
+type detailID struct {
+	s        string
+	isString bool
+}
+
+func (id *detailID) UnmarshalJSON(b []byte) error {
+	*id = detailID{}
+	if len(b) == 0 || b[0] != '"' {
+		return nil
+	}
+	id.isString = true
+	return json.Unmarshal(b, &id.s)
 }
 
 // jsonObjectOrNil accepts what gen's *map[string]interface{} accepts (a
@@ -216,17 +232,22 @@ func foldsToASCII(s []byte) bool {
 	return false
 }
 
-// decodeDetailPlain decodes a 2026-01-21 detail into CVMInfo without gen's
-// decoder; ok is false when the caller must use gen's (see detailPlainSafe).
+// decodeDetailPlain decodes a detail whose id is a JSON string into
+// CVMInfo in one pass, without gen's decoder. Such a detail is what
+// legacyDetail calls the 2026-01-21 shape whatever the client's version
+// (it reads the same last top-level "id"), so this is the gen.CVMInfo
+// decoding. ok is false when the caller must take the usual way: another
+// id, a body detailPlainSafe refuses, or any decoding error (gen's decoder
+// then gives the error).
 func decodeDetailPlain(body []byte) (info *CVMInfo, ok bool) {
 	if !detailPlainSafe(body) {
 		return nil, false
 	}
 	var d cvmDetailPlain
-	if json.Unmarshal(body, &d) != nil {
-		return nil, false // gen's decoder gives the error
+	if json.Unmarshal(body, &d) != nil || !d.ID.isString {
+		return nil, false
 	}
-	info = &CVMInfo{ID: d.ID, Name: d.Name, AppID: d.AppID, VMUUID: d.VMUUID, InstanceID: d.InstanceID,
+	info = &CVMInfo{ID: d.ID.s, Name: d.Name, AppID: d.AppID, VMUUID: d.VMUUID, InstanceID: d.InstanceID,
 		Status: d.Status, KMSType: d.KMSType, ComposeHash: d.ComposeHash, PublicLogs: d.PublicLogs,
 		PublicSysinfo: d.PublicSysinfo, PublicTcbinfo: d.PublicTcbinfo, SecureTime: d.SecureTime, Listed: d.Listed}
 	if p := d.Progress; p != nil && (p.CorrelationID != nil || p.Target != nil) {

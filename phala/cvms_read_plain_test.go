@@ -11,11 +11,19 @@ import (
 	"github.com/phalacloud/go-sdk/gen"
 )
 
-// decodeDetailGen is the detail decoding before the plain decoder: gen's
-// decoder only.
-func decodeDetailGen(body []byte) (*CVMInfo, error) {
+// decodeDetailGen is decodeCVMInfo before the plain decoder: the shape
+// probe, then gen's decoder of that shape.
+func decodeDetailGen(c *Client, body []byte) (*CVMInfo, error) {
+	r := &response{status: 200, body: body}
+	if c.legacyDetail(body) {
+		var g gen.CVMInfoLegacy
+		if err := decodeJSON(r, &g); err != nil {
+			return nil, err
+		}
+		return cvmInfoFromLegacy(&g), nil
+	}
 	var g gen.CVMInfo
-	if err := decodeJSON(&response{status: 200, body: body}, &g); err != nil {
+	if err := decodeJSON(r, &g); err != nil {
 		return nil, err
 	}
 	return cvmInfoFromGen(&g), nil
@@ -73,52 +81,61 @@ func detailVariants() []string {
 		{`"started_at":"2026-01-05T10:00:00Z"`, `"started_at":5`},
 		{`"correlation_id":"6f96"`, `"Correlation_Id":"6f96"`},
 		{`"memory_in_gb":1.5`, `"memory_in_gb":"1.5"`},
+		{`"id":"cvm_5f0f"`, `"id":4211`},
+		{`"id":"cvm_5f0f"`, `"id":{}`},
+		{`"id":"cvm_5f0f"`, `"id":[]`},
+		{`"id":"cvm_5f0f"`, `"id":true`},
+		{`"id":"cvm_5f0f"`, `"id":4211,"id":"cvm_x"`},
+		{`"id":"cvm_5f0f"`, `"id":"cvm_x","id":4211`},
+		{`"id":"cvm_5f0f"`, `"ID":"cvm_x"`},
+		{`"id":"cvm_5f0f"`, `"Id":4211`},
+		{`"id":"cvm_5f0f"`, `"id":"cvm_x","ID":4211`},
+		{`"id":"cvm_5f0f",`, ``},
 	} {
 		out = append(out, strings.Replace(plainDetail, mut[0], mut[1], 1))
 	}
 	return out
 }
 
-// The plain decoder gives what gen's decoder gives, value and error, for
-// every body, whether it takes the fast path or falls back.
+// The plain decoder gives what the probe-then-gen decoding gives, value
+// and error, for every body and API version, whether it takes the fast
+// path or falls back.
 func TestDecodeDetailPlainMatchesGen(t *testing.T) {
-	c := &Client{cfg: config{apiVersion: APIVersion20260121}}
 	fast := 0
-	for _, body := range detailVariants() {
-		want, wantErr := decodeDetailGen([]byte(body))
-		got, err := c.decodeCVMInfo(&response{status: 200, body: []byte(body)})
-		if wantErr != nil {
-			require.Error(t, err, body)
-			assert.Equal(t, wantErr.Error(), err.Error(), body)
-		} else {
-			require.NoError(t, err, body)
-			assert.Equal(t, want, got, body)
-		}
-		if _, ok := decodeDetailPlain([]byte(body)); ok {
-			fast++
+	for _, v := range SupportedAPIVersions() {
+		c := &Client{cfg: config{apiVersion: v}}
+		for _, body := range detailVariants() {
+			want, wantErr := decodeDetailGen(c, []byte(body))
+			got, err := c.decodeCVMInfo(&response{status: 200, body: []byte(body)})
+			if wantErr != nil {
+				require.Error(t, err, body)
+				assert.Equal(t, wantErr.Error(), err.Error(), body)
+			} else {
+				require.NoError(t, err, body)
+				assert.Equal(t, want, got, body)
+			}
+			if _, ok := decodeDetailPlain([]byte(body)); ok {
+				fast++
+			}
 		}
 	}
-	assert.Greater(t, fast, 10, "the fast path is taken for ordinary bodies")
+	assert.Greater(t, fast, 30, "the fast path is taken for ordinary bodies")
 	info, ok := decodeDetailPlain([]byte(plainDetail))
 	require.True(t, ok, "a real detail takes the fast path")
 	assert.Equal(t, 1536, info.MemoryMB)
 }
 
-// FuzzDetailPlain: for any body the plain decoder (fast path or fallback)
-// and gen's decoder agree on the value or the error.
+// FuzzDetailPlain: for any body and version the plain decoder (fast path
+// or fallback) and the probe-then-gen decoding agree on value or error.
 func FuzzDetailPlain(f *testing.F) {
 	for _, s := range detailVariants() {
-		f.Add([]byte(s))
+		f.Add([]byte(s), uint8(0))
+		f.Add([]byte(s), uint8(1))
 	}
-	c := &Client{cfg: config{apiVersion: APIVersion20260121}}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		if len(body) > 0 && (body[0] == '[' || body[0] == ' ') {
-			body = body[1:]
-		}
-		if c.legacyDetail(body) {
-			return
-		}
-		want, wantErr := decodeDetailGen(body)
+	versions := SupportedAPIVersions()
+	f.Fuzz(func(t *testing.T, body []byte, v uint8) {
+		c := &Client{cfg: config{apiVersion: versions[int(v)%len(versions)]}}
+		want, wantErr := decodeDetailGen(c, body)
 		got, err := c.decodeCVMInfo(&response{status: 200, body: body})
 		if (wantErr == nil) != (err == nil) || (err != nil && err.Error() != wantErr.Error()) {
 			t.Fatalf("errors differ: gen %v, plain %v", wantErr, err)
