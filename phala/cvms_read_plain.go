@@ -74,6 +74,10 @@ func (id *detailID) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	id.isString = true
+	if raw := b[1 : len(b)-1]; bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		id.s = string(raw) // nothing to unescape or replace
+		return nil
+	}
 	return json.Unmarshal(b, &id.s)
 }
 

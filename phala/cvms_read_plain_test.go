@@ -91,6 +91,9 @@ func detailVariants() []string {
 		{`"id":"cvm_5f0f"`, `"Id":4211`},
 		{`"id":"cvm_5f0f"`, `"id":"cvm_x","ID":4211`},
 		{`"id":"cvm_5f0f",`, ``},
+		{`"id":"cvm_5f0f"`, `"id":"cvm_\u0041\n"`},
+		{`"id":"cvm_5f0f"`, "\"id\":\"cvm_\xff\""},
+		{`"id":"cvm_5f0f"`, `"id":""`},
 	} {
 		out = append(out, strings.Replace(plainDetail, mut[0], mut[1], 1))
 	}
