@@ -62,3 +62,56 @@ func TestCheckEnvKeysDuplicates(t *testing.T) {
 		assert.Contains(t, err.Error(), `"K0" is listed twice`)
 	}
 }
+
+// The validation of a 20-variable UpdateCVMEnvs request (a 2,818-character
+// blob, 20 keys): the table walks against the rune walk and the regexp
+// they replaced (refHexBlobRunes, refEnvKeys).
+func BenchmarkValidateEnvs(b *testing.B) {
+	blob := strings.Repeat("0f", 1409)
+	keys := make([]string, 20)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("APP_SETTING_%02d", i)
+	}
+	b.Run("checkHexBlob", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = checkHexBlob("f", blob)
+		}
+	})
+	b.Run("checkHexBlob/before", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = refHexBlobRunes(blob)
+		}
+	})
+	b.Run("checkEnvKeys", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = checkEnvKeys("f", keys)
+		}
+	})
+	b.Run("checkEnvKeys/before", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = refEnvKeys(keys)
+		}
+	})
+}
+
+// refHexBlobRunes and refEnvKeys are the checks as they were before the
+// byte tables, kept for BenchmarkValidateEnvs.
+func refHexBlobRunes(s string) bool {
+	isHex := func(r rune) bool { return (r >= '0' && r <= '9') || (r >= 'a' && r <= 'f') || (r >= 'A' && r <= 'F') }
+	return s != "" && len(s)%2 == 0 && strings.IndexFunc(s, func(r rune) bool { return !isHex(r) }) < 0
+}
+
+func refEnvKeys(keys []string) bool {
+	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		if !refEnvKeyRE.MatchString(k) || seen[k] {
+			return false
+		}
+		seen[k] = true
+	}
+	return true
+}
