@@ -70,7 +70,8 @@ func BenchmarkSenderParts(b *testing.B) {
 	})
 	b.Run("Request.WithContext", func(b *testing.B) {
 		req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1/api/v1/cvms/my-app", nil)
-		ctx := context.WithValue(bg, struct{}{}, 1)
+		type key struct{}
+		ctx := context.WithValue(bg, key{}, 1)
 		b.ReportAllocs()
 		for b.Loop() {
 			reqSink = req.WithContext(ctx)
