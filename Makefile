@@ -66,10 +66,11 @@ fuzz:
 
 BENCHCOUNT ?= 6
 BENCHSTAT_VERSION ?= v0.0.0-20260908200009-22c9c6c9d4da
-## bench: per-call overhead (facade vs gen vs net/http) and crypto/hash costs, summarised by benchstat
+## bench: per-call overhead (facade vs gen vs net/http twin), interleaved ratios and crypto/hash costs, summarised by benchstat and bench/ratios
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCHCOUNT) ./bench/ ./phala/ | tee bench.out
 	$(GO) run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) bench.out
+	$(GO) run ./bench/ratios bench.out
 
 # OpenAPI publishing: spec, docs, spec-check, spec-lint, spec-generators.
 include openapi/tools/Makefile.mk

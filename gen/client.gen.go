@@ -4310,6 +4310,79 @@ type Client struct {
 	// A list of callbacks for modifying requests which are generated before sending over
 	// the network.
 	RequestEditors []RequestEditorFn
+
+	// base is Server parsed by NewClient; it is used while Server is unchanged.
+	base *serverBase
+}
+
+// serverBase is a server URL parsed once.
+type serverBase struct {
+	raw string
+	u   *url.URL
+	err error
+	// appendable: raw is exactly what url.Parse(raw).String() prints, ends
+	// in "/" and has no query, fragment or dot segment, so that resolving
+	// "./p" against it gives raw+"p" for any p without a dot segment.
+	appendable bool
+}
+
+func parseServerBase(raw string) *serverBase {
+	u, err := url.Parse(raw)
+	b := &serverBase{raw: raw, u: u, err: err}
+	b.appendable = err == nil && u.Opaque == "" && u.RawQuery == "" && !u.ForceQuery && u.Fragment == "" &&
+		strings.HasSuffix(raw, "/") && u.String() == raw && !strings.Contains(u.EscapedPath(), "/.")
+	return b
+}
+
+// server is the parsed Server: the one NewClient parsed, or a new parse
+// when Server was set otherwise.
+func (c *Client) server() *serverBase {
+	if c.base != nil && c.base.raw == c.Server {
+		return c.base
+	}
+	return &serverBase{raw: c.Server}
+}
+
+// resolve returns the URL of operationPath (which starts with "/" and is
+// relative to the server), as url.Parse(server).Parse("."+operationPath)
+// would print it.
+func (b *serverBase) resolve(operationPath string) (string, error) {
+	if b.appendable && operationPath != "" && operationPath[0] == '/' && !strings.Contains(operationPath, "/.") {
+		return b.raw + operationPath[1:], nil
+	}
+	serverURL, err := b.u, b.err
+	if serverURL == nil && err == nil {
+		serverURL, err = url.Parse(b.raw)
+	}
+	if err != nil {
+		return "", err
+	}
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return "", err
+	}
+	return queryURL.String(), nil
+}
+
+// joinPath replaces each %s of format, in order, with the next of params.
+func joinPath(format string, params ...string) string {
+	n := len(format)
+	for _, p := range params {
+		n += len(p)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, p := range params {
+		i := strings.Index(format, "%s")
+		b.WriteString(format[:i])
+		b.WriteString(p)
+		format = format[i+2:]
+	}
+	b.WriteString(format)
+	return b.String()
 }
 
 // ClientOption allows setting custom parameters during construction
@@ -4331,6 +4404,7 @@ func NewClient(server string, opts ...ClientOption) (*Client, error) {
 	if !strings.HasSuffix(client.Server, "/") {
 		client.Server += "/"
 	}
+	client.base = parseServerBase(client.Server)
 	// create httpClient, if not already present
 	if client.Client == nil {
 		client.Client = &http.Client{}
@@ -4677,11 +4751,13 @@ type ClientInterface interface {
 //
 // Corresponds with GET /cvms/{cvmId} (the `GetCVMInfo` operationId).
 func (c *Client) GetCVMInfo(ctx context.Context, cvmid CVMID, params *GetCVMInfoParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetCVMInfoRequest(c.Server, cvmid, params)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newGetCVMInfoRequest(ctx, c.server(), cvmid, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4711,11 +4787,13 @@ func (c *Client) GetCVMInfo(ctx context.Context, cvmid CVMID, params *GetCVMInfo
 //
 // Corresponds with PATCH /cvms/{cvmId} (the `PatchCVM` operationId).
 func (c *Client) PatchCVMWithBody(ctx context.Context, cvmid CVMID, params *PatchCVMParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchCVMRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newPatchCVMRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4745,11 +4823,13 @@ func (c *Client) PatchCVMWithBody(ctx context.Context, cvmid CVMID, params *Patc
 //
 // Corresponds with PATCH /cvms/{cvmId} (the `PatchCVM` operationId).
 func (c *Client) PatchCVM(ctx context.Context, cvmid CVMID, params *PatchCVMParams, body PatchCVMJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchCVMRequest(c.Server, cvmid, params, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newPatchCVMRequest(ctx, c.server(), cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4772,11 +4852,13 @@ func (c *Client) PatchCVM(ctx context.Context, cvmid CVMID, params *PatchCVMPara
 //
 // Corresponds with POST /cvms/{cvmId}/commit-update (the `CommitCVMUpdate` operationId).
 func (c *Client) CommitCVMUpdateWithBody(ctx context.Context, cvmid CVMID, params *CommitCVMUpdateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCommitCVMUpdateRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newCommitCVMUpdateRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4799,11 +4881,13 @@ func (c *Client) CommitCVMUpdateWithBody(ctx context.Context, cvmid CVMID, param
 //
 // Corresponds with POST /cvms/{cvmId}/commit-update (the `CommitCVMUpdate` operationId).
 func (c *Client) CommitCVMUpdate(ctx context.Context, cvmid CVMID, params *CommitCVMUpdateParams, body CommitCVMUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCommitCVMUpdateRequest(c.Server, cvmid, params, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newCommitCVMUpdateRequest(ctx, c.server(), cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4817,11 +4901,13 @@ func (c *Client) CommitCVMUpdate(ctx context.Context, cvmid CVMID, params *Commi
 //
 // Corresponds with GET /cvms/{cvmId}/compose_file (the `GetCVMComposeFile` operationId).
 func (c *Client) GetCVMComposeFile(ctx context.Context, cvmid CVMID, params *GetCVMComposeFileParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetCVMComposeFileRequest(c.Server, cvmid, params)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newGetCVMComposeFileRequest(ctx, c.server(), cvmid, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4838,11 +4924,13 @@ func (c *Client) GetCVMComposeFile(ctx context.Context, cvmid CVMID, params *Get
 //
 // Corresponds with PATCH /cvms/{cvmId}/compose_file (the `CommitCVMComposeFileUpdate` operationId).
 func (c *Client) CommitCVMComposeFileUpdateWithBody(ctx context.Context, cvmid CVMID, params *CommitCVMComposeFileUpdateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCommitCVMComposeFileUpdateRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newCommitCVMComposeFileUpdateRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4859,11 +4947,13 @@ func (c *Client) CommitCVMComposeFileUpdateWithBody(ctx context.Context, cvmid C
 //
 // Corresponds with PATCH /cvms/{cvmId}/compose_file (the `CommitCVMComposeFileUpdate` operationId).
 func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmid CVMID, params *CommitCVMComposeFileUpdateParams, body CommitCVMComposeFileUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCommitCVMComposeFileUpdateRequest(c.Server, cvmid, params, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newCommitCVMComposeFileUpdateRequest(ctx, c.server(), cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4881,11 +4971,13 @@ func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmid CVMID, pa
 //
 // Corresponds with POST /cvms/{cvmId}/compose_file/provision (the `ProvisionCVMComposeFileUpdate` operationId).
 func (c *Client) ProvisionCVMComposeFileUpdateWithBody(ctx context.Context, cvmid CVMID, params *ProvisionCVMComposeFileUpdateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewProvisionCVMComposeFileUpdateRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newProvisionCVMComposeFileUpdateRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4903,11 +4995,13 @@ func (c *Client) ProvisionCVMComposeFileUpdateWithBody(ctx context.Context, cvmi
 //
 // Corresponds with POST /cvms/{cvmId}/compose_file/provision (the `ProvisionCVMComposeFileUpdate` operationId).
 func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmid CVMID, params *ProvisionCVMComposeFileUpdateParams, body ProvisionCVMComposeFileUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewProvisionCVMComposeFileUpdateRequest(c.Server, cvmid, params, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newProvisionCVMComposeFileUpdateRequest(ctx, c.server(), cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4924,11 +5018,13 @@ func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmid CVMID,
 //
 // Corresponds with PATCH /cvms/{cvmId}/docker-compose (the `UpdateDockerCompose` operationId).
 func (c *Client) UpdateDockerComposeWithBody(ctx context.Context, cvmid CVMID, params *UpdateDockerComposeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateDockerComposeRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdateDockerComposeRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4947,11 +5043,13 @@ func (c *Client) UpdateDockerComposeWithBody(ctx context.Context, cvmid CVMID, p
 //
 // Corresponds with PATCH /cvms/{cvmId}/envs (the `UpdateCVMEnvs` operationId).
 func (c *Client) UpdateCVMEnvsWithBody(ctx context.Context, cvmid CVMID, params *UpdateCVMEnvsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCVMEnvsRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdateCVMEnvsRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4970,11 +5068,13 @@ func (c *Client) UpdateCVMEnvsWithBody(ctx context.Context, cvmid CVMID, params 
 //
 // Corresponds with PATCH /cvms/{cvmId}/envs (the `UpdateCVMEnvs` operationId).
 func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmid CVMID, params *UpdateCVMEnvsParams, body UpdateCVMEnvsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCVMEnvsRequest(c.Server, cvmid, params, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdateCVMEnvsRequest(ctx, c.server(), cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4991,11 +5091,13 @@ func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmid CVMID, params *UpdateC
 //
 // Corresponds with PATCH /cvms/{cvmId}/os-image (the `UpdateOSImage` operationId).
 func (c *Client) UpdateOSImageWithBody(ctx context.Context, cvmid CVMID, params *UpdateOSImageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateOSImageRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdateOSImageRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5012,11 +5114,13 @@ func (c *Client) UpdateOSImageWithBody(ctx context.Context, cvmid CVMID, params 
 //
 // Corresponds with PATCH /cvms/{cvmId}/os-image (the `UpdateOSImage` operationId).
 func (c *Client) UpdateOSImage(ctx context.Context, cvmid CVMID, params *UpdateOSImageParams, body UpdateOSImageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateOSImageRequest(c.Server, cvmid, params, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdateOSImageRequest(ctx, c.server(), cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5033,11 +5137,13 @@ func (c *Client) UpdateOSImage(ctx context.Context, cvmid CVMID, params *UpdateO
 //
 // Corresponds with PATCH /cvms/{cvmId}/pre-launch-script (the `UpdatePreLaunchScript` operationId).
 func (c *Client) UpdatePreLaunchScriptWithBody(ctx context.Context, cvmid CVMID, params *UpdatePreLaunchScriptParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdatePreLaunchScriptRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdatePreLaunchScriptRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5054,11 +5160,13 @@ func (c *Client) UpdatePreLaunchScriptWithBody(ctx context.Context, cvmid CVMID,
 //
 // Corresponds with PATCH /cvms/{cvmId}/pre-launch-script (the `UpdatePreLaunchScript` operationId).
 func (c *Client) UpdatePreLaunchScriptWithTextBody(ctx context.Context, cvmid CVMID, params *UpdatePreLaunchScriptParams, body UpdatePreLaunchScriptTextRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdatePreLaunchScriptRequestWithTextBody(c.Server, cvmid, params, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdatePreLaunchScriptRequestWithTextBody(ctx, c.server(), cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5077,11 +5185,13 @@ func (c *Client) UpdatePreLaunchScriptWithTextBody(ctx context.Context, cvmid CV
 //
 // Corresponds with PATCH /cvms/{cvmId}/resources (the `UpdateCVMResources` operationId).
 func (c *Client) UpdateCVMResourcesWithBody(ctx context.Context, cvmid CVMID, params *UpdateCVMResourcesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCVMResourcesRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdateCVMResourcesRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5100,11 +5210,13 @@ func (c *Client) UpdateCVMResourcesWithBody(ctx context.Context, cvmid CVMID, pa
 //
 // Corresponds with PATCH /cvms/{cvmId}/resources (the `UpdateCVMResources` operationId).
 func (c *Client) UpdateCVMResources(ctx context.Context, cvmid CVMID, params *UpdateCVMResourcesParams, body UpdateCVMResourcesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCVMResourcesRequest(c.Server, cvmid, params, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdateCVMResourcesRequest(ctx, c.server(), cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5120,11 +5232,13 @@ func (c *Client) UpdateCVMResources(ctx context.Context, cvmid CVMID, params *Up
 //
 // Corresponds with GET /cvms/{cvmId}/state (the `GetCVMState` operationId).
 func (c *Client) GetCVMState(ctx context.Context, cvmid CVMID, params *GetCVMStateParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetCVMStateRequest(c.Server, cvmid, params)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newGetCVMStateRequest(ctx, c.server(), cvmid, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5141,11 +5255,13 @@ func (c *Client) GetCVMState(ctx context.Context, cvmid CVMID, params *GetCVMSta
 //
 // Corresponds with PATCH /cvms/{cvmId}/visibility (the `UpdateCVMVisibility` operationId).
 func (c *Client) UpdateCVMVisibilityWithBody(ctx context.Context, cvmid CVMID, params *UpdateCVMVisibilityParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCVMVisibilityRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdateCVMVisibilityRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5162,11 +5278,13 @@ func (c *Client) UpdateCVMVisibilityWithBody(ctx context.Context, cvmid CVMID, p
 //
 // Corresponds with PATCH /cvms/{cvmId}/visibility (the `UpdateCVMVisibility` operationId).
 func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmid CVMID, params *UpdateCVMVisibilityParams, body UpdateCVMVisibilityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCVMVisibilityRequest(c.Server, cvmid, params, body)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdateCVMVisibilityRequest(ctx, c.server(), cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5181,11 +5299,13 @@ func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmid CVMID, params *U
 //
 // Corresponds with GET /kms/{kmsId}/pubkey/{appId} (the `GetKMSEnvEncryptPublicKey` operationId).
 func (c *Client) GetKMSEnvEncryptPublicKey(ctx context.Context, kmsid string, appID string, params *GetKMSEnvEncryptPublicKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetKMSEnvEncryptPublicKeyRequest(c.Server, kmsid, appID, params)
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newGetKMSEnvEncryptPublicKeyRequest(ctx, c.server(), kmsid, appID, params)
 	if err != nil {
 		return nil, err
 	}
-	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5194,31 +5314,23 @@ func (c *Client) GetKMSEnvEncryptPublicKey(ctx context.Context, kmsid string, ap
 
 // NewGetCVMInfoRequest constructs an http.Request for the GetCVMInfo method
 func NewGetCVMInfoRequest(server string, cvmid CVMID, params *GetCVMInfoParams) (*http.Request, error) {
+	return newGetCVMInfoRequest(context.Background(), &serverBase{raw: server}, cvmid, params)
+}
+
+func newGetCVMInfoRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *GetCVMInfoParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -5228,10 +5340,7 @@ func NewGetCVMInfoRequest(server string, cvmid CVMID, params *GetCVMInfoParams) 
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5243,42 +5352,38 @@ func NewGetCVMInfoRequest(server string, cvmid CVMID, params *GetCVMInfoParams) 
 
 // NewPatchCVMRequest calls the generic PatchCVM builder with application/json body
 func NewPatchCVMRequest(server string, cvmid CVMID, params *PatchCVMParams, body PatchCVMJSONRequestBody) (*http.Request, error) {
+	return newPatchCVMRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
+}
+
+func newPatchCVMRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *PatchCVMParams, body PatchCVMJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPatchCVMRequestWithBody(server, cvmid, params, "application/json", bodyReader)
+	return newPatchCVMRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewPatchCVMRequestWithBody constructs an http.Request for the PatchCVM method, with any body, and a specified content type
 func NewPatchCVMRequestWithBody(server string, cvmid CVMID, params *PatchCVMParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newPatchCVMRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
+}
+
+func newPatchCVMRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *PatchCVMParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5290,10 +5395,7 @@ func NewPatchCVMRequestWithBody(server string, cvmid CVMID, params *PatchCVMPara
 		if params.XComposeHash != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Compose-Hash", *params.XComposeHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XComposeHash)
 
 			req.Header.Set("X-Compose-Hash", headerParam0)
 		}
@@ -5301,10 +5403,7 @@ func NewPatchCVMRequestWithBody(server string, cvmid CVMID, params *PatchCVMPara
 		if params.XTransactionHash != nil {
 			var headerParam1 string
 
-			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Transaction-Hash", *params.XTransactionHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam1 = string(*params.XTransactionHash)
 
 			req.Header.Set("X-Transaction-Hash", headerParam1)
 		}
@@ -5312,10 +5411,7 @@ func NewPatchCVMRequestWithBody(server string, cvmid CVMID, params *PatchCVMPara
 		if params.XPrepareOnly != nil {
 			var headerParam2 string
 
-			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Prepare-Only", *params.XPrepareOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam2 = string(*params.XPrepareOnly)
 
 			req.Header.Set("X-Prepare-Only", headerParam2)
 		}
@@ -5323,10 +5419,7 @@ func NewPatchCVMRequestWithBody(server string, cvmid CVMID, params *PatchCVMPara
 		if params.XPhalaVersion != nil {
 			var headerParam3 string
 
-			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam3 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam3)
 		}
@@ -5338,37 +5431,33 @@ func NewPatchCVMRequestWithBody(server string, cvmid CVMID, params *PatchCVMPara
 
 // NewCommitCVMUpdateRequest calls the generic CommitCVMUpdate builder with application/json body
 func NewCommitCVMUpdateRequest(server string, cvmid CVMID, params *CommitCVMUpdateParams, body CommitCVMUpdateJSONRequestBody) (*http.Request, error) {
+	return newCommitCVMUpdateRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
+}
+
+func newCommitCVMUpdateRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *CommitCVMUpdateParams, body CommitCVMUpdateJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCommitCVMUpdateRequestWithBody(server, cvmid, params, "application/json", bodyReader)
+	return newCommitCVMUpdateRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewCommitCVMUpdateRequestWithBody constructs an http.Request for the CommitCVMUpdate method, with any body, and a specified content type
 func NewCommitCVMUpdateRequestWithBody(server string, cvmid CVMID, params *CommitCVMUpdateParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newCommitCVMUpdateRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
+}
+
+func newCommitCVMUpdateRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *CommitCVMUpdateParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
-	if err != nil {
-		return nil, err
-	}
+	pathParam0 = url.PathEscape(string(cvmid))
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/commit-update", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	operationPath := joinPath("/cvms/%s/commit-update", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
@@ -5376,7 +5465,7 @@ func NewCommitCVMUpdateRequestWithBody(server string, cvmid CVMID, params *Commi
 	if params != nil {
 		// queryValues collects non-styled parameters (passthrough, JSON)
 		// that are safe to round-trip through url.Values.Encode().
-		queryValues := queryURL.Query()
+		queryValues := url.Values{} // the resolved URL has no query of its own
 		// rawQueryFragments collects pre-encoded query fragments from
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
@@ -5397,10 +5486,12 @@ func NewCommitCVMUpdateRequestWithBody(server string, cvmid CVMID, params *Commi
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
-		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+		if rawQuery := strings.Join(rawQueryFragments, "&"); rawQuery != "" {
+			queryURL += "?" + rawQuery
+		}
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5412,10 +5503,7 @@ func NewCommitCVMUpdateRequestWithBody(server string, cvmid CVMID, params *Commi
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5427,31 +5515,23 @@ func NewCommitCVMUpdateRequestWithBody(server string, cvmid CVMID, params *Commi
 
 // NewGetCVMComposeFileRequest constructs an http.Request for the GetCVMComposeFile method
 func NewGetCVMComposeFileRequest(server string, cvmid CVMID, params *GetCVMComposeFileParams) (*http.Request, error) {
+	return newGetCVMComposeFileRequest(context.Background(), &serverBase{raw: server}, cvmid, params)
+}
+
+func newGetCVMComposeFileRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *GetCVMComposeFileParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/compose_file", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/compose_file", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -5461,10 +5541,7 @@ func NewGetCVMComposeFileRequest(server string, cvmid CVMID, params *GetCVMCompo
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5476,42 +5553,38 @@ func NewGetCVMComposeFileRequest(server string, cvmid CVMID, params *GetCVMCompo
 
 // NewCommitCVMComposeFileUpdateRequest calls the generic CommitCVMComposeFileUpdate builder with application/json body
 func NewCommitCVMComposeFileUpdateRequest(server string, cvmid CVMID, params *CommitCVMComposeFileUpdateParams, body CommitCVMComposeFileUpdateJSONRequestBody) (*http.Request, error) {
+	return newCommitCVMComposeFileUpdateRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
+}
+
+func newCommitCVMComposeFileUpdateRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *CommitCVMComposeFileUpdateParams, body CommitCVMComposeFileUpdateJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCommitCVMComposeFileUpdateRequestWithBody(server, cvmid, params, "application/json", bodyReader)
+	return newCommitCVMComposeFileUpdateRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewCommitCVMComposeFileUpdateRequestWithBody constructs an http.Request for the CommitCVMComposeFileUpdate method, with any body, and a specified content type
 func NewCommitCVMComposeFileUpdateRequestWithBody(server string, cvmid CVMID, params *CommitCVMComposeFileUpdateParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newCommitCVMComposeFileUpdateRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
+}
+
+func newCommitCVMComposeFileUpdateRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *CommitCVMComposeFileUpdateParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/compose_file", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/compose_file", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5523,10 +5596,7 @@ func NewCommitCVMComposeFileUpdateRequestWithBody(server string, cvmid CVMID, pa
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5538,42 +5608,38 @@ func NewCommitCVMComposeFileUpdateRequestWithBody(server string, cvmid CVMID, pa
 
 // NewProvisionCVMComposeFileUpdateRequest calls the generic ProvisionCVMComposeFileUpdate builder with application/json body
 func NewProvisionCVMComposeFileUpdateRequest(server string, cvmid CVMID, params *ProvisionCVMComposeFileUpdateParams, body ProvisionCVMComposeFileUpdateJSONRequestBody) (*http.Request, error) {
+	return newProvisionCVMComposeFileUpdateRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
+}
+
+func newProvisionCVMComposeFileUpdateRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *ProvisionCVMComposeFileUpdateParams, body ProvisionCVMComposeFileUpdateJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewProvisionCVMComposeFileUpdateRequestWithBody(server, cvmid, params, "application/json", bodyReader)
+	return newProvisionCVMComposeFileUpdateRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewProvisionCVMComposeFileUpdateRequestWithBody constructs an http.Request for the ProvisionCVMComposeFileUpdate method, with any body, and a specified content type
 func NewProvisionCVMComposeFileUpdateRequestWithBody(server string, cvmid CVMID, params *ProvisionCVMComposeFileUpdateParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newProvisionCVMComposeFileUpdateRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
+}
+
+func newProvisionCVMComposeFileUpdateRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *ProvisionCVMComposeFileUpdateParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/compose_file/provision", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/compose_file/provision", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5585,10 +5651,7 @@ func NewProvisionCVMComposeFileUpdateRequestWithBody(server string, cvmid CVMID,
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5600,31 +5663,23 @@ func NewProvisionCVMComposeFileUpdateRequestWithBody(server string, cvmid CVMID,
 
 // NewUpdateDockerComposeRequestWithBody constructs an http.Request for the UpdateDockerCompose method, with any body, and a specified content type
 func NewUpdateDockerComposeRequestWithBody(server string, cvmid CVMID, params *UpdateDockerComposeParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdateDockerComposeRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
+}
+
+func newUpdateDockerComposeRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateDockerComposeParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/docker-compose", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/docker-compose", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5636,10 +5691,7 @@ func NewUpdateDockerComposeRequestWithBody(server string, cvmid CVMID, params *U
 		if params.XComposeHash != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Compose-Hash", *params.XComposeHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XComposeHash)
 
 			req.Header.Set("X-Compose-Hash", headerParam0)
 		}
@@ -5647,10 +5699,7 @@ func NewUpdateDockerComposeRequestWithBody(server string, cvmid CVMID, params *U
 		if params.XTransactionHash != nil {
 			var headerParam1 string
 
-			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Transaction-Hash", *params.XTransactionHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam1 = string(*params.XTransactionHash)
 
 			req.Header.Set("X-Transaction-Hash", headerParam1)
 		}
@@ -5658,10 +5707,7 @@ func NewUpdateDockerComposeRequestWithBody(server string, cvmid CVMID, params *U
 		if params.XPhalaVersion != nil {
 			var headerParam2 string
 
-			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam2 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam2)
 		}
@@ -5673,42 +5719,38 @@ func NewUpdateDockerComposeRequestWithBody(server string, cvmid CVMID, params *U
 
 // NewUpdateCVMEnvsRequest calls the generic UpdateCVMEnvs builder with application/json body
 func NewUpdateCVMEnvsRequest(server string, cvmid CVMID, params *UpdateCVMEnvsParams, body UpdateCVMEnvsJSONRequestBody) (*http.Request, error) {
+	return newUpdateCVMEnvsRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
+}
+
+func newUpdateCVMEnvsRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateCVMEnvsParams, body UpdateCVMEnvsJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateCVMEnvsRequestWithBody(server, cvmid, params, "application/json", bodyReader)
+	return newUpdateCVMEnvsRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewUpdateCVMEnvsRequestWithBody constructs an http.Request for the UpdateCVMEnvs method, with any body, and a specified content type
 func NewUpdateCVMEnvsRequestWithBody(server string, cvmid CVMID, params *UpdateCVMEnvsParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdateCVMEnvsRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
+}
+
+func newUpdateCVMEnvsRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateCVMEnvsParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/envs", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/envs", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5720,10 +5762,7 @@ func NewUpdateCVMEnvsRequestWithBody(server string, cvmid CVMID, params *UpdateC
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5735,42 +5774,38 @@ func NewUpdateCVMEnvsRequestWithBody(server string, cvmid CVMID, params *UpdateC
 
 // NewUpdateOSImageRequest calls the generic UpdateOSImage builder with application/json body
 func NewUpdateOSImageRequest(server string, cvmid CVMID, params *UpdateOSImageParams, body UpdateOSImageJSONRequestBody) (*http.Request, error) {
+	return newUpdateOSImageRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
+}
+
+func newUpdateOSImageRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateOSImageParams, body UpdateOSImageJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateOSImageRequestWithBody(server, cvmid, params, "application/json", bodyReader)
+	return newUpdateOSImageRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewUpdateOSImageRequestWithBody constructs an http.Request for the UpdateOSImage method, with any body, and a specified content type
 func NewUpdateOSImageRequestWithBody(server string, cvmid CVMID, params *UpdateOSImageParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdateOSImageRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
+}
+
+func newUpdateOSImageRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateOSImageParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/os-image", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/os-image", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5782,10 +5817,7 @@ func NewUpdateOSImageRequestWithBody(server string, cvmid CVMID, params *UpdateO
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5797,42 +5829,38 @@ func NewUpdateOSImageRequestWithBody(server string, cvmid CVMID, params *UpdateO
 
 // NewUpdatePreLaunchScriptRequestWithTextBody calls the generic UpdatePreLaunchScript builder with text/plain body
 func NewUpdatePreLaunchScriptRequestWithTextBody(server string, cvmid CVMID, params *UpdatePreLaunchScriptParams, body UpdatePreLaunchScriptTextRequestBody) (*http.Request, error) {
+	return newUpdatePreLaunchScriptRequestWithTextBody(context.Background(), &serverBase{raw: server}, cvmid, params, body)
+}
+
+func newUpdatePreLaunchScriptRequestWithTextBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdatePreLaunchScriptParams, body UpdatePreLaunchScriptTextRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	if stringer, ok := interface{}(body).(fmt.Stringer); ok {
 		bodyReader = strings.NewReader(stringer.String())
 	} else {
 		bodyReader = strings.NewReader(fmt.Sprint(body))
 	}
-	return NewUpdatePreLaunchScriptRequestWithBody(server, cvmid, params, "text/plain", bodyReader)
+	return newUpdatePreLaunchScriptRequestWithBody(ctx, server, cvmid, params, "text/plain", bodyReader)
 }
 
 // NewUpdatePreLaunchScriptRequestWithBody constructs an http.Request for the UpdatePreLaunchScript method, with any body, and a specified content type
 func NewUpdatePreLaunchScriptRequestWithBody(server string, cvmid CVMID, params *UpdatePreLaunchScriptParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdatePreLaunchScriptRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
+}
+
+func newUpdatePreLaunchScriptRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdatePreLaunchScriptParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/pre-launch-script", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/pre-launch-script", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5844,10 +5872,7 @@ func NewUpdatePreLaunchScriptRequestWithBody(server string, cvmid CVMID, params 
 		if params.XComposeHash != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Compose-Hash", *params.XComposeHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XComposeHash)
 
 			req.Header.Set("X-Compose-Hash", headerParam0)
 		}
@@ -5855,10 +5880,7 @@ func NewUpdatePreLaunchScriptRequestWithBody(server string, cvmid CVMID, params 
 		if params.XTransactionHash != nil {
 			var headerParam1 string
 
-			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Transaction-Hash", *params.XTransactionHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam1 = string(*params.XTransactionHash)
 
 			req.Header.Set("X-Transaction-Hash", headerParam1)
 		}
@@ -5866,10 +5888,7 @@ func NewUpdatePreLaunchScriptRequestWithBody(server string, cvmid CVMID, params 
 		if params.XPhalaVersion != nil {
 			var headerParam2 string
 
-			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam2 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam2)
 		}
@@ -5881,42 +5900,38 @@ func NewUpdatePreLaunchScriptRequestWithBody(server string, cvmid CVMID, params 
 
 // NewUpdateCVMResourcesRequest calls the generic UpdateCVMResources builder with application/json body
 func NewUpdateCVMResourcesRequest(server string, cvmid CVMID, params *UpdateCVMResourcesParams, body UpdateCVMResourcesJSONRequestBody) (*http.Request, error) {
+	return newUpdateCVMResourcesRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
+}
+
+func newUpdateCVMResourcesRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateCVMResourcesParams, body UpdateCVMResourcesJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateCVMResourcesRequestWithBody(server, cvmid, params, "application/json", bodyReader)
+	return newUpdateCVMResourcesRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewUpdateCVMResourcesRequestWithBody constructs an http.Request for the UpdateCVMResources method, with any body, and a specified content type
 func NewUpdateCVMResourcesRequestWithBody(server string, cvmid CVMID, params *UpdateCVMResourcesParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdateCVMResourcesRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
+}
+
+func newUpdateCVMResourcesRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateCVMResourcesParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/resources", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/resources", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5928,10 +5943,7 @@ func NewUpdateCVMResourcesRequestWithBody(server string, cvmid CVMID, params *Up
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5943,26 +5955,18 @@ func NewUpdateCVMResourcesRequestWithBody(server string, cvmid CVMID, params *Up
 
 // NewGetCVMStateRequest constructs an http.Request for the GetCVMState method
 func NewGetCVMStateRequest(server string, cvmid CVMID, params *GetCVMStateParams) (*http.Request, error) {
+	return newGetCVMStateRequest(context.Background(), &serverBase{raw: server}, cvmid, params)
+}
+
+func newGetCVMStateRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *GetCVMStateParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
-	if err != nil {
-		return nil, err
-	}
+	pathParam0 = url.PathEscape(string(cvmid))
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/state", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
+	operationPath := joinPath("/cvms/%s/state", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
@@ -5970,7 +5974,7 @@ func NewGetCVMStateRequest(server string, cvmid CVMID, params *GetCVMStateParams
 	if params != nil {
 		// queryValues collects non-styled parameters (passthrough, JSON)
 		// that are safe to round-trip through url.Values.Encode().
-		queryValues := queryURL.Query()
+		queryValues := url.Values{} // the resolved URL has no query of its own
 		// rawQueryFragments collects pre-encoded query fragments from
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
@@ -6015,10 +6019,12 @@ func NewGetCVMStateRequest(server string, cvmid CVMID, params *GetCVMStateParams
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
-		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+		if rawQuery := strings.Join(rawQueryFragments, "&"); rawQuery != "" {
+			queryURL += "?" + rawQuery
+		}
 	}
 
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -6028,10 +6034,7 @@ func NewGetCVMStateRequest(server string, cvmid CVMID, params *GetCVMStateParams
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -6043,42 +6046,38 @@ func NewGetCVMStateRequest(server string, cvmid CVMID, params *GetCVMStateParams
 
 // NewUpdateCVMVisibilityRequest calls the generic UpdateCVMVisibility builder with application/json body
 func NewUpdateCVMVisibilityRequest(server string, cvmid CVMID, params *UpdateCVMVisibilityParams, body UpdateCVMVisibilityJSONRequestBody) (*http.Request, error) {
+	return newUpdateCVMVisibilityRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
+}
+
+func newUpdateCVMVisibilityRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateCVMVisibilityParams, body UpdateCVMVisibilityJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateCVMVisibilityRequestWithBody(server, cvmid, params, "application/json", bodyReader)
+	return newUpdateCVMVisibilityRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewUpdateCVMVisibilityRequestWithBody constructs an http.Request for the UpdateCVMVisibility method, with any body, and a specified content type
 func NewUpdateCVMVisibilityRequestWithBody(server string, cvmid CVMID, params *UpdateCVMVisibilityParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdateCVMVisibilityRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
+}
+
+func newUpdateCVMVisibilityRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateCVMVisibilityParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/visibility", pathParam0)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/cvms/%s/visibility", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6090,10 +6089,7 @@ func NewUpdateCVMVisibilityRequestWithBody(server string, cvmid CVMID, params *U
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -6105,38 +6101,27 @@ func NewUpdateCVMVisibilityRequestWithBody(server string, cvmid CVMID, params *U
 
 // NewGetKMSEnvEncryptPublicKeyRequest constructs an http.Request for the GetKMSEnvEncryptPublicKey method
 func NewGetKMSEnvEncryptPublicKeyRequest(server string, kmsid string, appID string, params *GetKMSEnvEncryptPublicKeyParams) (*http.Request, error) {
+	return newGetKMSEnvEncryptPublicKeyRequest(context.Background(), &serverBase{raw: server}, kmsid, appID, params)
+}
+
+func newGetKMSEnvEncryptPublicKeyRequest(ctx context.Context, server *serverBase, kmsid string, appID string, params *GetKMSEnvEncryptPublicKeyParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "kmsId", kmsid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
-	if err != nil {
-		return nil, err
-	}
+	pathParam0 = url.PathEscape(string(kmsid))
 
 	var pathParam1 string
 
-	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "appId", appID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam1 = url.PathEscape(string(appID))
+
+	operationPath := joinPath("/kms/%s/pubkey/%s", pathParam0, pathParam1)
+	queryURL, err := server.resolve(operationPath)
 	if err != nil {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
-	operationPath := fmt.Sprintf("/kms/%s/pubkey/%s", pathParam0, pathParam1)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, queryURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -6146,10 +6131,7 @@ func NewGetKMSEnvEncryptPublicKeyRequest(server string, kmsid string, appID stri
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
+			headerParam0 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}

@@ -1,7 +1,6 @@
 package phala
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -211,15 +210,18 @@ func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *Upd
 	}
 	// Only the flags are decoded (official VM schema: integer id, no flags;
 	// @phala/cloud 0.2.9 parses it leniently): the change is applied by now.
-	var vm map[string]json.RawMessage
-	if err := decodeJSON(r, &vm); err != nil {
-		return nil, err
+	sys, logs, tcb, ok := visibilityAnswer(r.body)
+	if !ok {
+		var vm map[string]json.RawMessage
+		if err := decodeJSON(r, &vm); err != nil {
+			return nil, err
+		}
+		sys, logs, tcb = mapFlag(vm, "public_sysinfo"), mapFlag(vm, "public_logs"), mapFlag(vm, "public_tcbinfo")
 	}
-	v := &CVMVisibility{PublicSysinfo: answeredFlag(vm, "public_sysinfo", body.PublicSysinfo),
-		PublicLogs: answeredFlag(vm, "public_logs", body.PublicLogs)}
+	v := &CVMVisibility{PublicSysinfo: answeredFlag(sys, body.PublicSysinfo), PublicLogs: answeredFlag(logs, body.PublicLogs)}
 	switch {
-	case isJSONBool(vm["public_tcbinfo"]):
-		v.PublicTcbinfo = answeredFlag(vm, "public_tcbinfo", false)
+	case tcb.isBool:
+		v.PublicTcbinfo = tcb.val
 	case req.PublicTcbinfo != nil:
 		v.PublicTcbinfo = *req.PublicTcbinfo
 	default:
@@ -233,19 +235,20 @@ func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *Upd
 	return v, nil
 }
 
-// answeredFlag is the boolean the answer gives for name, or sent when the
-// answer lacks it (or gives something else than a boolean).
-func answeredFlag(answer map[string]json.RawMessage, name string, sent bool) bool {
-	raw := answer[name]
-	if !isJSONBool(raw) {
+// answeredFlag is the boolean the answer gives, or sent when the answer
+// lacks it (or gives something else than a boolean).
+func answeredFlag(f jsonFlag, sent bool) bool {
+	if !f.isBool {
 		return sent
 	}
-	return string(bytes.TrimSpace(raw)) == "true"
+	return f.val
 }
 
-func isJSONBool(raw json.RawMessage) bool {
-	s := string(bytes.TrimSpace(raw))
-	return s == "true" || s == "false"
+// mapFlag is the flag name of an answer decoded as a map.
+func mapFlag(answer map[string]json.RawMessage, name string) jsonFlag {
+	var f jsonFlag
+	_ = f.UnmarshalJSON(answer[name])
+	return f
 }
 
 // UpdateEnvsRequest replaces the CVM's encrypted environment variables.

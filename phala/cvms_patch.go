@@ -166,7 +166,7 @@ func toPatchResponse(r *response) (*PatchCVMResponse, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &PatchCVMResponse{Status: a.status(), CorrelationID: a.CorrelationID, Message: a.Message, RequestID: r.header.Get("X-Request-ID")}, nil
+		return &PatchCVMResponse{Status: a.status(), CorrelationID: a.CorrelationID, Message: a.Message, RequestID: r.header.Get(headerRequestID)}, nil
 	case HTTPStatusComposeHashRequired:
 		return parsePrecondition(r)
 	}

@@ -114,6 +114,9 @@ func (c *Client) GetCVMInfo(ctx context.Context, cvmID string) (out *CVMInfo, er
 
 // decodeCVMInfo decodes a 200 detail in whichever of the two shapes it has.
 func (c *Client) decodeCVMInfo(r *response) (*CVMInfo, error) {
+	if info, ok := decodeDetailPlain(r.body); ok {
+		return info, nil
+	}
 	if c.legacyDetail(r.body) {
 		var g gen.CVMInfoLegacy
 		if err := decodeJSON(r, &g); err != nil {
@@ -198,11 +201,16 @@ func cvmInfoFromGen(g *gen.CVMInfo) *CVMInfo {
 	if res := g.Resource; res != nil {
 		info.VCPU, info.DiskGB, info.InstanceType = deref(res.VCPU), deref(res.DiskInGb), deref(res.InstanceType)
 		info.MemoryGB = deref(res.MemoryInGb)
-		if mb := math.Round(info.MemoryGB * 1024); math.Abs(mb) < 1<<53 {
-			info.MemoryMB = int(mb)
-		} // else no real memory size: MemoryMB stays 0 (unknown), MemoryGB as given
+		setMemoryMB(info)
 	}
 	return info
+}
+
+// setMemoryMB sets MemoryMB from MemoryGB (GB × 1024, rounded).
+func setMemoryMB(info *CVMInfo) {
+	if mb := math.Round(info.MemoryGB * 1024); math.Abs(mb) < 1<<53 {
+		info.MemoryMB = int(mb)
+	} // else no real memory size: MemoryMB stays 0 (unknown), MemoryGB as given
 }
 
 func kmsInfoFromGen(k *gen.KMSInfo) *KMSInfo {

@@ -217,7 +217,7 @@ func newAPIError(status int, h http.Header, body []byte) *APIError {
 		e.Message = s
 	}
 	if e.RequestID == "" {
-		e.RequestID = h.Get("X-Request-ID")
+		e.RequestID = h.Get(headerRequestID)
 	}
 	if e.Message == "" {
 		e.Message = http.StatusText(status)
@@ -343,7 +343,7 @@ func (e *UnexpectedResponseError) Is(target error) bool { return target == ErrUn
 // API key the request carried is scrubbed from it.
 func unexpectedAnswer(r *response, reason string) *UnexpectedResponseError {
 	e := &UnexpectedResponseError{StatusCode: r.status, ContentType: r.header.Get("Content-Type"), Reason: reason,
-		Snippet: snippet(r.key.scrub(r.body)), BodySize: len(r.body), RequestID: r.header.Get("X-Request-ID")}
+		Snippet: snippet(r.key.scrub(r.body)), BodySize: len(r.body), RequestID: r.header.Get(headerRequestID)}
 	if r.status < 200 || r.status > 299 {
 		e.APIError = newAPIError(r.status, r.header, r.body)
 	}

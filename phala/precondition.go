@@ -113,7 +113,7 @@ func parsePrecondition(r *response) (*PatchCVMResponse, error) {
 		return nil, unexpectedAnswer(r, why)
 	}
 	if p.RequestID == "" {
-		p.RequestID = r.header.Get("X-Request-ID")
+		p.RequestID = r.header.Get(headerRequestID)
 	}
 	return p, nil
 }

@@ -205,6 +205,11 @@ func jsonProblem(err error) string {
 }
 
 // toUpdateResult decides an update call's outcome on the status code.
+// headerRequestID is X-Request-ID in the canonical form http.Header
+// stores it under, so that looking it up does not canonicalise (and
+// allocate) on every answer.
+const headerRequestID = "X-Request-Id"
+
 func toUpdateResult(r *response) (*UpdateResult, error) {
 	switch r.status {
 	case http.StatusOK, http.StatusAccepted:
@@ -213,7 +218,7 @@ func toUpdateResult(r *response) (*UpdateResult, error) {
 			return nil, err
 		}
 		return &UpdateResult{Status: a.status(), Message: a.Message, CorrelationID: a.CorrelationID,
-			AllowedEnvsChanged: a.AllowedEnvsChanged, RequestID: r.header.Get("X-Request-ID")}, nil
+			AllowedEnvsChanged: a.AllowedEnvsChanged, RequestID: r.header.Get(headerRequestID)}, nil
 	case HTTPStatusComposeHashRequired:
 		p, err := parsePrecondition(r)
 		if err != nil {
@@ -256,7 +261,7 @@ func reportUpdate(ctx context.Context, r *response, a acceptedBody) {
 	if res == nil {
 		return
 	}
-	*res = UpdateResult{Status: a.status(), Message: a.Message, CorrelationID: a.CorrelationID, RequestID: r.header.Get("X-Request-ID")}
+	*res = UpdateResult{Status: a.status(), Message: a.Message, CorrelationID: a.CorrelationID, RequestID: r.header.Get(headerRequestID)}
 }
 
 // acceptLenient decodes the success answer of an error-only update method

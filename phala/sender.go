@@ -283,7 +283,7 @@ func (s *sender) once(req *http.Request, n int) attempt {
 	}
 	c.scrub.scrubResponse(resp)
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-	info.StatusCode, info.RequestID = resp.StatusCode, resp.Header.Get("X-Request-ID")
+	info.StatusCode, info.RequestID = resp.StatusCode, resp.Header.Get(headerRequestID)
 	var apiErr *APIError
 	if (isRead(req.Method) && !stream) || !isSuccess(resp.StatusCode) {
 		b, err := bufferBody(resp)

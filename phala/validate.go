@@ -166,33 +166,61 @@ func checkPositiveFields(fields ...intField) error {
 	return nil
 }
 
+// hexDigitByte marks the bytes 0-9, a-f and A-F.
+var hexDigitByte = func() (t [256]bool) {
+	for _, c := range "0123456789abcdefABCDEF" {
+		t[c] = true
+	}
+	return t
+}()
+
+// checkHexBlob accepts a non-empty even-length string of hex digits. It
+// walks the bytes through a table: a multi-byte UTF-8 character has no
+// byte the table marks, so it is refused as the rune walk refused it.
 func checkHexBlob(field, s string) error {
 	if s == "" {
 		return invalidArg(field, "is empty")
 	}
-	if len(s)%2 != 0 || strings.IndexFunc(s, func(r rune) bool { return !isHexDigit(r) }) >= 0 {
+	ok := len(s)%2 == 0
+	for i := 0; ok && i < len(s); i++ {
+		ok = hexDigitByte[s[i]]
+	}
+	if !ok {
 		return invalidArg(field, "is not hex (an even number of 0-9a-f characters)")
 	}
 	return nil
 }
 
-func isHexDigit(r rune) bool {
-	return (r >= '0' && r <= '9') || (r >= 'a' && r <= 'f') || (r >= 'A' && r <= 'F')
-}
+// smallKeySet is how many keys checkEnvKeys compares pairwise before it
+// builds a map to find duplicates.
+const smallKeySet = 32
 
 func checkEnvKeys(field string, keys []string) error {
-	seen := make(map[string]bool, len(keys))
-	for _, k := range keys {
+	var seen map[string]bool
+	if len(keys) > smallKeySet {
+		seen = make(map[string]bool, len(keys))
+	}
+	for i, k := range keys {
 		if len(k) > MaxEnvKeyBytes {
 			return invalidArg(field, "a key is %d bytes long, the limit is %d", len(k), MaxEnvKeyBytes)
 		}
 		if !validEnvKey(k) {
 			return invalidArg(field, "key %q does not match [A-Za-z_][A-Za-z0-9_]*", k)
 		}
-		if seen[k] {
+		dup := false
+		if seen != nil {
+			dup, seen[k] = seen[k], true
+		} else {
+			for _, prev := range keys[:i] {
+				if prev == k {
+					dup = true
+					break
+				}
+			}
+		}
+		if dup {
 			return invalidArg(field, "key %q is listed twice", k)
 		}
-		seen[k] = true
 	}
 	return nil
 }
