@@ -2,6 +2,8 @@ package phalatest
 
 import (
 	"net/http"
+
+	"github.com/phalacloud/go-sdk/phala"
 )
 
 // commitToken is a one-time token of a prepare-only 465 answer.
@@ -49,8 +51,8 @@ func (cl *call) commitCVMUpdate() response {
 	}
 	h := t.hash
 	if b.ComposeHash != "" && normHash(b.ComposeHash) != h {
-		return errorResponse(466, "ERR-01-006", "Compose hash is invalid: it is not the hash of the prepared update",
-			cl.reqID, []detail{{"compose_hash", normHash(b.ComposeHash)}}, nil)
+		return *cl.hashRefused(phala.HTTPStatusComposeHashExpired, normHash(b.ComposeHash),
+			"Compose hash is invalid: it is not the hash of the prepared update")
 	}
 	if !c.onChain() {
 		return cl.badRequest("", "The CVM is not on an on-chain KMS")

@@ -3,6 +3,8 @@ package phalatest
 import (
 	"regexp"
 	"strings"
+
+	"github.com/phalacloud/go-sdk/phala"
 )
 
 var txHashRE = regexp.MustCompile(`^0x[0-9a-fA-F]{64}$`)
@@ -37,25 +39,24 @@ func (cl *call) gate(ch *change, hash, tx string, prepareOnly bool) (*change, *r
 // hash and the "chain".
 func (cl *call) phase2(ch *change, h, tx string) (*change, *response) {
 	c := cl.cvm
-	fail := func(status int, code, msg string) (*change, *response) {
-		resp := errorResponse(status, code, msg, cl.reqID, []detail{{"compose_hash", h}}, nil)
-		return nil, &resp
+	fail := func(msg string) (*change, *response) {
+		return nil, cl.hashRefused(phala.HTTPStatusComposeHashExpired, h, msg)
 	}
 	p := c.pending[h]
 	if p != nil && cl.now.Sub(p.created) > cl.s.opts.pendingExpiry {
 		delete(c.pending, h)
-		return fail(466, "ERR-01-006", "Compose hash is invalid or expired: the pending update expired; start again")
+		return fail("Compose hash is invalid or expired: the pending update expired; start again")
 	}
 	if resp := cl.checkRegistration(h, tx); resp != nil {
 		return nil, resp
 	}
 	if ch.empty() {
 		if p == nil {
-			return fail(466, "ERR-01-006", "Compose hash is invalid or expired: no pending update has this hash")
+			return fail("Compose hash is invalid or expired: no pending update has this hash")
 		}
 		ch = p.change
 	} else if hashOf(c.composeWith(ch)) != h {
-		return fail(466, "ERR-01-006", "Compose hash is invalid: it is not the hash of this update")
+		return fail("Compose hash is invalid: it is not the hash of this update")
 	}
 	delete(c.pending, h)
 	return ch, nil
@@ -66,7 +67,7 @@ func (cl *call) precondition(h string, prepareOnly bool) response {
 	c := cl.cvm
 	details := []detail{{"compose_hash", h}, {"app_id", c.seed.AppID}, {"device_id", c.seed.DeviceID}, {"kms_info", c.kmsInfo()}}
 	body := map[string]any{
-		"error_code": "ERR-01-005",
+		"error_code": phala.CodeComposeHashRequired,
 		"message":    "Compose hash must be registered on-chain before this update",
 		"request_id": cl.reqID,
 		"suggestions": []string{"Call addComposeHash on the app contract 0x" + c.seed.AppID +
@@ -90,7 +91,7 @@ func (cl *call) precondition(h string, prepareOnly bool) response {
 		}
 	}
 	body["details"] = details
-	return jsonResponse(465, body)
+	return jsonResponse(phala.HTTPStatusComposeHashRequired, body)
 }
 
 // phase2Values reads the compose and transaction hashes from the headers,
@@ -118,4 +119,20 @@ func (cl *call) gateAndApply(ch *change, bodyHash, bodyTx *string, prepareOnly b
 		more = extra(ch) // before apply: it compares with the current state
 	}
 	return cl.accepted(cl.apply(ch, true), more)
+}
+
+// hashRefusalCodes are the error codes of the statuses that refuse a
+// compose hash (official Go SDK error_codes.go; phala's Code* constants).
+var hashRefusalCodes = map[int]phala.ErrorCode{
+	phala.HTTPStatusComposeHashExpired:            phala.CodeComposeHashExpired,
+	phala.HTTPStatusTransactionVerificationFailed: phala.CodeTransactionVerificationFailed,
+	phala.HTTPStatusComposeHashNotAllowed:         phala.CodeComposeHashNotAllowed,
+}
+
+// hashRefused is the answer that refuses compose hash h: 466 (invalid or
+// expired), 467 (the transaction does not prove the registration) or 468
+// (not allowed on-chain), with the status's error code and h as a detail.
+func (cl *call) hashRefused(status int, h, msg string) *response {
+	resp := errorResponse(status, hashRefusalCodes[status], msg, cl.reqID, []detail{{"compose_hash", h}}, nil)
+	return &resp
 }

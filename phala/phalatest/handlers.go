@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"time"
+
+	"github.com/phalacloud/go-sdk/phala"
 )
 
 // call is one request on its way through an operation handler. Handlers
@@ -50,7 +52,7 @@ func (cl *call) resolve() (response, bool) {
 	id := cl.params["cvmId"]
 	cl.cvm = cl.s.lookup(id)
 	if cl.cvm == nil {
-		return errorResponse(http.StatusNotFound, "ERR-03-001", "CVM not found", cl.reqID, nil,
+		return errorResponse(http.StatusNotFound, phala.CodeCVMNotFound, "CVM not found", cl.reqID, nil,
 			[]string{"Check the CVM id, name or app id"}), false
 	}
 	cl.s.refreshLocked(cl.cvm, cl.now)

@@ -3,6 +3,8 @@ package phalatest
 import (
 	"net/http"
 	"strings"
+
+	"github.com/phalacloud/go-sdk/phala"
 )
 
 func (cl *call) getComposeFile() response {
@@ -18,7 +20,7 @@ func (cl *call) updateDockerCompose() response {
 	}
 	compose := string(cl.body)
 	if strings.TrimSpace(compose) == "" {
-		return cl.badRequest("ERR-01-002", "Docker Compose file is required")
+		return cl.badRequest(phala.CodeComposeRequired, "Docker Compose file is required")
 	}
 	if cl.unchanged(composeString(cl.cvm.appCompose, "docker_compose_file") == compose) {
 		return cl.noChange("Docker Compose file is unchanged")
@@ -52,7 +54,7 @@ func (cl *call) provisionComposeFile() response {
 	delete(ac, "update_env_vars") // a request option, not part of the app-compose
 	runner, _ := ac["runner"].(string)
 	if dc, _ := ac["docker_compose_file"].(string); (runner == "" || runner == "docker-compose") && strings.TrimSpace(dc) == "" {
-		return cl.badRequest("ERR-01-002", "Docker Compose file is required")
+		return cl.badRequest(phala.CodeComposeRequired, "Docker Compose file is required")
 	}
 	c := cl.cvm
 	h := hashOf(ac)
@@ -87,8 +89,8 @@ func (cl *call) commitComposeFile() response {
 	}
 	if cl.now.Sub(p.created) > ProvisionExpiry {
 		delete(c.provisions, h)
-		return errorResponse(466, "ERR-01-006", "Compose hash is invalid or expired: the provisioned update expired; provision again",
-			cl.reqID, []detail{{"compose_hash", h}}, nil)
+		return *cl.hashRefused(phala.HTTPStatusComposeHashExpired, h,
+			"Compose hash is invalid or expired: the provisioned update expired; provision again")
 	}
 	if c.onChain() && !cl.hashAllowed(h) {
 		return cl.precondition(h, false)

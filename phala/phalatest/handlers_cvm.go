@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/phalacloud/go-sdk/phala"
 )
 
 // OS images the fake knows (besides each CVM's current one).
@@ -17,7 +19,7 @@ func (cl *call) getCVMInfo() response {
 	if resp, ok := cl.resolve(); !ok {
 		return resp
 	}
-	if v := cl.r.Header.Get("X-Phala-Version"); v != "" && v < "2026-01-21" {
+	if v := cl.r.Header.Get("X-Phala-Version"); v != "" && v < phala.APIVersion20260121 {
 		return jsonResponse(http.StatusOK, cl.cvm.legacyInfoJSON())
 	}
 	return jsonResponse(http.StatusOK, cl.cvm.infoJSON())
@@ -58,7 +60,7 @@ func (cl *call) checkImage(name string) *response {
 	if name == cl.cvm.osImage || slices.Contains(knownOSImages, name) {
 		return nil
 	}
-	resp := cl.badRequest("ERR-02-010", "OS image not found: "+name, detail{"os_image_name", name})
+	resp := cl.badRequest(phala.CodeImageNotFound, "OS image not found: "+name, detail{"os_image_name", name})
 	return &resp
 }
 

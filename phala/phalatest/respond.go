@@ -8,6 +8,8 @@ import (
 	"math"
 	"net/http"
 	"time"
+
+	"github.com/phalacloud/go-sdk/phala"
 )
 
 // response is an answer before it is written.
@@ -56,7 +58,7 @@ func writeResponse(w http.ResponseWriter, resp response) {
 }
 
 // errorResponse is the structured error body.
-func errorResponse(status int, code, msg, reqID string, details []detail, suggestions []string) response {
+func errorResponse(status int, code phala.ErrorCode, msg, reqID string, details []detail, suggestions []string) response {
 	b := map[string]any{"message": msg, "request_id": reqID}
 	if code != "" {
 		b["error_code"] = code
@@ -92,13 +94,13 @@ func retryAfterSeconds(d time.Duration) string {
 	return fmt.Sprintf("%d", int(math.Ceil(d.Seconds())))
 }
 
-func (cl *call) badRequest(code, msg string, details ...detail) response {
+func (cl *call) badRequest(code phala.ErrorCode, msg string, details ...detail) response {
 	return errorResponse(http.StatusBadRequest, code, msg, cl.reqID, details, nil)
 }
 
 // accepted is the 202 answer of an update.
 func (cl *call) accepted(corr string, extra map[string]any) response {
-	b := map[string]any{"status": "in_progress", "message": "CVM update started", "correlation_id": corr}
+	b := map[string]any{"status": phala.StatusInProgress, "message": "CVM update started", "correlation_id": corr}
 	for k, v := range extra {
 		b[k] = v
 	}
@@ -106,8 +108,8 @@ func (cl *call) accepted(corr string, extra map[string]any) response {
 }
 
 // noChange is the 200 answer of an update whose content is what already
-// runs: {"status": "no_change", "message"} (official Go SDK
+// runs: {"status": phala.StatusNoChange, "message"} (official Go SDK
 // types_common.go, UpdateStatusNoChange). Nothing is applied or restarted.
 func (cl *call) noChange(msg string) response {
-	return jsonResponse(http.StatusOK, map[string]any{"status": "no_change", "message": msg})
+	return jsonResponse(http.StatusOK, map[string]any{"status": phala.StatusNoChange, "message": msg})
 }
