@@ -3,6 +3,7 @@ package phalatest
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -28,10 +29,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := RecordedRequest{Time: s.opts.clock(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
 		Header: redactHeader(r.Header), Body: body, RequestID: reqID}
 
-	if strings.HasPrefix(r.URL.Path, "/_fake/") && s.opts.control {
-		resp := s.control(r, body)
-		resp.header.Set("X-Request-ID", reqID)
-		writeResponse(w, resp)
+	if s.control != nil && strings.HasPrefix(r.URL.Path, "/_fake/") {
+		w.Header().Set("X-Request-ID", reqID)
+		s.control.ServeHTTP(w, r)
 		return
 	}
 
@@ -139,16 +139,5 @@ func (s *Server) handle(r *http.Request, body []byte, reqID string) (response, *
 }
 
 func (s *Server) keyOK(k string) bool {
-	return k != "" && subtleEqual(k, s.opts.apiKey)
-}
-
-func subtleEqual(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	var v byte
-	for i := 0; i < len(a); i++ {
-		v |= a[i] ^ b[i]
-	}
-	return v == 0
+	return k != "" && subtle.ConstantTimeCompare([]byte(k), []byte(s.opts.apiKey)) == 1
 }

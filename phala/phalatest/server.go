@@ -44,6 +44,9 @@ type Server struct {
 	// closing is closed by Close so that open streams end.
 	closing   chan struct{}
 	closeOnce sync.Once
+	// control routes the /_fake/ endpoints; nil without
+	// WithControlEndpoints.
+	control *http.ServeMux
 	// commitTokens are the prepare-only 465 tokens not yet used (commit.go).
 	commitTokens map[string]commitToken
 }
@@ -82,6 +85,9 @@ func NewServer(opts ...Option) *Server {
 		if err := s.addCVM(sd); err != nil {
 			panic(err)
 		}
+	}
+	if o.control {
+		s.control = s.controlMux()
 	}
 	var h http.Handler = s
 	for _, wrap := range o.wrap {
