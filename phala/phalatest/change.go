@@ -133,3 +133,12 @@ func setIf[T any](dst *T, v *T) {
 		*dst = *v
 	}
 }
+
+// setField records v as the change of field (dst, named field on the wire)
+// when the request set it (v non-nil); a nil v leaves the field alone.
+func setField[T any](ch *change, dst **T, v *T, field string) {
+	if v != nil {
+		*dst = v
+		ch.add(field)
+	}
+}

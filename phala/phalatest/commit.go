@@ -25,16 +25,13 @@ func (s *Server) rememberCommitToken(token string, c *cvm, hash string) {
 // prepared (multisig) update, authorised by its one-time token instead of
 // the API key (official reference: CommitUpdateRequest, 202).
 func (cl *call) commitCVMUpdate() response {
-	if resp, ok := cl.resolveMutable(); !ok {
-		return resp
-	}
 	var b struct {
 		Token           string `json:"token"`
 		ComposeHash     string `json:"compose_hash"`
 		TransactionHash string `json:"transaction_hash"`
 	}
-	if err := decodeBody(cl.body, &b); err != nil {
-		return cl.badRequest("", "Invalid JSON body")
+	if resp, ok := cl.resolveMutableJSON(&b); !ok {
+		return resp
 	}
 	token := b.Token
 	if token == "" {

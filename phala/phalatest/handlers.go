@@ -75,3 +75,28 @@ func decodeBody(b []byte, v any) error {
 	dec.UseNumber()
 	return dec.Decode(v)
 }
+
+// resolveJSON is resolve, then the request's JSON body decoded into v; it
+// answers 400 "Invalid JSON body" when the body is not JSON.
+func (cl *call) resolveJSON(v any) (response, bool) {
+	if resp, ok := cl.resolve(); !ok {
+		return resp, false
+	}
+	return cl.decodeJSON(v)
+}
+
+// resolveMutableJSON is resolveMutable, then the JSON body decoded into v
+// (400 when it is not JSON).
+func (cl *call) resolveMutableJSON(v any) (response, bool) {
+	if resp, ok := cl.resolveMutable(); !ok {
+		return resp, false
+	}
+	return cl.decodeJSON(v)
+}
+
+func (cl *call) decodeJSON(v any) (response, bool) {
+	if err := decodeBody(cl.body, v); err != nil {
+		return cl.badRequest("", "Invalid JSON body"), false
+	}
+	return response{}, true
+}

@@ -44,12 +44,9 @@ func (cl *call) updatePreLaunchScript() response {
 }
 
 func (cl *call) provisionComposeFile() response {
-	if resp, ok := cl.resolve(); !ok {
-		return resp
-	}
 	var ac map[string]any
-	if err := decodeBody(cl.body, &ac); err != nil {
-		return cl.badRequest("", "Invalid JSON body")
+	if resp, ok := cl.resolveJSON(&ac); !ok {
+		return resp
 	}
 	delete(ac, "update_env_vars") // a request option, not part of the app-compose
 	runner, _ := ac["runner"].(string)
@@ -70,16 +67,13 @@ func (cl *call) provisionComposeFile() response {
 }
 
 func (cl *call) commitComposeFile() response {
-	if resp, ok := cl.resolveMutable(); !ok {
-		return resp
-	}
 	var b struct {
 		ComposeHash  string    `json:"compose_hash"`
 		EncryptedEnv *string   `json:"encrypted_env"`
 		EnvKeys      *[]string `json:"env_keys"`
 	}
-	if err := decodeBody(cl.body, &b); err != nil {
-		return cl.badRequest("", "Invalid JSON body")
+	if resp, ok := cl.resolveMutableJSON(&b); !ok {
+		return resp
 	}
 	c := cl.cvm
 	h := normHash(b.ComposeHash)

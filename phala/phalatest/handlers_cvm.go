@@ -38,22 +38,10 @@ func (cl *call) getState() response {
 }
 
 func (cl *call) resources(ch *change, vcpu, mem, disk *int, instance *string) {
-	if vcpu != nil {
-		ch.vcpu = vcpu
-		ch.add("vcpu")
-	}
-	if mem != nil {
-		ch.memory = mem
-		ch.add("memory")
-	}
-	if disk != nil {
-		ch.disk = disk
-		ch.add("disk_size")
-	}
-	if instance != nil {
-		ch.instance = instance
-		ch.add("instance_type")
-	}
+	setField(ch, &ch.vcpu, vcpu, "vcpu")
+	setField(ch, &ch.memory, mem, "memory")
+	setField(ch, &ch.disk, disk, "disk_size")
+	setField(ch, &ch.instance, instance, "instance_type")
 }
 
 func (cl *call) checkImage(name string) *response {
@@ -65,17 +53,14 @@ func (cl *call) checkImage(name string) *response {
 }
 
 func (cl *call) updateResources() response {
-	if resp, ok := cl.resolveMutable(); !ok {
-		return resp
-	}
 	var b struct {
 		VCPU         *int    `json:"vcpu"`
 		Memory       *int    `json:"memory"`
 		DiskSize     *int    `json:"disk_size"`
 		InstanceType *string `json:"instance_type"`
 	}
-	if err := decodeBody(cl.body, &b); err != nil {
-		return cl.badRequest("", "Invalid JSON body")
+	if resp, ok := cl.resolveMutableJSON(&b); !ok {
+		return resp
 	}
 	ch := &change{}
 	cl.resources(ch, b.VCPU, b.Memory, b.DiskSize, b.InstanceType)
@@ -86,16 +71,13 @@ func (cl *call) updateResources() response {
 }
 
 func (cl *call) updateVisibility() response {
-	if resp, ok := cl.resolveMutable(); !ok {
-		return resp
-	}
 	var b struct {
 		PublicSysinfo *bool `json:"public_sysinfo"`
 		PublicLogs    *bool `json:"public_logs"`
 		PublicTcbinfo *bool `json:"public_tcbinfo"`
 	}
-	if err := decodeBody(cl.body, &b); err != nil {
-		return cl.badRequest("", "Invalid JSON body")
+	if resp, ok := cl.resolveMutableJSON(&b); !ok {
+		return resp
 	}
 	ch := &change{}
 	ch.setFlag("public_sysinfo", b.PublicSysinfo)
@@ -106,14 +88,11 @@ func (cl *call) updateVisibility() response {
 }
 
 func (cl *call) updateOSImage() response {
-	if resp, ok := cl.resolveMutable(); !ok {
-		return resp
-	}
 	var b struct {
 		OSImageName string `json:"os_image_name"`
 	}
-	if err := decodeBody(cl.body, &b); err != nil {
-		return cl.badRequest("", "Invalid JSON body")
+	if resp, ok := cl.resolveMutableJSON(&b); !ok {
+		return resp
 	}
 	if resp := cl.checkImage(b.OSImageName); resp != nil {
 		return *resp

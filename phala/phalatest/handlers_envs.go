@@ -25,17 +25,14 @@ func (cl *call) decryptInto(ch *change, enc string) *response {
 }
 
 func (cl *call) updateEnvs() response {
-	if resp, ok := cl.resolveMutable(); !ok {
-		return resp
-	}
 	var b struct {
 		EncryptedEnv    string    `json:"encrypted_env"`
 		EnvKeys         *[]string `json:"env_keys"`
 		ComposeHash     *string   `json:"compose_hash"`
 		TransactionHash *string   `json:"transaction_hash"`
 	}
-	if err := decodeBody(cl.body, &b); err != nil {
-		return cl.badRequest("", "Invalid JSON body")
+	if resp, ok := cl.resolveMutableJSON(&b); !ok {
+		return resp
 	}
 	ch := &change{}
 	if resp := cl.decryptInto(ch, b.EncryptedEnv); resp != nil {

@@ -30,22 +30,13 @@ type patchBody struct {
 }
 
 func (cl *call) patchCVM() response {
-	if resp, ok := cl.resolveMutable(); !ok {
+	var b patchBody
+	if resp, ok := cl.resolveMutableJSON(&b); !ok {
 		return resp
 	}
-	var b patchBody
-	if err := decodeBody(cl.body, &b); err != nil {
-		return cl.badRequest("", "Invalid JSON body")
-	}
 	ch := &change{}
-	if b.DockerComposeFile != nil {
-		ch.compose = b.DockerComposeFile
-		ch.add("docker_compose_file")
-	}
-	if b.PreLaunchScript != nil {
-		ch.preLaunch = b.PreLaunchScript
-		ch.add("pre_launch_script")
-	}
+	setField(ch, &ch.compose, b.DockerComposeFile, "docker_compose_file")
+	setField(ch, &ch.preLaunch, b.PreLaunchScript, "pre_launch_script")
 	if b.AllowedEnvs != nil {
 		ch.allowedEnvs, ch.hasAllowed = *b.AllowedEnvs, true
 		ch.add("allowed_envs")
@@ -59,14 +50,8 @@ func (cl *call) patchCVM() response {
 	ch.setFlag("public_sysinfo", b.PublicSysinfo)
 	ch.setFlag("public_tcbinfo", b.PublicTcbinfo)
 	ch.setFlag("secure_time", b.SecureTime)
-	if b.Listed != nil {
-		ch.listed = b.Listed
-		ch.add("listed")
-	}
-	if b.UserConfig != nil {
-		ch.userConfig = b.UserConfig
-		ch.add("user_config")
-	}
+	setField(ch, &ch.listed, b.Listed, "listed")
+	setField(ch, &ch.userConfig, b.UserConfig, "user_config")
 	if b.Gpus != nil {
 		ch.gpus = &b.Gpus.Count
 		ch.add("gpus")
@@ -83,14 +68,8 @@ func (cl *call) patchCVM() response {
 		ch.osImage = img
 		ch.add("image")
 	}
-	if b.ShutdownTimeout != nil {
-		ch.shutdown = b.ShutdownTimeout
-		ch.add("shutdown_timeout")
-	}
-	if b.AllowForceStop != nil {
-		ch.forceStop = b.AllowForceStop
-		ch.add("allow_force_stop")
-	}
+	setField(ch, &ch.shutdown, b.ShutdownTimeout, "shutdown_timeout")
+	setField(ch, &ch.forceStop, b.AllowForceStop, "allow_force_stop")
 	if b.ComposeHash == nil && cl.unchanged(ch.onlyCompose() && hashOf(cl.cvm.composeWith(ch)) == hashOf(cl.cvm.appCompose)) {
 		return cl.noChange("Nothing to update: the app-compose is unchanged")
 	}
