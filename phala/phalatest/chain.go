@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"github.com/phalacloud/go-sdk/phala"
 )
 
 // ChainChecker is a chain the server consults in the on-chain flow instead
@@ -54,10 +56,7 @@ func (cl *call) hashAllowed(h string) bool {
 // else the 468 or 467 answer.
 func (cl *call) checkRegistration(h, tx string) *response {
 	c := cl.cvm
-	fail := func(status int, code, msg string) *response {
-		resp := errorResponse(status, code, msg, cl.reqID, []detail{{"compose_hash", h}}, nil)
-		return &resp
-	}
+	fail := func(status int, msg string) *response { return cl.hashRefused(status, h, msg) }
 	ch := cl.s.opts.chain
 	var ctx context.Context
 	var allowed bool
@@ -69,30 +68,30 @@ func (cl *call) checkRegistration(h, tx string) *response {
 		defer cancel()
 		var err error
 		if allowed, err = ch.ComposeHashAllowed(ctx, c.seed.ChainID, c.seed.AppID, h); err != nil {
-			return fail(467, "ERR-01-007", "Transaction verification failed: the chain could not be read: "+err.Error())
+			return fail(phala.HTTPStatusTransactionVerificationFailed, "Transaction verification failed: the chain could not be read: "+err.Error())
 		}
 	}
 	if !allowed {
-		return fail(468, "ERR-01-008", "Compose hash is not allowed on-chain: register it on the app contract first")
+		return fail(phala.HTTPStatusComposeHashNotAllowed, "Compose hash is not allowed on-chain: register it on the app contract first")
 	}
 	if cl.op == "commitCVMUpdate" && (tx == "" || tx == "already-registered") {
 		return nil // the official CommitUpdateRequest allows it for a hash allowed before
 	}
 	if ch == nil {
 		if !txHashRE.MatchString(tx) || !strings.EqualFold(tx, c.registered[h]) {
-			return fail(467, "ERR-01-007", "Transaction verification failed: the transaction does not register this compose hash")
+			return fail(phala.HTTPStatusTransactionVerificationFailed, "Transaction verification failed: the transaction does not register this compose hash")
 		}
 		return nil
 	}
 	if !txHashRE.MatchString(tx) {
-		return fail(467, "ERR-01-007", "Transaction verification failed: no transaction hash")
+		return fail(phala.HTTPStatusTransactionVerificationFailed, "Transaction verification failed: no transaction hash")
 	}
 	ok, err := ch.TransactionRegisters(ctx, c.seed.ChainID, c.seed.AppID, h, tx)
 	if err != nil {
-		return fail(467, "ERR-01-007", "Transaction verification failed: "+err.Error())
+		return fail(phala.HTTPStatusTransactionVerificationFailed, "Transaction verification failed: "+err.Error())
 	}
 	if !ok {
-		return fail(467, "ERR-01-007", "Transaction verification failed: the transaction does not register this compose hash")
+		return fail(phala.HTTPStatusTransactionVerificationFailed, "Transaction verification failed: the transaction does not register this compose hash")
 	}
 	return nil
 }

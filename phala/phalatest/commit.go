@@ -2,6 +2,8 @@ package phalatest
 
 import (
 	"net/http"
+
+	"github.com/phalacloud/go-sdk/phala"
 )
 
 // commitToken is a one-time token of a prepare-only 465 answer.
@@ -23,16 +25,13 @@ func (s *Server) rememberCommitToken(token string, c *cvm, hash string) {
 // prepared (multisig) update, authorised by its one-time token instead of
 // the API key (official reference: CommitUpdateRequest, 202).
 func (cl *call) commitCVMUpdate() response {
-	if resp, ok := cl.resolveMutable(); !ok {
-		return resp
-	}
 	var b struct {
 		Token           string `json:"token"`
 		ComposeHash     string `json:"compose_hash"`
 		TransactionHash string `json:"transaction_hash"`
 	}
-	if err := decodeBody(cl.body, &b); err != nil {
-		return cl.badRequest("", "Invalid JSON body")
+	if resp, ok := cl.resolveMutableJSON(&b); !ok {
+		return resp
 	}
 	token := b.Token
 	if token == "" {
@@ -49,8 +48,8 @@ func (cl *call) commitCVMUpdate() response {
 	}
 	h := t.hash
 	if b.ComposeHash != "" && normHash(b.ComposeHash) != h {
-		return errorResponse(466, "ERR-01-006", "Compose hash is invalid: it is not the hash of the prepared update",
-			cl.reqID, []detail{{"compose_hash", normHash(b.ComposeHash)}}, nil)
+		return *cl.hashRefused(phala.HTTPStatusComposeHashExpired, normHash(b.ComposeHash),
+			"Compose hash is invalid: it is not the hash of the prepared update")
 	}
 	if !c.onChain() {
 		return cl.badRequest("", "The CVM is not on an on-chain KMS")

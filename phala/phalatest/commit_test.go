@@ -23,8 +23,7 @@ func keyless(t *testing.T, s *phalatest.Server) *phala.Client {
 }
 
 func TestCommitCVMUpdateWithoutAPIKey(t *testing.T) {
-	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
-	c := noRetry(s)
+	s, c := instantServer(t)
 	signer := keyless(t, s)
 	ctx := ctxT(t)
 	_, oc := seeds(t, s)
@@ -117,8 +116,7 @@ func (f *fakeChain) TransactionRegisters(_ context.Context, chainID int64, appID
 
 func TestChainCheckerDecidesPhase2(t *testing.T) {
 	chain := &fakeChain{allowed: map[string]bool{}, txs: map[string]string{}}
-	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0), phalatest.WithChainChecker(chain))
-	c := noRetry(s)
+	s, c := instantServer(t, phalatest.WithChainChecker(chain))
 	ctx := ctxT(t)
 	_, oc := seeds(t, s)
 

@@ -2,80 +2,112 @@ package phalatest
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
-	"strings"
 )
 
-// control serves the /_fake/ endpoints (see WithControlEndpoints).
-func (s *Server) control(r *http.Request, body []byte) response {
-	path := strings.TrimPrefix(r.URL.Path, "/_fake/")
-	notFound := jsonResponse(http.StatusNotFound, map[string]any{"detail": "unknown CVM or endpoint"})
-	switch {
-	case r.Method == http.MethodPost && path == "register-compose-hash":
-		var b struct {
-			CVMID       string `json:"cvm_id"`
-			ComposeHash string `json:"compose_hash"`
-		}
-		if err := json.Unmarshal(body, &b); err != nil {
-			return jsonResponse(http.StatusBadRequest, map[string]any{"detail": "want {cvm_id, compose_hash}"})
-		}
-		tx := s.RegisterComposeHash(b.CVMID, b.ComposeHash)
-		if tx == "" {
-			return jsonResponse(http.StatusBadRequest, map[string]any{"detail": "unknown CVM or malformed compose hash"})
-		}
-		return jsonResponse(http.StatusOK, map[string]any{"transaction_hash": tx})
-	case r.Method == http.MethodGet && strings.HasPrefix(path, "envs/"):
-		env := s.Envs(strings.TrimPrefix(path, "envs/"))
-		if env == nil {
-			return notFound
-		}
-		return jsonResponse(http.StatusOK, env)
-	case r.Method == http.MethodGet && strings.HasPrefix(path, "applied/"):
-		id := strings.TrimPrefix(path, "applied/")
+// controlMux routes the /_fake/ endpoints (see WithControlEndpoints) with
+// the standard library's method patterns; any other path or method under
+// /_fake/ answers the JSON 404 "unknown CVM or endpoint".
+func (s *Server) controlMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	route := func(pattern string, h func(*http.Request) response) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { writeResponse(w, h(r)) })
+	}
+	route("/_fake/", func(*http.Request) response { return controlNotFound() })
+	route("POST /_fake/register-compose-hash", s.controlRegister)
+	route("GET /_fake/envs/{cvmId}", func(r *http.Request) response {
+		return controlFound(s.Envs(r.PathValue("cvmId")))
+	})
+	route("GET /_fake/applied/{cvmId}", func(r *http.Request) response {
+		id := r.PathValue("cvmId")
 		if _, ok := s.CVM(id); !ok {
-			return notFound
+			return controlNotFound()
 		}
-		applied := s.Applied(id)
-		if applied == nil {
-			applied = []AppliedChange{}
-		}
-		return jsonResponse(http.StatusOK, applied)
-	case r.Method == http.MethodGet && strings.HasPrefix(path, "compose/"):
-		ac, h, ok := s.AppCompose(strings.TrimPrefix(path, "compose/"))
+		return jsonResponse(http.StatusOK, nonNil(s.Applied(id)))
+	})
+	route("GET /_fake/compose/{cvmId}", func(r *http.Request) response {
+		ac, h, ok := s.AppCompose(r.PathValue("cvmId"))
 		if !ok {
-			return notFound
+			return controlNotFound()
 		}
 		return jsonResponse(http.StatusOK, map[string]any{"app_compose": ac, "compose_hash": h})
-	case r.Method == http.MethodGet && path == "cvms":
-		s.mu.Lock()
-		var out []CVMSeed
-		for _, c := range s.cvms {
-			sd := c.seed
-			sd.Env = nil // secrets stay out of listings
-			out = append(out, sd)
-		}
-		s.mu.Unlock()
-		return jsonResponse(http.StatusOK, out)
-	case r.Method == http.MethodGet && path == "requests":
-		reqs := s.Requests()
-		type view struct {
-			Method, Path, Operation, CVMID, Fault, RequestID string
-			Status                                           int
-			Applied                                          bool
-		}
-		out := []view{}
-		for _, q := range reqs {
-			out = append(out, view{q.Method, q.Path, q.Operation, q.CVMID, q.Fault, q.RequestID, q.Status, q.Applied})
-		}
-		return jsonResponse(http.StatusOK, out)
-	case r.Method == http.MethodGet && path == "violations":
-		v := s.SpecViolations()
-		if v == nil {
-			v = []string{}
-		}
-		return jsonResponse(http.StatusOK, v)
-	case r.Method == http.MethodGet && path == "kms-signer":
+	})
+	route("GET /_fake/cvms", func(*http.Request) response { return jsonResponse(http.StatusOK, s.listedSeeds()) })
+	route("GET /_fake/requests", func(*http.Request) response { return jsonResponse(http.StatusOK, s.requestViews()) })
+	route("GET /_fake/violations", func(*http.Request) response {
+		return jsonResponse(http.StatusOK, nonNil(s.SpecViolations()))
+	})
+	route("GET /_fake/kms-signer", func(*http.Request) response {
 		return jsonResponse(http.StatusOK, map[string]any{"signer": s.KMSSigner()})
+	})
+	return mux
+}
+
+// controlRegister serves POST /_fake/register-compose-hash
+// {"cvm_id","compose_hash"} -> {"transaction_hash"}.
+func (s *Server) controlRegister(r *http.Request) response {
+	var b struct {
+		CVMID       string `json:"cvm_id"`
+		ComposeHash string `json:"compose_hash"`
 	}
-	return notFound
+	body, _ := io.ReadAll(r.Body) // ServeHTTP has read it into memory already
+	if err := json.Unmarshal(body, &b); err != nil {
+		return jsonResponse(http.StatusBadRequest, map[string]any{"detail": "want {cvm_id, compose_hash}"})
+	}
+	tx := s.RegisterComposeHash(b.CVMID, b.ComposeHash)
+	if tx == "" {
+		return jsonResponse(http.StatusBadRequest, map[string]any{"detail": "unknown CVM or malformed compose hash"})
+	}
+	return jsonResponse(http.StatusOK, map[string]any{"transaction_hash": tx})
+}
+
+// listedSeeds is the CVMs' seeds without their env values (secrets stay
+// out of listings).
+func (s *Server) listedSeeds() []CVMSeed {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []CVMSeed
+	for _, c := range s.cvms {
+		sd := c.seed
+		sd.Env = nil
+		out = append(out, sd)
+	}
+	return out
+}
+
+// requestView is a recorded request as the control endpoint lists it
+// (no headers or bodies).
+type requestView struct {
+	Method, Path, Operation, CVMID, Fault, RequestID string
+	Status                                           int
+	Applied                                          bool
+}
+
+func (s *Server) requestViews() []requestView {
+	out := []requestView{}
+	for _, q := range s.Requests() {
+		out = append(out, requestView{q.Method, q.Path, q.Operation, q.CVMID, q.Fault, q.RequestID, q.Status, q.Applied})
+	}
+	return out
+}
+
+func controlNotFound() response {
+	return jsonResponse(http.StatusNotFound, map[string]any{"detail": "unknown CVM or endpoint"})
+}
+
+// controlFound answers v, or the 404 when v is nil (an unknown CVM).
+func controlFound(v map[string]string) response {
+	if v == nil {
+		return controlNotFound()
+	}
+	return jsonResponse(http.StatusOK, v)
+}
+
+// nonNil turns a nil list into an empty one, so that it encodes as [].
+func nonNil[T any](v []T) []T {
+	if v == nil {
+		return []T{}
+	}
+	return v
 }

@@ -6,18 +6,11 @@ import (
 	"fmt"
 
 	"github.com/phalacloud/go-sdk/internal/envcipher"
+	"github.com/phalacloud/go-sdk/phala"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
 	"golang.org/x/crypto/sha3"
-)
-
-// Limits of an env set, as the real service enforces them.
-const (
-	maxEnvEntries  = 1024
-	maxEnvKeyLen   = 255
-	maxEnvValueLen = 128 << 10
-	maxEnvTotal    = 1 << 20
 )
 
 // decryptEnv opens encrypted_env: hex of ephemeral X25519 public key (32)
@@ -32,15 +25,16 @@ func decryptEnv(priv *ecdh.PrivateKey, encHex string) (map[string]string, error)
 	if err != nil {
 		return nil, err
 	}
-	if len(vars) > maxEnvEntries || len(plain) > maxEnvTotal {
-		return nil, fmt.Errorf("the env set exceeds %d entries or 1 MiB", maxEnvEntries)
+	// The limits phala checks before it encrypts (phala.Max*), the dstack guest's.
+	if len(vars) > phala.MaxEnvVars || len(plain) > phala.MaxEnvTotalBytes {
+		return nil, fmt.Errorf("the env set exceeds %d entries or 1 MiB", phala.MaxEnvVars)
 	}
 	out := make(map[string]string, len(vars))
 	for i, v := range vars {
-		if !envKey.MatchString(v.Key) || len(v.Key) > maxEnvKeyLen {
+		if !envKey.MatchString(v.Key) || len(v.Key) > phala.MaxEnvKeyBytes {
 			return nil, fmt.Errorf("env entry %d has a malformed key", i)
 		}
-		if len(v.Value) > maxEnvValueLen {
+		if len(v.Value) > phala.MaxEnvValueBytes {
 			return nil, fmt.Errorf("env entry %d has a value over 128 KiB", i)
 		}
 		out[v.Key] = v.Value

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/phalacloud/go-sdk/phala"
 )
 
 // FaultKind is what an injected fault does.
@@ -142,7 +144,7 @@ func (s *Server) answerFault(w http.ResponseWriter, r *http.Request, f *Fault, r
 		}
 		panic(http.ErrAbortHandler) // HTTP/2: reset the stream
 	case FaultRateLimit:
-		resp = errorResponse(http.StatusTooManyRequests, "ERR-05-002", "Rate limit exceeded", reqID, nil, nil)
+		resp = errorResponse(http.StatusTooManyRequests, phala.CodeRateLimitExceeded, "Rate limit exceeded", reqID, nil, nil)
 		ra := f.RetryAfter
 		if ra <= 0 {
 			ra = time.Second

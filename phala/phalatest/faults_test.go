@@ -19,8 +19,7 @@ func lastRequest(t *testing.T, s *phalatest.Server) phalatest.RecordedRequest {
 }
 
 func TestFaultDropBeforeAndAfterApply(t *testing.T) {
-	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
-	c := noRetry(s)
+	s, c := instantServer(t)
 	ctx := ctxT(t)
 	central, _ := seeds(t, s)
 	resize := func() error {
@@ -53,8 +52,7 @@ func TestFaultDropBeforeAndAfterApply(t *testing.T) {
 }
 
 func TestFaultStatusAnswers(t *testing.T) {
-	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
-	c := noRetry(s)
+	s, c := instantServer(t)
 	ctx := ctxT(t)
 	central, _ := seeds(t, s)
 	get := func() error { _, err := c.GetCVMInfo(ctx, central.ID); return err }

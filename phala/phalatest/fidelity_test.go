@@ -75,8 +75,7 @@ func TestNoChangeWhenNothingChanges(t *testing.T) {
 	res, err := c.UpdatePreLaunchScript(ctx, central.ID, "#!/bin/sh\necho hi\n", nil)
 	require.NoError(t, err)
 	require.Equal(t, phala.StatusInProgress, res.Status)
-	s2 := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
-	c2 := noRetry(s2)
+	s2, c2 := instantServer(t)
 	_, err = c2.UpdatePreLaunchScript(ctx, central.ID, "#!/bin/sh\necho hi\n", nil)
 	require.NoError(t, err)
 	res, err = c2.UpdatePreLaunchScript(ctx, central.ID, "#!/bin/sh\necho hi\n", nil)
@@ -116,8 +115,7 @@ func TestNoChangeWhenNothingChanges(t *testing.T) {
 
 // Item 3: the provision answer says whether the compose is unchanged.
 func TestProvisionComposeUnchanged(t *testing.T) {
-	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
-	c := noRetry(s)
+	s, c := instantServer(t)
 	central, _ := seeds(t, s)
 	ac, h, _ := s.AppCompose(central.ID)
 	same, err := c.ProvisionCVMComposeFileUpdate(ctxT(t), central.ID, &phala.ProvisionComposeUpdateRequest{DockerComposeFile: ac["docker_compose_file"].(string)})
@@ -132,8 +130,7 @@ func TestProvisionComposeUnchanged(t *testing.T) {
 // Item 10: the 202 of resources, OS image and compose commit carries the
 // correlation id of the change applied, and WithUpdateResult hands it over.
 func TestErrorOnlyUpdatesReportTheirCorrelationID(t *testing.T) {
-	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
-	c := noRetry(s)
+	s, c := instantServer(t)
 	ctx := ctxT(t)
 	central, _ := seeds(t, s)
 	prov, err := c.ProvisionCVMComposeFileUpdate(ctx, central.ID, &phala.ProvisionComposeUpdateRequest{DockerComposeFile: "services:\n  v2: {}\n"})
@@ -259,8 +256,7 @@ func TestWaitForUpdateWaitsForTheNewChange(t *testing.T) {
 // of it; with a negative StartTimeout the wait goes on until its context
 // ends, never guessing.
 func TestWaitForUpdateStartTimeout(t *testing.T) {
-	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
-	c := noRetry(s)
+	s, c := instantServer(t)
 	central, _ := seeds(t, s)
 	var res phala.UpdateResult
 	require.NoError(t, c.UpdateCVMResources(phala.WithUpdateResult(ctxT(t), &res), central.ID, &phala.UpdateResourcesRequest{VCPU: phala.Ptr(3)}))

@@ -13,9 +13,16 @@ import (
 	"github.com/phalacloud/go-sdk/phala/phalatest"
 )
 
+// instantServer is a test server whose accepted updates apply at once (no
+// "updating" phase; opts come after), with a client that does not retry.
+func instantServer(t *testing.T, opts ...phalatest.Option) (*phalatest.Server, *phala.Client) {
+	t.Helper()
+	s := phalatest.NewTestServer(t, append([]phalatest.Option{phalatest.WithUpdateDelay(0)}, opts...)...)
+	return s, noRetry(s)
+}
+
 func TestEnvsAreDecryptedAndFiltered(t *testing.T) {
-	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
-	c := noRetry(s)
+	s, c := instantServer(t)
 	ctx := ctxT(t)
 	central, _ := seeds(t, s)
 
@@ -60,8 +67,7 @@ func TestEnvsAreDecryptedAndFiltered(t *testing.T) {
 
 func TestOnChainTwoPhases(t *testing.T) {
 	clock := newClock()
-	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0), phalatest.WithClock(clock.Now), phalatest.WithPendingExpiry(time.Hour))
-	c := noRetry(s)
+	s, c := instantServer(t, phalatest.WithClock(clock.Now), phalatest.WithPendingExpiry(time.Hour))
 	ctx := ctxT(t)
 	_, oc := seeds(t, s)
 	_, hashBefore, _ := s.AppCompose(oc.ID)
@@ -144,8 +150,7 @@ func TestOnChainTwoPhases(t *testing.T) {
 }
 
 func TestPatchCVMConfirm(t *testing.T) {
-	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
-	c := noRetry(s)
+	s, c := instantServer(t)
 	ctx := ctxT(t)
 	_, oc := seeds(t, s)
 
@@ -198,8 +203,7 @@ func TestPatchCVMConfirm(t *testing.T) {
 }
 
 func TestOnChainEnvsBodyFields(t *testing.T) {
-	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
-	c := noRetry(s)
+	s, c := instantServer(t)
 	ctx := ctxT(t)
 	_, oc := seeds(t, s)
 	key, err := c.GetEnvEncryptPublicKey(ctx, oc.ID, &phala.EnvKeyOptions{ExpectedSigner: s.KMSSigner()})
@@ -227,8 +231,7 @@ func TestOnChainEnvsBodyFields(t *testing.T) {
 
 func TestProvisionCommit(t *testing.T) {
 	clock := newClock()
-	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0), phalatest.WithClock(clock.Now))
-	c := noRetry(s)
+	s, c := instantServer(t, phalatest.WithClock(clock.Now))
 	ctx := ctxT(t)
 	central, oc := seeds(t, s)
 
@@ -335,8 +338,7 @@ func TestUpdatingAnd409(t *testing.T) {
 }
 
 func TestVisibilityAndOSImage(t *testing.T) {
-	s := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
-	c := noRetry(s)
+	s, c := instantServer(t)
 	ctx := ctxT(t)
 	central, oc := seeds(t, s)
 	_, h0, _ := s.AppCompose(central.ID)
