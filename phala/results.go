@@ -205,11 +205,6 @@ func jsonProblem(err error) string {
 }
 
 // toUpdateResult decides an update call's outcome on the status code.
-// headerRequestID is X-Request-ID in the canonical form http.Header
-// stores it under, so that looking it up does not canonicalise (and
-// allocate) on every answer.
-const headerRequestID = "X-Request-Id"
-
 func toUpdateResult(r *response) (*UpdateResult, error) {
 	switch r.status {
 	case http.StatusOK, http.StatusAccepted:

@@ -29,6 +29,14 @@ type response struct {
 	apiErr *APIError
 }
 
+// Header names in the canonical form http.Header stores them under, so
+// that reading or setting them does not canonicalise (and allocate) on
+// every request and answer.
+const (
+	headerRequestID = "X-Request-Id"
+	headerAPIKey    = "X-Api-Key"
+)
+
 // read turns what a generated call returned into a response, reading at
 // most MaxResponseBody of a success and MaxErrorBody of anything else.
 // Operations use operation.read, which also checks the status.
@@ -39,20 +47,22 @@ func read(resp *http.Response, err error) (*response, error) {
 	defer resp.Body.Close()
 	r := &response{status: resp.StatusCode, header: resp.Header}
 	if resp.Request != nil {
-		r.method, r.key = resp.Request.Method, secret(resp.Request.Header.Get("X-API-Key"))
-	}
-	if d, ok := resp.Body.(*decodedError); ok {
-		r.body, r.apiErr = d.body, d.err
-		return r, nil
+		// Canonical key: Header.Get of "X-API-Key" would allocate its
+		// canonical form on every answer.
+		r.method, r.key = resp.Request.Method, secret(resp.Request.Header.Get(headerAPIKey))
 	}
 	limit := int64(MaxResponseBody)
 	if !isSuccess(resp.StatusCode) {
 		limit = MaxErrorBody
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, &TransportError{Method: resp.Request.Method, Path: redactedPath(resp.Request.URL),
-			Err: fmt.Errorf("reading the %d answer: %w", resp.StatusCode, err)}
+	var body []byte
+	if d, ok := resp.Body.(*bufferedBody); ok { // read (and decoded) within the attempt
+		body, r.apiErr = d.body, d.err
+	} else {
+		if body, err = readLimited(resp.Body, resp.ContentLength, limit); err != nil {
+			return nil, &TransportError{Method: resp.Request.Method, Path: redactedPath(resp.Request.URL),
+				Err: fmt.Errorf("reading the %d answer: %w", resp.StatusCode, err)}
+		}
 	}
 	if int64(len(body)) > limit {
 		if limit == MaxResponseBody {
@@ -245,7 +255,7 @@ func (s *sender) prepare(req *http.Request) error {
 		return nil // the key is only ever sent to the base URL's host
 	}
 	if c.cfg.apiKey != "" {
-		req.Header.Set("X-API-Key", string(c.cfg.apiKey))
+		req.Header[headerAPIKey] = []string{string(c.cfg.apiKey)}
 	} else if req.Context().Value(keyOptional) == nil {
 		return ErrMissingAPIKey
 	}
@@ -301,7 +311,7 @@ func (s *sender) once(req *http.Request, n int) attempt {
 			if resp.StatusCode == http.StatusNotFound && !strings.HasSuffix(c.base.Path, "/api/v1") {
 				apiErr.hint = fmt.Sprintf("the base URL %s does not end in /api/v1, where the API's paths start (e.g. %s)", c.base, DefaultBaseURL)
 			}
-			resp.Body = &decodedError{Reader: bytes.NewReader(b), body: b, err: apiErr}
+			resp.Body = &bufferedBody{Reader: bytes.NewReader(b), body: b, err: apiErr}
 		}
 	}
 	info.Duration = time.Since(start)
@@ -310,31 +320,58 @@ func (s *sender) once(req *http.Request, n int) attempt {
 }
 
 // bufferBody reads resp's body (up to one byte over the limit read applies)
-// and closes it, replacing it with the bytes read, which it returns.
+// and closes it, replacing it with the bytes read, which it returns; read
+// then takes those bytes as they are instead of copying them again.
 func bufferBody(resp *http.Response) ([]byte, error) {
 	limit := int64(MaxResponseBody)
 	if !isSuccess(resp.StatusCode) {
 		limit = MaxErrorBody
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	b, err := readLimited(resp.Body, resp.ContentLength, limit)
 	resp.Body.Close()
 	if err != nil {
 		return nil, fmt.Errorf("reading the %d answer: %w", resp.StatusCode, err)
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(b))
+	resp.Body = &bufferedBody{Reader: bytes.NewReader(b), body: b}
 	return b, nil
 }
 
-// decodedError is the buffered body of an error answer with the *APIError
-// decoded from it, which read takes instead of decoding again.
-type decodedError struct {
+// readLimited reads at most limit+1 bytes of body (one over, so that the
+// caller sees an answer over its limit). A known Content-Length within the
+// limit sizes the buffer once instead of growing it; the length is only a
+// hint, never trusted to end the read.
+func readLimited(body io.Reader, contentLength, limit int64) ([]byte, error) {
+	if contentLength < 0 || contentLength > limit {
+		return io.ReadAll(io.LimitReader(body, limit+1))
+	}
+	b := make([]byte, 0, contentLength+1)
+	lr := io.LimitReader(body, limit+1)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
+// bufferedBody is an answer's body read in full within the attempt, with
+// the *APIError decoded from it for an error answer (nil for a success),
+// which read takes instead of reading or decoding again.
+type bufferedBody struct {
 	*bytes.Reader
 	body []byte
 	err  *APIError
 }
 
 // Close does nothing: the body was read in full.
-func (*decodedError) Close() error { return nil }
+func (*bufferedBody) Close() error { return nil }
 
 // cancelOnClose releases the per-attempt timeout once the body is closed.
 type cancelOnClose struct {
