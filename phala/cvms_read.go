@@ -117,6 +117,12 @@ func (c *Client) decodeCVMInfo(r *response) (*CVMInfo, error) {
 	if info, ok := decodeDetailPlain(r.body); ok {
 		return info, nil
 	}
+	return c.decodeCVMInfoGen(r)
+}
+
+// decodeCVMInfoGen is the exact decoding the plain pass falls back to:
+// the shape probe, then gen's decoder of that shape.
+func (c *Client) decodeCVMInfoGen(r *response) (*CVMInfo, error) {
 	if c.legacyDetail(r.body) {
 		var g gen.CVMInfoLegacy
 		if err := decodeJSON(r, &g); err != nil {

@@ -7,26 +7,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/phalacloud/go-sdk/gen"
 )
 
-// decodeDetailGen is decodeCVMInfo before the plain decoder: the shape
+// decodeDetailGen is decodeCVMInfo without the plain pass: the shape
 // probe, then gen's decoder of that shape.
 func decodeDetailGen(c *Client, body []byte) (*CVMInfo, error) {
-	r := &response{status: 200, body: body}
-	if c.legacyDetail(body) {
-		var g gen.CVMInfoLegacy
-		if err := decodeJSON(r, &g); err != nil {
-			return nil, err
-		}
-		return cvmInfoFromLegacy(&g), nil
-	}
-	var g gen.CVMInfo
-	if err := decodeJSON(r, &g); err != nil {
-		return nil, err
-	}
-	return cvmInfoFromGen(&g), nil
+	return c.decodeCVMInfoGen(&response{status: 200, body: body})
 }
 
 const plainDetail = `{"id":"cvm_5f0f","name":"my-app","app_id":"9b5b3c1a4f2e6d7c8b9a0f1e2d3c4b5a69788796","vm_uuid":"3f25","instance_id":"instance_3f25",` +
