@@ -56,6 +56,15 @@ type EnvKeyOptions struct {
 	Now func() time.Time
 }
 
+// kmsKeyBody is the KMS key answer {public_key, signature, timestamp?}
+// (phala-cloud-api.md, "Encrypted environment variables"; timestamp: dstack
+// KMS GetAppEnvEncryptPubKey), the spec's EnvEncryptPublicKeyResponse.
+type kmsKeyBody struct {
+	PublicKey string  `json:"public_key"`
+	Signature string  `json:"signature"`
+	Timestamp *uint64 `json:"timestamp"`
+}
+
 // ErrKeyVerification is matched by errors.Is when an env-encryption key is
 // refused: no KeyAnchor for an on-chain KMS, an unsigned (central) key
 // although an anchor was given, a signature that does not verify or that
@@ -223,13 +232,7 @@ func (c *Client) kmsPublicKey(ctx context.Context, kms, appID string, opts *EnvK
 	if err != nil {
 		return nil, err
 	}
-	// {public_key, signature, timestamp?} (phala-cloud-api.md, "Encrypted
-	// environment variables"; timestamp: dstack KMS GetAppEnvEncryptPubKey).
-	var body struct {
-		PublicKey string  `json:"public_key"`
-		Signature string  `json:"signature"`
-		Timestamp *uint64 `json:"timestamp"`
-	}
+	var body kmsKeyBody
 	if err := decodeJSON(r, &body); err != nil {
 		return nil, fmt.Errorf("phala: KMS %s: %w", kms, err)
 	}
