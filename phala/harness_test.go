@@ -15,10 +15,9 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/stretchr/testify/require"
 
-	"github.com/phalacloud/go-sdk/openapi"
+	"github.com/phalacloud/go-sdk/internal/specdoc"
 	"github.com/phalacloud/go-sdk/phala"
 )
 
@@ -33,46 +32,21 @@ const (
 	testCompose  = "services:\n  app:\n    image: nginx:latest\n"
 )
 
-var (
-	specOnce sync.Once
-	specDoc  *openapi3.T
-	specErr  error
-)
-
-// loadSpec parses openapi.Spec once. The text/yaml decoder is registered
-// here, before any test can validate concurrently, as a plain string: the
-// YAML decoder would turn a compose file into a map and fail its string
-// schema.
+// loadSpec is the parsed openapi/phala-cloud.yaml (internal/specdoc,
+// shared with phalatest).
 func loadSpec(t testing.TB) *openapi3.T {
 	t.Helper()
-	specOnce.Do(func() {
-		openapi3filter.RegisterBodyDecoder("text/yaml", openapi3filter.PlainBodyDecoder)
-		specDoc, specErr = openapi3.NewLoader().LoadFromData(openapi.Spec)
-		if specErr == nil {
-			specErr = specDoc.Validate(context.Background())
-		}
-	})
-	require.NoError(t, specErr, "loading openapi/phala-cloud.yaml")
-	return specDoc
+	doc, err := specdoc.Doc()
+	require.NoError(t, err, "loading openapi/phala-cloud.yaml")
+	return doc
 }
 
 // specRouter returns a router for the spec whose only server is serverURL.
 func specRouter(t testing.TB, serverURL string) routers.Router {
 	t.Helper()
-	doc := *loadSpec(t) // shallow copy: only Servers differs per test server
-	doc.Servers = openapi3.Servers{{URL: serverURL}}
-	r, err := gorillamux.NewRouter(&doc)
+	r, err := specdoc.Router(serverURL)
 	require.NoError(t, err)
 	return r
-}
-
-func validationOptions() *openapi3filter.Options {
-	return &openapi3filter.Options{
-		AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
-		SkipSettingDefaults:   true,
-		IncludeResponseStatus: true,
-		MultiError:            true,
-	}
 }
 
 // validatingTransport checks every request against the spec before it is
@@ -106,7 +80,7 @@ func (v *validatingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	if err != nil {
 		v.report("request", req, fmt.Errorf("no operation in the spec: %w", err))
 	} else {
-		in = &openapi3filter.RequestValidationInput{Request: vreq, PathParams: pathParams, Route: route, Options: validationOptions()}
+		in = &openapi3filter.RequestValidationInput{Request: vreq, PathParams: pathParams, Route: route, Options: specdoc.Options(true)}
 		if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
 			v.report("request", req, err)
 		}
@@ -123,7 +97,7 @@ func (v *validatingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 		return resp, nil // let the SDK see a clean body; the read error is not the spec's business
 	}
 	rin := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: resp.StatusCode,
-		Header: resp.Header, Options: validationOptions()}
+		Header: resp.Header, Options: specdoc.Options(true)}
 	rin.SetBodyBytes(rbody)
 	if err := openapi3filter.ValidateResponse(ctx, rin); err != nil {
 		v.report("response", req, fmt.Errorf("HTTP %d %s: %w", resp.StatusCode, truncate(rbody, 300), err))

@@ -8,20 +8,16 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 
-	"github.com/phalacloud/go-sdk/openapi"
+	"github.com/phalacloud/go-sdk/internal/specdoc"
 )
 
 // apiPrefix is where the API is mounted, as in production.
 const apiPrefix = "/api/v1"
-
-var registerDecoders sync.Once
 
 // specRouter holds the parsed OpenAPI document and a router over it.
 type specRouter struct {
@@ -29,53 +25,19 @@ type specRouter struct {
 	router routers.Router
 }
 
-// spec is the document and router every Server shares: loading and
-// validating the document costs about a second under the race detector,
-// and after loading both are only read (routing and validation do not
-// change them), so servers running in parallel can share them.
-var spec struct {
-	once sync.Once
-	val  *specRouter
-	err  error
-}
-
-// loadSpec returns the shared, parsed document (see parseSpec), parsing it
-// on first use.
+// loadSpec returns the document every Server shares (internal/specdoc
+// parses it once per process) and a router whose server URL is relative
+// (/api/v1), so that routing works whatever host or port the client used.
 func loadSpec() (*specRouter, error) {
-	spec.once.Do(func() { spec.val, spec.err = parseSpec() })
-	return spec.val, spec.err
-}
-
-// parseSpec parses the embedded document. The server URL is made relative
-// (/api/v1) so that routing works whatever host or port the client used.
-func parseSpec() (*specRouter, error) {
-	registerDecoders.Do(func() {
-		// The YAML decoder would turn a compose file into a map and fail
-		// the string schema; the body is text to the API.
-		openapi3filter.RegisterBodyDecoder("text/yaml", openapi3filter.PlainBodyDecoder)
-	})
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromData(openapi.Spec)
+	doc, err := specdoc.Doc()
 	if err != nil {
-		return nil, fmt.Errorf("phalatest: loading the OpenAPI document: %w", err)
+		return nil, fmt.Errorf("phalatest: %w", err)
 	}
-	if err := doc.Validate(context.Background()); err != nil {
-		return nil, fmt.Errorf("phalatest: the OpenAPI document is invalid: %w", err)
-	}
-	doc.Servers = openapi3.Servers{{URL: apiPrefix}}
-	r, err := gorillamux.NewRouter(doc)
+	r, err := specdoc.Router(apiPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("phalatest: building the router: %w", err)
 	}
 	return &specRouter{doc: doc, router: r}, nil
-}
-
-func filterOptions() *openapi3filter.Options {
-	return &openapi3filter.Options{
-		AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
-		SkipSettingDefaults: true,
-		MultiError:          true,
-	}
 }
 
 // validateRequest checks r (whose body is body) against the operation of
@@ -83,7 +45,7 @@ func filterOptions() *openapi3filter.Options {
 func validateRequest(ctx context.Context, route *routers.Route, params map[string]string, r *http.Request, body []byte) []validationProblem {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	defer func() { r.Body = io.NopCloser(bytes.NewReader(body)) }()
-	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: filterOptions()}
+	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: specdoc.Options(false)}
 	err := openapi3filter.ValidateRequest(ctx, in)
 	if err == nil {
 		return nil
@@ -93,8 +55,7 @@ func validateRequest(ctx context.Context, route *routers.Route, params map[strin
 
 // validateResponse checks an answer against the operation's responses.
 func validateResponse(ctx context.Context, route *routers.Route, params map[string]string, r *http.Request, resp response) error {
-	opts := filterOptions()
-	opts.IncludeResponseStatus = true
+	opts := specdoc.Options(true)
 	opts.ExcludeResponseBody = resp.stream != nil // a stream checks its events itself
 	in := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: opts},
