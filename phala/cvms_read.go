@@ -76,8 +76,9 @@ type CVMKMSInfo struct {
 	// ID and Slug name the KMS (for GET /kms/{kmsId}/pubkey/{appId}).
 	ID   string
 	Slug string
-	// EncryptedEnvPubkey is the X25519 env encryption key (central KMS), hex.
-	EncryptedEnvPubkey string
+	// EncryptedEnvPublicKey is the X25519 env encryption key (central KMS,
+	// kms_info.encrypted_env_pubkey), hex.
+	EncryptedEnvPublicKey string
 	DstackKMSAddress   string
 	DstackAppAddress   string
 	DeployerAddress    string
@@ -171,7 +172,7 @@ func cvmInfoFromLegacy(g *gen.CVMInfoLegacy) *CVMInfo {
 		PublicLogs: deref(g.PublicLogs), PublicSysinfo: deref(g.PublicSysinfo), Listed: deref(g.Listed),
 		VCPU: deref(g.VCPU), MemoryMB: deref(g.Memory), DiskGB: deref(g.DiskSize), InstanceType: deref(g.InstanceType)}
 	info.MemoryGB = float64(info.MemoryMB) / 1024
-	k := &CVMKMSInfo{EncryptedEnvPubkey: deref(g.EncryptedEnvPubkey), DstackAppAddress: deref(g.ContractAddress),
+	k := &CVMKMSInfo{EncryptedEnvPublicKey: deref(g.EncryptedEnvPubkey), DstackAppAddress: deref(g.ContractAddress),
 		DeployerAddress: deref(g.DeployerAddress)}
 	if m := g.KMSInfo; m != nil {
 		k.ID, k.Slug, k.DstackKMSAddress = deref(m.ID), deref(m.Slug), deref(m.KMSContractAddress)
@@ -196,7 +197,7 @@ func cvmInfoFromGen(g *gen.CVMInfo) *CVMInfo {
 		info.InProgress = true
 	}
 	if k := g.KMSInfo; k != nil {
-		info.KMSInfo = &CVMKMSInfo{ID: deref(k.ID), Slug: deref(k.Slug), EncryptedEnvPubkey: deref(k.EncryptedEnvPubkey),
+		info.KMSInfo = &CVMKMSInfo{ID: deref(k.ID), Slug: deref(k.Slug), EncryptedEnvPublicKey: deref(k.EncryptedEnvPubkey),
 			DstackKMSAddress: deref(k.DstackKMSAddress), DstackAppAddress: deref(k.DstackAppAddress),
 			DeployerAddress: deref(k.DeployerAddress), RPCEndpoint: deref(k.RPCEndpoint)}
 		if k.ChainID != nil {

@@ -259,7 +259,7 @@ func decodeDetailPlain(body []byte) (info *CVMInfo, ok bool) {
 		info.InProgress = true
 	}
 	if k := d.KMSInfo; k != nil {
-		info.KMSInfo = &CVMKMSInfo{ID: k.ID, Slug: k.Slug, EncryptedEnvPubkey: k.EncryptedEnvPubkey,
+		info.KMSInfo = &CVMKMSInfo{ID: k.ID, Slug: k.Slug, EncryptedEnvPublicKey: k.EncryptedEnvPubkey,
 			DstackKMSAddress: k.DstackKMSAddress, DstackAppAddress: k.DstackAppAddress,
 			DeployerAddress: k.DeployerAddress, RPCEndpoint: k.RPCEndpoint}
 		if k.ChainID != nil {

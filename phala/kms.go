@@ -151,10 +151,10 @@ func (c *Client) envEncryptPublicKey(ctx context.Context, cvmID string, opts *En
 				Reason: "the CVM detail shows the central KMS (no chain_id), whose key is not signed, so it cannot be checked against the anchor; " +
 					"refused, since such a detail can come from anyone between you and the API (for a CVM that really is on the central KMS, pass EnvKeyOptions.Anchor: phala.InsecureTrustAPISigner())"}
 		}
-		if info.KMSInfo == nil || info.KMSInfo.EncryptedEnvPubkey == "" {
+		if info.KMSInfo == nil || info.KMSInfo.EncryptedEnvPublicKey == "" {
 			return nil, fmt.Errorf("phala: CVM %s (central KMS) has no encrypted_env_pubkey in its detail", info.Name)
 		}
-		pk, err := normalizeKey(info.KMSInfo.EncryptedEnvPubkey)
+		pk, err := normalizeKey(info.KMSInfo.EncryptedEnvPublicKey)
 		if err != nil {
 			return nil, fmt.Errorf("phala: CVM %s (central KMS): %w", info.Name, err)
 		}

@@ -50,7 +50,7 @@ func TestMethodMatrixPerAPIVersion(t *testing.T) {
 			assert.Equal(t, 40, info.DiskGB)
 			require.NotNil(t, info.KMSInfo)
 			assert.False(t, info.KMSInfo.OnChain())
-			assert.Len(t, info.KMSInfo.EncryptedEnvPubkey, 64)
+			assert.Len(t, info.KMSInfo.EncryptedEnvPublicKey, 64)
 			if legacy {
 				_, err := strconv.Atoi(info.ID)
 				require.NoError(t, err, "the legacy id is the integer id")
@@ -79,7 +79,7 @@ func TestMethodMatrixPerAPIVersion(t *testing.T) {
 			// on-chain key from the KMS the detail names, signature verified.
 			key, err := c.GetEnvEncryptPublicKey(ctx, central.ID, nil)
 			require.NoError(t, err)
-			assert.Equal(t, info.KMSInfo.EncryptedEnvPubkey, key.PublicKey)
+			assert.Equal(t, info.KMSInfo.EncryptedEnvPublicKey, key.PublicKey)
 			res, err := c.EncryptAndUpdateEnvs(ctx, central.ID, []phala.EnvVar{{Key: "FOO", Value: "v-" + v}}, nil)
 			require.NoError(t, err)
 			require.Equal(t, phala.StatusInProgress, res.Status)
