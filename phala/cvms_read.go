@@ -79,10 +79,10 @@ type CVMKMSInfo struct {
 	// EncryptedEnvPublicKey is the X25519 env encryption key (central KMS,
 	// kms_info.encrypted_env_pubkey), hex.
 	EncryptedEnvPublicKey string
-	DstackKMSAddress   string
-	DstackAppAddress   string
-	DeployerAddress    string
-	RPCEndpoint        string
+	DstackKMSAddress      string
+	DstackAppAddress      string
+	DeployerAddress       string
+	RPCEndpoint           string
 }
 
 // OnChain reports whether the CVM's KMS is a contract, so that changes to
