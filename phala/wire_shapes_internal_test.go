@@ -6,11 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/phalacloud/go-sdk/openapi"
+	"github.com/phalacloud/go-sdk/internal/specdoc"
 )
 
 // The wire shapes decoded by hand (for the tolerant decoding gen's types
@@ -18,7 +17,7 @@ import (
 // their JSON names are the schema's properties, except those another
 // decoder reads.
 func TestHandWrittenWireShapesMatchTheSpec(t *testing.T) {
-	doc, err := openapi3.NewLoader().LoadFromData(openapi.Spec)
+	doc, err := specdoc.Doc()
 	require.NoError(t, err)
 	for _, tc := range []struct {
 		schema string
