@@ -34,10 +34,15 @@ func readLimited(body io.Reader, contentLength, limit int64) ([]byte, error) {
 // the *APIError decoded from it for an error answer (nil for a success),
 // which read takes instead of reading or decoding again.
 type bufferedBody struct {
-	*bytes.Reader
+	r    bytes.Reader
 	body []byte
 	err  *APIError
+	// out is where read puts the response (inside the attempt's
+	// allocation), nil for a bufferedBody made elsewhere.
+	out *response
 }
+
+func (d *bufferedBody) Read(p []byte) (int, error) { return d.r.Read(p) }
 
 // Close does nothing: the body was read in full.
 func (*bufferedBody) Close() error { return nil }

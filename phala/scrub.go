@@ -288,13 +288,18 @@ func (s *keyScrubber) header(h http.Header) {
 }
 
 // scrubResponse makes resp safe to read: status text, headers and body.
-func (s *keyScrubber) scrubResponse(resp *http.Response) {
+// The body's reader is into, or a new one when into is nil.
+func (s *keyScrubber) scrubResponse(resp *http.Response, into *scrubReader) {
 	if s == nil {
 		return
 	}
 	resp.Status = s.String(resp.Status)
 	s.header(resp.Header)
-	resp.Body = &scrubReader{s: s, src: resp.Body, resp: resp}
+	if into == nil {
+		into = new(scrubReader)
+	}
+	*into = scrubReader{s: s, src: resp.Body, resp: resp}
+	resp.Body = into
 }
 
 // scrubError returns err, or an error with the same text minus the key

@@ -1,7 +1,6 @@
 package phala
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -45,7 +44,8 @@ func read(resp *http.Response, err error) (*response, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	r := &response{status: resp.StatusCode, header: resp.Header}
+	r := responseFor(resp.Body)
+	*r = response{status: resp.StatusCode, header: resp.Header}
 	if resp.Request != nil {
 		// Canonical key: Header.Get of "X-API-Key" would allocate its
 		// canonical form on every answer.
@@ -139,6 +139,21 @@ type callBudget struct {
 	waited time.Duration
 }
 
+// callCtx is a method call's context: the caller's, carrying the call's
+// retry budget under keyBudget (context.WithValue plus the budget would be
+// two allocations per call).
+type callCtx struct {
+	context.Context
+	budget callBudget
+}
+
+func (c *callCtx) Value(key any) any {
+	if key == keyBudget {
+		return &c.budget
+	}
+	return c.Context.Value(key)
+}
+
 // begin checks a method's context and gives the call its retry budget; a
 // call made inside another (EncryptAndUpdateEnvs reading the CVM detail) shares the
 // outer call's budget. The nil context is refused, not a panic.
@@ -149,7 +164,7 @@ func (c *Client) begin(ctx context.Context) (context.Context, error) {
 	if _, ok := ctx.Value(keyBudget).(*callBudget); ok {
 		return ctx, nil
 	}
-	return context.WithValue(ctx, keyBudget, &callBudget{}), nil
+	return &callCtx{Context: ctx}, nil
 }
 
 // start is the prologue of every method that takes a cvmID: begin, then
@@ -274,29 +289,47 @@ func isRead(method string) bool { return method == http.MethodGet || method == h
 // reader.
 func (s *sender) once(req *http.Request, n int) attempt {
 	c := s.c
-	ctx, cancel := req.Context(), context.CancelFunc(func() {})
-	stream := ctx.Value(keyNoTimeout) != nil
-	if c.cfg.timeout > 0 && !stream {
-		ctx, cancel = context.WithTimeout(ctx, c.cfg.timeout)
+	timeout := c.cfg.timeout
+	stream := req.Context().Value(keyNoTimeout) != nil
+	if stream {
+		timeout = 0 // only the caller's context bounds a stream
 	}
+	a := newAttemptCtx(req.Context(), timeout)
+	r := req.WithContext(a)
+	// Whether a failed change may have reached the server: for a change
+	// with a body, whether the transport began reading it; for one without,
+	// whether it got a connection. A read is retried either way.
 	var gotConn atomic.Bool
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) }})
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	if hasBody {
+		a.reqBody = sentBody{ReadCloser: req.Body, a: a}
+		r.Body = &a.reqBody
+		if req.GetBody != nil {
+			// The transport resends a body it never wrote on a new
+			// connection through GetBody: that copy is tracked too.
+			a.getBody = req.GetBody
+			r.GetBody = a.rewind
+		}
+	} else if !isRead(req.Method) {
+		r = r.WithContext(httptrace.WithClientTrace(a, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) }}))
+	}
 	start := time.Now()
-	resp, err := s.hc.Do(req.WithContext(ctx))
+	resp, err := s.hc.Do(r)
 	err = c.scrub.scrubError(err)
 	info := RequestInfo{Method: req.Method, Path: redactedPath(req.URL), Attempt: n, Err: err}
 	if err != nil {
-		cancel()
+		a.release()
 		info.Duration = time.Since(start)
 		c.observe(req.Context(), info)
-		return attempt{err: err, reached: gotConn.Load() || !neverReached(err)}
+		return attempt{err: err, reached: a.sent.Load() || gotConn.Load() || !neverReached(err)}
 	}
-	c.scrub.scrubResponse(resp)
-	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	c.scrub.scrubResponse(resp, &a.scrub)
+	a.respBody = releaseOnClose{ReadCloser: resp.Body, a: a}
+	resp.Body = &a.respBody
 	info.StatusCode, info.RequestID = resp.StatusCode, resp.Header.Get(headerRequestID)
 	var apiErr *APIError
 	if (isRead(req.Method) && !stream) || !isSuccess(resp.StatusCode) {
-		b, err := bufferBody(resp)
+		b, err := bufferBody(resp, &a.buffered)
 		if err != nil {
 			info.Duration, info.Err = time.Since(start), err
 			c.observe(req.Context(), info)
@@ -311,7 +344,7 @@ func (s *sender) once(req *http.Request, n int) attempt {
 			if resp.StatusCode == http.StatusNotFound && !strings.HasSuffix(c.base.Path, "/api/v1") {
 				apiErr.hint = fmt.Sprintf("the base URL %s does not end in /api/v1, where the API's paths start (e.g. %s)", c.base, DefaultBaseURL)
 			}
-			resp.Body = &bufferedBody{Reader: bytes.NewReader(b), body: b, err: apiErr}
+			a.buffered.err = apiErr
 		}
 	}
 	info.Duration = time.Since(start)
@@ -322,7 +355,7 @@ func (s *sender) once(req *http.Request, n int) attempt {
 // bufferBody reads resp's body (up to one byte over the limit read applies)
 // and closes it, replacing it with the bytes read, which it returns; read
 // then takes those bytes as they are instead of copying them again.
-func bufferBody(resp *http.Response) ([]byte, error) {
+func bufferBody(resp *http.Response, into *bufferedBody) ([]byte, error) {
 	limit := int64(MaxResponseBody)
 	if !isSuccess(resp.StatusCode) {
 		limit = MaxErrorBody
@@ -332,20 +365,10 @@ func bufferBody(resp *http.Response) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the %d answer: %w", resp.StatusCode, err)
 	}
-	resp.Body = &bufferedBody{Reader: bytes.NewReader(b), body: b}
+	*into = bufferedBody{body: b, out: into.out}
+	into.r.Reset(b)
+	resp.Body = into
 	return b, nil
-}
-
-// cancelOnClose releases the per-attempt timeout once the body is closed.
-type cancelOnClose struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (b *cancelOnClose) Close() error {
-	err := b.ReadCloser.Close()
-	b.cancel()
-	return err
 }
 
 // unwrapURLError drops *url.Error's wrapper, whose text repeats the full URL.
