@@ -104,7 +104,10 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, base: base, scrub: newKeyScrubber(string(cfg.apiKey))}
 	auditClient(c)
-	c.api, err = gen.NewClient(base.String(), gen.WithHTTPClient(&sender{c: c, hc: noRedirects(cfg.httpClient)}))
+	hc := noRedirects(cfg.httpClient)
+	_, std := hc.Transport.(*http.Transport)
+	std = std || hc.Transport == nil
+	c.api, err = gen.NewClient(base.String(), gen.WithHTTPClient(&sender{c: c, hc: hc, stdTransport: std}))
 	if err != nil {
 		return nil, fmt.Errorf("phala: building the API client: %w", err)
 	}

@@ -167,14 +167,19 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 }
 
 // neverReached reports errors that happen before a request can reach the
-// server: name resolution, dialing and the TLS handshake.
+// server: name resolution, dialing and the TLS handshake. A malformed TLS
+// record counts only as the handshake's first one (crypto/tls then sets
+// RecordHeaderError.Conn: a server that does not speak TLS); later ones
+// can come after the request was written.
 func neverReached(err error) bool {
 	var dnsErr *net.DNSError
 	var opErr *net.OpError
 	var recErr tls.RecordHeaderError
 	var certErr *tls.CertificateVerificationError
 	switch {
-	case errors.As(err, &dnsErr), errors.As(err, &recErr), errors.As(err, &certErr):
+	case errors.As(err, &dnsErr), errors.As(err, &certErr):
+		return true
+	case errors.As(err, &recErr) && recErr.Conn != nil:
 		return true
 	case errors.As(err, &opErr) && opErr.Op == "dial":
 		return true

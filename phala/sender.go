@@ -116,6 +116,9 @@ func noRedirects(hc *http.Client) *http.Client {
 type sender struct {
 	c  *Client
 	hc *http.Client
+	// stdTransport: hc's transport is net/http's own (*http.Transport, or
+	// nil for the default one), whose errors say whether a request left.
+	stdTransport bool
 }
 
 type ctxKey int
@@ -294,25 +297,20 @@ func (s *sender) once(req *http.Request, n int) attempt {
 	if stream {
 		timeout = 0 // only the caller's context bounds a stream
 	}
-	a := newAttemptCtx(req.Context(), timeout)
-	r := req.WithContext(a)
-	// Whether a failed change may have reached the server: for a change
-	// with a body, whether the transport began reading it; for one without,
-	// whether it got a connection. A read is retried either way.
+	// Whether a failed change may have reached the server: net/http's
+	// Transport reports a DNS, dial or handshake error (neverReached) only
+	// when no byte of this request left (it resends a change by itself
+	// only when nothing was written, and its dial errors come from
+	// dialing). A RoundTripper of the caller's own could fail over after
+	// sending, so with one the attempt also notes whether a connection was
+	// handed out. A read is retried either way.
+	parent := req.Context()
 	var gotConn atomic.Bool
-	hasBody := req.Body != nil && req.Body != http.NoBody
-	if hasBody {
-		a.reqBody = sentBody{ReadCloser: req.Body, a: a}
-		r.Body = &a.reqBody
-		if req.GetBody != nil {
-			// The transport resends a body it never wrote on a new
-			// connection through GetBody: that copy is tracked too.
-			a.getBody = req.GetBody
-			r.GetBody = a.rewind
-		}
-	} else if !isRead(req.Method) {
-		r = r.WithContext(httptrace.WithClientTrace(a, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) }}))
+	if !isRead(req.Method) && !s.stdTransport {
+		parent = httptrace.WithClientTrace(parent, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) }})
 	}
+	a := newAttemptCtx(parent, timeout)
+	r := req.WithContext(a)
 	start := time.Now()
 	resp, err := s.hc.Do(r)
 	err = c.scrub.scrubError(err)
@@ -321,7 +319,7 @@ func (s *sender) once(req *http.Request, n int) attempt {
 		a.release()
 		info.Duration = time.Since(start)
 		c.observe(req.Context(), info)
-		return attempt{err: err, reached: a.sent.Load() || gotConn.Load() || !neverReached(err)}
+		return attempt{err: err, reached: gotConn.Load() || !neverReached(err)}
 	}
 	c.scrub.scrubResponse(resp, &a.scrub)
 	a.respBody = releaseOnClose{ReadCloser: resp.Body, a: a}
