@@ -166,7 +166,9 @@ type CVMVisibility struct {
 
 // UpdateCVMVisibility sets which information about the CVM is public. When
 // the request leaves PublicSysinfo or PublicLogs nil, the SDK first reads
-// the CVM (GET /cvms/{cvmId}) and keeps the current value.
+// the CVM (GET /cvms/{cvmId}) and keeps the current value; of that detail
+// only the three flags (and the id that tells its shape) are decoded, so
+// the call does not depend on fields it does not use.
 //
 // The answer is the API's VM object; only its three flags are read, and
 // any other field, of any type, is ignored, so a call whose change was
@@ -191,9 +193,9 @@ func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *Upd
 		return nil, invalidArg("req", "sets no visibility flag")
 	}
 	body := gen.UpdateVisibilityRequest{PublicTcbinfo: req.PublicTcbinfo}
-	var cur *CVMInfo
+	var cur *CVMVisibility
 	if req.PublicSysinfo == nil || req.PublicLogs == nil {
-		if cur, err = c.GetCVMInfo(ctx, id); err != nil {
+		if cur, err = c.currentVisibility(ctx, id); err != nil {
 			return nil, err
 		}
 		body.PublicSysinfo, body.PublicLogs = cur.PublicSysinfo, cur.PublicLogs
@@ -226,13 +228,47 @@ func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *Upd
 		v.PublicTcbinfo = *req.PublicTcbinfo
 	default:
 		if cur == nil {
-			if cur, err = c.GetCVMInfo(ctx, id); err != nil {
+			if cur, err = c.currentVisibility(ctx, id); err != nil {
 				return nil, fmt.Errorf("phala: visibility updated, reading public_tcbinfo back: %w", err)
 			}
 		}
 		v.PublicTcbinfo = cur.PublicTcbinfo
 	}
 	return v, nil
+}
+
+// currentVisibility reads the CVM's flags as GetCVMInfo would give them.
+// A detail of the 2026-01-21 shape (string id) is decoded for its flags
+// alone, under the same guard as the answer (plainSafe: no key spelled in
+// a way struct decoding would match and gen's decoder would not); any
+// other body takes GetCVMInfo's whole decoding, with its errors. A flag
+// that is not a boolean is an error either way.
+func (c *Client) currentVisibility(ctx context.Context, id string) (*CVMVisibility, error) {
+	r, err := opGetCVMInfo.read(c.api.GetCVMInfo(ctx, id, nil))
+	if err != nil {
+		return nil, err
+	}
+	return c.detailVisibility(r)
+}
+
+// detailVisibility: see currentVisibility.
+func (c *Client) detailVisibility(r *response) (*CVMVisibility, error) {
+	if plainSafe(r.body, detailFlagKeys) {
+		var d struct {
+			ID            detailID `json:"id"`
+			PublicSysinfo bool     `json:"public_sysinfo"`
+			PublicLogs    bool     `json:"public_logs"`
+			PublicTcbinfo bool     `json:"public_tcbinfo"`
+		}
+		if json.Unmarshal(r.body, &d) == nil && d.ID.isString {
+			return &CVMVisibility{PublicSysinfo: d.PublicSysinfo, PublicLogs: d.PublicLogs, PublicTcbinfo: d.PublicTcbinfo}, nil
+		}
+	}
+	info, err := c.decodeCVMInfo(r)
+	if err != nil {
+		return nil, err
+	}
+	return &CVMVisibility{PublicSysinfo: info.PublicSysinfo, PublicLogs: info.PublicLogs, PublicTcbinfo: info.PublicTcbinfo}, nil
 }
 
 // answeredFlag is the boolean the answer gives, or sent when the answer

@@ -275,6 +275,9 @@ func decodeDetailPlain(body []byte) (info *CVMInfo, ok bool) {
 	return info, true
 }
 
+// detailFlagKeys are the keys UpdateCVMVisibility reads from a detail.
+var detailFlagKeys = newPlainKeys(false, nil, "id", "public_sysinfo", "public_logs", "public_tcbinfo")
+
 // visibilityKeys are the flags UpdateCVMVisibility reads from its answer.
 var visibilityKeys = newPlainKeys(false, nil, "public_sysinfo", "public_logs", "public_tcbinfo")
 

@@ -132,7 +132,60 @@ func FuzzDetailPlain(f *testing.F) {
 		if err == nil {
 			assert.Equal(t, want, got)
 		}
+		checkDetailVisibility(t, c, body, want, wantErr)
 	})
+}
+
+// checkDetailVisibility holds UpdateCVMVisibility's read of a detail to
+// GetCVMInfo's: the same flags whenever the detail decodes; when it does
+// not, either the same error or (string id, boolean flags, an error in a
+// field the flags do not need) the flags an exact-key, last-wins reading
+// of the top level gives.
+func checkDetailVisibility(t *testing.T, c *Client, body []byte, want *CVMInfo, wantErr error) {
+	t.Helper()
+	got, err := c.detailVisibility(&response{status: 200, body: body})
+	if wantErr == nil {
+		require.NoError(t, err, string(body))
+		assert.Equal(t, &CVMVisibility{PublicSysinfo: want.PublicSysinfo, PublicLogs: want.PublicLogs, PublicTcbinfo: want.PublicTcbinfo}, got, string(body))
+		return
+	}
+	if err != nil {
+		assert.Equal(t, wantErr.Error(), err.Error(), string(body))
+		return
+	}
+	var top map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(body, &top), string(body))
+	assert.True(t, strings.HasPrefix(strings.TrimSpace(string(top["id"])), `"`), "only a string id takes the flags-only path: %s", body)
+	flag := func(name string) bool {
+		var v *bool
+		require.NoError(t, json.Unmarshal(orNull(top[name]), &v), string(body))
+		return v != nil && *v
+	}
+	assert.Equal(t, &CVMVisibility{PublicSysinfo: flag("public_sysinfo"), PublicLogs: flag("public_logs"), PublicTcbinfo: flag("public_tcbinfo")}, got, string(body))
+}
+
+func orNull(b json.RawMessage) json.RawMessage {
+	if b == nil {
+		return json.RawMessage("null")
+	}
+	return b
+}
+
+func TestDetailVisibilityMatchesGetCVMInfo(t *testing.T) {
+	flagsOnly := 0
+	for _, v := range SupportedAPIVersions() {
+		c := &Client{cfg: config{apiVersion: v}}
+		bodies := append(detailVariants(), `{"id":"cvm_1","public_logs":true,"resource":{"vcpu":"two"}}`,
+			`{"id":"cvm_1","public_logs":"yes"}`, `{"id":"cvm_1","Public_Logs":true}`, `{"id":7,"public_logs":true,"public_tcbinfo":true}`)
+		for _, body := range bodies {
+			want, wantErr := decodeDetailGen(c, []byte(body))
+			checkDetailVisibility(t, c, []byte(body), want, wantErr)
+			if _, err := c.detailVisibility(&response{status: 200, body: []byte(body)}); wantErr != nil && err == nil {
+				flagsOnly++
+			}
+		}
+	}
+	assert.Positive(t, flagsOnly, "a detail with an unrelated malformed field still gives its flags")
 }
 
 const plainVM = `{"id":4211,"name":"my-app","status":"running","vcpu":2,"memory":4096,"created_at":"2026-01-05T10:00:00Z",` +
