@@ -2,8 +2,10 @@ package phala
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math/bits"
 	"unicode"
 	"unicode/utf8"
 )
@@ -98,23 +100,30 @@ var errNotObject = errors.New("not a JSON object")
 // plainSafe: each key, and for an object-valued key its slot in the
 // repetition count (0 for a scalar).
 type plainKeys struct {
-	keys   map[string]int
+	// byLen are the keys by length, each with its object slot (0: not an
+	// object-valued key).
+	byLen  [maxPlainKey + 1][]plainKey
 	maxKey int
 	// numbers: also refuse numbers a float64 cannot hold (see plainSafe).
 	numbers bool
 }
 
 func newPlainKeys(numbers bool, objects []string, scalars ...string) *plainKeys {
-	k := &plainKeys{keys: map[string]int{}, numbers: numbers}
+	k := &plainKeys{numbers: numbers}
 	for i, o := range objects {
-		k.keys[o] = i + 1
+		k.byLen[len(o)] = append(k.byLen[len(o)], plainKey{o, i + 1})
 		k.maxKey = max(k.maxKey, len(o))
 	}
 	for _, s := range scalars {
-		k.keys[s] = 0
+		k.byLen[len(s)] = append(k.byLen[len(s)], plainKey{s, 0})
 		k.maxKey = max(k.maxKey, len(s))
 	}
 	return k
+}
+
+type plainKey struct {
+	name string
+	slot int
 }
 
 // maxPlainKey bounds plainKeys.maxKey (the stack buffer of plainSafe).
@@ -146,35 +155,50 @@ func detailPlainSafe(body []byte) bool { return plainSafe(body, detailKeys) }
 // float64 is an error that skipping them would not see.
 func plainSafe(body []byte, k *plainKeys) bool {
 	var seen [8]int
-	var lower [maxPlainKey]byte
 	digits := 0
 	for i := 0; i < len(body); i++ {
 		if c := body[i]; c != '"' {
-			if !k.numbers {
-				continue
-			}
-			switch {
-			case '0' <= c && c <= '9' || c == '.':
-				if digits++; digits > 300 {
-					return false
+			if k.numbers {
+				switch numberClass[c] {
+				case numDigit:
+					if digits++; digits > 300 {
+						return false
+					}
+					continue
+				case numExponent:
+					if digits > 0 {
+						return false
+					}
 				}
-			case (c == 'e' || c == 'E') && digits > 0:
-				return false
-			default:
 				digits = 0
 			}
 			continue
 		}
 		digits = 0
 		j, esc, ascii := i+1, false, true
-		for ; j < len(body) && body[j] != '"'; j++ {
-			switch c := body[j]; {
-			case c == '\\':
-				esc = true
+		for j < len(body) {
+			if j+8 <= len(body) {
+				m := specialBytes(binary.LittleEndian.Uint64(body[j:]))
+				if m == 0 {
+					j += 8 // eight plain ASCII bytes, none a quote or backslash
+					continue
+				}
+				j += bits.TrailingZeros64(m) / 8 // the first special one
+			} else if stringClass[body[j]] == 0 {
 				j++
-			case c >= utf8.RuneSelf:
-				ascii = false
+				continue
 			}
+			c := body[j]
+			if c == '"' {
+				break
+			}
+			if c == '\\' {
+				esc = true
+				j += 2
+				continue
+			}
+			ascii = false
+			j++
 		}
 		s := body[i+1 : min(j, len(body))]
 		i = j
@@ -193,27 +217,70 @@ func plainSafe(body []byte, k *plainKeys) bool {
 		if len(s) > k.maxKey {
 			continue
 		}
-		for n, c := range s {
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
+		for _, key := range k.byLen[len(s)] {
+			if !foldEqual(s, key.name) {
+				continue
 			}
-			lower[n] = c
-		}
-		slot, known := k.keys[string(lower[:len(s)])]
-		if !known {
-			continue
-		}
-		if !bytes.Equal(lower[:len(s)], s) {
-			return false // a case variant of a key
-		}
-		if slot > 0 {
-			if seen[slot]++; seen[slot] > 1 {
-				return false
+			if string(s) != key.name {
+				return false // a case variant of a key
 			}
+			if key.slot > 0 {
+				if seen[key.slot]++; seen[key.slot] > 1 {
+					return false
+				}
+			}
+			break
 		}
 	}
 	return true
 }
+
+// specialBytes marks (top bit) the bytes of w, little-endian, that are a
+// quote, a backslash or not ASCII, with the classic "has a zero byte" test
+// on w with those bytes turned to zero. Only the lowest mark is sure to be
+// one (a borrow can mark a byte above a real one), which is all plainSafe
+// reads.
+func specialBytes(w uint64) uint64 {
+	const ones, tops = 0x0101010101010101, 0x8080808080808080
+	q, b := w^(ones*'"'), w^(ones*'\\')
+	return ((q-ones)&^q | (b-ones)&^b | w) & tops
+}
+
+// foldEqual reports whether s is lower, a lower-case ASCII key, in any
+// ASCII case.
+func foldEqual(s []byte, lower string) bool {
+	for i := range len(s) {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// numberClass sorts the bytes outside strings for plainSafe's number
+// check; stringClass marks the bytes inside a string plainSafe stops at.
+var numberClass, stringClass = func() (n, s [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		n[c] = numDigit
+	}
+	n['.'] = numDigit
+	n['e'], n['E'] = numExponent, numExponent
+	s['"'], s['\\'] = 1, 1
+	for c := utf8.RuneSelf; c < 256; c++ {
+		s[c] = 1
+	}
+	return n, s
+}()
+
+const (
+	numOther = iota
+	numDigit
+	numExponent
+)
 
 // foldsToASCII reports whether s holds a non-ASCII rune that simple case
 // folding maps to an ASCII letter (U+017F ſ, U+212A K), or invalid UTF-8.

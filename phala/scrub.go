@@ -47,6 +47,10 @@ type keyScrubber struct {
 	// character, the escapes' first bytes and the base64 parts' first
 	// bytes; formStart the first four only.
 	start, formStart [256]bool
+	// cores are all the base64 parts; longest is the longest of them and
+	// of the key, the furthest an occurrence can reach without an escape.
+	cores   [][]byte
+	longest int
 }
 
 func newKeyScrubber(key string) *keyScrubber {
@@ -73,10 +77,35 @@ func newKeyScrubber(key string) *keyScrubber {
 			if !slices.ContainsFunc(s.b64[core[0]], func(c []byte) bool { return bytes.Equal(c, core) }) {
 				s.b64[core[0]] = append(s.b64[core[0]], core)
 				s.start[core[0]] = true
+				s.cores = append(s.cores, core)
 			}
 		}
 	}
+	s.longest = len(key)
+	for _, c := range s.cores {
+		s.longest = max(s.longest, len(c))
+	}
 	return s
+}
+
+// clearBefore is an offset of b before which no occurrence of the key,
+// whole or cut by the end of b, can start. Without a '\\', '%' or '&' in b
+// every form is the key's characters as they are, or a base64 part: if
+// none of them is in b either, an occurrence can only be one cut by the
+// end, which starts within the last s.longest bytes. The searches are
+// bytes.IndexByte and bytes.Index, much faster than scan's byte-by-byte
+// walk, which then looks at that tail only.
+func (s *keyScrubber) clearBefore(b []byte) int {
+	if len(b) <= s.longest || bytes.IndexByte(b, '\\') >= 0 || bytes.IndexByte(b, '%') >= 0 ||
+		bytes.IndexByte(b, '&') >= 0 || bytes.Index(b, s.key) >= 0 {
+		return 0
+	}
+	for _, c := range s.cores {
+		if bytes.Index(b, c) >= 0 {
+			return 0
+		}
+	}
+	return len(b) - s.longest
 }
 
 // match outcomes.
@@ -226,9 +255,14 @@ func hexDigit(b byte) (int, bool) {
 // them); with atEnd true the input is complete and cut reports whether it
 // ended by an error (then any partial match is redacted).
 func (s *keyScrubber) scan(scratch, b []byte, atEnd, cut bool) (out []byte, held int, copied bool) {
+	return s.scanFrom(scratch, b, atEnd, cut, s.clearBefore(b))
+}
+
+// scanFrom is scan knowing that no occurrence starts before from.
+func (s *keyScrubber) scanFrom(scratch, b []byte, atEnd, cut bool, from int) (out []byte, held int, copied bool) {
 	last := 0
 	out = scratch
-	for i := 0; i < len(b); i++ {
+	for i := from; i < len(b); i++ {
 		if !s.start[b[i]] {
 			continue
 		}
