@@ -43,6 +43,13 @@ func TestCheckEnvKeysMatchesRegexp(t *testing.T) {
 
 func TestCheckHexBlobMatchesRegexp(t *testing.T) {
 	in := append(validateInputs(), strings.Repeat("0f", 1409), strings.Repeat("0f", 1409)+"é")
+	for i := range 40 { // a bad byte at each place of an unrolled step and of the tail
+		for _, bad := range []string{"g", "G", " ", "\x00", "\xff"} {
+			b := []byte(strings.Repeat("a1", 20))
+			b[i] = bad[0]
+			in = append(in, string(b))
+		}
+	}
 	for _, s := range in {
 		err := checkHexBlob("f", s)
 		assert.Equal(t, refHexBlobRE.MatchString(s), err == nil, "blob %q", s)
@@ -114,4 +121,34 @@ func refEnvKeys(keys []string) bool {
 		seen[k] = true
 	}
 	return true
+}
+
+func FuzzCheckHexBlob(f *testing.F) {
+	f.Add(strings.Repeat("0f", 20))
+	f.Add("0f0f0f0f0f0f0f0g")
+	f.Fuzz(func(t *testing.T, s string) {
+		if (checkHexBlob("f", s) == nil) != refHexBlobRE.MatchString(s) {
+			t.Fatalf("checkHexBlob and the regexp disagree on %q", s)
+		}
+	})
+}
+
+// FuzzCheckEnvKeys: the table walk with hashed duplicates accepts exactly
+// the key lists the regexp and a map accept (keys split on ',').
+func FuzzCheckEnvKeys(f *testing.F) {
+	f.Add("APP_A,APP_B,APP_A")
+	f.Add("_x,X9,9x")
+	f.Fuzz(func(t *testing.T, list string) {
+		keys := strings.Split(list, ",")
+		if len(list) > 4*MaxEnvKeyBytes {
+			return
+		}
+		short := true
+		for _, k := range keys {
+			short = short && len(k) <= MaxEnvKeyBytes
+		}
+		if short && (checkEnvKeys("f", keys) == nil) != refEnvKeys(keys) {
+			t.Fatalf("checkEnvKeys and the reference disagree on %q", keys)
+		}
+	})
 }
