@@ -327,13 +327,32 @@ func (s *keyScrubber) scrubResponse(resp *http.Response, into *scrubReader) {
 	if s == nil {
 		return
 	}
-	resp.Status = s.String(resp.Status)
-	s.header(resp.Header)
+	s.scrubHead(resp)
 	if into == nil {
 		into = new(scrubReader)
 	}
 	*into = scrubReader{s: s, src: resp.Body, resp: resp}
 	resp.Body = into
+}
+
+// scrubHead scrubs the status line and the headers of resp.
+func (s *keyScrubber) scrubHead(resp *http.Response) {
+	if s == nil {
+		return
+	}
+	resp.Status = s.String(resp.Status)
+	s.header(resp.Header)
+}
+
+// scrubBody returns b, a whole body, scrubbed: b itself when it holds no
+// key, else a copy. cut says the body ended by an error, as for the
+// streaming scrubber (a partial key at the end is then always dropped).
+func (s *keyScrubber) scrubBody(b []byte, cut bool) []byte {
+	if s == nil {
+		return b
+	}
+	out, _, _ := s.scan(nil, b, true, cut)
+	return out
 }
 
 // scrubError returns err, or an error with the same text minus the key

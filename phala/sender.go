@@ -321,13 +321,25 @@ func (s *sender) once(req *http.Request, n int) attempt {
 		c.observe(req.Context(), info)
 		return attempt{err: err, reached: gotConn.Load() || !neverReached(err)}
 	}
-	c.scrub.scrubResponse(resp, &a.scrub)
-	a.respBody = releaseOnClose{ReadCloser: resp.Body, a: a}
-	resp.Body = &a.respBody
+	var b []byte
+	whole := !stream && resp.ContentLength >= 0 && resp.ContentLength <= MaxErrorBody
+	if whole {
+		// A body of known, bounded length is read here in one piece and
+		// scrubbed whole: what the streaming scrubber gives for it, without
+		// its buffer and second copy.
+		b, err = c.readWhole(resp, &a.buffered)
+		a.release()
+	} else {
+		c.scrub.scrubResponse(resp, &a.scrub)
+		a.respBody = releaseOnClose{ReadCloser: resp.Body, a: a}
+		resp.Body = &a.respBody
+		if (isRead(req.Method) && !stream) || !isSuccess(resp.StatusCode) {
+			b, err = bufferBody(resp, &a.buffered)
+		}
+	}
 	info.StatusCode, info.RequestID = resp.StatusCode, resp.Header.Get(headerRequestID)
 	var apiErr *APIError
-	if (isRead(req.Method) && !stream) || !isSuccess(resp.StatusCode) {
-		b, err := bufferBody(resp, &a.buffered)
+	if whole || (isRead(req.Method) && !stream) || !isSuccess(resp.StatusCode) {
 		if err != nil {
 			info.Duration, info.Err = time.Since(start), err
 			c.observe(req.Context(), info)
@@ -348,6 +360,24 @@ func (s *sender) once(req *http.Request, n int) attempt {
 	info.Duration = time.Since(start)
 	c.observe(req.Context(), info)
 	return attempt{resp: resp, apiErr: apiErr, reached: true}
+}
+
+// readWhole reads resp's body of known length (at most MaxErrorBody) in
+// full, closes it and scrubs it, status line, headers and trailers, as the
+// streaming scrubber would; resp.Body becomes into, holding the bytes.
+func (c *Client) readWhole(resp *http.Response, into *bufferedBody) ([]byte, error) {
+	c.scrub.scrubHead(resp)
+	b, err := readLimited(resp.Body, resp.ContentLength, MaxErrorBody)
+	resp.Body.Close()
+	b = c.scrub.scrubBody(b, err != nil)
+	c.scrub.header(resp.Trailer)
+	*into = bufferedBody{body: b, out: into.out}
+	into.r.Reset(b)
+	resp.Body = into
+	if err != nil {
+		return nil, fmt.Errorf("reading the %d answer: %w", resp.StatusCode, c.scrub.scrubError(err))
+	}
+	return b, nil
 }
 
 // bufferBody reads resp's body (up to one byte over the limit read applies)
