@@ -182,3 +182,33 @@ func TestChangeThroughCallersTransportIsNotResentAfterAConnection(t *testing.T) 
 	require.Error(t, err)
 	assert.Equal(t, int32(1+3), s.hits.Load())
 }
+
+// BenchmarkAttemptContext prices what one attempt's context costs with
+// what net/http's Transport does with it (context.WithCancelCause, Done,
+// cancel at the end), against the standard context.WithTimeout it
+// replaces (plus the httptrace hook and body wrapper the sender no longer
+// needs with net/http's Transport, counted in BENCHMARKS.md).
+func BenchmarkAttemptContext(b *testing.B) {
+	bg := context.Background()
+	transport := func(ctx context.Context) {
+		tctx, cancel := context.WithCancelCause(ctx)
+		_ = tctx.Done()
+		cancel(nil)
+	}
+	b.Run("attemptCtx", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			a := newAttemptCtx(bg, time.Minute)
+			transport(a)
+			a.release()
+		}
+	})
+	b.Run("context.WithTimeout", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ctx, cancel := context.WithTimeout(bg, time.Minute)
+			transport(ctx)
+			cancel()
+		}
+	})
+}
