@@ -249,6 +249,9 @@ func specialBytes(w uint64) uint64 {
 // foldEqual reports whether s is lower, a lower-case ASCII key, in any
 // ASCII case.
 func foldEqual(s []byte, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
 	for i := range len(s) {
 		c := s[i]
 		if 'A' <= c && c <= 'Z' {

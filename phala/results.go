@@ -177,7 +177,9 @@ func decodeAcceptedLenient(r *response) (acceptedBody, error) {
 	if b[0] != '{' {
 		return a, unexpectedAnswer(r, "the body is not a JSON object")
 	}
-	if err := json.Unmarshal(b, &a); err != nil {
+	if fast, ok := parseAccepted(b); ok {
+		a = fast
+	} else if err := json.Unmarshal(b, &a); err != nil {
 		return a, unexpectedAnswer(r, "the body is not the JSON the call expects ("+jsonProblem(err)+")")
 	}
 	switch a.Status {
