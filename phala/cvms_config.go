@@ -253,6 +253,10 @@ func (c *Client) currentVisibility(ctx context.Context, id string) (*CVMVisibili
 
 // detailVisibility: see currentVisibility.
 func (c *Client) detailVisibility(r *response) (*CVMVisibility, error) {
+	var d cvmDetailPlain
+	if parseDetailInto(r.body, &d, false) {
+		return &CVMVisibility{PublicSysinfo: d.PublicSysinfo, PublicLogs: d.PublicLogs, PublicTcbinfo: d.PublicTcbinfo}, nil
+	}
 	if plainSafe(r.body, detailFlagKeys) {
 		var d struct {
 			ID            detailID `json:"id"`

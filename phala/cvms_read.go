@@ -115,6 +115,9 @@ func (c *Client) GetCVMInfo(ctx context.Context, cvmID string) (out *CVMInfo, er
 
 // decodeCVMInfo decodes a 200 detail in whichever of the two shapes it has.
 func (c *Client) decodeCVMInfo(r *response) (*CVMInfo, error) {
+	if info, ok := parseDetail(r.body); ok {
+		return info, nil
+	}
 	if info, ok := decodeDetailPlain(r.body); ok {
 		return info, nil
 	}

@@ -29,38 +29,44 @@ type cvmDetailPlain struct {
 	GatewayEnabled bool            `json:"gateway_enabled"`
 	ID             detailID        `json:"id"`
 	InstanceID     string          `json:"instance_id"`
-	KMSInfo        *struct {
-		ChainID            *int   `json:"chain_id"`
-		DeployerAddress    string `json:"deployer_address"`
-		DstackAppAddress   string `json:"dstack_app_address"`
-		DstackKMSAddress   string `json:"dstack_kms_address"`
-		EncryptedEnvPubkey string `json:"encrypted_env_pubkey"`
-		ID                 string `json:"id"`
-		RPCEndpoint        string `json:"rpc_endpoint"`
-		Slug               string `json:"slug"`
-	} `json:"kms_info"`
-	KMSType  string `json:"kms_type"`
-	Listed   bool   `json:"listed"`
-	Name     string `json:"name"`
-	Progress *struct {
-		CorrelationID *string `json:"correlation_id"`
-		StartedAt     string  `json:"started_at"`
-		Target        *string `json:"target"`
-	} `json:"progress"`
-	PublicLogs    bool `json:"public_logs"`
-	PublicSysinfo bool `json:"public_sysinfo"`
-	PublicTcbinfo bool `json:"public_tcbinfo"`
-	Resource      *struct {
-		DiskInGb     int     `json:"disk_in_gb"`
-		Gpus         int     `json:"gpus"`
-		InstanceType string  `json:"instance_type"`
-		MemoryInGb   float64 `json:"memory_in_gb"`
-		VCPU         int     `json:"vcpu"`
-	} `json:"resource"`
-	SecureTime bool   `json:"secure_time"`
-	Status     string `json:"status"`
-	StorageFs  string `json:"storage_fs"`
-	VMUUID     string `json:"vm_uuid"`
+	KMSInfo        *detailKMSInfo  `json:"kms_info"`
+	KMSType        string          `json:"kms_type"`
+	Listed         bool            `json:"listed"`
+	Name           string          `json:"name"`
+	Progress       *detailProgress `json:"progress"`
+	PublicLogs     bool            `json:"public_logs"`
+	PublicSysinfo  bool            `json:"public_sysinfo"`
+	PublicTcbinfo  bool            `json:"public_tcbinfo"`
+	Resource       *detailResource `json:"resource"`
+	SecureTime     bool            `json:"secure_time"`
+	Status         string          `json:"status"`
+	StorageFs      string          `json:"storage_fs"`
+	VMUUID         string          `json:"vm_uuid"`
+}
+
+type detailKMSInfo struct {
+	ChainID            *int   `json:"chain_id"`
+	DeployerAddress    string `json:"deployer_address"`
+	DstackAppAddress   string `json:"dstack_app_address"`
+	DstackKMSAddress   string `json:"dstack_kms_address"`
+	EncryptedEnvPubkey string `json:"encrypted_env_pubkey"`
+	ID                 string `json:"id"`
+	RPCEndpoint        string `json:"rpc_endpoint"`
+	Slug               string `json:"slug"`
+}
+
+type detailProgress struct {
+	CorrelationID *string `json:"correlation_id"`
+	StartedAt     string  `json:"started_at"`
+	Target        *string `json:"target"`
+}
+
+type detailResource struct {
+	DiskInGb     int     `json:"disk_in_gb"`
+	Gpus         int     `json:"gpus"`
+	InstanceType string  `json:"instance_type"`
+	MemoryInGb   float64 `json:"memory_in_gb"`
+	VCPU         int     `json:"vcpu"`
 }
 
 // detailID is the detail's id when it is a JSON string (the 2026-01-21
@@ -321,7 +327,12 @@ func decodeDetailPlain(body []byte) (info *CVMInfo, ok bool) {
 	if json.Unmarshal(body, &d) != nil || !d.ID.isString {
 		return nil, false
 	}
-	info = &CVMInfo{ID: d.ID.s, Name: d.Name, AppID: d.AppID, VMUUID: d.VMUUID, InstanceID: d.InstanceID,
+	return d.info(), true
+}
+
+// info maps a decoded detail of the 2026-01-21 shape to CVMInfo.
+func (d *cvmDetailPlain) info() *CVMInfo {
+	info := &CVMInfo{ID: d.ID.s, Name: d.Name, AppID: d.AppID, VMUUID: d.VMUUID, InstanceID: d.InstanceID,
 		Status: d.Status, KMSType: d.KMSType, ComposeHash: d.ComposeHash, PublicLogs: d.PublicLogs,
 		PublicSysinfo: d.PublicSysinfo, PublicTcbinfo: d.PublicTcbinfo, SecureTime: d.SecureTime, Listed: d.Listed}
 	if p := d.Progress; p != nil && (p.CorrelationID != nil || p.Target != nil) {
@@ -342,7 +353,7 @@ func decodeDetailPlain(body []byte) (info *CVMInfo, ok bool) {
 		info.MemoryGB = res.MemoryInGb
 		setMemoryMB(info)
 	}
-	return info, true
+	return info
 }
 
 // detailFlagKeys are the keys UpdateCVMVisibility reads from a detail.

@@ -109,8 +109,17 @@ func TestDecodeDetailPlainMatchesGen(t *testing.T) {
 		}
 	}
 	assert.Greater(t, fast, 30, "the fast path is taken for ordinary bodies")
+	parsed := 0
+	for _, body := range detailVariants() {
+		if _, ok := parseDetail([]byte(body)); ok {
+			parsed++
+		}
+	}
+	assert.Greater(t, parsed, 8, "the hand-written parse takes ordinary bodies")
+	_, ok := parseDetail([]byte(plainDetail))
+	require.True(t, ok, "a real detail takes the hand-written parse")
 	info, ok := decodeDetailPlain([]byte(plainDetail))
-	require.True(t, ok, "a real detail takes the fast path")
+	require.True(t, ok, "a real detail takes the plain path")
 	assert.Equal(t, 1536, info.MemoryMB)
 }
 
