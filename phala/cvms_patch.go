@@ -118,13 +118,6 @@ func (r *PatchCVMRequest) body() gen.PatchCVMRequest {
 	return b
 }
 
-// isEmpty reports whether the request changes nothing (phase-2 values
-// alone belong to ConfirmCVMPatch).
-func (r *PatchCVMRequest) isEmpty() bool {
-	b := r.body()
-	return b == (gen.PatchCVMRequest{})
-}
-
 // PatchCVM applies several changes to the CVM in one request (PATCH
 // /cvms/{cvmId}). On an on-chain KMS a change that alters the compose hash
 // returns RequiresOnChainHash == true with the ComposeHash to register;
@@ -141,7 +134,8 @@ func (c *Client) PatchCVM(ctx context.Context, cvmID string, req *PatchCVMReques
 	if req == nil {
 		return nil, invalidArg("req", "is nil")
 	}
-	if req.isEmpty() {
+	body := req.body()
+	if body == (gen.PatchCVMRequest{}) { // phase-2 values alone belong to ConfirmCVMPatch
 		return nil, invalidArg("req", "sets nothing to change (use ConfirmCVMPatch to confirm)")
 	}
 	if err := req.validate(); err != nil {
@@ -152,7 +146,7 @@ func (c *Client) PatchCVM(ctx context.Context, cvmID string, req *PatchCVMReques
 		v := gen.PatchCVMParamsXPrepareOnly("true")
 		params.XPrepareOnly = &v
 	}
-	r, err := opPatchCVM.read(c.api.PatchCVM(ctx, id, params, req.body()))
+	r, err := opPatchCVM.read(c.api.PatchCVM(ctx, id, params, body))
 	if err != nil {
 		return nil, err
 	}

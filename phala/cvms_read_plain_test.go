@@ -226,3 +226,34 @@ func TestVisibilityAnswerMatchesMap(t *testing.T) {
 	_, _, _, ok := visibilityAnswer([]byte(plainVM))
 	assert.True(t, ok, "a real answer takes the fast path")
 }
+
+// BenchmarkDecodeDetail: the 935-byte detail of the bench package through
+// each of decodeCVMInfo's ways.
+func BenchmarkDecodeDetail(b *testing.B) {
+	body := []byte(detailForBench)
+	c := &Client{cfg: config{apiVersion: DefaultAPIVersion}}
+	b.Run("parseDetail", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := parseDetail(body); !ok {
+				b.Fatal("not taken")
+			}
+		}
+	})
+	b.Run("decodeDetailPlain", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := decodeDetailPlain(body); !ok {
+				b.Fatal("not taken")
+			}
+		}
+	})
+	b.Run("gen", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := decodeDetailGen(c, body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
