@@ -97,11 +97,11 @@ func newKeyScrubber(key string) *keyScrubber {
 // walk, which then looks at that tail only.
 func (s *keyScrubber) clearBefore(b []byte) int {
 	if len(b) <= s.longest || bytes.IndexByte(b, '\\') >= 0 || bytes.IndexByte(b, '%') >= 0 ||
-		bytes.IndexByte(b, '&') >= 0 || bytes.Index(b, s.key) >= 0 {
+		bytes.IndexByte(b, '&') >= 0 || bytes.Contains(b, s.key) {
 		return 0
 	}
 	for _, c := range s.cores {
-		if bytes.Index(b, c) >= 0 {
+		if bytes.Contains(b, c) {
 			return 0
 		}
 	}
