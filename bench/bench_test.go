@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/phalacloud/go-sdk/gen"
+	"github.com/phalacloud/go-sdk/internal/benchdata"
 	"github.com/phalacloud/go-sdk/phala"
 )
 
@@ -35,18 +36,8 @@ const (
 	userAgent  = "phala-go-sdk/" + phala.Version
 
 	// detail is a CVM detail of the 2026-01-21 shape (the one
-	// DefaultAPIVersion answers), with the fields and sizes phalatest's
-	// fake answers for an on-chain CVM: 935 bytes.
-	detail = `{"id":"cvm_5f0f9c3a2b1d4e6f8a7b9c0d1e2f3a4b","name":"my-app","app_id":"9b5b3c1a4f2e6d7c8b9a0f1e2d3c4b5a69788796",` +
-		`"vm_uuid":"3f2504e04f8941d39a0c0305e82c3301","instance_id":"instance_3f2504e04f8941d39a0c0305e82c3301",` +
-		`"resource":{"instance_type":"tdx.medium","vcpu":2,"memory_in_gb":4,"disk_in_gb":40,"gpus":0},` +
-		`"os":{"name":"dstack-0.5.4","version":"0.5.4","is_dev":false},"kms_type":"base",` +
-		`"kms_info":{"chain_id":8453,"dstack_kms_address":"0x2f83172a49584c017f2b256f0fb2dca14126ba9c",` +
-		`"dstack_app_address":"0x9b5b3c1a4f2e6d7c8b9a0f1e2d3c4b5a69788796","deployer_address":"0x6b3c1c2e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c",` +
-		`"rpc_endpoint":"https://rpc.fake.invalid/kms-base-prod7","encrypted_env_pubkey":null,"id":"kms_8a7b6c5d4e3f2a1b","slug":"kms-base-prod7"},` +
-		`"status":"running","progress":null,"compose_hash":"c2d5f8a1b4e7d0c3f6a9b2e5d8c1f4a7b0e3d6c9f2a5b8e1d4c7f0a3b6e9d2c5",` +
-		`"gateway":{"base_domain":"dstack-base-prod7.phala.network","cname":null},"services":[],` +
-		`"public_logs":true,"public_sysinfo":false,"public_tcbinfo":true,"gateway_enabled":true,"secure_time":false,"listed":false,"storage_fs":"zfs"}`
+	// DefaultAPIVersion answers), 935 bytes: benchdata.Detail.
+	detail = benchdata.Detail
 
 	// vm is the legacy VM object PATCH /visibility answers (phalatest's
 	// vmJSON; official VM schema).
