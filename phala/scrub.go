@@ -321,16 +321,13 @@ func (s *keyScrubber) header(h http.Header) {
 	}
 }
 
-// scrubResponse makes resp safe to read: status text, headers and body.
-// The body's reader is into, or a new one when into is nil.
+// scrubResponse makes resp safe to read: status text, headers and body,
+// whose reader becomes into.
 func (s *keyScrubber) scrubResponse(resp *http.Response, into *scrubReader) {
 	if s == nil {
 		return
 	}
 	s.scrubHead(resp)
-	if into == nil {
-		into = new(scrubReader)
-	}
 	*into = scrubReader{s: s, src: resp.Body, resp: resp}
 	resp.Body = into
 }
