@@ -10,8 +10,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"github.com/phalacloud/go-sdk/gen"
 )
 
 const (
@@ -38,10 +36,19 @@ const (
 // Client talks to the Phala Cloud API. Create it with NewClient; it is safe
 // for concurrent use by many goroutines.
 type Client struct {
-	cfg   config
-	base  *url.URL
-	api   *gen.Client
-	scrub *keyScrubber // nil without a key
+	cfg  config
+	base *url.URL
+	// server is base with a trailing slash, as gen's request builders
+	// take it.
+	server string
+	hc     *http.Client
+	// stdTransport: hc's transport is net/http's own (*http.Transport, or
+	// nil for the default one), whose errors say whether a request left.
+	stdTransport bool
+	// keySecrets scrubs the API key (empty without a key); tokens are the
+	// commit tokens the client received.
+	keySecrets secrets
+	tokens     *tokenSet
 }
 
 // config holds what the options set; NewClient fills the defaults.
@@ -102,15 +109,13 @@ func NewClient(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{cfg: cfg, base: base, scrub: newKeyScrubber(string(cfg.apiKey))}
-	auditClient(c)
-	hc := noRedirects(cfg.httpClient)
-	_, std := hc.Transport.(*http.Transport)
-	std = std || hc.Transport == nil
-	c.api, err = gen.NewClient(base.String(), gen.WithHTTPClient(&sender{c: c, hc: hc, stdTransport: std}))
-	if err != nil {
-		return nil, fmt.Errorf("phala: building the API client: %w", err)
+	c := &Client{cfg: cfg, base: base, server: base.String() + "/", hc: noRedirects(cfg.httpClient), tokens: &tokenSet{}}
+	if cfg.apiKey != "" {
+		c.keySecrets = secrets{newKeyScrubber(string(cfg.apiKey))}
 	}
+	_, std := c.hc.Transport.(*http.Transport)
+	c.stdTransport = std || c.hc.Transport == nil
+	auditClient(c)
 	return c, nil
 }
 

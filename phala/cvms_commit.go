@@ -59,7 +59,8 @@ func (c *Client) CommitCVMUpdate(ctx context.Context, cvmID, token, composeHash,
 	if txHash != "" {
 		body.TransactionHash = &txHash
 	}
-	r, err := opCommitCVMUpdate.read(c.api.CommitCVMUpdate(withOptionalAuth(ctx), id, nil, body))
+	req, err := gen.NewCommitCVMUpdateRequest(c.server, id, nil, body)
+	r, err := c.do(ctx, opCommitCVMUpdate, req, err)
 	if err != nil {
 		return nil, err
 	}

@@ -86,7 +86,8 @@ func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string
 		return nil, err
 	}
 	body := req.overlay(cur)
-	r, err := opProvisionCVMComposeFileUpdate.read(c.api.ProvisionCVMComposeFileUpdate(ctx, id, nil, body))
+	hreq, err := gen.NewProvisionCVMComposeFileUpdateRequest(c.server, id, nil, body)
+	r, err := c.do(ctx, opProvisionCVMComposeFileUpdate, hreq, err)
 	if err != nil {
 		return nil, err
 	}
@@ -192,12 +193,14 @@ func (c *Client) GetCVMComposeFile(ctx context.Context, cvmID string) (out *AppC
 	if err != nil {
 		return nil, err
 	}
-	return decodeAs[AppCompose](opGetCVMComposeFile.read(c.api.GetCVMComposeFile(ctx, id, nil)))
+	req, err := gen.NewGetCVMComposeFileRequest(c.server, id, nil)
+	return decodeAs[AppCompose](c.do(ctx, opGetCVMComposeFile, req, err))
 }
 
 // appCompose reads the CVM's current app-compose.
 func (c *Client) appCompose(ctx context.Context, id string) (*gen.AppCompose, error) {
-	return decodeAs[gen.AppCompose](opGetCVMComposeFile.read(c.api.GetCVMComposeFile(ctx, id, nil)))
+	req, err := gen.NewGetCVMComposeFileRequest(c.server, id, nil)
+	return decodeAs[gen.AppCompose](c.do(ctx, opGetCVMComposeFile, req, err))
 }
 
 // CommitComposeUpdateRequest applies a provisioned compose update.
@@ -245,7 +248,8 @@ func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, r
 	if req.EnvKeys != nil {
 		body.EnvKeys = &req.EnvKeys
 	}
-	r, err := opCommitCVMComposeFileUpdate.read(c.api.CommitCVMComposeFileUpdate(ctx, id, nil, body))
+	hreq, err := gen.NewCommitCVMComposeFileUpdateRequest(c.server, id, nil, body)
+	r, err := c.do(ctx, opCommitCVMComposeFileUpdate, hreq, err)
 	if err != nil {
 		return err
 	}

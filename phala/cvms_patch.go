@@ -146,7 +146,8 @@ func (c *Client) PatchCVM(ctx context.Context, cvmID string, req *PatchCVMReques
 		v := gen.PatchCVMParamsXPrepareOnly("true")
 		params.XPrepareOnly = &v
 	}
-	r, err := opPatchCVM.read(c.api.PatchCVM(ctx, id, params, body))
+	hreq, err := gen.NewPatchCVMRequest(c.server, id, params, body)
+	r, err := c.do(ctx, opPatchCVM, hreq, err)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +165,7 @@ func toPatchResponse(r *response) (*PatchCVMResponse, error) {
 	case HTTPStatusComposeHashRequired:
 		return parsePrecondition(r)
 	}
-	return nil, r.apiError()
+	return nil, unexpectedAnswer(r, "a status the call does not expect")
 }
 
 // ConfirmCVMPatchRequest carries phase 2 of a PatchCVM that returned
@@ -201,7 +202,8 @@ func (c *Client) ConfirmCVMPatch(ctx context.Context, cvmID string, req *Confirm
 	}
 	params := &gen.PatchCVMParams{XComposeHash: &req.ComposeHash, XTransactionHash: &req.TransactionHash}
 	body := gen.PatchCVMRequest{ComposeHash: &req.ComposeHash, TransactionHash: &req.TransactionHash}
-	r, err := opPatchCVM.read(c.api.PatchCVM(ctx, id, params, body))
+	hreq, err := gen.NewPatchCVMRequest(c.server, id, params, body)
+	r, err := c.do(ctx, opPatchCVM, hreq, err)
 	if err != nil {
 		return nil, err
 	}

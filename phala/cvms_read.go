@@ -1,9 +1,9 @@
 package phala
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"strconv"
 
@@ -106,61 +106,48 @@ func (c *Client) GetCVMInfo(ctx context.Context, cvmID string) (out *CVMInfo, er
 	if err != nil {
 		return nil, err
 	}
-	r, err := opGetCVMInfo.read(c.api.GetCVMInfo(ctx, id, nil))
+	req, err := gen.NewGetCVMInfoRequest(c.server, id, nil)
+	r, err := c.do(ctx, opGetCVMInfo, req, err)
 	if err != nil {
 		return nil, err
 	}
 	return c.decodeCVMInfo(r)
 }
 
-// decodeCVMInfo decodes a 200 detail in whichever of the two shapes it has.
+// decodeCVMInfo decodes a 200 detail with gen's decoder of the shape the
+// client's API version answers (2025-10-28: the legacy CvmBasicInfo, with
+// an integer id; later: CVMInfoDetail, with a string id, as in the official
+// OpenAPI document). A detail whose id has the other shape's type (a
+// server answering another version) is decoded as the other shape.
 func (c *Client) decodeCVMInfo(r *response) (*CVMInfo, error) {
-	if info, ok := parseDetail(r.body); ok {
-		return info, nil
+	legacy := c.cfg.apiVersion == APIVersion20251028
+	info, err := decodeDetail(r, legacy)
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field == "id" {
+		if other, err2 := decodeDetail(r, !legacy); err2 == nil {
+			return other, nil
+		}
 	}
-	if info, ok := decodeDetailPlain(r.body); ok {
-		return info, nil
+	if err != nil {
+		return nil, unexpectedAnswer(r, "the body is not the JSON the call expects ("+jsonProblem(err)+")")
 	}
-	return c.decodeCVMInfoGen(r)
+	return info, nil
 }
 
-// decodeCVMInfoGen is the exact decoding the plain pass falls back to:
-// the shape probe, then gen's decoder of that shape.
-func (c *Client) decodeCVMInfoGen(r *response) (*CVMInfo, error) {
-	if c.legacyDetail(r.body) {
+// decodeDetail decodes r's body as one shape of the detail.
+func decodeDetail(r *response, legacy bool) (*CVMInfo, error) {
+	if legacy {
 		var g gen.CVMInfoLegacy
-		if err := decodeJSON(r, &g); err != nil {
+		if err := json.Unmarshal(r.body, &g); err != nil {
 			return nil, err
 		}
 		return cvmInfoFromLegacy(&g), nil
 	}
 	var g gen.CVMInfo
-	if err := decodeJSON(r, &g); err != nil {
+	if err := json.Unmarshal(r.body, &g); err != nil {
 		return nil, err
 	}
 	return cvmInfoFromGen(&g), nil
-}
-
-// legacyDetail reports whether a CVM detail body has the 2025-10-28 shape:
-// its id is a JSON number (CvmBasicInfo) rather than a string
-// (CVMInfoDetail), as in the official OpenAPI document. Without a usable
-// id the client's API version decides, as @phala/cloud 0.2.9's
-// getCvmInfo does (2025-10-28: legacy; later: detail).
-func (c *Client) legacyDetail(body []byte) bool {
-	var probe struct {
-		ID json.RawMessage `json:"id"`
-	}
-	if json.Unmarshal(body, &probe) == nil {
-		if id := bytes.TrimSpace(probe.ID); len(id) > 0 {
-			switch id[0] {
-			case '"':
-				return false
-			case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-				return true
-			}
-		}
-	}
-	return c.cfg.apiVersion == APIVersion20251028
 }
 
 // cvmInfoFromLegacy maps the 2025-10-28 detail (official CvmBasicInfo;

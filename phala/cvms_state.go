@@ -52,7 +52,8 @@ func (c *Client) GetCVMState(ctx context.Context, cvmID string) (out *CVMState, 
 }
 
 func (c *Client) getState(ctx context.Context, id string) (*CVMState, error) {
-	return decodeAs[CVMState](opGetCVMState.read(c.api.GetCVMState(ctx, id, nil)))
+	req, err := gen.NewGetCVMStateRequest(c.server, id, nil)
+	return decodeAs[CVMState](c.do(ctx, opGetCVMState, req, err))
 }
 
 // BootError reports that the CVM failed to reach the target status; Message

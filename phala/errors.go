@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -94,9 +95,27 @@ type APIError struct {
 	// method is the request's HTTP method, for Retryable ("" when the
 	// caller built the error).
 	method string
-	// hint says what to do about a likely mistake of the caller's (a base
-	// URL without /api/v1 answering 404); Error appends it.
+	// hint says what to do: about a likely mistake of the caller's (a base
+	// URL without /api/v1 answering 404), or a passing state (a 409
+	// without a code); Error appends it.
 	hint string
+	// tries is how many attempts the call made, over how long.
+	tries tries
+}
+
+// tries is how many attempts a request took and how long from the first
+// to the last answer, for the error's text.
+type tries struct {
+	n    int
+	over time.Duration
+}
+
+// String is "" for a single attempt, else " after N attempts over D".
+func (t tries) String() string {
+	if t.n < 2 {
+		return ""
+	}
+	return fmt.Sprintf(" after %d attempts over %s", t.n, t.over.Round(time.Millisecond))
 }
 
 // ErrorDetail is one {field, value} fact of a structured error.
@@ -119,9 +138,11 @@ type ValidationProblem struct {
 }
 
 // Error gives the status, the ERR- code, the message, FastAPI's validation
-// problems and the request id, and what to do when the SDK recognises a
-// mistake of the caller's (a 404 from a base URL without /api/v1); never
-// the raw body.
+// problems and the request id, how many attempts were made over how long
+// when there were retries, and what to do when the SDK recognises a
+// mistake of the caller's (a 404 from a base URL without /api/v1) or a
+// passing state (a 409 without a code: another operation is running);
+// never the raw body.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "phala: HTTP %d", e.StatusCode)
@@ -137,6 +158,7 @@ func (e *APIError) Error() string {
 	if e.RequestID != "" {
 		b.WriteString(" (request id " + e.RequestID + ")")
 	}
+	b.WriteString(e.tries.String())
 	if e.hint != "" {
 		b.WriteString("; " + e.hint)
 	}
@@ -181,11 +203,14 @@ type TransportError struct {
 	Method string
 	Path   string
 	Err    error
+
+	tries tries
 }
 
-// Error names the method and path (no query) and the cause.
+// Error names the method and path (no query), how many attempts were made
+// over how long when there were retries, and the cause.
 func (e *TransportError) Error() string {
-	return fmt.Sprintf("phala: %s %s: %v", e.Method, e.Path, e.Err)
+	return fmt.Sprintf("phala: %s %s%s: %v", e.Method, e.Path, e.tries, e.Err)
 }
 
 // Unwrap returns the cause, e.g. context.DeadlineExceeded.
@@ -203,8 +228,11 @@ type errorBody struct {
 }
 
 // newAPIError maps (status, header, body) to an *APIError. It is the only
-// place that does, so every method reports errors alike.
-func newAPIError(status int, h http.Header, body []byte) *APIError {
+// place that does, so every method reports errors alike. body and h are
+// scrubbed already; every text decoded from them is scrubbed of sec again,
+// as decoding (JSON escapes, the repair of invalid UTF-8) can reassemble a
+// secret the bytes held apart.
+func newAPIError(status int, h http.Header, body []byte, sec secrets) *APIError {
 	e := &APIError{StatusCode: status, RetryAfter: h.Get("Retry-After"), Location: h.Get("Location")}
 	if len(body) > MaxErrorBody {
 		body = body[:MaxErrorBody]
@@ -222,7 +250,35 @@ func newAPIError(status int, h http.Header, body []byte) *APIError {
 	if e.Message == "" {
 		e.Message = http.StatusText(status)
 	}
+	e.scrub(sec)
 	return e
+}
+
+// scrub removes the secrets from every text of e.
+func (e *APIError) scrub(sec secrets) {
+	if len(sec) == 0 {
+		return
+	}
+	e.Code, e.Message, e.RequestID = ErrorCode(sec.String(string(e.Code))), sec.String(e.Message), sec.String(e.RequestID)
+	e.RetryAfter, e.Location = sec.String(e.RetryAfter), sec.String(e.Location)
+	e.RawBody = sec.body(e.RawBody, false)
+	for i, d := range e.Details {
+		e.Details[i] = ErrorDetail{Field: sec.String(d.Field), Value: sec.body(d.Value, false)}
+	}
+	for i, s := range e.Suggestions {
+		e.Suggestions[i] = sec.String(s)
+	}
+	for i, l := range e.Links {
+		e.Links[i] = ErrorLink{URL: sec.String(l.URL), Label: sec.String(l.Label)}
+	}
+	for i, v := range e.Validation {
+		for j, l := range v.Loc {
+			if s, ok := l.(string); ok {
+				v.Loc[j] = sec.String(s)
+			}
+		}
+		e.Validation[i].Msg, e.Validation[i].Type = sec.String(v.Msg), sec.String(v.Type)
+	}
 }
 
 // fill copies a decoded body, unwrapping FastAPI's detail in its forms: a
@@ -339,13 +395,13 @@ func (e *UnexpectedResponseError) Error() string {
 // Is makes errors.Is(err, ErrUnexpectedResponse) hold.
 func (e *UnexpectedResponseError) Is(target error) bool { return target == ErrUnexpectedResponse }
 
-// unexpectedAnswer builds the error for r; the snippet is bounded and the
-// API key the request carried is scrubbed from it.
+// unexpectedAnswer builds the error for r; the snippet is bounded and, as
+// final text, scrubbed of the call's secrets.
 func unexpectedAnswer(r *response, reason string) *UnexpectedResponseError {
 	e := &UnexpectedResponseError{StatusCode: r.status, ContentType: r.header.Get("Content-Type"), Reason: reason,
-		Snippet: snippet(r.key.scrub(r.body)), BodySize: len(r.body), RequestID: r.header.Get(headerRequestID)}
+		Snippet: r.secrets.String(snippet(r.body)), BodySize: len(r.body), RequestID: r.header.Get(headerRequestID)}
 	if r.status < 200 || r.status > 299 {
-		e.APIError = newAPIError(r.status, r.header, r.body)
+		e.APIError = newAPIError(r.status, r.header, r.body, r.secrets)
 	}
 	return e
 }

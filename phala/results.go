@@ -177,9 +177,7 @@ func decodeAcceptedLenient(r *response) (acceptedBody, error) {
 	if b[0] != '{' {
 		return a, unexpectedAnswer(r, "the body is not a JSON object")
 	}
-	if fast, ok := parseAccepted(b); ok {
-		a = fast
-	} else if err := json.Unmarshal(b, &a); err != nil {
+	if err := json.Unmarshal(b, &a); err != nil {
 		return a, unexpectedAnswer(r, "the body is not the JSON the call expects ("+jsonProblem(err)+")")
 	}
 	switch a.Status {
@@ -224,7 +222,7 @@ func toUpdateResult(r *response) (*UpdateResult, error) {
 		return &UpdateResult{Status: StatusPreconditionRequired, Message: p.Message, RequiresOnChainHash: true,
 			ComposeHash: p.ComposeHash, AppID: p.AppID, DeviceID: p.DeviceID, KMSInfo: p.KMSInfo, RequestID: p.RequestID}, nil
 	}
-	return nil, r.apiError()
+	return nil, unexpectedAnswer(r, "a status the call does not expect")
 }
 
 type updateResultKey struct{}

@@ -78,13 +78,15 @@ type RetryEvent struct {
 
 // attempt is the outcome of one round trip.
 type attempt struct {
-	resp *http.Response
-	err  error
+	r   *response
+	err error
 	// apiErr is the answer's *APIError (decoded once) when its status is
 	// not 2xx.
 	apiErr *APIError
 	// reached is false when the request provably never reached the server.
 	reached bool
+	// final: an error no retry can mend (a success body over the limit).
+	final bool
 }
 
 // retryableAnswer is the SDK's one classification of an answer that is not
@@ -117,11 +119,11 @@ func (p RetryPolicy) retryWait(req *http.Request, n int, a attempt, waited time.
 	var retry bool
 	var after time.Duration
 	if a.err != nil {
-		retry = !a.reached || isRead(req.Method)
+		retry = !a.final && (!a.reached || isRead(req.Method))
 	} else if a.apiErr != nil {
-		retry = retryableAnswer(req.Method, a.resp.StatusCode, a.apiErr.Code)
-		if s := a.resp.StatusCode; s == http.StatusTooManyRequests || s == http.StatusServiceUnavailable {
-			after, _ = parseRetryAfter(a.resp.Header.Get("Retry-After"), time.Now())
+		retry = retryableAnswer(req.Method, a.r.status, a.apiErr.Code)
+		if s := a.r.status; s == http.StatusTooManyRequests || s == http.StatusServiceUnavailable {
+			after, _ = parseRetryAfter(a.r.header.Get("Retry-After"), time.Now())
 		}
 	}
 	if !retry {

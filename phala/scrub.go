@@ -10,12 +10,15 @@ import (
 	"sync"
 )
 
-// The scrubber is the one choke point for server bytes: sender.once passes
-// every answer through scrubResponse (status line, header values and names,
-// the body as it is read, trailers) and every transport error through
-// scrubError, before anything reaches a decoder, an error, a log record, a
-// hook or a result. It replaces the API key with [REDACTED] in the forms a
-// server or proxy plausibly echoes it:
+// The scrubber is the one choke point for server bytes: the engine's
+// attempt passes every answer through secrets (status line, header values
+// and names, the body), and every transport error, before anything reaches
+// a decoder, an error, a log record, a hook or a result; the texts built
+// from those bytes afterwards (an *APIError's fields, a snippet, a stream's
+// joined error message) are scrubbed again, as they are final, since a
+// transformation (JSON unescaping, UTF-8 repair, a join) can reassemble a
+// secret the bytes held apart. It replaces each secret with [REDACTED] in
+// the forms a server or proxy plausibly echoes it:
 //
 //   - as sent;
 //   - JSON-escaped per character (\u0070, any hex case, and \/);
@@ -321,37 +324,6 @@ func (s *keyScrubber) header(h http.Header) {
 	}
 }
 
-// scrubResponse makes resp safe to read: status text, headers and body,
-// whose reader becomes into.
-func (s *keyScrubber) scrubResponse(resp *http.Response, into *scrubReader) {
-	if s == nil {
-		return
-	}
-	s.scrubHead(resp)
-	*into = scrubReader{s: s, src: resp.Body, resp: resp}
-	resp.Body = into
-}
-
-// scrubHead scrubs the status line and the headers of resp.
-func (s *keyScrubber) scrubHead(resp *http.Response) {
-	if s == nil {
-		return
-	}
-	resp.Status = s.String(resp.Status)
-	s.header(resp.Header)
-}
-
-// scrubBody returns b, a whole body, scrubbed: b itself when it holds no
-// key, else a copy. cut says the body ended by an error, as for the
-// streaming scrubber (a partial key at the end is then always dropped).
-func (s *keyScrubber) scrubBody(b []byte, cut bool) []byte {
-	if s == nil {
-		return b
-	}
-	out, _, _ := s.scan(nil, b, true, cut)
-	return out
-}
-
 // scrubError returns err, or an error with the same text minus the key
 // when its text holds it (net/http quotes malformed answers in errors).
 // The replacement does not unwrap: the original carries the key.
@@ -372,7 +344,6 @@ func (s *keyScrubber) scrubError(err error) error {
 type scrubReader struct {
 	s       *keyScrubber
 	src     io.ReadCloser
-	resp    *http.Response // its Trailer is scrubbed at the end
 	pending []byte         // read, not yet decided (a possible key start)
 	out     []byte         // decided, not yet returned
 	outBuf  []byte         // scratch for chunks that change
@@ -408,9 +379,6 @@ func (r *scrubReader) Read(p []byte) (int, error) {
 		}
 		r.out = out
 		r.pending = append(r.pending[:0], data[held:]...)
-		if atEnd && r.resp != nil {
-			r.s.header(r.resp.Trailer)
-		}
 	}
 	if len(r.out) > 0 {
 		n := copy(p, r.out)
@@ -425,3 +393,112 @@ func (r *scrubReader) Read(p []byte) (int, error) {
 }
 
 func (r *scrubReader) Close() error { return r.src.Close() }
+
+// minHandedSecret is the shortest secret a caller hands a call (an env
+// value, a commit token) that is scrubbed: a shorter one ("1", "true")
+// occurs in ordinary text by chance, and scrubbing it would garble every
+// message. The API key is scrubbed whatever its length.
+const minHandedSecret = 8
+
+// secrets are the scrubbers of every secret a call's texts must not hold:
+// the API key, the commit tokens the client received, and the secrets the
+// caller handed the call.
+type secrets []*keyScrubber
+
+// with returns s plus scrubbers for the values of vs at least
+// minHandedSecret long.
+func (s secrets) with(vs ...string) secrets {
+	for _, v := range vs {
+		if len(v) >= minHandedSecret {
+			s = append(s, newKeyScrubber(v))
+		}
+	}
+	return s
+}
+
+// String returns v without any of the secrets.
+func (s secrets) String(v string) string {
+	for _, k := range s {
+		v = k.String(v)
+	}
+	return v
+}
+
+// body returns b, a whole body, scrubbed: b itself when it holds no
+// secret, else a copy. cut says the body ended before its end (a partial
+// secret at the end is then always dropped).
+func (s secrets) body(b []byte, cut bool) []byte {
+	for _, k := range s {
+		b, _, _ = k.scan(nil, b, true, cut)
+	}
+	return b
+}
+
+// head scrubs the status line and the headers of resp.
+func (s secrets) head(resp *http.Response) {
+	resp.Status = s.String(resp.Status)
+	for _, k := range s {
+		k.header(resp.Header)
+	}
+}
+
+// err returns err, or an error with the same text minus the secrets when
+// its text holds one (net/http quotes malformed answers in errors). The
+// replacement does not unwrap: the original carries the secret.
+func (s secrets) err(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if clean := s.String(msg); clean != msg {
+		return errors.New(clean)
+	}
+	return err
+}
+
+// reader scrubs a streamed body as it is read.
+func (s secrets) reader(rc io.ReadCloser) io.ReadCloser {
+	for _, k := range s {
+		rc = &scrubReader{s: k, src: rc}
+	}
+	return rc
+}
+
+// maxReceivedTokens bounds the commit tokens a client remembers to scrub.
+const maxReceivedTokens = 64
+
+// tokenSet is the commit tokens a client received (PatchCVM with
+// PrepareOnly): each is a bearer credential, scrubbed from every later text
+// of the client.
+type tokenSet struct {
+	mu sync.Mutex
+	s  secrets
+}
+
+// add remembers token, dropping the oldest beyond maxReceivedTokens.
+func (t *tokenSet) add(token string) {
+	if len(token) < minHandedSecret {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, k := range t.s {
+		if string(k.key) == token {
+			return
+		}
+	}
+	t.s = append(t.s, newKeyScrubber(token))
+	if len(t.s) > maxReceivedTokens {
+		t.s = t.s[1:]
+	}
+}
+
+// all is base followed by the tokens: base itself when there are none.
+func (t *tokenSet) all(base secrets) secrets {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.s) == 0 {
+		return base
+	}
+	return append(append(secrets(nil), base...), t.s...)
+}
