@@ -128,3 +128,13 @@ func auditErr(err *error) {
 	var none *struct{}
 	auditOut(&none, err)
 }
+
+// auditSecrets registers secrets a call was handed or the client received
+// (commit tokens, env values).
+func auditSecrets(vs ...string) {
+	if a := testAudit; a != nil {
+		for _, v := range vs {
+			a.secret(v)
+		}
+	}
+}

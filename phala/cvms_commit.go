@@ -32,7 +32,7 @@ const TransactionAlreadyRegistered = "already-registered"
 // ErrComposeHashExpired, 404 an unknown or used token).
 func (c *Client) CommitCVMUpdate(ctx context.Context, cvmID, token, composeHash, txHash string) (out *CVMActionResponse, err error) {
 	defer auditOut(&out, &err)
-	ctx, id, err := c.start(ctx, cvmID)
+	ctx, id, err := c.start(ctx, cvmID, token)
 	if err != nil {
 		return nil, err
 	}

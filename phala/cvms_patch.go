@@ -126,6 +126,7 @@ func (r *PatchCVMRequest) body() gen.PatchCVMRequest {
 // a success (or 465) answer that is not the API's (no JSON object, no
 // correlation id, no valid compose hash); an *APIError for any other answer.
 func (c *Client) PatchCVM(ctx context.Context, cvmID string, req *PatchCVMRequest) (out *PatchCVMResponse, err error) {
+	defer c.rememberToken(&out) // after the audit saw the result, which carries it
 	defer auditOut(&out, &err)
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
@@ -212,4 +213,13 @@ func (c *Client) ConfirmCVMPatch(ctx context.Context, cvmID string, req *Confirm
 		return nil, err
 	}
 	return &CVMActionResponse{CorrelationID: a.CorrelationID, Status: a.Status, Message: a.Message}, nil
+}
+
+// rememberToken adds the commit token a PatchCVM returned to the secrets
+// scrubbed from every later text of the client: whoever holds it commits
+// without the API key.
+func (c *Client) rememberToken(out **PatchCVMResponse) {
+	if *out != nil && (*out).CommitToken != "" {
+		c.tokens.add((*out).CommitToken)
+	}
 }

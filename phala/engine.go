@@ -94,6 +94,7 @@ func (c *Client) begin(ctx context.Context, handed ...string) (context.Context, 
 	if ctx == nil {
 		return nil, invalidArg("ctx", "is nil (use context.Background())")
 	}
+	auditSecrets(handed...)
 	if cs, ok := ctx.Value(callKey{}).(*callState); ok {
 		cs.mu.Lock()
 		cs.secrets = cs.secrets.with(handed...)

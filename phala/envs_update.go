@@ -31,7 +31,7 @@ type UpdateEnvsOptions struct {
 // sent); and UpdateCVMEnvs's errors.
 func (c *Client) EncryptAndUpdateEnvs(ctx context.Context, cvmID string, envs []EnvVar, opts *UpdateEnvsOptions) (out *UpdateResult, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
+	if ctx, err = c.begin(ctx, envSecrets(envs)...); err != nil {
 		return nil, err
 	}
 	if opts == nil {
@@ -61,4 +61,20 @@ func (c *Client) EncryptAndUpdateEnvs(ctx context.Context, cvmID string, envs []
 	}
 	res.EnvKey = key
 	return res, nil
+}
+
+// envSecrets are the values of envs, scrubbed from every text of the call;
+// a value that is also a key of the set is public (keys are not secret).
+func envSecrets(envs []EnvVar) []string {
+	keys := make(map[string]bool, len(envs))
+	for _, e := range envs {
+		keys[e.Key] = true
+	}
+	var out []string
+	for _, e := range envs {
+		if !keys[e.Value] {
+			out = append(out, e.Value)
+		}
+	}
+	return out
 }

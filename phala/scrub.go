@@ -488,6 +488,7 @@ func (t *tokenSet) add(token string) {
 		}
 	}
 	t.s = append(t.s, newKeyScrubber(token))
+	auditSecrets(token)
 	if len(t.s) > maxReceivedTokens {
 		t.s = t.s[1:]
 	}
