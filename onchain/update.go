@@ -89,7 +89,7 @@ func KMSRefOf(ctx context.Context, c *phala.Client, cvmID string) (phala.KMSRef,
 	}
 	ref := phala.KMSRef{AppID: strings.TrimPrefix(strings.ToLower(info.AppID), "app_")}
 	if k := info.KMSInfo; k != nil {
-		ref.ID, ref.Slug, ref.ChainID, ref.ContractAddress = k.ID, k.Slug, k.ChainID, k.DstackKMSAddress
+		ref.ID, ref.Slug, ref.ChainID, ref.ContractAddress = k.ID, k.Slug, k.ChainID, k.KMSContractAddress
 	}
 	return ref, nil
 }

@@ -36,7 +36,7 @@ type CVMInfo struct {
 	// in the 2025-10-28 shape.
 	KMSType string
 	// KMSInfo is the CVM's KMS, nil when the detail names none.
-	KMSInfo *CVMKMSInfo
+	KMSInfo *KMSInfo
 	// ComposeHash is the current compose hash (empty in the 2025-10-28 shape).
 	ComposeHash   string
 	PublicLogs    bool
@@ -68,26 +68,6 @@ type CVMProgress struct {
 	StartedAt     string
 	CorrelationID string
 }
-
-// CVMKMSInfo is the KMS of a CVM as its detail shows it.
-type CVMKMSInfo struct {
-	// ChainID is set for an on-chain KMS, nil for the central KMS.
-	ChainID *int64
-	// ID and Slug name the KMS (for GET /kms/{kmsId}/pubkey/{appId}).
-	ID   string
-	Slug string
-	// EncryptedEnvPublicKey is the X25519 env encryption key (central KMS,
-	// kms_info.encrypted_env_pubkey), hex.
-	EncryptedEnvPublicKey string
-	DstackKMSAddress      string
-	DstackAppAddress      string
-	DeployerAddress       string
-	RPCEndpoint           string
-}
-
-// OnChain reports whether the CVM's KMS is a contract, so that changes to
-// the compose hash take the two-phase flow.
-func (k *CVMKMSInfo) OnChain() bool { return k != nil && k.ChainID != nil }
 
 // GetCVMInfo reads the CVM's detail (GET /cvms/{cvmId}) in the shape of
 // the client's API version: 2025-10-28 answers the legacy shape (integer
@@ -154,7 +134,7 @@ func decodeDetail(r *response, legacy bool) (*CVMInfo, error) {
 // @phala/cloud 0.2.9 CvmDetailV20251028Schema). Its KMS facts are spread
 // over kms_info (the KMS: id, slug, chain_id, kms_contract_address) and
 // top-level fields (encrypted_env_pubkey, contract_address of the app,
-// deployer_address); they land in the same CVMKMSInfo fields the newer
+// deployer_address); they land in the same KMSInfo fields the newer
 // shape fills.
 func cvmInfoFromLegacy(g *gen.CVMInfoLegacy) *CVMInfo {
 	info := &CVMInfo{ID: strconv.Itoa(g.ID), Name: g.Name, AppID: deref(g.AppID), VMUUID: deref(g.VMUUID),
@@ -162,16 +142,16 @@ func cvmInfoFromLegacy(g *gen.CVMInfoLegacy) *CVMInfo {
 		PublicLogs: deref(g.PublicLogs), PublicSysinfo: deref(g.PublicSysinfo), Listed: deref(g.Listed),
 		VCPU: deref(g.VCPU), MemoryMB: deref(g.Memory), DiskGB: deref(g.DiskSize), InstanceType: deref(g.InstanceType)}
 	info.MemoryGB = float64(info.MemoryMB) / 1024
-	k := &CVMKMSInfo{EncryptedEnvPublicKey: deref(g.EncryptedEnvPubkey), DstackAppAddress: deref(g.ContractAddress),
+	k := &KMSInfo{EncryptedEnvPublicKey: deref(g.EncryptedEnvPubkey), DstackAppAddress: deref(g.ContractAddress),
 		DeployerAddress: deref(g.DeployerAddress)}
 	if m := g.KMSInfo; m != nil {
-		k.ID, k.Slug, k.DstackKMSAddress = deref(m.ID), deref(m.Slug), deref(m.KMSContractAddress)
+		k.ID, k.Slug, k.KMSContractAddress = deref(m.ID), deref(m.Slug), deref(m.KMSContractAddress)
 		if m.ChainID != nil {
 			v := int64(*m.ChainID)
 			k.ChainID = &v
 		}
 	}
-	if *k != (CVMKMSInfo{}) {
+	if *k != (KMSInfo{}) {
 		info.KMSInfo = k
 	}
 	return info
@@ -187,8 +167,8 @@ func cvmInfoFromGen(g *gen.CVMInfo) *CVMInfo {
 		info.InProgress = true
 	}
 	if k := g.KMSInfo; k != nil {
-		info.KMSInfo = &CVMKMSInfo{ID: deref(k.ID), Slug: deref(k.Slug), EncryptedEnvPublicKey: deref(k.EncryptedEnvPubkey),
-			DstackKMSAddress: deref(k.DstackKMSAddress), DstackAppAddress: deref(k.DstackAppAddress),
+		info.KMSInfo = &KMSInfo{ID: deref(k.ID), Slug: deref(k.Slug), EncryptedEnvPublicKey: deref(k.EncryptedEnvPubkey),
+			KMSContractAddress: deref(k.DstackKMSAddress), DstackAppAddress: deref(k.DstackAppAddress),
 			DeployerAddress: deref(k.DeployerAddress), RPCEndpoint: deref(k.RPCEndpoint)}
 		if k.ChainID != nil {
 			v := int64(*k.ChainID)

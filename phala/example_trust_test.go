@@ -123,7 +123,7 @@ func ExampleKeyAnchor() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	trusted := chainConfig{"8453/" + strings.ToLower(info.KMSInfo.DstackKMSAddress): srv.KMSSigner()}
+	trusted := chainConfig{"8453/" + strings.ToLower(info.KMSInfo.KMSContractAddress): srv.KMSSigner()}
 
 	key, err := srv.Client(phala.WithKeyAnchor(trusted)).GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, nil)
 	if err != nil {

@@ -193,7 +193,7 @@ func (c *Client) envEncryptPublicKey(ctx context.Context, cvmID string, opts *En
 				Reason: fmt.Sprintf("the CVM detail names app %s, not the app %s asked for", appID, strings.ToLower(id[4:]))}
 		}
 		ref := KMSRef{ID: kms, Slug: info.KMSInfo.Slug, ChainID: info.KMSInfo.ChainID,
-			ContractAddress: info.KMSInfo.DstackKMSAddress, AppID: appID}
+			ContractAddress: info.KMSInfo.KMSContractAddress, AppID: appID}
 		if opts.KMS == "" {
 			ref.ID = info.KMSInfo.ID
 		}

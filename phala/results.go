@@ -61,17 +61,36 @@ type UpdateResult struct {
 	EnvKey *EnvEncryptPublicKey
 }
 
-// KMSInfo describes a key management service. ChainID is set for an
-// on-chain KMS (1 Ethereum, 8453 Base) and nil for the central one.
+// KMSInfo describes a key management service, as a 465 answer's kms_info
+// and a CVM detail's kms_info give it (each fills the fields it carries).
+// ChainID is set for an on-chain KMS (1 Ethereum, 8453 Base) and nil for
+// the central one.
 type KMSInfo struct {
-	ID                 string `json:"id"`
-	Slug               string `json:"slug"`
-	URL                string `json:"url"`
-	Version            string `json:"version"`
-	ChainID            *int64 `json:"chain_id"`
+	// ID and Slug name the KMS (for GET /kms/{kmsId}/pubkey/{appId}).
+	ID      string `json:"id"`
+	Slug    string `json:"slug"`
+	URL     string `json:"url"`
+	Version string `json:"version"`
+	ChainID *int64 `json:"chain_id"`
+	// KMSContractAddress is the KMS contract (the detail's
+	// dstack_kms_address).
 	KMSContractAddress string `json:"kms_contract_address"`
 	GatewayAppID       string `json:"gateway_app_id"`
+	// EncryptedEnvPublicKey is the X25519 env encryption key (central KMS,
+	// the detail's kms_info.encrypted_env_pubkey), hex.
+	EncryptedEnvPublicKey string `json:"encrypted_env_pubkey"`
+	// DstackAppAddress is the app's DstackApp contract (CVM detail).
+	DstackAppAddress string `json:"dstack_app_address"`
+	// DeployerAddress deployed the app contract (CVM detail).
+	DeployerAddress string `json:"deployer_address"`
+	// RPCEndpoint is the chain's RPC endpoint the API names (CVM detail);
+	// the SDK never uses it as a root of trust.
+	RPCEndpoint string `json:"rpc_endpoint"`
 }
+
+// OnChain reports whether the KMS is a contract, so that changes to the
+// compose hash take the two-phase flow.
+func (k *KMSInfo) OnChain() bool { return k != nil && k.ChainID != nil }
 
 // OnChainStatus is what the app contract allows now (multisig flow).
 type OnChainStatus struct {

@@ -260,7 +260,7 @@ func TestTrustAnchorErrorStopsTheUpdate(t *testing.T) {
 	assert.Equal(t, phalatest.DefaultKMSSlug, ref.Slug)
 	require.NotNil(t, ref.ChainID)
 	assert.Equal(t, int64(8453), *ref.ChainID)
-	assert.Equal(t, info.KMSInfo.DstackKMSAddress, ref.ContractAddress)
+	assert.Equal(t, info.KMSInfo.KMSContractAddress, ref.ContractAddress)
 	assert.Regexp(t, `^0x[0-9a-f]{40}$`, ref.ContractAddress)
 	assert.Equal(t, strings.TrimPrefix(info.AppID, "app_"), ref.AppID)
 }
