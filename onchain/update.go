@@ -50,7 +50,7 @@ func patchResult(p *phala.PatchCVMResponse) *phala.UpdateResult {
 	if !p.RequiresOnChainHash {
 		return &phala.UpdateResult{Status: phala.StatusInProgress, CorrelationID: p.CorrelationID, Message: p.Message, RequestID: p.RequestID}
 	}
-	return &phala.UpdateResult{Status: phala.StatusPreconditionRequired, RequiresOnChainHash: true, Message: p.Message,
+	return &phala.UpdateResult{RequiresOnChainHash: true, Message: p.Message,
 		ComposeHash: p.ComposeHash, AppID: p.AppID, DeviceID: p.DeviceID, KMSInfo: p.KMSInfo, RequestID: p.RequestID}
 }
 

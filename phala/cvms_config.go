@@ -35,7 +35,7 @@ func (o *ComposeUpdateOptions) params() (composeHash, txHash *string, err error)
 // id or name.
 //
 // On an on-chain KMS the first call returns a result with Status
-// StatusPreconditionRequired and the ComposeHash to register; call again
+// RequiresOnChainHash and the ComposeHash to register; call again
 // with opts carrying that hash and the transaction hash. A compose that is
 // what the CVM already runs gives a StatusNoChange result (nothing
 // restarts). Errors: an ErrInvalidArgument error for an empty id or
@@ -288,7 +288,7 @@ type UpdateEnvsRequest struct {
 
 // UpdateCVMEnvs replaces the CVM's whole set of environment variables and
 // restarts it. An update that changes EnvKeys on an on-chain KMS returns a
-// StatusPreconditionRequired result first; a set identical to the running
+// RequiresOnChainHash result first; a set identical to the running
 // one may give a StatusNoChange result. Errors: an ErrInvalidArgument
 // error for a nil request, non-hex EncryptedEnv, malformed keys or hashes;
 // an ErrUnexpectedResponse error for a success (or 465) answer that is not

@@ -163,7 +163,7 @@ func toPatchResponse(r *response) (*PatchCVMResponse, error) {
 			return nil, err
 		}
 		return &PatchCVMResponse{Status: a.status(), CorrelationID: a.CorrelationID, Message: a.Message, RequestID: r.header.Get(headerRequestID)}, nil
-	case HTTPStatusComposeHashRequired:
+	case statusComposeHashRequired:
 		return parsePrecondition(r)
 	}
 	return nil, unexpectedAnswer(r, "a status the call does not expect")

@@ -14,11 +14,13 @@ type CVMState struct {
 	InstanceID string `json:"instance_id"`
 	Name       string `json:"name"`
 	// Status is the run status, e.g. "starting", "running", "stopped".
-	Status           string `json:"status"`
-	Uptime           string `json:"uptime"`
-	ExitedAt         string `json:"exited_at"`
-	BootProgress     string `json:"boot_progress"`
-	BootError        string `json:"boot_error"`
+	Status       string `json:"status"`
+	Uptime       string `json:"uptime"`
+	ExitedAt     string `json:"exited_at"`
+	BootProgress string `json:"boot_progress"`
+	// BootErrorMessage is the server's boot_error text; WaitForCVM and
+	// WaitForUpdate return it as a *BootError.
+	BootErrorMessage string `json:"boot_error"`
 	ShutdownProgress string `json:"shutdown_progress"`
 	// Progress is the operation in progress when the server includes it.
 	Progress *CVMProgress `json:"-"`
@@ -32,7 +34,7 @@ func (s *CVMState) UnmarshalJSON(b []byte) error {
 	}
 	*s = CVMState{ID: deref(g.ID), InstanceID: deref(g.InstanceID), Name: deref(g.Name), Status: g.Status,
 		Uptime: deref(g.Uptime), ExitedAt: deref(g.ExitedAt), BootProgress: deref(g.BootProgress),
-		BootError: deref(g.BootError), ShutdownProgress: deref(g.ShutdownProgress)}
+		BootErrorMessage: deref(g.BootError), ShutdownProgress: deref(g.ShutdownProgress)}
 	if p := g.Progress; p != nil && (p.CorrelationID != nil || p.Target != nil) {
 		s.Progress = &CVMProgress{Target: deref(p.Target), StartedAt: deref(p.StartedAt), CorrelationID: deref(p.CorrelationID)}
 	}

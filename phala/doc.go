@@ -97,8 +97,7 @@
 // A CVM whose KMS lives on-chain accepts a new compose only once its hash
 // is registered on the app contract. Phase 1 is a result, not an error:
 // the update methods answer the API's 465 with
-// [UpdateResult]{Status: [StatusPreconditionRequired], RequiresOnChainHash:
-// true, ComposeHash, AppID, KMSInfo} (or a [PatchCVMResponse] with the
+// [UpdateResult]{RequiresOnChainHash: true, ComposeHash, AppID, KMSInfo} (or a [PatchCVMResponse] with the
 // multisig commit token). Register ComposeHash, then repeat the call with
 // the compose hash and the transaction hash (ComposeUpdateOptions,
 // UpdateEnvsOptions, [Client.ConfirmCVMPatch] or [Client.CommitCVMUpdate]).

@@ -203,7 +203,7 @@ func classify(op operation, req *http.Request, a attempt, t tries) (*response, e
 	if a.err != nil {
 		return nil, &TransportError{Method: req.Method, Path: redactedPath(req.URL), Err: a.err, tries: t}
 	}
-	if slices.Contains(op.success, a.r.status) || (op.phase1 && a.r.status == HTTPStatusComposeHashRequired) {
+	if slices.Contains(op.success, a.r.status) || (op.phase1 && a.r.status == statusComposeHashRequired) {
 		return a.r, nil
 	}
 	if a.r.stream != nil { // a streaming operation's other 2xx

@@ -5,7 +5,7 @@ import "context"
 // UpdateEnvsOptions tune EncryptAndUpdateEnvs.
 type UpdateEnvsOptions struct {
 	// ComposeHash and TransactionHash complete the on-chain flow: pass the
-	// hash of the first call's StatusPreconditionRequired result and the
+	// hash of the first call's RequiresOnChainHash result and the
 	// registration transaction. Both or neither.
 	ComposeHash     string
 	TransactionHash string
@@ -20,7 +20,7 @@ type UpdateEnvsOptions struct {
 // them (so that no variable is silently dropped inside the VM for not being
 // allowed), and calls UpdateCVMEnvs. The result's EnvKey says which key the
 // values were encrypted to, its verified signer and the anchor. On an
-// on-chain KMS a change of keys first returns StatusPreconditionRequired;
+// on-chain KMS a change of keys first returns a RequiresOnChainHash result;
 // call again with opts.ComposeHash and opts.TransactionHash (and the same
 // anchor).
 //

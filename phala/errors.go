@@ -29,7 +29,7 @@ const (
 	ErrRateLimited                   statusSentinel = http.StatusTooManyRequests
 	ErrServer                        statusSentinel = http.StatusInternalServerError
 	ErrUnavailable                   statusSentinel = http.StatusServiceUnavailable
-	ErrComposeHashRequired           statusSentinel = HTTPStatusComposeHashRequired
+	ErrComposeHashRequired           statusSentinel = statusComposeHashRequired
 	ErrComposeHashExpired            statusSentinel = HTTPStatusComposeHashExpired
 	ErrTransactionVerificationFailed statusSentinel = HTTPStatusTransactionVerificationFailed
 	ErrComposeHashNotAllowed         statusSentinel = HTTPStatusComposeHashNotAllowed

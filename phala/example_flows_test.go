@@ -53,7 +53,7 @@ func ExampleClient_EncryptAndUpdateEnvs_onChain() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(first.Status, first.RequiresOnChainHash)
+	fmt.Println(first.RequiresOnChainHash)
 
 	tx := srv.RegisterComposeHash(cvm, first.ComposeHash) // addComposeHash on the app contract
 	second, err := client.EncryptAndUpdateEnvs(ctx, cvm, envs, &phala.UpdateEnvsOptions{ComposeHash: first.ComposeHash, TransactionHash: tx, Key: key})
@@ -62,7 +62,7 @@ func ExampleClient_EncryptAndUpdateEnvs_onChain() {
 	}
 	fmt.Println(second.Status, srv.Envs(cvm)["API_TOKEN"])
 	// Output:
-	// precondition_required true
+	// true
 	// in_progress t0k3n
 }
 

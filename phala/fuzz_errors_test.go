@@ -48,7 +48,7 @@ func FuzzParsePrecondition(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		r := &response{status: HTTPStatusComposeHashRequired, header: http.Header{}, body: body}
+		r := &response{status: statusComposeHashRequired, header: http.Header{}, body: body}
 		p, err := parsePrecondition(r)
 		switch {
 		case err != nil:

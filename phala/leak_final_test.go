@@ -133,7 +133,7 @@ func TestReceivedCommitTokenScrubbedFromLaterErrors(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		if r.Method == http.MethodPatch {
-			w.WriteHeader(HTTPStatusComposeHashRequired)
+			w.WriteHeader(statusComposeHashRequired)
 			fmt.Fprintf(w, `{"message":"register first","details":[{"field":"compose_hash","value":"%s"},{"field":"commit_token","value":"%s"}]}`,
 				strings.Repeat("ab", 32), received)
 			return

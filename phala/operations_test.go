@@ -48,7 +48,7 @@ func TestOperationsMatchTheSpec(t *testing.T) {
 		slices.Sort(success)
 		assert.Equal(t, success, op.success, "%s: the success statuses", op.id)
 		if op.phase1 {
-			assert.NotNil(t, spec.Responses.Status(HTTPStatusComposeHashRequired), "%s: phase 1 needs a declared 465", op.id)
+			assert.NotNil(t, spec.Responses.Status(statusComposeHashRequired), "%s: phase 1 needs a declared 465", op.id)
 		}
 	}
 	// Every operation the generated client calls is in the table.

@@ -16,10 +16,6 @@ const (
 	// StatusInProgress: the API accepted the update; it runs in the
 	// background and restarts the CVM. CorrelationID identifies it.
 	StatusInProgress UpdateStatus = "in_progress"
-	// StatusPreconditionRequired: phase 1 of the on-chain KMS flow. Register
-	// ComposeHash on the app contract, then repeat the call with the compose
-	// hash and the transaction hash.
-	StatusPreconditionRequired UpdateStatus = "precondition_required"
 	// StatusNoChange: the content sent is what the CVM already runs (a 200
 	// {"status": "no_change"}); nothing was changed, nothing restarts and
 	// there is no correlation id. WaitForUpdate returns at once on it.
@@ -32,7 +28,8 @@ const (
 // UpdateCVMEnvs return: either an accepted update or, for a CVM on an
 // on-chain KMS, the compose hash to register first.
 type UpdateResult struct {
-	// Status is StatusInProgress, StatusNoChange or StatusPreconditionRequired.
+	// Status is StatusInProgress or StatusNoChange for an accepted update,
+	// empty when RequiresOnChainHash.
 	Status UpdateStatus
 	// Message is the server's summary.
 	Message string
@@ -42,7 +39,9 @@ type UpdateResult struct {
 	// AllowedEnvsChanged (UpdateCVMEnvs) reports that the allowed env keys changed.
 	AllowedEnvsChanged bool
 
-	// RequiresOnChainHash is true with StatusPreconditionRequired.
+	// RequiresOnChainHash is true for phase 1 of the on-chain KMS flow (the
+	// API's 465): register ComposeHash on the app contract, then repeat the
+	// call with the compose hash and the transaction hash.
 	RequiresOnChainHash bool
 	// ComposeHash is the hash to register on-chain (64 hex characters).
 	ComposeHash string
@@ -108,7 +107,8 @@ type OnChainStatus struct {
 type PatchCVMResponse struct {
 	// RequiresOnChainHash is true for a 465 (phase 1 of the on-chain flow).
 	RequiresOnChainHash bool
-	// Status is StatusInProgress, StatusNoChange or StatusPreconditionRequired.
+	// Status is StatusInProgress or StatusNoChange; empty when
+	// RequiresOnChainHash.
 	Status UpdateStatus
 	// CorrelationID identifies the accepted update (see WaitForUpdate).
 	CorrelationID string
@@ -233,12 +233,12 @@ func toUpdateResult(r *response) (*UpdateResult, error) {
 		}
 		return &UpdateResult{Status: a.status(), Message: a.Message, CorrelationID: a.CorrelationID,
 			AllowedEnvsChanged: a.AllowedEnvsChanged, RequestID: r.header.Get(headerRequestID)}, nil
-	case HTTPStatusComposeHashRequired:
+	case statusComposeHashRequired:
 		p, err := parsePrecondition(r)
 		if err != nil {
 			return nil, err
 		}
-		return &UpdateResult{Status: StatusPreconditionRequired, Message: p.Message, RequiresOnChainHash: true,
+		return &UpdateResult{Message: p.Message, RequiresOnChainHash: true,
 			ComposeHash: p.ComposeHash, AppID: p.AppID, DeviceID: p.DeviceID, KMSInfo: p.KMSInfo, RequestID: p.RequestID}, nil
 	}
 	return nil, unexpectedAnswer(r, "a status the call does not expect")

@@ -344,10 +344,10 @@ func (s *keyScrubber) scrubError(err error) error {
 type scrubReader struct {
 	s       *keyScrubber
 	src     io.ReadCloser
-	pending []byte         // read, not yet decided (a possible key start)
-	out     []byte         // decided, not yet returned
-	outBuf  []byte         // scratch for chunks that change
-	err     error          // the source's error, returned once out is drained
+	pending []byte // read, not yet decided (a possible key start)
+	out     []byte // decided, not yet returned
+	outBuf  []byte // scratch for chunks that change
+	err     error  // the source's error, returned once out is drained
 	buf     *[]byte
 }
 
