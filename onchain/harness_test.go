@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/stretchr/testify/require"
 
+	"github.com/phalacloud/go-sdk/internal/testkit"
 	"github.com/phalacloud/go-sdk/onchain"
 	"github.com/phalacloud/go-sdk/onchain/chaintest"
 	"github.com/phalacloud/go-sdk/phala"
@@ -77,17 +78,11 @@ func newEnv(t *testing.T, o envOpts) *env {
 	return &env{chain: chain, srv: srv, client: srv.Client(phala.WithoutRetries()), cvm: seed, owner: owner}
 }
 
-func ctxT(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+// The helpers shared with phalatest's tests.
+var ctxT, quickWait = testkit.Context, testkit.QuickWait
 
 // fastTx polls receipts without delay: the simulated chain mines on send.
 func fastTx() *onchain.TxOptions { return &onchain.TxOptions{PollInterval: time.Millisecond} }
-
-func quickWait() *phala.WaitOptions { return &phala.WaitOptions{PollInterval: 5 * time.Millisecond} }
 
 // recorder collects progress events.
 type recorder struct {
