@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -190,4 +192,83 @@ func (c *Client) beginWait(ctx context.Context) (context.Context, error) {
 		return nil, invalidArg("ctx", "is nil (use context.Background())")
 	}
 	return ctx, nil
+}
+
+// defaultMaxIdleConnsPerHost is how many idle keep-alive connections to the
+// API a Client without WithHTTPClient keeps: 32, against net/http's default
+// of 2, so that concurrent calls reuse connections instead of opening new
+// ones. Each such Client has its own transport (a clone of
+// http.DefaultTransport with this setting).
+const defaultMaxIdleConnsPerHost = 32
+
+// noRedirects returns a copy of hc (or a new client with its own pooled
+// transport) that hands 3xx answers back instead of following them.
+func noRedirects(hc *http.Client) *http.Client {
+	out := &http.Client{}
+	if hc != nil {
+		*out = *hc
+	} else if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		tr := t.Clone()
+		tr.MaxIdleConnsPerHost = defaultMaxIdleConnsPerHost
+		out.Transport = tr
+	}
+	out.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return out
+}
+
+// callState is what the requests of one method call share: the retry
+// waiting already done (every request of the call draws from the same
+// RetryPolicy.MaxTotalWait) and the secrets the caller handed to the call.
+type callState struct {
+	mu      sync.Mutex
+	waited  time.Duration
+	secrets secrets
+}
+
+type callKey struct{}
+
+// begin checks a method's context and gives the call its state; a call
+// made inside another (EncryptAndUpdateEnvs reading the CVM detail) shares
+// the outer call's. handed are secrets the caller passed (a commit token,
+// env values), scrubbed from every text the call gives back. The nil
+// context is refused, not a panic.
+func (c *Client) begin(ctx context.Context, handed ...string) (context.Context, error) {
+	if ctx == nil {
+		return nil, invalidArg("ctx", "is nil (use context.Background())")
+	}
+	auditSecrets(handed...)
+	if cs, ok := ctx.Value(callKey{}).(*callState); ok {
+		cs.mu.Lock()
+		cs.secrets = cs.secrets.with(handed...)
+		cs.mu.Unlock()
+		return ctx, nil
+	}
+	return context.WithValue(ctx, callKey{}, &callState{secrets: secrets(nil).with(handed...)}), nil
+}
+
+// start is the prologue of every method that takes a cvmID: begin, then
+// the id checked and normalised for the path (an ErrInvalidArgument error
+// naming "ctx" or "cvmID" before anything is sent).
+func (c *Client) start(ctx context.Context, cvmID string, handed ...string) (context.Context, string, error) {
+	ctx, err := c.begin(ctx, handed...)
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := checkCVMID(cvmID)
+	if err != nil {
+		return nil, "", err
+	}
+	return ctx, id, nil
+}
+
+// secretsOf is every secret a text of this call must not hold: the API
+// key, the commit tokens the client received, and what the caller handed.
+func (c *Client) secretsOf(cs *callState) secrets {
+	out := c.tokens.all(c.keySecrets)
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if len(cs.secrets) == 0 {
+		return out
+	}
+	return append(slices.Clip(out), cs.secrets...)
 }
