@@ -68,8 +68,7 @@ func (c *Client) do(ctx context.Context, op operation, req *http.Request, buildE
 	if !ok {
 		cs = &callState{}
 	}
-	req = req.WithContext(ctx)
-	if err := c.prepare(req, op); err != nil {
+	if err := c.prepare(ctx, req, op); err != nil {
 		return nil, err
 	}
 	sec := c.secretsOf(cs)
@@ -82,11 +81,11 @@ func (c *Client) do(ctx context.Context, op operation, req *http.Request, buildE
 			}
 			req.Body = body
 		}
-		a := c.attempt(req, op, sec, n)
+		a := c.attempt(ctx, req, op, sec, n)
 		cs.mu.Lock()
 		waited := cs.waited
 		cs.mu.Unlock()
-		wait, retry := c.cfg.retry.retryWait(req, n, a, waited)
+		wait, retry := c.cfg.retry.retryWait(ctx, req, n, a, waited)
 		// A deadline that ends before the wait does: hand back this answer
 		// (a 429's *APIError with its Retry-After) now rather than sleep
 		// into context.DeadlineExceeded.
@@ -143,7 +142,7 @@ func classify(op operation, req *http.Request, a attempt, t tries) (*response, e
 
 // prepare adds the headers every attempt carries. The caller's BeforeSend
 // hook runs first, so it never sees the API key.
-func (c *Client) prepare(req *http.Request, op operation) error {
+func (c *Client) prepare(ctx context.Context, req *http.Request, op operation) error {
 	for k, vs := range c.cfg.headers {
 		for _, v := range vs {
 			req.Header.Add(k, v)
@@ -157,7 +156,7 @@ func (c *Client) prepare(req *http.Request, op operation) error {
 		req.Header.Set("Accept", "application/json")
 	}
 	if c.cfg.hooks.BeforeSend != nil {
-		c.cfg.hooks.BeforeSend(req.Context(), req)
+		c.cfg.hooks.BeforeSend(ctx, req)
 	}
 	if !isRead(req.Method) {
 		for _, h := range replayHeaders {
@@ -195,8 +194,7 @@ func (b *cancelOnClose) Close() error {
 // retry policy sees, and every byte of it leaves only scrubbed; an error
 // answer is decoded here, once, into the *APIError that both the retry
 // decision and the caller get.
-func (c *Client) attempt(req *http.Request, op operation, sec secrets, n int) attempt {
-	parent := req.Context()
+func (c *Client) attempt(parent context.Context, req *http.Request, op operation, sec secrets, n int) attempt {
 	// Whether a failed change may have reached the server: net/http's
 	// Transport reports a DNS, dial or handshake error (neverReached) only
 	// when no byte of this request left. A RoundTripper of the caller's
@@ -207,9 +205,12 @@ func (c *Client) attempt(req *http.Request, op operation, sec secrets, n int) at
 	if !isRead(req.Method) && !c.stdTransport {
 		parent = httptrace.WithClientTrace(parent, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) }})
 	}
-	ctx, cancel := context.WithCancel(parent)
+	var ctx context.Context
+	var cancel context.CancelFunc
 	if c.cfg.timeout > 0 && !op.stream {
 		ctx, cancel = context.WithTimeout(parent, c.cfg.timeout)
+	} else {
+		ctx, cancel = context.WithCancel(parent)
 	}
 	start := time.Now()
 	resp, err := c.hc.Do(req.WithContext(ctx))

@@ -109,11 +109,11 @@ func retryableAnswer(method string, status int, code ErrorCode) bool {
 
 // retryWait decides whether the failed attempt n is retried, and after how
 // long; waited is the time already spent waiting in this call.
-func (p RetryPolicy) retryWait(req *http.Request, n int, a attempt, waited time.Duration) (time.Duration, bool) {
+func (p RetryPolicy) retryWait(ctx context.Context, req *http.Request, n int, a attempt, waited time.Duration) (time.Duration, bool) {
 	if n >= p.MaxAttempts || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
 		return 0, false
 	}
-	if req.Context().Err() != nil {
+	if ctx.Err() != nil {
 		return 0, false
 	}
 	var retry bool
