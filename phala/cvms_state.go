@@ -3,7 +3,6 @@ package phala
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"github.com/phalacloud/go-sdk/gen"
 )
@@ -56,17 +55,4 @@ func (c *Client) GetCVMState(ctx context.Context, cvmID string) (out *CVMState, 
 func (c *Client) getState(ctx context.Context, id string) (*CVMState, error) {
 	req, err := gen.NewGetCVMStateRequest(c.server, id, nil)
 	return decodeAs[CVMState](c.do(ctx, opGetCVMState, req, err))
-}
-
-// BootError reports that the CVM failed to reach the target status; Message
-// is the server's text (boot_error or the stream's error event).
-type BootError struct {
-	CVMID   string
-	Status  string
-	Message string
-}
-
-// Error says which CVM failed, in which status, and the server's message.
-func (e *BootError) Error() string {
-	return fmt.Sprintf("phala: CVM %s failed (status %q): %s", e.CVMID, e.Status, e.Message)
 }
