@@ -217,11 +217,15 @@ func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *Upd
 	}
 	// Only the flags are decoded (official VM schema: integer id, no flags;
 	// @phala/cloud 0.2.9 parses it leniently): the change is applied by now.
-	var vm map[string]json.RawMessage
+	var vm struct {
+		PublicSysinfo json.RawMessage `json:"public_sysinfo"`
+		PublicLogs    json.RawMessage `json:"public_logs"`
+		PublicTcbinfo json.RawMessage `json:"public_tcbinfo"`
+	}
 	if err := decodeJSON(r, &vm); err != nil {
 		return nil, err
 	}
-	sys, logs, tcb := mapFlag(vm, "public_sysinfo"), mapFlag(vm, "public_logs"), mapFlag(vm, "public_tcbinfo")
+	sys, logs, tcb := flagOf(vm.PublicSysinfo), flagOf(vm.PublicLogs), flagOf(vm.PublicTcbinfo)
 	v := &CVMVisibility{PublicSysinfo: answeredFlag(sys, body.PublicSysinfo), PublicLogs: answeredFlag(logs, body.PublicLogs)}
 	switch {
 	case tcb.isBool:
@@ -266,9 +270,9 @@ func answeredFlag(f jsonFlag, sent bool) bool {
 // boolean, and which.
 type jsonFlag struct{ isBool, val bool }
 
-// mapFlag is the flag name of an answer decoded as a map.
-func mapFlag(answer map[string]json.RawMessage, name string) jsonFlag {
-	v := string(bytes.TrimSpace(answer[name]))
+// flagOf reads one flag of the answer, as raw JSON.
+func flagOf(raw json.RawMessage) jsonFlag {
+	v := string(bytes.TrimSpace(raw))
 	return jsonFlag{isBool: v == "true" || v == "false", val: v == "true"}
 }
 
