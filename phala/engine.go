@@ -95,23 +95,29 @@ func (c *Client) do(ctx context.Context, op operation, req *http.Request, buildE
 		if !retry {
 			return classify(op, req, a, tries{n: n, over: time.Since(start)})
 		}
-		ev := RetryEvent{Method: req.Method, Path: redactedPath(req.URL), Attempt: n, Err: a.err, Wait: wait}
-		if a.r != nil {
-			ev.StatusCode = a.r.status
-			if a.r.stream != nil {
-				a.r.stream.Close()
-			}
-		}
-		c.logRetry(ctx, ev)
-		if c.cfg.hooks.OnRetry != nil {
-			c.cfg.hooks.OnRetry(ev)
-		}
+		c.retrying(ctx, req, a, n, wait)
 		if err := sleep(ctx, wait); err != nil {
 			return nil, &TransportError{Method: req.Method, Path: redactedPath(req.URL), Err: err, tries: tries{n: n, over: time.Since(start)}}
 		}
 		cs.mu.Lock()
 		cs.waited += wait
 		cs.mu.Unlock()
+	}
+}
+
+// retrying closes what the failed attempt n left open and reports the
+// retry to come to the logger and the OnRetry hook.
+func (c *Client) retrying(ctx context.Context, req *http.Request, a attempt, n int, wait time.Duration) {
+	ev := RetryEvent{Method: req.Method, Path: redactedPath(req.URL), Attempt: n, Err: a.err, Wait: wait}
+	if a.r != nil {
+		ev.StatusCode = a.r.status
+		if a.r.stream != nil {
+			a.r.stream.Close()
+		}
+	}
+	c.logRetry(ctx, ev)
+	if c.cfg.hooks.OnRetry != nil {
+		c.cfg.hooks.OnRetry(ev)
 	}
 }
 
