@@ -76,7 +76,12 @@
 //   - [ErrMissingAPIKey]: a call that needs a key had none.
 //
 // No error, log line, hook payload or %v output of the SDK holds the API
-// key or an env value: every byte from the server passes a scrubber first.
+// key, a commit token (passed to [Client.CommitCVMUpdate] or received from
+// [Client.PatchCVM]) or an env value handed to [Client.EncryptAndUpdateEnvs]:
+// every byte from the server passes a scrubber first, and every text built
+// from those bytes (an error's fields, a body excerpt, a stream's error
+// message) is scrubbed again. An error after retries says how many attempts
+// were made over how long.
 //
 // # Retries and budgets
 //
