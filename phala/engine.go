@@ -266,7 +266,7 @@ func readBody(resp *http.Response, sec secrets) ([]byte, error) {
 		// MaxErrorBody long after redaction too.
 		limit, ahead = MaxErrorBody, cutLookahead
 	}
-	b, err := readLimited(resp.Body, resp.ContentLength, limit+ahead)
+	b, err := readLimited(resp.Body, limit+ahead)
 	resp.Body.Close()
 	if err != nil {
 		return nil, fmt.Errorf("reading the %d answer: %w", resp.StatusCode, sec.err(err))
@@ -284,28 +284,10 @@ func readBody(resp *http.Response, sec secrets) ([]byte, error) {
 // \u escapes) of a key or token of up to 512 characters.
 const cutLookahead = 6 * 512
 
-// readLimited reads at most limit+1 bytes of body (one over, so that the
-// caller sees an answer over its limit); a known Content-Length within the
-// limit sizes the buffer once.
-func readLimited(body io.Reader, contentLength, limit int64) ([]byte, error) {
-	if contentLength < 0 || contentLength > limit {
-		return io.ReadAll(io.LimitReader(body, limit+1))
-	}
-	b := make([]byte, 0, contentLength+1)
-	for {
-		n, err := body.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) { // longer than announced: read on, bounded
-			rest, err := io.ReadAll(io.LimitReader(body, limit+1-int64(len(b))))
-			return append(b, rest...), err
-		}
-	}
+// readLimited reads at most limit+1 bytes of body: one over, so that the
+// caller sees an answer over its limit.
+func readLimited(body io.Reader, limit int64) ([]byte, error) {
+	return io.ReadAll(io.LimitReader(body, limit+1))
 }
 
 // hint is what to do about an error answer the SDK recognises as a likely
