@@ -172,11 +172,23 @@ func checkHexBlob(field, s string) error {
 	if s == "" {
 		return invalidArg(field, "is empty")
 	}
-	notHex := func(r rune) bool { return !('0' <= r && r <= '9' || 'a' <= r && r <= 'f' || 'A' <= r && r <= 'F') }
-	if len(s)%2 != 0 || strings.IndexFunc(s, notHex) >= 0 {
+	if len(s)%2 != 0 || !isHex(s) {
 		return invalidArg(field, "is not hex (an even number of 0-9a-f characters)")
 	}
 	return nil
+}
+
+// isHex reports whether every byte of s is 0-9, a-f or A-F (so a
+// multi-byte UTF-8 character is refused).
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // checkEnvKeys accepts keys that match [A-Za-z_][A-Za-z0-9_]*, at most
