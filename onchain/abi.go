@@ -40,6 +40,7 @@ const appABIJSON = `[
 const kmsABIJSON = `[
 {"type":"function","name":"kmsInfo","stateMutability":"view","inputs":[],"outputs":[
  {"name":"k256Pubkey","type":"bytes"},{"name":"caPubkey","type":"bytes"},{"name":"quote","type":"bytes"},{"name":"eventlog","type":"bytes"}]},
+{"type":"function","name":"registeredApps","stateMutability":"view","inputs":[{"name":"","type":"address"}],"outputs":[{"name":"","type":"bool"}]},
 {"type":"event","name":"KmsInfoSet","anonymous":false,"inputs":[{"name":"k256Pubkey","type":"bytes","indexed":false}]}
 ]`
 

@@ -26,6 +26,12 @@ var (
 	ErrInsufficientFunds = errors.New("onchain: account balance too low")
 	// ErrNotOnChain: the KMS named is not an on-chain KMS (no chain id).
 	ErrNotOnChain = errors.New("onchain: KMS is not on a chain")
+	// ErrKMSNotPinned: the KMSAnchor has no KMS contract pinned for the
+	// CVM's chain (WithKMSContract, WithKMSContracts).
+	ErrKMSNotPinned = errors.New("onchain: no KMS contract pinned for the chain")
+	// ErrAppNotRegistered: the pinned KMS contract does not record the app
+	// in registeredApps.
+	ErrAppNotRegistered = errors.New("onchain: app not registered on the KMS contract")
 	// ErrNoKMSKey: the KMS contract publishes no usable k256Pubkey.
 	ErrNoKMSKey = errors.New("onchain: KMS contract has no usable k256Pubkey")
 	// ErrCalldataOnly: the Signer only prepares calldata (a multisig

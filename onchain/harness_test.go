@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/stretchr/testify/require"
 
 	"github.com/phalacloud/go-sdk/onchain"
@@ -36,6 +37,10 @@ type envOpts struct {
 	kmsKey    []byte         // the fake's KMS key (default: the chain's KMS root)
 	noChecker bool           // phase 2 checked against the fake's own record
 	appOwner  common.Address // deploy the CVM's app contract owned by this account
+	// lookalike deploys a KMS contract whose root is this private key,
+	// registers the app there, names it in the CVM detail and has the
+	// fake's KMS sign with it: an attacker's KMS on the same chain.
+	lookalike []byte
 	chainOpts *chaintest.Options
 }
 
@@ -62,10 +67,19 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if o.kmsKey == nil {
 		o.kmsKey = chain.KMSRootKey
 	}
+	kmsContract := chain.KMSContract
+	if o.lookalike != nil {
+		root, err := crypto.ToECDSA(o.lookalike)
+		require.NoError(t, err)
+		kmsContract, err = chain.DeployKMS(context.Background(), crypto.CompressPubkey(&root.PublicKey))
+		require.NoError(t, err)
+		require.NoError(t, chain.RegisterApp(context.Background(), kmsContract, common.HexToAddress(o.appID)))
+		o.kmsKey = o.lookalike
+	}
 	opts := []phalatest.Option{phalatest.WithoutDefaultCVMs(), phalatest.WithUpdateDelay(20 * time.Millisecond),
 		phalatest.WithKMSKey(o.kmsKey),
 		phalatest.WithCVM(phalatest.CVMSeed{Name: cvmName, ChainID: o.chainID, AppID: o.appID,
-			KMSContractAddress: chain.KMSContract.Hex(), AllowedEnvs: []string{"FOO"}})}
+			KMSContractAddress: kmsContract.Hex(), AllowedEnvs: []string{"FOO"}})}
 	if !o.noChecker {
 		opts = append(opts, phalatest.WithChainChecker(onchain.NewChecker(chain.Client())))
 	}
@@ -120,3 +134,8 @@ func (e *env) updater(s onchain.Signer, rec *recorder) *onchain.Updater {
 }
 
 func wei(eth int64) *big.Int { return new(big.Int).Mul(big.NewInt(eth), chaintest.Ether) }
+
+// anchor is a KMSAnchor pinned to the chain's real KMS contract.
+func (e *env) anchor() *onchain.KMSAnchor {
+	return onchain.NewKMSAnchor(e.chain.Client(), onchain.WithKMSContract(e.chain.KMSContract))
+}

@@ -184,15 +184,49 @@ func (c *Chain) NewAccount(ctx context.Context, wei *big.Int) (string, common.Ad
 	return hex.EncodeToString(crypto.FromECDSA(k)), addr, nil
 }
 
-// DeployApp deploys another app contract owned by owner's address.
+// DeployApp deploys another app contract owned by owner's address and
+// registers it on the KMS contract (registerApp), as the real factory
+// deployAndRegisterApp does.
 func (c *Chain) DeployApp(ctx context.Context, owner *ecdsa.PrivateKey, anyDevice bool, device, composeHash [32]byte) (common.Address, error) {
-	return c.Deploy(ctx, c.faucet, contracts.App, crypto.PubkeyToAddress(owner.PublicKey), anyDevice, device, composeHash)
+	addr, err := c.Deploy(ctx, c.faucet, contracts.App, crypto.PubkeyToAddress(owner.PublicKey), anyDevice, device, composeHash)
+	if err != nil {
+		return addr, err
+	}
+	return addr, c.RegisterApp(ctx, c.KMSContract, addr)
 }
 
 // DeployAppOwnedBy deploys an app contract owned by addr (which need not
-// hold any funds) that allows any device.
+// hold any funds) that allows any device, registered on the KMS contract.
 func (c *Chain) DeployAppOwnedBy(ctx context.Context, addr common.Address) (common.Address, error) {
-	return c.Deploy(ctx, c.faucet, contracts.App, addr, true, [32]byte{}, [32]byte{})
+	app, err := c.Deploy(ctx, c.faucet, contracts.App, addr, true, [32]byte{}, [32]byte{})
+	if err != nil {
+		return app, err
+	}
+	return app, c.RegisterApp(ctx, c.KMSContract, app)
+}
+
+// DeployKMS deploys another KMS contract whose root signer is the
+// compressed secp256k1 key root (e.g. a look-alike an attacker controls).
+func (c *Chain) DeployKMS(ctx context.Context, root []byte) (common.Address, error) {
+	return c.Deploy(ctx, c.faucet, contracts.KMS, c.Owner, root)
+}
+
+// RegisterApp calls registerApp(app) on the KMS contract at kms.
+func (c *Chain) RegisterApp(ctx context.Context, kms, app common.Address) error {
+	art, err := contracts.Get(contracts.KMS)
+	if err != nil {
+		return err
+	}
+	parsed, err := abi.JSON(strings.NewReader(string(art.ABI)))
+	if err != nil {
+		return err
+	}
+	data, err := parsed.Pack("registerApp", app)
+	if err != nil {
+		return err
+	}
+	_, err = c.send(ctx, c.faucet, &kms, nil, data, 200_000)
+	return err
 }
 
 // Deploy deploys the named contract (contracts.App or contracts.KMS) with

@@ -85,7 +85,9 @@ func run() error {
 	fmt.Printf("   the CVM runs compose hash %s (registered %s)\n", info.ComposeHash, out.TxHash.Hex())
 
 	fmt.Println("2. new env variables, key checked against the KMS contract")
-	anchor := onchain.NewKMSAnchor(chain.Client())
+	// The KMS contract is pinned by the caller, never taken from the CVM
+	// detail (in real use: the address Phala publishes for the chain).
+	anchor := onchain.NewKMSAnchor(chain.Client(), onchain.WithKMSContract(chain.KMSContract))
 	envs := []phala.EnvVar{{Key: "FOO", Value: "1"}, {Key: "API_TOKEN", Value: "example-token"}}
 	if _, err := u.Run(ctx, "my-onchain-app", onchain.EnvsChange(client, "my-onchain-app", envs, anchor)); err != nil {
 		return err
