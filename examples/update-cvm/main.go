@@ -66,8 +66,8 @@ const fakeUpdateDelay = 30 * time.Millisecond
 
 // env is where the example runs: the real cloud or the fake.
 type env struct {
-	client    *phala.Client
-	cvmID     string // central-KMS (or any) CVM for the single-aspect updates
+	client *phala.Client
+	cvmID  string // central-KMS (or any) CVM for the single-aspect updates
 	// onchainID names the on-chain-KMS CVM for the two-phase PatchCVM by
 	// its app id ("app_" + 40 hex): the env key is only trusted for an app
 	// the caller named. "" skips it.
