@@ -14,6 +14,7 @@ import (
 
 	"github.com/phalacloud/go-sdk/onchain"
 	"github.com/phalacloud/go-sdk/onchain/chaintest"
+	"github.com/phalacloud/go-sdk/onchain/contracts"
 	"github.com/phalacloud/go-sdk/phala"
 	"github.com/phalacloud/go-sdk/phala/phalatest"
 )
@@ -50,6 +51,13 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if co == nil {
 		co = &chaintest.Options{AllowAnyDevice: true}
 	}
+	if co.InitialComposeHash == ([32]byte{}) {
+		// The CVM runs an app-compose its owner approved: its hash is
+		// allowed from the start, as deployAndRegisterApp does.
+		c := *co
+		c.InitialComposeHash = seedComposeHash(t)
+		co = &c
+	}
 	chain, err := chaintest.New(co)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = chain.Close() })
@@ -57,7 +65,9 @@ func newEnv(t *testing.T, o envOpts) *env {
 		o.chainID = chain.ChainID.Int64()
 	}
 	if o.appOwner != (common.Address{}) {
-		addr, err := chain.DeployAppOwnedBy(context.Background(), o.appOwner)
+		addr, err := chain.Deploy(context.Background(), chain.OwnerECDSA(), contracts.App, o.appOwner, true, [32]byte{}, co.InitialComposeHash)
+		require.NoError(t, err)
+		require.NoError(t, chain.RegisterApp(context.Background(), chain.KMSContract, addr))
 		require.NoError(t, err)
 		o.appID = strings.ToLower(addr.Hex()[2:])
 	}
@@ -126,7 +136,7 @@ func (r *recorder) steps() []onchain.Step {
 }
 
 func (e *env) updater(s onchain.Signer, rec *recorder) *onchain.Updater {
-	u := &onchain.Updater{Client: e.client, Backend: e.chain.Client(), Signer: s, Tx: fastTx(), Wait: quickWait()}
+	u := &onchain.Updater{Client: e.client, Backend: e.chain.Client(), Signer: s, Tx: fastTx(), Wait: quickWait(), AppID: e.cvm.AppID}
 	if rec != nil {
 		u.OnProgress = rec.add
 	}
@@ -138,4 +148,15 @@ func wei(eth int64) *big.Int { return new(big.Int).Mul(big.NewInt(eth), chaintes
 // anchor is a KMSAnchor pinned to the chain's real KMS contract.
 func (e *env) anchor() *onchain.KMSAnchor {
 	return onchain.NewKMSAnchor(e.chain.Client(), onchain.WithKMSContract(e.chain.KMSContract))
+}
+
+// seedComposeHash is the hash of the app-compose the fake gives the test
+// CVM (it depends on the seed's name, compose and flags, not on its app).
+func seedComposeHash(t *testing.T) [32]byte {
+	t.Helper()
+	srv := phalatest.NewServer(phalatest.WithoutDefaultCVMs(), phalatest.WithCVM(phalatest.CVMSeed{Name: cvmName, ChainID: 1, AllowedEnvs: []string{"FOO"}}))
+	defer srv.Close()
+	_, h, ok := srv.AppCompose(cvmName)
+	require.True(t, ok)
+	return common.HexToHash(h)
 }

@@ -30,7 +30,7 @@ func TestKMSAnchorReadsTheContract(t *testing.T) {
 	require.Contains(t, anchor.String(), e.chain.KMSContract.Hex())
 
 	// A key signed the phalatest way verifies against the chain's signer.
-	key, err := e.client.GetEnvEncryptPublicKey(ctx, e.cvm.ID, &phala.EnvKeyOptions{ExpectedSigner: signer})
+	key, err := e.client.GetEnvEncryptPublicKey(ctx, e.cvm.ID, &phala.EnvKeyOptions{ExpectedSigner: signer, AppID: e.cvm.AppID})
 	require.NoError(t, err)
 	require.Equal(t, signer, strings.ToLower(key.Signer))
 

@@ -205,6 +205,29 @@ func (c *Chain) DeployAppOwnedBy(ctx context.Context, addr common.Address) (comm
 	return app, c.RegisterApp(ctx, c.KMSContract, app)
 }
 
+// AllowComposeHash allows hash (64 hex, optional 0x) on the app contract
+// as its owner, as the deployment of the CVM's current app-compose did.
+// Setup: Client().Sent does not count it.
+func (c *Chain) AllowComposeHash(ctx context.Context, hash string) error {
+	art, err := contracts.Get(contracts.App)
+	if err != nil {
+		return err
+	}
+	parsed, err := abi.JSON(strings.NewReader(string(art.ABI)))
+	if err != nil {
+		return err
+	}
+	data, err := parsed.Pack("addComposeHash", common.HexToHash(hash))
+	if err != nil {
+		return err
+	}
+	if _, err = c.send(ctx, c.owner, &c.AppContract, nil, data, 200_000); err != nil {
+		return err
+	}
+	c.client.sent.Add(-1)
+	return nil
+}
+
 // DeployKMS deploys another KMS contract whose root signer is the
 // compressed secp256k1 key root (e.g. a look-alike an attacker controls).
 func (c *Chain) DeployKMS(ctx context.Context, root []byte) (common.Address, error) {

@@ -44,14 +44,24 @@ func run() error {
 	defer srv.Close()
 	client := srv.Client()
 	fmt.Println("fake Phala Cloud at", srv.URL())
+	// The app-compose the CVM runs now was approved on chain when it was
+	// deployed (deployAndRegisterApp does it for a real CVM).
+	_, current, _ := srv.AppCompose("my-onchain-app")
+	if err := chain.AllowComposeHash(ctx, current); err != nil {
+		return err
+	}
 
 	// In real use: ethclient.Dial(rpcURL) and PrivateKeySigner(os.Getenv("PRIVATE_KEY")).
 	signer, err := onchain.PrivateKeySigner(chain.OwnerKey)
 	if err != nil {
 		return err
 	}
+	// AppID pins the app whose compose hashes the owner approves (in real
+	// use, the app id you deployed). Before signing, Run checks that the
+	// 465 names this app and that its compose hash is the SDK's own hash of
+	// the current app-compose with exactly this change applied.
 	u := &onchain.Updater{
-		Client: client, Backend: chain.Client(), Signer: signer,
+		Client: client, Backend: chain.Client(), Signer: signer, AppID: chain.AppID(),
 		Tx:   &onchain.TxOptions{PollInterval: 10 * time.Millisecond},
 		Wait: &phala.WaitOptions{PollInterval: 50 * time.Millisecond},
 		OnProgress: func(e onchain.Event) {
@@ -82,6 +92,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	fmt.Printf("   checked before signing: current %s + new compose file = %s (%s)\n", out.Check.CurrentHash, out.Check.Hash, out.Check.Changed)
 	fmt.Printf("   the CVM runs compose hash %s (registered %s)\n", info.ComposeHash, out.TxHash.Hex())
 
 	fmt.Println("2. new env variables, key checked against the KMS contract")
