@@ -119,6 +119,11 @@ type Outcome struct {
 	Result *phala.UpdateResult
 	// State is the CVM's state once live (nil with SkipWait).
 	State *phala.CVMState
+	// Boot is what the app contract predicted for the CVM's device before
+	// the registration (nil when no device was checked). With
+	// Boot.RequireTcbUpToDate the CVM boots only if its TCB is up to date,
+	// which the chain cannot tell.
+	Boot *BootPrediction
 	// Check is how the compose hash was verified before it was signed:
 	// the current app-compose, the intended one and their hashes (nil when
 	// the change needed no on-chain step, or under
@@ -229,7 +234,7 @@ func (u *Updater) register(ctx context.Context, cvmID, appID string, change Chan
 		return err
 	}
 	if res.DeviceID != "" && !isCalldataOnly(u.Signer) {
-		if err := u.ensureDevice(ctx, app, res.DeviceID); err != nil {
+		if out.Boot, err = u.ensureDevice(ctx, app, res.DeviceID); err != nil {
 			return err
 		}
 	}

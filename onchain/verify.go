@@ -108,12 +108,17 @@ func VerifyPrepared(ctx context.Context, c *phala.Client, b Backend, cvmID, appI
 
 // ensureDevice makes sure the CVM's device may boot the app: read whether
 // the contract allows it (the 465's device id: a read, no approval), and
-// if not, add the device the caller named, as AddDevice permits.
-func (u *Updater) ensureDevice(ctx context.Context, app *App, apiDevice string) error {
-	ok, err := app.DeviceCanBoot(ctx, apiDevice)
-	if err != nil || ok {
-		return err
+// if not, add the device the caller named, as AddDevice permits. It
+// returns what the chain predicts for the device.
+func (u *Updater) ensureDevice(ctx context.Context, app *App, apiDevice string) (*BootPrediction, error) {
+	p, err := app.PredictBoot(ctx, apiDevice)
+	if err != nil || p.CanBoot() {
+		return p, err
 	}
+	return p, u.addDevice(ctx, app, apiDevice)
+}
+
+func (u *Updater) addDevice(ctx context.Context, app *App, apiDevice string) error {
 	if !u.AddDevice {
 		return fmt.Errorf("%w: device %s on %s (set Updater.AddDevice and name the device in Updater.DeviceID to register it)", ErrDeviceNotAllowed, apiDevice, app.Address().Hex())
 	}
@@ -134,6 +139,6 @@ func (u *Updater) ensureDevice(ctx context.Context, app *App, apiDevice string) 
 			return fmt.Errorf("%w: the 465 answer names device %s, you named %s; nothing was signed", ErrDeviceNotAllowed, apiDevice, dev)
 		}
 	}
-	_, err = app.AddDevice(ctx, u.Signer, dev, u.Tx)
+	_, err := app.AddDevice(ctx, u.Signer, dev, u.Tx)
 	return err
 }
