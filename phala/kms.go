@@ -89,8 +89,9 @@ const ErrKeyVerification = sentinel("phala: env encryption key failed verificati
 //     is fetched and its secp256k1 signature must recover exactly that
 //     signer. With no anchor the call is refused before the key is fetched.
 //     The signature binds the key to the app id of the detail
-//     (EnvEncryptPublicKey.AppID); when cvmID is an app id, the detail must
-//     name that app.
+//     (EnvEncryptPublicKey.AppID), which must be the app the caller named:
+//     cvmID as an app id, or opts.AppID; with neither, the call is refused
+//     before the key is fetched.
 //     Under InsecureTrustAPISigner the signature must verify but its signer
 //     is not compared.
 //   - Central KMS (no chain_id): the detail's kms_info.encrypted_env_pubkey
@@ -99,8 +100,9 @@ const ErrKeyVerification = sentinel("phala: env encryption key failed verificati
 //     refused, since a detail that drops chain_id can come from anyone
 //     between you and the API.
 //
-// Errors: ErrInvalidArgument for a malformed cvmID or ExpectedSigner, or
-// both Anchor and ExpectedSigner set (before any request); the errors of
+// Errors: ErrInvalidArgument for a malformed cvmID, ExpectedSigner or
+// AppID, an AppID other than the app id cvmID is, or both Anchor and
+// ExpectedSigner set (before any request); the errors of
 // GetCVMInfo; a *KeyVerificationError (ErrKeyVerification) naming the KMS,
 // the anchor and both signers for every refusal above.
 func (c *Client) GetEnvEncryptPublicKey(ctx context.Context, cvmID string, opts *EnvKeyOptions) (out *EnvEncryptPublicKey, err error) {
