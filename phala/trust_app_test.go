@@ -17,13 +17,8 @@ import (
 // secrets would go to whoever runs it. Refused unless the caller named or
 // pinned the app.
 func TestTrustAppNotNamedByCallerIsRefused(t *testing.T) {
-	srv := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0), phalatest.WithCVM(phalatest.CVMSeed{
-		Name: "attacker-app", ChainID: 8453}))
+	srv, victim, theirs, a := otherAppAttack(t)
 	ctx := context.Background()
-	victim, _ := srv.CVM(phalatest.OnChainCVMName)
-	theirs, _ := srv.CVM("attacker-app")
-	a := newAttackerProxy(t, srv)
-	a.otherApp = "app_" + theirs.AppID
 	c := a.client(t, srv, phala.WithKeyAnchor(mustPin(t, srv.KMSSigner())))
 
 	for _, id := range []string{victim.ID, victim.Name} {
@@ -90,4 +85,18 @@ func TestTrustK256PubkeyInDetailIsNotTrusted(t *testing.T) {
 	assert.Contains(t, err.Error(), a.signerHex(), "the attacker's signer is named as found, not trusted")
 	assert.Zero(t, a.count("PATCH", ""))
 	assert.Empty(t, a.loot())
+}
+
+// otherAppAttack is a fake with the victim's on-chain CVM and the
+// attacker's app on the same KMS, behind a proxy whose detail names the
+// attacker's app.
+func otherAppAttack(t *testing.T) (*phalatest.Server, phalatest.CVMSeed, phalatest.CVMSeed, *attackerProxy) {
+	t.Helper()
+	srv := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0), phalatest.WithCVM(phalatest.CVMSeed{
+		Name: "attacker-app", ChainID: 8453}))
+	victim, _ := srv.CVM(phalatest.OnChainCVMName)
+	theirs, _ := srv.CVM("attacker-app")
+	a := newAttackerProxy(t, srv)
+	a.otherApp = "app_" + theirs.AppID
+	return srv, victim, theirs, a
 }

@@ -347,13 +347,8 @@ func TestTrustBadInput(t *testing.T) {
 // KMS really signed, for an app the attacker runs. When the caller named
 // the CVM by its app id, that is refused.
 func TestTrustDetailNamingAnotherApp(t *testing.T) {
-	srv := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0), phalatest.WithCVM(phalatest.CVMSeed{
-		Name: "attacker-app", ChainID: 8453}))
+	srv, victim, theirs, a := otherAppAttack(t)
 	ctx := context.Background()
-	victim, _ := srv.CVM(phalatest.OnChainCVMName)
-	theirs, _ := srv.CVM("attacker-app")
-	a := newAttackerProxy(t, srv)
-	a.otherApp = "app_" + theirs.AppID
 	c := a.client(t, srv, phala.WithKeyAnchor(mustPin(t, srv.KMSSigner())))
 	for _, id := range []string{"app_" + victim.AppID, victim.AppID, strings.ToUpper(victim.AppID)} {
 		_, err := c.EncryptAndUpdateEnvs(ctx, id, trustEnvs, nil)

@@ -209,7 +209,17 @@ func (c *Chain) DeployAppOwnedBy(ctx context.Context, addr common.Address) (comm
 // as its owner, as the deployment of the CVM's current app-compose did.
 // Setup: Client().Sent does not count it.
 func (c *Chain) AllowComposeHash(ctx context.Context, hash string) error {
-	art, err := contracts.Get(contracts.App)
+	if err := c.transact(ctx, c.owner, c.AppContract, contracts.App, "addComposeHash", common.HexToHash(hash)); err != nil {
+		return err
+	}
+	c.client.sent.Add(-1)
+	return nil
+}
+
+// transact calls method of the contract named name (contracts.App or
+// contracts.KMS) at to, sent by from, and requires success.
+func (c *Chain) transact(ctx context.Context, from *ecdsa.PrivateKey, to common.Address, name, method string, args ...any) error {
+	art, err := contracts.Get(name)
 	if err != nil {
 		return err
 	}
@@ -217,15 +227,12 @@ func (c *Chain) AllowComposeHash(ctx context.Context, hash string) error {
 	if err != nil {
 		return err
 	}
-	data, err := parsed.Pack("addComposeHash", common.HexToHash(hash))
+	data, err := parsed.Pack(method, args...)
 	if err != nil {
 		return err
 	}
-	if _, err = c.send(ctx, c.owner, &c.AppContract, nil, data, 200_000); err != nil {
-		return err
-	}
-	c.client.sent.Add(-1)
-	return nil
+	_, err = c.send(ctx, from, &to, nil, data, 500_000)
+	return err
 }
 
 // DeployKMS deploys another KMS contract whose root signer is the
@@ -236,20 +243,7 @@ func (c *Chain) DeployKMS(ctx context.Context, root []byte) (common.Address, err
 
 // RegisterApp calls registerApp(app) on the KMS contract at kms.
 func (c *Chain) RegisterApp(ctx context.Context, kms, app common.Address) error {
-	art, err := contracts.Get(contracts.KMS)
-	if err != nil {
-		return err
-	}
-	parsed, err := abi.JSON(strings.NewReader(string(art.ABI)))
-	if err != nil {
-		return err
-	}
-	data, err := parsed.Pack("registerApp", app)
-	if err != nil {
-		return err
-	}
-	_, err = c.send(ctx, c.faucet, &kms, nil, data, 200_000)
-	return err
+	return c.transact(ctx, c.faucet, kms, contracts.KMS, "registerApp", app)
 }
 
 // Deploy deploys the named contract (contracts.App or contracts.KMS) with
@@ -281,26 +275,13 @@ func (c *Chain) Deploy(ctx context.Context, from *ecdsa.PrivateKey, name string,
 // SetKMSRootPubkey replaces the KMS contract's k256Pubkey (raw bytes, any
 // length: the contract stores what it is given), as its owner.
 func (c *Chain) SetKMSRootPubkey(ctx context.Context, k256 []byte) error {
-	art, err := contracts.Get(contracts.KMS)
-	if err != nil {
-		return err
-	}
-	parsed, err := abi.JSON(strings.NewReader(string(art.ABI)))
-	if err != nil {
-		return err
-	}
 	info := struct {
 		K256Pubkey []byte
 		CaPubkey   []byte
 		Quote      []byte
 		Eventlog   []byte
 	}{K256Pubkey: k256, CaPubkey: []byte{}, Quote: []byte{}, Eventlog: []byte{}}
-	data, err := parsed.Pack("setKmsInfo", info)
-	if err != nil {
-		return err
-	}
-	_, err = c.send(ctx, c.owner, &c.KMSContract, nil, data, 500_000)
-	return err
+	return c.transact(ctx, c.owner, c.KMSContract, contracts.KMS, "setKmsInfo", info)
 }
 
 // send signs and sends a transaction, mines it and requires success.
