@@ -59,8 +59,10 @@ type EnvKeyOptions struct {
 	// detail names, so for an on-chain KMS the app must be one the caller
 	// named: either cvmID is the app id (app_ + 40 hex, or the bare 40
 	// hex), or AppID is set; otherwise the call is refused with an
-	// ErrKeyVerification error before the key is fetched. When both are
-	// given they must agree (ErrInvalidArgument, before any request).
+	// ErrKeyVerification error before the key is fetched (under
+	// InsecureTrustAPISigner, which lets the API choose the key anyway,
+	// only a named app is checked). When both are given they must agree
+	// (ErrInvalidArgument, before any request).
 	AppID string
 }
 
@@ -196,14 +198,14 @@ func (c *Client) envEncryptPublicKey(ctx context.Context, cvmID string, opts *En
 		return nil, fmt.Errorf("phala: KMS %s: the CVM's app id %q is not 40 hex characters", kms, appID)
 	}
 	trusted := ""
-	if trustAPI && wantApp != "" && wantApp != appID {
-		return nil, &KeyVerificationError{CVM: info.Name, KMS: kms, Anchor: anchorName,
-			Reason: fmt.Sprintf("the CVM detail names app %s, not the app %s asked for", appID, wantApp)}
-	}
-	if !trustAPI {
+	// Under InsecureTrustAPISigner the API chooses the key anyway: the app
+	// is then checked only when the caller named one.
+	if !trustAPI || wantApp != "" {
 		if err := checkCallerApp(info.Name, kms, anchorName, wantApp, appID); err != nil {
 			return nil, err
 		}
+	}
+	if !trustAPI {
 		ref := KMSRef{ID: kms, Slug: info.KMSInfo.Slug, ChainID: info.KMSInfo.ChainID,
 			ContractAddress: info.KMSInfo.DstackKMSAddress, AppID: appID}
 		if opts.KMS == "" {
