@@ -9,8 +9,8 @@ import (
 
 // Change is one CVM update that the on-chain flow may send twice: first
 // with empty hashes (phase 1), then with the registered compose hash and
-// its transaction (phase 2). ComposeChange, PatchChange and EnvsChange
-// build the common ones.
+// its transaction (phase 2). ComposeChange, PreLaunchScriptChange,
+// PatchChange and EnvsChange build the common ones.
 type Change struct {
 	// Send sends the change with p's hashes (empty in phase 1).
 	Send func(ctx context.Context, p Phase) (*phala.UpdateResult, error)
@@ -41,6 +41,17 @@ func ComposeChange(c *phala.Client, cvmID, compose string) Change {
 			return c.UpdateDockerCompose(ctx, cvmID, compose, &phala.ComposeUpdateOptions{ComposeHash: p.ComposeHash, TransactionHash: p.TxHash})
 		},
 		Edit: &phala.PatchCVMRequest{DockerComposeFile: &compose},
+	}
+}
+
+// PreLaunchScriptChange replaces the CVM's pre-launch script
+// (UpdatePreLaunchScript, which refuses an empty script).
+func PreLaunchScriptChange(c *phala.Client, cvmID, script string) Change {
+	return Change{
+		Send: func(ctx context.Context, p Phase) (*phala.UpdateResult, error) {
+			return c.UpdatePreLaunchScript(ctx, cvmID, script, &phala.ComposeUpdateOptions{ComposeHash: p.ComposeHash, TransactionHash: p.TxHash})
+		},
+		Edit: &phala.PatchCVMRequest{PreLaunchScript: &script},
 	}
 }
 

