@@ -83,8 +83,9 @@ func NewKMSAnchor(b Backend, opts ...KMSAnchorOption) *KMSAnchor {
 // kms.ContractAddress is malformed (ErrInvalidArgument) or names another
 // contract than the pinned one (phala.ErrKeyVerification); a pinned address
 // without code (*NoContractError); a k256Pubkey that is empty or not a
-// secp256k1 point (ErrNoKMSKey); an app (kms.AppID) the contract does not
-// record in registeredApps (ErrAppNotRegistered). Other failures are
+// secp256k1 point (ErrNoKMSKey); a malformed kms.AppID
+// (ErrInvalidArgument) or an app the contract does not record in
+// registeredApps (ErrAppNotRegistered). Other failures are
 // *RPCError. kms.ContractAddress and kms.AppID come from the API: the first
 // is only compared with the pin, the second only decides which app's
 // registration is read (phala checks it is the caller's app before asking).
