@@ -1,9 +1,13 @@
 // Command onchain-update runs the whole on-chain KMS update offline: an
 // in-memory Phala Cloud (phalatest) whose on-chain CVM uses contracts
 // deployed on an in-process EVM (chaintest), and the onchain.Updater
-// doing update -> 465 -> allowed? -> addComposeHash -> receipt -> phase 2
-// -> live, printing each step. Then the env variables are replaced, with
-// the env key checked against the KMS contract's root signer.
+// doing update -> 465 -> checked -> allowed? -> addComposeHash -> receipt
+// -> phase 2 -> live, printing each step. Before signing, the Updater
+// checks that the 465 names the pinned app and that its compose hash is the
+// SDK's own hash of the current app-compose with the new compose file.
+// Then the env variables are replaced, with the env key checked against
+// the root signer of the KMS contract pinned for the chain (never the one
+// the CVM detail names).
 //
 //	cd onchain && go run ./examples/onchain-update
 package main
