@@ -11,7 +11,7 @@ import (
 	"github.com/phalacloud/go-sdk/phala/phalatest"
 )
 
-// Issue 20 §2: a CVM named by its cvm_ id or its name lets the detail's
+// Issue 20 §2: a CVM named by its cvm_ id, its UUID or its name lets the detail's
 // app id decide whose key is fetched. A detail naming another app the same
 // KMS serves gets a key the KMS genuinely signed, for that other app: the
 // secrets would go to whoever runs it. Refused unless the caller named or
@@ -21,7 +21,7 @@ func TestTrustAppNotNamedByCallerIsRefused(t *testing.T) {
 	ctx := context.Background()
 	c := a.client(t, srv, phala.WithKeyAnchor(mustPin(t, srv.KMSSigner())))
 
-	for _, id := range []string{victim.ID, victim.Name} {
+	for _, id := range []string{victim.ID, victim.Name, victim.VMUUID} {
 		_, err := c.EncryptAndUpdateEnvs(ctx, id, trustEnvs, nil)
 		require.ErrorIs(t, err, phala.ErrKeyVerification, id)
 		assert.Contains(t, err.Error(), "EnvKeyOptions.AppID", "says how to pin the app")
