@@ -201,7 +201,8 @@ func cloneAppCompose(a *AppCompose) (*AppCompose, error) {
 // appID nor cvmID names the app, or they disagree, or change is unusable
 // (ExpectedAppCompose); an *AppMismatchError; GetCVMComposeFile's errors;
 // a *ComposeHashMismatchError.
-func (c *Client) CheckComposeChange(ctx context.Context, cvmID, appID string, change *PatchCVMRequest, answerApp, composeHash string) (*ComposeCheck, error) {
+func (c *Client) CheckComposeChange(ctx context.Context, cvmID, appID string, change *PatchCVMRequest, answerApp, composeHash string) (out *ComposeCheck, err error) {
+	defer auditOut(&out, &err)
 	want, err := callerAppID(cvmID, appID, "appID")
 	if err != nil {
 		return nil, err
@@ -232,7 +233,8 @@ func (c *Client) CheckComposeChange(ctx context.Context, cvmID, appID string, ch
 // is read from the API: the onchain module's VerifyPrepared also checks
 // that its hash is allowed on the app contract. Errors are
 // CheckComposeChange's, and an ErrInvalidArgument error for a nil prepared.
-func (c *Client) VerifyPreparedUpdate(ctx context.Context, cvmID, appID string, req *PatchCVMRequest, prepared *PatchCVMResponse) (*ComposeCheck, error) {
+func (c *Client) VerifyPreparedUpdate(ctx context.Context, cvmID, appID string, req *PatchCVMRequest, prepared *PatchCVMResponse) (out *ComposeCheck, err error) {
+	defer auditOut(&out, &err)
 	if prepared == nil {
 		return nil, invalidArg("prepared", "is nil")
 	}
