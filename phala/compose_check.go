@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
+
+	"github.com/phalacloud/go-sdk/gen"
 )
 
 // ComposeCheck is a compose hash the SDK reproduced: the CVM's current
@@ -239,4 +241,25 @@ func (c *Client) VerifyPreparedUpdate(ctx context.Context, cvmID, appID string, 
 		return nil, invalidArg("prepared", "is nil")
 	}
 	return c.CheckComposeChange(ctx, cvmID, appID, req, prepared.AppID, prepared.ComposeHash)
+}
+
+// sentComposeHash hashes the app-compose a provision request sent (its
+// body without update_env_vars, a request option) and reports whether got
+// is its hash in the dump or the dstack form.
+func sentComposeHash(body gen.ProvisionComposeUpdateRequest, got string) (string, bool) {
+	body.UpdateEnvVars = nil
+	b, err := json.Marshal(body)
+	if err != nil {
+		return "", false
+	}
+	var doc AppCompose
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return "", false
+	}
+	dump, dstack, err := appComposeHashes(&doc)
+	if err != nil {
+		return "", false
+	}
+	got = strings.ToLower(strings.TrimPrefix(got, "0x"))
+	return dump, got == dump || got == dstack
 }

@@ -1,14 +1,24 @@
 package phala_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/phalacloud/go-sdk/phala"
+	"github.com/phalacloud/go-sdk/phala/phalatest"
 )
 
 func currentCompose(t *testing.T) *phala.AppCompose {
@@ -80,4 +90,41 @@ func TestExpectedAppComposeRefusesWhatItCannotReproduce(t *testing.T) {
 	}
 	_, err := phala.CheckComposeHash(cur, &phala.PatchCVMRequest{PublicLogs: phala.Bool(false)}, "xyz")
 	require.ErrorIs(t, err, phala.ErrInvalidArgument)
+}
+
+// A provision answer is compared with the hash of the whole app-compose
+// the SDK sent: a hash of another document is flagged.
+func TestProvisionHashComparedWithWhatWasSent(t *testing.T) {
+	srv := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
+	ctx := context.Background()
+	req := &phala.ProvisionComposeUpdateRequest{DockerComposeFile: "services:\n  web:\n    image: nginx:1.28\n"}
+	p, err := srv.Client().ProvisionCVMComposeFileUpdate(ctx, phalatest.OnChainCVMName, req)
+	require.NoError(t, err)
+	assert.True(t, p.ComposeHashMatchesSent)
+	assert.Equal(t, p.ComposeHash, p.SentComposeHash)
+
+	evil := strings.Repeat("e", 64)
+	target, err := url.Parse(srv.RootURL())
+	require.NoError(t, err)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.ModifyResponse = func(resp *http.Response) error {
+		if !strings.HasSuffix(resp.Request.URL.Path, "/provision") {
+			return nil
+		}
+		b, _ := io.ReadAll(resp.Body)
+		out := bytes.Replace(b, []byte(p.ComposeHash), []byte(evil), 1)
+		resp.Body = io.NopCloser(bytes.NewReader(out))
+		resp.ContentLength = int64(len(out))
+		resp.Header.Set("Content-Length", fmt.Sprint(len(out)))
+		return nil
+	}
+	hs := httptest.NewServer(rp)
+	t.Cleanup(hs.Close)
+	c, err := phala.NewClient(phala.WithBaseURL(hs.URL+"/api/v1"), phala.WithAPIKey(srv.APIKey()), phala.WithoutRetries())
+	require.NoError(t, err)
+	bad, err := c.ProvisionCVMComposeFileUpdate(ctx, phalatest.OnChainCVMName, req)
+	require.NoError(t, err)
+	assert.Equal(t, evil, bad.ComposeHash)
+	assert.False(t, bad.ComposeHashMatchesSent, "the API's hash is not that of the document sent")
+	assert.Equal(t, p.SentComposeHash, bad.SentComposeHash)
 }

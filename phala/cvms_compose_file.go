@@ -30,12 +30,21 @@ type ProvisionComposeUpdateRequest struct {
 
 // ProvisionCVMResponse is a provisioned, not yet applied, compose update.
 type ProvisionCVMResponse struct {
-	// ComposeHash is the authoritative hash of the new app-compose: register
-	// it on-chain (on-chain KMS) and pass it to CommitCVMComposeFileUpdate.
+	// ComposeHash is the server's hash of the new app-compose: pass it to
+	// CommitCVMComposeFileUpdate, and on an on-chain KMS register it only
+	// when ComposeHashMatchesSent (it is the API's word).
 	ComposeHash string
-	AppID       string
-	DeviceID    string
-	KMSInfo     *KMSInfo
+	// SentComposeHash is the SDK's hash (dump form) of the whole
+	// app-compose it sent; ComposeHashMatchesSent reports whether
+	// ComposeHash is the hash of that document (dump or dstack form). The
+	// document sent is the current app-compose, which the API served, with
+	// the request applied: the onchain module checks the current one
+	// against the chain.
+	SentComposeHash        string
+	ComposeHashMatchesSent bool
+	AppID                  string
+	DeviceID               string
+	KMSInfo                *KMSInfo
 	// ComposeHashRegistered reports that the hash is already allowed on-chain
 	// (false when the answer omits it, as in @phala/cloud 0.2.9's
 	// ProvisionCvmComposeFileUpdateResultSchema).
@@ -104,6 +113,7 @@ func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string
 	if !composeHashRE.MatchString(out.ComposeHash) {
 		return nil, unexpectedAnswer(r, "a provision answer without a valid compose_hash (64 hex characters)")
 	}
+	out.SentComposeHash, out.ComposeHashMatchesSent = sentComposeHash(body, out.ComposeHash)
 	return out, nil
 }
 
