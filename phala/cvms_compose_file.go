@@ -34,17 +34,9 @@ type ProvisionCVMResponse struct {
 	// CommitCVMComposeFileUpdate, and on an on-chain KMS register it only
 	// when ComposeHashMatchesSent (it is the API's word).
 	ComposeHash string
-	// SentComposeHash is the SDK's hash (dump form) of the whole
-	// app-compose it sent; ComposeHashMatchesSent reports whether
-	// ComposeHash is the hash of that document (dump or dstack form). The
-	// document sent is the current app-compose, which the API served, with
-	// the request applied: the onchain module checks the current one
-	// against the chain.
-	SentComposeHash        string
-	ComposeHashMatchesSent bool
-	AppID                  string
-	DeviceID               string
-	KMSInfo                *KMSInfo
+	AppID       string
+	DeviceID    string
+	KMSInfo     *KMSInfo
 	// ComposeHashRegistered reports that the hash is already allowed on-chain
 	// (false when the answer omits it, as in @phala/cloud 0.2.9's
 	// ProvisionCvmComposeFileUpdateResultSchema).
@@ -71,6 +63,15 @@ type ProvisionCVMResponse struct {
 	NodeID int
 	// KMSID is the id of the KMS node.
 	KMSID string
+
+	// SentComposeHash is the SDK's hash (dump form) of the whole
+	// app-compose it sent; ComposeHashMatchesSent reports whether
+	// ComposeHash is the hash of that document (dump or dstack form). The
+	// document sent is the current app-compose, which the API served, with
+	// the request applied: the current one's hash should be allowed on the
+	// app contract too (see the README's trust model).
+	SentComposeHash        string
+	ComposeHashMatchesSent bool
 }
 
 // ProvisionCVMComposeFileUpdate stages a compose file update without
