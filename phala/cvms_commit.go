@@ -26,6 +26,13 @@ const TransactionAlreadyRegistered = "already-registered"
 // already allowed. The token is sent only in the body and never appears in
 // errors or logs.
 //
+// Before the signers approve the prepared hash on the app contract, check
+// it: VerifyPreparedUpdate (or the onchain module's VerifyPrepared, which
+// also checks the current app-compose against the chain) recomputes it
+// from the CVM's current app-compose and the PatchCVMRequest you prepared,
+// and checks the answer's app id, so that nobody signs a hash the API
+// chose.
+//
 // Errors: an ErrInvalidArgument error for an empty token or a malformed
 // hash, before any request; an *APIError otherwise (467 and 468 match
 // ErrTransactionVerificationFailed and ErrComposeHashNotAllowed, 466
