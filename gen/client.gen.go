@@ -150,6 +150,94 @@ type AppCompose struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
+// AttestationCertificate One certificate of the app's chain (official `Certificate`). The official reference requires
+// subject, issuer, serial number, validity, version, fingerprint and signature algorithm; this
+// document requires none, so that a certificate missing a descriptive field still yields its quote.
+//
+// Example: {"quote":"040002008100000000000000939a7233f79c4ca9940a0db3957f0607","serial_number":"3a1f","subject":{"common_name":"my-app.dstack"}}
+type AttestationCertificate struct {
+	// AppID App id the certificate was issued to (40 hex).
+	AppID *string `json:"app_id,omitempty"`
+
+	// CertUsage What the certificate is for, e.g. `app`.
+	CertUsage *string `json:"cert_usage,omitempty"`
+
+	// Fingerprint SHA-256 fingerprint, hex.
+	Fingerprint *string `json:"fingerprint,omitempty"`
+
+	// IsCa Whether this is a CA certificate.
+	IsCa *bool `json:"is_ca,omitempty"`
+
+	// Issuer A certificate's subject or issuer (official `CertificateSubject` / `CertificateIssuer`).
+	//
+	// Example: {"common_name":"my-app.dstack","organization":"Dstack"}
+	Issuer *CertificateName `json:"issuer,omitempty"`
+
+	// NotAfter End of validity (RFC 3339).
+	NotAfter *string `json:"not_after,omitempty"`
+
+	// NotBefore Start of validity (RFC 3339).
+	NotBefore *string `json:"not_before,omitempty"`
+
+	// PositionInChain Index in the chain, 0 for the leaf.
+	PositionInChain *int `json:"position_in_chain,omitempty"`
+
+	// Quote The TDX quote bound to this certificate, hex (DCAP v4 or v5, possibly with trailing zero bytes).
+	Quote *string `json:"quote,omitempty"`
+
+	// Sans Subject alternative names.
+	Sans *[]string `json:"sans,omitempty"`
+
+	// SerialNumber Serial number, hex.
+	SerialNumber *string `json:"serial_number,omitempty"`
+
+	// SignatureAlgorithm Signature algorithm, e.g. `ecdsa-with-SHA256`.
+	SignatureAlgorithm *string `json:"signature_algorithm,omitempty"`
+
+	// Subject A certificate's subject or issuer (official `CertificateSubject` / `CertificateIssuer`).
+	//
+	// Example: {"common_name":"my-app.dstack","organization":"Dstack"}
+	Subject *CertificateName `json:"subject,omitempty"`
+
+	// Version X.509 version, e.g. `v3`.
+	Version              *string                `json:"version,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// CVMAttestation A CVM's attestation as the API reports it (official `CvmAttestation`). Unverified: compare
+// it with what the caller pinned, or verify the quote and replay the event log.
+//
+// Example: {"app_certificates":[{"app_id":"9b5b3c1a4f2e6d7c8b9a0f1e2d3c4b5a69788796","cert_usage":"app","fingerprint":"6c1f0e5b7d2a9c4e8f3b1d0a2c4e6f8091a3b5c7d9e1f2031425364758697a8b","is_ca":false,"issuer":{"common_name":"Dstack App CA","organization":"Dstack"},"not_after":"2027-03-01T09:30:00Z","not_before":"2026-03-01T09:30:00Z","position_in_chain":0,"quote":"040002008100000000000000939a7233f79c4ca9940a0db3957f0607","sans":["my-app.dstack"],"serial_number":"3a1f","signature_algorithm":"ecdsa-with-SHA256","subject":{"common_name":"my-app.dstack","organization":"Dstack"},"version":"v3"}],"compose_file":"{\"manifest_version\":2,\"name\":\"my-app\",\"runner\":\"docker-compose\"}","error":null,"is_online":true,"is_public":true,"name":"my-app","tcb_info":{"app_compose":"{\"manifest_version\":2,\"name\":\"my-app\",\"runner\":\"docker-compose\"}","event_log":[{"digest":"1a76b2a80a0be71eae59f80945d876351a7a3fb8e9fd1ff1cede5734aa84ea11fd72b4edfbb6f04e5a85edd114c751bd","event":"system-ready","event_payload":"","event_type":134217729,"imr":3}],"mrtd":"f06dfda6dce1cf904d4e2bab1dc370634cf95cefa2ceb2de2eee127c9382698090d7a4a13e14c536ec6c9c3c8fa87077","rtmr0":"e673be2f70beefb70b48a6109eed4715d7270d4683b3bf356fa25fafbf1aa76e39e9127e6e688ccda98bdab1d4d47f46","rtmr1":"b598fde9491427341bc4683b75d10d3e36770af3a36a6954d8b6b7b22aa66358f13e1f172e51b7d6e6710d99a8d8532f","rtmr2":"c812d42bfff1c75382e91a37c867ab117b97eb5e8d6797488928ea38e5fd38b5ed2f87d9613d392507f1c3af94657c93","rtmr3":"86f1808cffc050f3c0c09d29da2bfcec7eba3e8fa52016a7341f28884230f9ca8b56400413d57bce00b578e36790b555"}}
+type CVMAttestation struct {
+	// AppCertificates The app's certificate chain, leaf first; a certificate may carry the TDX quote.
+	AppCertificates *[]AttestationCertificate `json:"app_certificates,omitempty"`
+
+	// ComposeFile The app-compose document as the API stores it (not necessarily the attested bytes).
+	ComposeFile *string `json:"compose_file,omitempty"`
+
+	// Error Why no attestation could be read (an offline CVM), else null.
+	Error *string `json:"error,omitempty"`
+
+	// IsOnline Whether the CVM answered; when false the other fields may be absent.
+	IsOnline bool `json:"is_online"`
+
+	// IsPublic Whether the CVM's TCB info is public.
+	IsPublic *bool `json:"is_public,omitempty"`
+
+	// Name CVM name.
+	Name *string `json:"name,omitempty"`
+
+	// TcbInfo The measurements the CVM reports (official `TcbInfo`, the dstack `Info()` shape): MRTD and
+	// RTMR0-3 as 96 hex characters, the event log, and the app-compose document as the exact bytes
+	// whose SHA-256 is the compose hash. Newer dstack versions add `compose_hash`, `os_image_hash`,
+	// `device_id`, `mr_aggregated` (kept by `additionalProperties`).
+	//
+	//
+	// Example: {"app_compose":"{\"manifest_version\":2,\"name\":\"my-app\",\"runner\":\"docker-compose\"}","event_log":[],"mrtd":"f06dfda6dce1cf904d4e2bab1dc370634cf95cefa2ceb2de2eee127c9382698090d7a4a13e14c536ec6c9c3c8fa87077","rtmr0":"e673be2f70beefb70b48a6109eed4715d7270d4683b3bf356fa25fafbf1aa76e39e9127e6e688ccda98bdab1d4d47f46","rtmr1":"b598fde9491427341bc4683b75d10d3e36770af3a36a6954d8b6b7b22aa66358f13e1f172e51b7d6e6710d99a8d8532f","rtmr2":"c812d42bfff1c75382e91a37c867ab117b97eb5e8d6797488928ea38e5fd38b5ed2f87d9613d392507f1c3af94657c93","rtmr3":"86f1808cffc050f3c0c09d29da2bfcec7eba3e8fa52016a7341f28884230f9ca8b56400413d57bce00b578e36790b555"}
+	TcbInfo              *TCBInfo               `json:"tcb_info,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
 // CVMInfo The CVM detail of API versions 2026-01-21 and 2026-05-22 (official `CVMInfoDetail`;
 // `@phala/cloud` 0.2.9 `CvmInfoDetailV20260121Schema`; the official Go SDK, which pins
 // 2026-05-22, decodes this shape). Departure from the official reference: only `id`, `name`
@@ -400,6 +488,27 @@ type CVMState struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
+// CertificateName A certificate's subject or issuer (official `CertificateSubject` / `CertificateIssuer`).
+//
+// Example: {"common_name":"my-app.dstack","organization":"Dstack"}
+type CertificateName struct {
+	// CommonName Common name.
+	CommonName *string `json:"common_name,omitempty"`
+
+	// Country Country code.
+	Country *string `json:"country,omitempty"`
+
+	// Locality Locality (subject only).
+	Locality *string `json:"locality,omitempty"`
+
+	// Organization Organization.
+	Organization *string `json:"organization,omitempty"`
+
+	// State State or province (subject only).
+	State                *string                `json:"state,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
 // CommitCVMUpdateRequest Phase 2 of a prepared (multisig) update, committed with its token.
 type CommitCVMUpdateRequest struct {
 	// ComposeHash The compose hash of the `465` answer, 64 hex (optional `0x`); empty means the token's.
@@ -561,6 +670,28 @@ type ErrorResponse struct {
 
 	// Suggestions What to try.
 	Suggestions          *[]string              `json:"suggestions,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// EventLogEntry One TDX event-log entry (official `EventLog`, dstack's format). dstack runtime events have
+// `imr` 3 and `event_type` 134217729 (0x08000001); `event_type` may exceed 2^31.
+//
+// Example: {"digest":"1a76b2a80a0be71eae59f80945d876351a7a3fb8e9fd1ff1cede5734aa84ea11fd72b4edfbb6f04e5a85edd114c751bd","event":"system-ready","event_payload":"","event_type":134217729,"imr":3}
+type EventLogEntry struct {
+	// Digest SHA-384 digest extended into the register, hex (the API's word).
+	Digest string `json:"digest"`
+
+	// Event Event name (runtime events), e.g. `compose-hash`; empty for boot events.
+	Event string `json:"event"`
+
+	// EventPayload Event payload, hex.
+	EventPayload string `json:"event_payload"`
+
+	// EventType TCG event type.
+	EventType int64 `json:"event_type"`
+
+	// Imr The measurement register it extends (0-3 for RTMR0-3).
+	Imr                  int                    `json:"imr"`
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
@@ -806,6 +937,52 @@ type ProvisionComposeUpdateResponse struct {
 
 	// OsImageHash Hash of the OS image (official Go SDK `ProvisionCVMResponse`).
 	OsImageHash *string `json:"os_image_hash,omitempty"`
+}
+
+// TCBInfo The measurements the CVM reports (official `TcbInfo`, the dstack `Info()` shape): MRTD and
+// RTMR0-3 as 96 hex characters, the event log, and the app-compose document as the exact bytes
+// whose SHA-256 is the compose hash. Newer dstack versions add `compose_hash`, `os_image_hash`,
+// `device_id`, `mr_aggregated` (kept by `additionalProperties`).
+//
+// Example: {"app_compose":"{\"manifest_version\":2,\"name\":\"my-app\",\"runner\":\"docker-compose\"}","event_log":[],"mrtd":"f06dfda6dce1cf904d4e2bab1dc370634cf95cefa2ceb2de2eee127c9382698090d7a4a13e14c536ec6c9c3c8fa87077","rtmr0":"e673be2f70beefb70b48a6109eed4715d7270d4683b3bf356fa25fafbf1aa76e39e9127e6e688ccda98bdab1d4d47f46","rtmr1":"b598fde9491427341bc4683b75d10d3e36770af3a36a6954d8b6b7b22aa66358f13e1f172e51b7d6e6710d99a8d8532f","rtmr2":"c812d42bfff1c75382e91a37c867ab117b97eb5e8d6797488928ea38e5fd38b5ed2f87d9613d392507f1c3af94657c93","rtmr3":"86f1808cffc050f3c0c09d29da2bfcec7eba3e8fa52016a7341f28884230f9ca8b56400413d57bce00b578e36790b555"}
+type TCBInfo struct {
+	// AppCompose The app-compose document, exact bytes (never re-serialise it before hashing).
+	AppCompose string `json:"app_compose"`
+
+	// EventLog The TDX event log: an array of entries, or (as dstack's `GetQuote` returns it) the same
+	// array as a JSON-encoded string.
+	EventLog TCBInfo_EventLog `json:"event_log"`
+
+	// Mrtd MRTD, hex.
+	Mrtd string `json:"mrtd"`
+
+	// RootfsHash Root filesystem hash (older dstack OS), hex.
+	RootfsHash *string `json:"rootfs_hash,omitempty"`
+
+	// Rtmr0 RTMR0, hex.
+	Rtmr0 string `json:"rtmr0"`
+
+	// Rtmr1 RTMR1, hex.
+	Rtmr1 string `json:"rtmr1"`
+
+	// Rtmr2 RTMR2, hex.
+	Rtmr2 string `json:"rtmr2"`
+
+	// Rtmr3 RTMR3, hex.
+	Rtmr3                string                 `json:"rtmr3"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// TCBInfoEventLog0 defines model for TCBInfo.EventLog.0.
+type TCBInfoEventLog0 = []EventLogEntry
+
+// TCBInfoEventLog1 defines model for TCBInfo.EventLog.1.
+type TCBInfoEventLog1 = string
+
+// TCBInfo_EventLog The TDX event log: an array of entries, or (as dstack's `GetQuote` returns it) the same
+// array as a JSON-encoded string.
+type TCBInfo_EventLog struct {
+	union json.RawMessage
 }
 
 // UpdateAcceptedResponse An accepted asynchronous update (`status: in_progress` with a `correlation_id`), or an
@@ -1126,6 +1303,14 @@ type PatchCVMParams struct {
 
 // PatchCVMParamsXPrepareOnly defines parameters for PatchCVM.
 type PatchCVMParamsXPrepareOnly string
+
+// GetCVMAttestationParams defines parameters for GetCVMAttestation.
+type GetCVMAttestationParams struct {
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
+	// `2026-05-22`.
+	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
+}
 
 // CommitCVMUpdateParams defines parameters for CommitCVMUpdate.
 type CommitCVMUpdateParams struct {
@@ -1661,6 +1846,425 @@ func (a AppCompose) MarshalJSON() ([]byte, error) {
 		object["tproxy_enabled"], err = json.Marshal(a.TproxyEnabled)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'tproxy_enabled': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for AttestationCertificate. Returns the specified
+// element and whether it was found
+func (a AttestationCertificate) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for AttestationCertificate
+func (a *AttestationCertificate) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for AttestationCertificate to handle AdditionalProperties
+func (a *AttestationCertificate) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["app_id"]; found {
+		err = json.Unmarshal(raw, &a.AppID)
+		if err != nil {
+			return fmt.Errorf("error reading 'app_id': %w", err)
+		}
+		delete(object, "app_id")
+	}
+
+	if raw, found := object["cert_usage"]; found {
+		err = json.Unmarshal(raw, &a.CertUsage)
+		if err != nil {
+			return fmt.Errorf("error reading 'cert_usage': %w", err)
+		}
+		delete(object, "cert_usage")
+	}
+
+	if raw, found := object["fingerprint"]; found {
+		err = json.Unmarshal(raw, &a.Fingerprint)
+		if err != nil {
+			return fmt.Errorf("error reading 'fingerprint': %w", err)
+		}
+		delete(object, "fingerprint")
+	}
+
+	if raw, found := object["is_ca"]; found {
+		err = json.Unmarshal(raw, &a.IsCa)
+		if err != nil {
+			return fmt.Errorf("error reading 'is_ca': %w", err)
+		}
+		delete(object, "is_ca")
+	}
+
+	if raw, found := object["issuer"]; found {
+		err = json.Unmarshal(raw, &a.Issuer)
+		if err != nil {
+			return fmt.Errorf("error reading 'issuer': %w", err)
+		}
+		delete(object, "issuer")
+	}
+
+	if raw, found := object["not_after"]; found {
+		err = json.Unmarshal(raw, &a.NotAfter)
+		if err != nil {
+			return fmt.Errorf("error reading 'not_after': %w", err)
+		}
+		delete(object, "not_after")
+	}
+
+	if raw, found := object["not_before"]; found {
+		err = json.Unmarshal(raw, &a.NotBefore)
+		if err != nil {
+			return fmt.Errorf("error reading 'not_before': %w", err)
+		}
+		delete(object, "not_before")
+	}
+
+	if raw, found := object["position_in_chain"]; found {
+		err = json.Unmarshal(raw, &a.PositionInChain)
+		if err != nil {
+			return fmt.Errorf("error reading 'position_in_chain': %w", err)
+		}
+		delete(object, "position_in_chain")
+	}
+
+	if raw, found := object["quote"]; found {
+		err = json.Unmarshal(raw, &a.Quote)
+		if err != nil {
+			return fmt.Errorf("error reading 'quote': %w", err)
+		}
+		delete(object, "quote")
+	}
+
+	if raw, found := object["sans"]; found {
+		err = json.Unmarshal(raw, &a.Sans)
+		if err != nil {
+			return fmt.Errorf("error reading 'sans': %w", err)
+		}
+		delete(object, "sans")
+	}
+
+	if raw, found := object["serial_number"]; found {
+		err = json.Unmarshal(raw, &a.SerialNumber)
+		if err != nil {
+			return fmt.Errorf("error reading 'serial_number': %w", err)
+		}
+		delete(object, "serial_number")
+	}
+
+	if raw, found := object["signature_algorithm"]; found {
+		err = json.Unmarshal(raw, &a.SignatureAlgorithm)
+		if err != nil {
+			return fmt.Errorf("error reading 'signature_algorithm': %w", err)
+		}
+		delete(object, "signature_algorithm")
+	}
+
+	if raw, found := object["subject"]; found {
+		err = json.Unmarshal(raw, &a.Subject)
+		if err != nil {
+			return fmt.Errorf("error reading 'subject': %w", err)
+		}
+		delete(object, "subject")
+	}
+
+	if raw, found := object["version"]; found {
+		err = json.Unmarshal(raw, &a.Version)
+		if err != nil {
+			return fmt.Errorf("error reading 'version': %w", err)
+		}
+		delete(object, "version")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for AttestationCertificate to handle AdditionalProperties
+func (a AttestationCertificate) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.AppID != nil {
+		object["app_id"], err = json.Marshal(a.AppID)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'app_id': %w", err)
+		}
+	}
+
+	if a.CertUsage != nil {
+		object["cert_usage"], err = json.Marshal(a.CertUsage)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'cert_usage': %w", err)
+		}
+	}
+
+	if a.Fingerprint != nil {
+		object["fingerprint"], err = json.Marshal(a.Fingerprint)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'fingerprint': %w", err)
+		}
+	}
+
+	if a.IsCa != nil {
+		object["is_ca"], err = json.Marshal(a.IsCa)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'is_ca': %w", err)
+		}
+	}
+
+	if a.Issuer != nil {
+		object["issuer"], err = json.Marshal(a.Issuer)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'issuer': %w", err)
+		}
+	}
+
+	if a.NotAfter != nil {
+		object["not_after"], err = json.Marshal(a.NotAfter)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'not_after': %w", err)
+		}
+	}
+
+	if a.NotBefore != nil {
+		object["not_before"], err = json.Marshal(a.NotBefore)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'not_before': %w", err)
+		}
+	}
+
+	if a.PositionInChain != nil {
+		object["position_in_chain"], err = json.Marshal(a.PositionInChain)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'position_in_chain': %w", err)
+		}
+	}
+
+	if a.Quote != nil {
+		object["quote"], err = json.Marshal(a.Quote)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'quote': %w", err)
+		}
+	}
+
+	if a.Sans != nil {
+		object["sans"], err = json.Marshal(a.Sans)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'sans': %w", err)
+		}
+	}
+
+	if a.SerialNumber != nil {
+		object["serial_number"], err = json.Marshal(a.SerialNumber)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'serial_number': %w", err)
+		}
+	}
+
+	if a.SignatureAlgorithm != nil {
+		object["signature_algorithm"], err = json.Marshal(a.SignatureAlgorithm)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'signature_algorithm': %w", err)
+		}
+	}
+
+	if a.Subject != nil {
+		object["subject"], err = json.Marshal(a.Subject)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'subject': %w", err)
+		}
+	}
+
+	if a.Version != nil {
+		object["version"], err = json.Marshal(a.Version)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'version': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for CVMAttestation. Returns the specified
+// element and whether it was found
+func (a CVMAttestation) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for CVMAttestation
+func (a *CVMAttestation) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for CVMAttestation to handle AdditionalProperties
+func (a *CVMAttestation) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["app_certificates"]; found {
+		err = json.Unmarshal(raw, &a.AppCertificates)
+		if err != nil {
+			return fmt.Errorf("error reading 'app_certificates': %w", err)
+		}
+		delete(object, "app_certificates")
+	}
+
+	if raw, found := object["compose_file"]; found {
+		err = json.Unmarshal(raw, &a.ComposeFile)
+		if err != nil {
+			return fmt.Errorf("error reading 'compose_file': %w", err)
+		}
+		delete(object, "compose_file")
+	}
+
+	if raw, found := object["error"]; found {
+		err = json.Unmarshal(raw, &a.Error)
+		if err != nil {
+			return fmt.Errorf("error reading 'error': %w", err)
+		}
+		delete(object, "error")
+	}
+
+	if raw, found := object["is_online"]; found {
+		err = json.Unmarshal(raw, &a.IsOnline)
+		if err != nil {
+			return fmt.Errorf("error reading 'is_online': %w", err)
+		}
+		delete(object, "is_online")
+	}
+
+	if raw, found := object["is_public"]; found {
+		err = json.Unmarshal(raw, &a.IsPublic)
+		if err != nil {
+			return fmt.Errorf("error reading 'is_public': %w", err)
+		}
+		delete(object, "is_public")
+	}
+
+	if raw, found := object["name"]; found {
+		err = json.Unmarshal(raw, &a.Name)
+		if err != nil {
+			return fmt.Errorf("error reading 'name': %w", err)
+		}
+		delete(object, "name")
+	}
+
+	if raw, found := object["tcb_info"]; found {
+		err = json.Unmarshal(raw, &a.TcbInfo)
+		if err != nil {
+			return fmt.Errorf("error reading 'tcb_info': %w", err)
+		}
+		delete(object, "tcb_info")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for CVMAttestation to handle AdditionalProperties
+func (a CVMAttestation) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.AppCertificates != nil {
+		object["app_certificates"], err = json.Marshal(a.AppCertificates)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'app_certificates': %w", err)
+		}
+	}
+
+	if a.ComposeFile != nil {
+		object["compose_file"], err = json.Marshal(a.ComposeFile)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'compose_file': %w", err)
+		}
+	}
+
+	if a.Error != nil {
+		object["error"], err = json.Marshal(a.Error)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'error': %w", err)
+		}
+	}
+
+	object["is_online"], err = json.Marshal(a.IsOnline)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'is_online': %w", err)
+	}
+
+	if a.IsPublic != nil {
+		object["is_public"], err = json.Marshal(a.IsPublic)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'is_public': %w", err)
+		}
+	}
+
+	if a.Name != nil {
+		object["name"], err = json.Marshal(a.Name)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'name': %w", err)
+		}
+	}
+
+	if a.TcbInfo != nil {
+		object["tcb_info"], err = json.Marshal(a.TcbInfo)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'tcb_info': %w", err)
 		}
 	}
 
@@ -2869,6 +3473,134 @@ func (a CVMState) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// Getter for additional properties for CertificateName. Returns the specified
+// element and whether it was found
+func (a CertificateName) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for CertificateName
+func (a *CertificateName) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for CertificateName to handle AdditionalProperties
+func (a *CertificateName) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["common_name"]; found {
+		err = json.Unmarshal(raw, &a.CommonName)
+		if err != nil {
+			return fmt.Errorf("error reading 'common_name': %w", err)
+		}
+		delete(object, "common_name")
+	}
+
+	if raw, found := object["country"]; found {
+		err = json.Unmarshal(raw, &a.Country)
+		if err != nil {
+			return fmt.Errorf("error reading 'country': %w", err)
+		}
+		delete(object, "country")
+	}
+
+	if raw, found := object["locality"]; found {
+		err = json.Unmarshal(raw, &a.Locality)
+		if err != nil {
+			return fmt.Errorf("error reading 'locality': %w", err)
+		}
+		delete(object, "locality")
+	}
+
+	if raw, found := object["organization"]; found {
+		err = json.Unmarshal(raw, &a.Organization)
+		if err != nil {
+			return fmt.Errorf("error reading 'organization': %w", err)
+		}
+		delete(object, "organization")
+	}
+
+	if raw, found := object["state"]; found {
+		err = json.Unmarshal(raw, &a.State)
+		if err != nil {
+			return fmt.Errorf("error reading 'state': %w", err)
+		}
+		delete(object, "state")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for CertificateName to handle AdditionalProperties
+func (a CertificateName) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.CommonName != nil {
+		object["common_name"], err = json.Marshal(a.CommonName)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'common_name': %w", err)
+		}
+	}
+
+	if a.Country != nil {
+		object["country"], err = json.Marshal(a.Country)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'country': %w", err)
+		}
+	}
+
+	if a.Locality != nil {
+		object["locality"], err = json.Marshal(a.Locality)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'locality': %w", err)
+		}
+	}
+
+	if a.Organization != nil {
+		object["organization"], err = json.Marshal(a.Organization)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'organization': %w", err)
+		}
+	}
+
+	if a.State != nil {
+		object["state"], err = json.Marshal(a.State)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'state': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
 // Getter for additional properties for ComposePreconditionResponse. Returns the specified
 // element and whether it was found
 func (a ComposePreconditionResponse) Get(fieldName string) (value interface{}, found bool) {
@@ -3290,6 +4022,124 @@ func (a ErrorResponse) MarshalJSON() ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'suggestions': %w", err)
 		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for EventLogEntry. Returns the specified
+// element and whether it was found
+func (a EventLogEntry) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for EventLogEntry
+func (a *EventLogEntry) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for EventLogEntry to handle AdditionalProperties
+func (a *EventLogEntry) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["digest"]; found {
+		err = json.Unmarshal(raw, &a.Digest)
+		if err != nil {
+			return fmt.Errorf("error reading 'digest': %w", err)
+		}
+		delete(object, "digest")
+	}
+
+	if raw, found := object["event"]; found {
+		err = json.Unmarshal(raw, &a.Event)
+		if err != nil {
+			return fmt.Errorf("error reading 'event': %w", err)
+		}
+		delete(object, "event")
+	}
+
+	if raw, found := object["event_payload"]; found {
+		err = json.Unmarshal(raw, &a.EventPayload)
+		if err != nil {
+			return fmt.Errorf("error reading 'event_payload': %w", err)
+		}
+		delete(object, "event_payload")
+	}
+
+	if raw, found := object["event_type"]; found {
+		err = json.Unmarshal(raw, &a.EventType)
+		if err != nil {
+			return fmt.Errorf("error reading 'event_type': %w", err)
+		}
+		delete(object, "event_type")
+	}
+
+	if raw, found := object["imr"]; found {
+		err = json.Unmarshal(raw, &a.Imr)
+		if err != nil {
+			return fmt.Errorf("error reading 'imr': %w", err)
+		}
+		delete(object, "imr")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for EventLogEntry to handle AdditionalProperties
+func (a EventLogEntry) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["digest"], err = json.Marshal(a.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'digest': %w", err)
+	}
+
+	object["event"], err = json.Marshal(a.Event)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'event': %w", err)
+	}
+
+	object["event_payload"], err = json.Marshal(a.EventPayload)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'event_payload': %w", err)
+	}
+
+	object["event_type"], err = json.Marshal(a.EventType)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'event_type': %w", err)
+	}
+
+	object["imr"], err = json.Marshal(a.Imr)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'imr': %w", err)
 	}
 
 	for fieldName, field := range a.AdditionalProperties {
@@ -3870,6 +4720,165 @@ func (a ProvisionComposeUpdateRequest) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// Getter for additional properties for TCBInfo. Returns the specified
+// element and whether it was found
+func (a TCBInfo) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for TCBInfo
+func (a *TCBInfo) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for TCBInfo to handle AdditionalProperties
+func (a *TCBInfo) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["app_compose"]; found {
+		err = json.Unmarshal(raw, &a.AppCompose)
+		if err != nil {
+			return fmt.Errorf("error reading 'app_compose': %w", err)
+		}
+		delete(object, "app_compose")
+	}
+
+	if raw, found := object["event_log"]; found {
+		err = json.Unmarshal(raw, &a.EventLog)
+		if err != nil {
+			return fmt.Errorf("error reading 'event_log': %w", err)
+		}
+		delete(object, "event_log")
+	}
+
+	if raw, found := object["mrtd"]; found {
+		err = json.Unmarshal(raw, &a.Mrtd)
+		if err != nil {
+			return fmt.Errorf("error reading 'mrtd': %w", err)
+		}
+		delete(object, "mrtd")
+	}
+
+	if raw, found := object["rootfs_hash"]; found {
+		err = json.Unmarshal(raw, &a.RootfsHash)
+		if err != nil {
+			return fmt.Errorf("error reading 'rootfs_hash': %w", err)
+		}
+		delete(object, "rootfs_hash")
+	}
+
+	if raw, found := object["rtmr0"]; found {
+		err = json.Unmarshal(raw, &a.Rtmr0)
+		if err != nil {
+			return fmt.Errorf("error reading 'rtmr0': %w", err)
+		}
+		delete(object, "rtmr0")
+	}
+
+	if raw, found := object["rtmr1"]; found {
+		err = json.Unmarshal(raw, &a.Rtmr1)
+		if err != nil {
+			return fmt.Errorf("error reading 'rtmr1': %w", err)
+		}
+		delete(object, "rtmr1")
+	}
+
+	if raw, found := object["rtmr2"]; found {
+		err = json.Unmarshal(raw, &a.Rtmr2)
+		if err != nil {
+			return fmt.Errorf("error reading 'rtmr2': %w", err)
+		}
+		delete(object, "rtmr2")
+	}
+
+	if raw, found := object["rtmr3"]; found {
+		err = json.Unmarshal(raw, &a.Rtmr3)
+		if err != nil {
+			return fmt.Errorf("error reading 'rtmr3': %w", err)
+		}
+		delete(object, "rtmr3")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for TCBInfo to handle AdditionalProperties
+func (a TCBInfo) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["app_compose"], err = json.Marshal(a.AppCompose)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'app_compose': %w", err)
+	}
+
+	object["event_log"], err = json.Marshal(a.EventLog)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'event_log': %w", err)
+	}
+
+	object["mrtd"], err = json.Marshal(a.Mrtd)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'mrtd': %w", err)
+	}
+
+	if a.RootfsHash != nil {
+		object["rootfs_hash"], err = json.Marshal(a.RootfsHash)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'rootfs_hash': %w", err)
+		}
+	}
+
+	object["rtmr0"], err = json.Marshal(a.Rtmr0)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'rtmr0': %w", err)
+	}
+
+	object["rtmr1"], err = json.Marshal(a.Rtmr1)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'rtmr1': %w", err)
+	}
+
+	object["rtmr2"], err = json.Marshal(a.Rtmr2)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'rtmr2': %w", err)
+	}
+
+	object["rtmr3"], err = json.Marshal(a.Rtmr3)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'rtmr3': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
 // Getter for additional properties for VisibilityResponse. Returns the specified
 // element and whether it was found
 func (a VisibilityResponse) Get(fieldName string) (value interface{}, found bool) {
@@ -4159,6 +5168,68 @@ func (a VisibilityResponse) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return json.Marshal(object)
+}
+
+// AsTCBInfoEventLog0 returns the union data inside the TCBInfo_EventLog as a TCBInfoEventLog0
+func (t TCBInfo_EventLog) AsTCBInfoEventLog0() (TCBInfoEventLog0, error) {
+	var body TCBInfoEventLog0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTCBInfoEventLog0 overwrites any union data inside the TCBInfo_EventLog as the provided TCBInfoEventLog0
+func (t *TCBInfo_EventLog) FromTCBInfoEventLog0(v TCBInfoEventLog0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTCBInfoEventLog0 performs a merge with any union data inside the TCBInfo_EventLog, using the provided TCBInfoEventLog0
+func (t *TCBInfo_EventLog) MergeTCBInfoEventLog0(v TCBInfoEventLog0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTCBInfoEventLog1 returns the union data inside the TCBInfo_EventLog as a TCBInfoEventLog1
+func (t TCBInfo_EventLog) AsTCBInfoEventLog1() (TCBInfoEventLog1, error) {
+	var body TCBInfoEventLog1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTCBInfoEventLog1 overwrites any union data inside the TCBInfo_EventLog as the provided TCBInfoEventLog1
+func (t *TCBInfo_EventLog) FromTCBInfoEventLog1(v TCBInfoEventLog1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTCBInfoEventLog1 performs a merge with any union data inside the TCBInfo_EventLog, using the provided TCBInfoEventLog1
+func (t *TCBInfo_EventLog) MergeTCBInfoEventLog1(v TCBInfoEventLog1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t TCBInfo_EventLog) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *TCBInfo_EventLog) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
 }
 
 // AsValidationErrorLoc0 returns the union data inside the ValidationError_Loc_Item as a ValidationErrorLoc0
@@ -4498,6 +5569,24 @@ type ClientInterface interface {
 	// Corresponds with PATCH /cvms/{cvmId} (the `PatchCVM` operationId).
 	PatchCVM(ctx context.Context, cvmid CVMID, params *PatchCVMParams, body PatchCVMJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetCVMAttestation Get a CVM's attestation
+	//
+	// Returns what the CVM's guest agent reports about the TEE it runs in: its app certificates
+	// (the first usually carries the TDX quote, hex, in `quote`) and its `tcb_info` (MRTD, RTMR0-3,
+	// the event log that replays into the RTMRs, and the exact app-compose document whose SHA-256
+	// is the compose hash). An offline CVM answers `200` with `is_online: false` and `error` set.
+	//
+	// Everything here is the API's word: a client that needs to know what runs verifies the quote
+	// against Intel's root and replays the event log itself; it never trusts these fields as they
+	// come.
+	//
+	// Departure from the official reference: `tcb_info.event_log` is an array there; dstack's
+	// `GetQuote` (and older answers) give the same array as a JSON-encoded string, so this document
+	// accepts both.
+	//
+	// Corresponds with GET /cvms/{cvmId}/attestation (the `GetCVMAttestation` operationId).
+	GetCVMAttestation(ctx context.Context, cvmid CVMID, params *GetCVMAttestationParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CommitCVMUpdateWithBody Commit a prepared update with its one-time token (multisig, no API key)
 	//
 	// Completes a change prepared with `PATCH /cvms/{cvmId}` and `X-Prepare-Only: true`: the
@@ -4827,6 +5916,36 @@ func (c *Client) PatchCVM(ctx context.Context, cvmid CVMID, params *PatchCVMPara
 		panic("nil context")
 	}
 	req, err := newPatchCVMRequest(ctx, c.server(), cvmid, params, body)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCVMAttestation Get a CVM's attestation
+//
+// Returns what the CVM's guest agent reports about the TEE it runs in: its app certificates
+// (the first usually carries the TDX quote, hex, in `quote`) and its `tcb_info` (MRTD, RTMR0-3,
+// the event log that replays into the RTMRs, and the exact app-compose document whose SHA-256
+// is the compose hash). An offline CVM answers `200` with `is_online: false` and `error` set.
+//
+// Everything here is the API's word: a client that needs to know what runs verifies the quote
+// against Intel's root and replays the event log itself; it never trusts these fields as they
+// come.
+//
+// Departure from the official reference: `tcb_info.event_log` is an array there; dstack's
+// `GetQuote` (and older answers) give the same array as a JSON-encoded string, so this document
+// accepts both.
+//
+// Corresponds with GET /cvms/{cvmId}/attestation (the `GetCVMAttestation` operationId).
+func (c *Client) GetCVMAttestation(ctx context.Context, cvmid CVMID, params *GetCVMAttestationParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newGetCVMAttestationRequest(ctx, c.server(), cvmid, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5422,6 +6541,44 @@ func newPatchCVMRequestWithBody(ctx context.Context, server *serverBase, cvmid C
 			headerParam3 = string(*params.XPhalaVersion)
 
 			req.Header.Set("X-Phala-Version", headerParam3)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetCVMAttestationRequest constructs an http.Request for the GetCVMAttestation method
+func NewGetCVMAttestationRequest(server string, cvmid CVMID, params *GetCVMAttestationParams) (*http.Request, error) {
+	return newGetCVMAttestationRequest(context.Background(), &serverBase{raw: server}, cvmid, params)
+}
+
+func newGetCVMAttestationRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *GetCVMAttestationParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/attestation", pathParam0)
+	queryURL, err := server.resolve(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, queryURL, nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XPhalaVersion != nil {
+			var headerParam0 string
+
+			headerParam0 = string(*params.XPhalaVersion)
+
+			req.Header.Set("X-Phala-Version", headerParam0)
 		}
 
 	}
@@ -6252,6 +7409,26 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /cvms/{cvmId} (the `PatchCVM` operationId).
 	PatchCVMWithResponse(ctx context.Context, cvmid CVMID, params *PatchCVMParams, body PatchCVMJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchCVMResponse, error)
 
+	// GetCVMAttestationWithResponse Get a CVM's attestation
+	//
+	// Returns what the CVM's guest agent reports about the TEE it runs in: its app certificates
+	// (the first usually carries the TDX quote, hex, in `quote`) and its `tcb_info` (MRTD, RTMR0-3,
+	// the event log that replays into the RTMRs, and the exact app-compose document whose SHA-256
+	// is the compose hash). An offline CVM answers `200` with `is_online: false` and `error` set.
+	//
+	// Everything here is the API's word: a client that needs to know what runs verifies the quote
+	// against Intel's root and replays the event log itself; it never trusts these fields as they
+	// come.
+	//
+	// Departure from the official reference: `tcb_info.event_log` is an array there; dstack's
+	// `GetQuote` (and older answers) give the same array as a JSON-encoded string, so this document
+	// accepts both.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /cvms/{cvmId}/attestation (the `GetCVMAttestation` operationId).
+	GetCVMAttestationWithResponse(ctx context.Context, cvmid CVMID, params *GetCVMAttestationParams, reqEditors ...RequestEditorFn) (*GetCVMAttestationResponse, error)
+
 	// CommitCVMUpdateWithBodyWithResponse Commit a prepared update with its one-time token (multisig, no API key)
 	//
 	// Completes a change prepared with `PATCH /cvms/{cvmId}` and `X-Prepare-Only: true`: the
@@ -6848,6 +8025,140 @@ func (r PatchCVMResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PatchCVMResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCVMAttestationResponse401Headers the declared response headers of an HTTP 401 response for GetCVMAttestation
+type GetCVMAttestationResponse401Headers struct {
+	XRequestID *string
+}
+
+// GetCVMAttestationResponse403Headers the declared response headers of an HTTP 403 response for GetCVMAttestation
+type GetCVMAttestationResponse403Headers struct {
+	XRequestID *string
+}
+
+// GetCVMAttestationResponse404Headers the declared response headers of an HTTP 404 response for GetCVMAttestation
+type GetCVMAttestationResponse404Headers struct {
+	XRequestID *string
+}
+
+// GetCVMAttestationResponse429Headers the declared response headers of an HTTP 429 response for GetCVMAttestation
+type GetCVMAttestationResponse429Headers struct {
+	RetryAfter *string
+	XRequestID *string
+}
+
+// GetCVMAttestationResponse500Headers the declared response headers of an HTTP 500 response for GetCVMAttestation
+type GetCVMAttestationResponse500Headers struct {
+	XRequestID *string
+}
+
+// GetCVMAttestationResponse503Headers the declared response headers of an HTTP 503 response for GetCVMAttestation
+type GetCVMAttestationResponse503Headers struct {
+	RetryAfter *string
+	XRequestID *string
+}
+
+type GetCVMAttestationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CVMAttestation
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCVMAttestationResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetCVMAttestationResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetCVMAttestationResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetCVMAttestationResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetCVMAttestationResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCVMAttestationResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCVMAttestationResponse) GetJSON200() *CVMAttestation {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCVMAttestationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCVMAttestationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCVMAttestationResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetCVMAttestationResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetCVMAttestationResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCVMAttestationResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCVMAttestationResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCVMAttestationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCVMAttestationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCVMAttestationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCVMAttestationResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9058,6 +10369,32 @@ func (c *ClientWithResponses) PatchCVMWithResponse(ctx context.Context, cvmid CV
 	return ParsePatchCVMResponse(rsp)
 }
 
+// GetCVMAttestationWithResponse Get a CVM's attestation
+//
+// Returns what the CVM's guest agent reports about the TEE it runs in: its app certificates
+// (the first usually carries the TDX quote, hex, in `quote`) and its `tcb_info` (MRTD, RTMR0-3,
+// the event log that replays into the RTMRs, and the exact app-compose document whose SHA-256
+// is the compose hash). An offline CVM answers `200` with `is_online: false` and `error` set.
+//
+// Everything here is the API's word: a client that needs to know what runs verifies the quote
+// against Intel's root and replays the event log itself; it never trusts these fields as they
+// come.
+//
+// Departure from the official reference: `tcb_info.event_log` is an array there; dstack's
+// `GetQuote` (and older answers) give the same array as a JSON-encoded string, so this document
+// accepts both.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /cvms/{cvmId}/attestation (the `GetCVMAttestation` operationId).
+func (c *ClientWithResponses) GetCVMAttestationWithResponse(ctx context.Context, cvmid CVMID, params *GetCVMAttestationParams, reqEditors ...RequestEditorFn) (*GetCVMAttestationResponse, error) {
+	rsp, err := c.GetCVMAttestation(ctx, cvmid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCVMAttestationResponse(rsp)
+}
+
 // CommitCVMUpdateWithBodyWithResponse Commit a prepared update with its one-time token (multisig, no API key)
 //
 // Completes a change prepared with `PATCH /cvms/{cvmId}` and `X-Prepare-Only: true`: the
@@ -9813,6 +11150,158 @@ func ParsePatchCVMResponse(rsp *http.Response) (*PatchCVMResponse, error) {
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers PatchCVMResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCVMAttestationResponse parses an HTTP response from a GetCVMAttestationWithResponse call
+func ParseGetCVMAttestationResponse(rsp *http.Response) (*GetCVMAttestationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCVMAttestationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CVMAttestation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetCVMAttestationResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetCVMAttestationResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetCVMAttestationResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetCVMAttestationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetCVMAttestationResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCVMAttestationResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -22,6 +22,7 @@ var (
 	opGetCVMInfo                    = operation{id: "getCVMInfo", success: []int{http.StatusOK}}
 	opGetCVMState                   = operation{id: "getCVMState", success: []int{http.StatusOK}}
 	opGetCVMComposeFile             = operation{id: "getCVMComposeFile", success: []int{http.StatusOK}}
+	opGetCVMAttestation             = operation{id: "getCVMAttestation", success: []int{http.StatusOK}}
 	opGetKMSEnvEncryptPublicKey     = operation{id: "getKMSEnvEncryptPublicKey", success: []int{http.StatusOK}}
 	opPatchCVM                      = operation{id: "patchCVM", success: []int{http.StatusOK, http.StatusAccepted}, phase1: true}
 	opUpdateDockerCompose           = operation{id: "updateDockerCompose", success: []int{http.StatusOK, http.StatusAccepted}, phase1: true}
@@ -36,7 +37,7 @@ var (
 )
 
 // operations lists the table, for its test.
-var operations = []operation{opGetCVMInfo, opGetCVMState, opGetCVMComposeFile, opGetKMSEnvEncryptPublicKey,
+var operations = []operation{opGetCVMInfo, opGetCVMState, opGetCVMComposeFile, opGetCVMAttestation, opGetKMSEnvEncryptPublicKey,
 	opPatchCVM, opUpdateDockerCompose, opUpdatePreLaunchScript, opUpdateCVMEnvs, opUpdateCVMResources,
 	opUpdateOSImage, opUpdateCVMVisibility, opProvisionCVMComposeFileUpdate, opCommitCVMComposeFileUpdate,
 	opCommitCVMUpdate}

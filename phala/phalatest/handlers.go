@@ -42,6 +42,7 @@ func init() {
 		"commitCVMComposeFileUpdate":    (*call).commitComposeFile,
 		"provisionCVMComposeFileUpdate": (*call).provisionComposeFile,
 		"getCVMState":                   (*call).getState,
+		"getCVMAttestation":             (*call).getAttestation,
 		"getKMSEnvEncryptPublicKey":     (*call).getKMSPubkey,
 		"commitCVMUpdate":               (*call).commitCVMUpdate,
 	}
