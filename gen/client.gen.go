@@ -238,9 +238,9 @@ type CVMAttestation struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
-// CVMInfo The CVM detail of API versions 2026-01-21 and 2026-05-22 (official `CVMInfoDetail`;
-// `@phala/cloud` 0.2.9 `CvmInfoDetailV20260121Schema`; the official Go SDK, which pins
-// 2026-05-22, decodes this shape). Departure from the official reference: only `id`, `name`
+// CVMInfo The CVM detail of API versions 2026-01-21, 2026-05-22 and 2026-06-23 (official
+// `CVMInfoDetail`; `@phala/cloud` 0.2.9 `CvmInfoDetailV20260121Schema`; the official Go SDK
+// v0.2.0, which defaults to 2026-06-23, decodes this shape). Departure from the official reference: only `id`, `name`
 // and `status` are required here, and unknown fields are allowed, so that a field the
 // server drops or adds does not fail a client.
 //
@@ -406,6 +406,11 @@ type CVMKMSInfo struct {
 
 	// ID KMS id (used with `/kms/{kmsId}/pubkey/{appId}`).
 	ID *string `json:"id,omitempty"`
+
+	// K256Pubkey The KMS root secp256k1 public key as the API reports it (newer answers; official Go and
+	// Python SDKs). Shown, never trusted: it may only be compared with a signer the caller
+	// pinned or read from the KMS contract through its own RPC.
+	K256Pubkey *string `json:"k256_pubkey,omitempty"`
 
 	// RPCEndpoint Chain RPC endpoint.
 	RPCEndpoint *string `json:"rpc_endpoint,omitempty"`
@@ -726,6 +731,11 @@ type KMSInfo struct {
 
 	// ID KMS id.
 	ID *string `json:"id,omitempty"`
+
+	// K256Pubkey The KMS root secp256k1 public key as the API reports it (newer answers; official Go and
+	// Python SDKs). Shown, never trusted: it may only be compared with a signer the caller
+	// pinned or read from the KMS contract through its own RPC.
+	K256Pubkey *string `json:"k256_pubkey,omitempty"`
 
 	// KMSContractAddress KMS contract address.
 	KMSContractAddress *string `json:"kms_contract_address,omitempty"`
@@ -1157,7 +1167,7 @@ type ComposeHashHeader = string
 // CVMID Example: my-app
 type CVMID = string
 
-// PhalaVersion Example: 2026-01-21
+// PhalaVersion Example: 2026-06-23
 type PhalaVersion = string
 
 // PrepareOnlyHeader Example: true
@@ -1274,8 +1284,8 @@ type ValidationFailed = HTTPValidationError
 // GetCVMInfoParams defines parameters for GetCVMInfo.
 type GetCVMInfoParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
@@ -1296,8 +1306,8 @@ type PatchCVMParams struct {
 	XPrepareOnly *PatchCVMParamsXPrepareOnly `json:"X-Prepare-Only,omitempty"`
 
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
@@ -1307,8 +1317,8 @@ type PatchCVMParamsXPrepareOnly string
 // GetCVMAttestationParams defines parameters for GetCVMAttestation.
 type GetCVMAttestationParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
@@ -1318,32 +1328,32 @@ type CommitCVMUpdateParams struct {
 	Token *string `form:"token,omitempty" json:"token,omitempty"`
 
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // GetCVMComposeFileParams defines parameters for GetCVMComposeFile.
 type GetCVMComposeFileParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // CommitCVMComposeFileUpdateParams defines parameters for CommitCVMComposeFileUpdate.
 type CommitCVMComposeFileUpdateParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // ProvisionCVMComposeFileUpdateParams defines parameters for ProvisionCVMComposeFileUpdate.
 type ProvisionCVMComposeFileUpdateParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
@@ -1356,24 +1366,24 @@ type UpdateDockerComposeParams struct {
 	XTransactionHash *TransactionHashHeader `json:"X-Transaction-Hash,omitempty"`
 
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // UpdateCVMEnvsParams defines parameters for UpdateCVMEnvs.
 type UpdateCVMEnvsParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // UpdateOSImageParams defines parameters for UpdateOSImage.
 type UpdateOSImageParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
@@ -1389,16 +1399,16 @@ type UpdatePreLaunchScriptParams struct {
 	XTransactionHash *TransactionHashHeader `json:"X-Transaction-Hash,omitempty"`
 
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // UpdateCVMResourcesParams defines parameters for UpdateCVMResources.
 type UpdateCVMResourcesParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
@@ -1414,24 +1424,24 @@ type GetCVMStateParams struct {
 	Timeout *int `form:"timeout,omitempty" json:"timeout,omitempty"`
 
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // UpdateCVMVisibilityParams defines parameters for UpdateCVMVisibility.
 type UpdateCVMVisibilityParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // GetKMSEnvEncryptPublicKeyParams defines parameters for GetKMSEnvEncryptPublicKey.
 type GetKMSEnvEncryptPublicKeyParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
@@ -3044,6 +3054,14 @@ func (a *CVMKMSInfo) UnmarshalJSON(b []byte) error {
 		delete(object, "id")
 	}
 
+	if raw, found := object["k256_pubkey"]; found {
+		err = json.Unmarshal(raw, &a.K256Pubkey)
+		if err != nil {
+			return fmt.Errorf("error reading 'k256_pubkey': %w", err)
+		}
+		delete(object, "k256_pubkey")
+	}
+
 	if raw, found := object["rpc_endpoint"]; found {
 		err = json.Unmarshal(raw, &a.RPCEndpoint)
 		if err != nil {
@@ -3118,6 +3136,13 @@ func (a CVMKMSInfo) MarshalJSON() ([]byte, error) {
 		object["id"], err = json.Marshal(a.ID)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'id': %w", err)
+		}
+	}
+
+	if a.K256Pubkey != nil {
+		object["k256_pubkey"], err = json.Marshal(a.K256Pubkey)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'k256_pubkey': %w", err)
 		}
 	}
 
@@ -4200,6 +4225,14 @@ func (a *KMSInfo) UnmarshalJSON(b []byte) error {
 		delete(object, "id")
 	}
 
+	if raw, found := object["k256_pubkey"]; found {
+		err = json.Unmarshal(raw, &a.K256Pubkey)
+		if err != nil {
+			return fmt.Errorf("error reading 'k256_pubkey': %w", err)
+		}
+		delete(object, "k256_pubkey")
+	}
+
 	if raw, found := object["kms_contract_address"]; found {
 		err = json.Unmarshal(raw, &a.KMSContractAddress)
 		if err != nil {
@@ -4269,6 +4302,13 @@ func (a KMSInfo) MarshalJSON() ([]byte, error) {
 		object["id"], err = json.Marshal(a.ID)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'id': %w", err)
+		}
+	}
+
+	if a.K256Pubkey != nil {
+		object["k256_pubkey"], err = json.Marshal(a.K256Pubkey)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'k256_pubkey': %w", err)
 		}
 	}
 
@@ -5513,7 +5553,7 @@ type ClientInterface interface {
 	//
 	// The shape depends on `X-Phala-Version` (`@phala/cloud` 0.2.9 `getCvmInfo` picks its schema
 	// by version): `2025-10-28` answers `CVMInfoLegacy` (integer `id`, flat `vcpu`, `memory` in
-	// MB, `disk_size` in GB); `2026-01-21` and `2026-05-22` answer `CVMInfo` (a `cvm_...` string
+	// MB, `disk_size` in GB); `2026-01-21`, `2026-05-22` and `2026-06-23` answer `CVMInfo` (a `cvm_...` string
 	// `id`, nested `resource` with `memory_in_gb`, `os`, `kms_type`, `progress`). The official
 	// reference gives `anyOf` of the two; the two never both match (the type of `id` differs), so
 	// this document says `oneOf`.
@@ -5820,6 +5860,10 @@ type ClientInterface interface {
 	// the KMS. Verify the signature (secp256k1 over
 	// `keccak256("dstack-env-encrypt-pubkey:" || app_id(20 bytes) || public_key)`) before use.
 	//
+	// `{kmsId}` names a KMS node. From `2026-06-23` the `/kms/{x}` paths resolve a KMS contract,
+	// so the official SDKs (Go, `@phala/cloud`, Python) send this call with
+	// `X-Phala-Version: 2026-05-22` whatever the client's version; the Go SDK does the same.
+	//
 	// Corresponds with GET /kms/{kmsId}/pubkey/{appId} (the `GetKMSEnvEncryptPublicKey` operationId).
 	GetKMSEnvEncryptPublicKey(ctx context.Context, kmsid string, appID string, params *GetKMSEnvEncryptPublicKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
@@ -5833,7 +5877,7 @@ type ClientInterface interface {
 //
 // The shape depends on `X-Phala-Version` (`@phala/cloud` 0.2.9 `getCvmInfo` picks its schema
 // by version): `2025-10-28` answers `CVMInfoLegacy` (integer `id`, flat `vcpu`, `memory` in
-// MB, `disk_size` in GB); `2026-01-21` and `2026-05-22` answer `CVMInfo` (a `cvm_...` string
+// MB, `disk_size` in GB); `2026-01-21`, `2026-05-22` and `2026-06-23` answer `CVMInfo` (a `cvm_...` string
 // `id`, nested `resource` with `memory_in_gb`, `os`, `kms_type`, `progress`). The official
 // reference gives `anyOf` of the two; the two never both match (the type of `id` differs), so
 // this document says `oneOf`.
@@ -6415,6 +6459,10 @@ func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmid CVMID, params *U
 // Returns the X25519 public key that encrypts the app's environment variables, signed by
 // the KMS. Verify the signature (secp256k1 over
 // `keccak256("dstack-env-encrypt-pubkey:" || app_id(20 bytes) || public_key)`) before use.
+//
+// `{kmsId}` names a KMS node. From `2026-06-23` the `/kms/{x}` paths resolve a KMS contract,
+// so the official SDKs (Go, `@phala/cloud`, Python) send this call with
+// `X-Phala-Version: 2026-05-22` whatever the client's version; the Go SDK does the same.
 //
 // Corresponds with GET /kms/{kmsId}/pubkey/{appId} (the `GetKMSEnvEncryptPublicKey` operationId).
 func (c *Client) GetKMSEnvEncryptPublicKey(ctx context.Context, kmsid string, appID string, params *GetKMSEnvEncryptPublicKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7351,7 +7399,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// The shape depends on `X-Phala-Version` (`@phala/cloud` 0.2.9 `getCvmInfo` picks its schema
 	// by version): `2025-10-28` answers `CVMInfoLegacy` (integer `id`, flat `vcpu`, `memory` in
-	// MB, `disk_size` in GB); `2026-01-21` and `2026-05-22` answer `CVMInfo` (a `cvm_...` string
+	// MB, `disk_size` in GB); `2026-01-21`, `2026-05-22` and `2026-06-23` answer `CVMInfo` (a `cvm_...` string
 	// `id`, nested `resource` with `memory_in_gb`, `os`, `kms_type`, `progress`). The official
 	// reference gives `anyOf` of the two; the two never both match (the type of `id` differs), so
 	// this document says `oneOf`.
@@ -7665,6 +7713,10 @@ type ClientWithResponsesInterface interface {
 	// Returns the X25519 public key that encrypts the app's environment variables, signed by
 	// the KMS. Verify the signature (secp256k1 over
 	// `keccak256("dstack-env-encrypt-pubkey:" || app_id(20 bytes) || public_key)`) before use.
+	//
+	// `{kmsId}` names a KMS node. From `2026-06-23` the `/kms/{x}` paths resolve a KMS contract,
+	// so the official SDKs (Go, `@phala/cloud`, Python) send this call with
+	// `X-Phala-Version: 2026-05-22` whatever the client's version; the Go SDK does the same.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10293,7 +10345,7 @@ func (r GetKMSEnvEncryptPublicKeyResponse) ContentType() string {
 //
 // The shape depends on `X-Phala-Version` (`@phala/cloud` 0.2.9 `getCvmInfo` picks its schema
 // by version): `2025-10-28` answers `CVMInfoLegacy` (integer `id`, flat `vcpu`, `memory` in
-// MB, `disk_size` in GB); `2026-01-21` and `2026-05-22` answer `CVMInfo` (a `cvm_...` string
+// MB, `disk_size` in GB); `2026-01-21`, `2026-05-22` and `2026-06-23` answer `CVMInfo` (a `cvm_...` string
 // `id`, nested `resource` with `memory_in_gb`, `os`, `kms_type`, `progress`). The official
 // reference gives `anyOf` of the two; the two never both match (the type of `id` differs), so
 // this document says `oneOf`.
@@ -10745,6 +10797,10 @@ func (c *ClientWithResponses) UpdateCVMVisibilityWithResponse(ctx context.Contex
 // Returns the X25519 public key that encrypts the app's environment variables, signed by
 // the KMS. Verify the signature (secp256k1 over
 // `keccak256("dstack-env-encrypt-pubkey:" || app_id(20 bytes) || public_key)`) before use.
+//
+// `{kmsId}` names a KMS node. From `2026-06-23` the `/kms/{x}` paths resolve a KMS contract,
+// so the official SDKs (Go, `@phala/cloud`, Python) send this call with
+// `X-Phala-Version: 2026-05-22` whatever the client's version; the Go SDK does the same.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -12,8 +12,8 @@ import (
 
 // CVMInfo is the part of a CVM's detail that configuration flows need. It
 // is decoded from the detail of every API version the SDK supports (see
-// SupportedAPIVersions): the CVMInfoDetail shape of 2026-01-21 and
-// 2026-05-22 and the legacy CvmBasicInfo shape of 2025-10-28. A field the
+// SupportedAPIVersions): the CVMInfoDetail shape of 2026-01-21, 2026-05-22
+// and 2026-06-23 and the legacy CvmBasicInfo shape of 2025-10-28. A field the
 // answer does not carry is left zero; the fields' comments say which
 // shape lacks them.
 type CVMInfo struct {
@@ -83,6 +83,12 @@ type CVMKMSInfo struct {
 	DstackAppAddress      string
 	DeployerAddress       string
 	RPCEndpoint           string
+	// K256PublicKey is kms_info.k256_pubkey, the KMS root secp256k1 key as
+	// the API reports it (newer answers; "" when absent). Shown, never
+	// trusted: the API's word is no anchor. Compare it with a KeyAnchor's
+	// signer (a pinned key, or the KMS contract read through your RPC);
+	// GetEnvEncryptPublicKey never uses it.
+	K256PublicKey string
 }
 
 // OnChain reports whether the CVM's KMS is a contract, so that changes to
@@ -91,7 +97,7 @@ func (k *CVMKMSInfo) OnChain() bool { return k != nil && k.ChainID != nil }
 
 // GetCVMInfo reads the CVM's detail (GET /cvms/{cvmId}) in the shape of
 // the client's API version: 2025-10-28 answers the legacy shape (integer
-// id, flat vcpu/memory/disk_size), 2026-01-21 and 2026-05-22 the detail
+// id, flat vcpu/memory/disk_size), 2026-01-21 and later the detail
 // (hash-id string, nested resource). The shape is recognised by the type
 // of its id, so an answer in the other shape decodes too. Errors: an
 // ErrInvalidArgument error for a malformed id; an *APIError (ErrNotFound,
@@ -202,7 +208,7 @@ func cvmInfoFromGen(g *gen.CVMInfo) *CVMInfo {
 	if k := g.KMSInfo; k != nil {
 		info.KMSInfo = &CVMKMSInfo{ID: deref(k.ID), Slug: deref(k.Slug), EncryptedEnvPublicKey: deref(k.EncryptedEnvPubkey),
 			DstackKMSAddress: deref(k.DstackKMSAddress), DstackAppAddress: deref(k.DstackAppAddress),
-			DeployerAddress: deref(k.DeployerAddress), RPCEndpoint: deref(k.RPCEndpoint)}
+			DeployerAddress: deref(k.DeployerAddress), RPCEndpoint: deref(k.RPCEndpoint), K256PublicKey: deref(k.K256Pubkey)}
 		if k.ChainID != nil {
 			v := int64(*k.ChainID)
 			info.KMSInfo.ChainID = &v
@@ -225,7 +231,7 @@ func setMemoryMB(info *CVMInfo) {
 
 func kmsInfoFromGen(k *gen.KMSInfo) *KMSInfo {
 	out := &KMSInfo{ID: deref(k.ID), Slug: deref(k.Slug), URL: deref(k.URL), Version: deref(k.Version),
-		KMSContractAddress: deref(k.KMSContractAddress), GatewayAppID: deref(k.GatewayAppID)}
+		KMSContractAddress: deref(k.KMSContractAddress), GatewayAppID: deref(k.GatewayAppID), K256PublicKey: deref(k.K256Pubkey)}
 	if k.ChainID != nil {
 		v := int64(*k.ChainID)
 		out.ChainID = &v

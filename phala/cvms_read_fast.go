@@ -101,7 +101,7 @@ var (
 		"kms_type", "listed", "name", "progress", "public_logs", "public_sysinfo", "public_tcbinfo", "resource",
 		"secure_time", "status", "storage_fs", "vm_uuid"}
 	kmsInfoKeys = []string{"chain_id", "deployer_address", "dstack_app_address", "dstack_kms_address",
-		"encrypted_env_pubkey", "id", "rpc_endpoint", "slug"}
+		"encrypted_env_pubkey", "id", "k256_pubkey", "rpc_endpoint", "slug"}
 	progressKeys = []string{"correlation_id", "started_at", "target"}
 	resourceKeys = []string{"disk_in_gb", "gpus", "instance_type", "memory_in_gb", "vcpu"}
 )
@@ -134,6 +134,8 @@ func (p *detailParser) kmsInfoFields(k *detailKMSInfo) bool {
 			return p.str(&k.EncryptedEnvPubkey)
 		case "id":
 			return p.str(&k.ID)
+		case "k256_pubkey":
+			return p.str(&k.K256Pubkey)
 		case "rpc_endpoint":
 			return p.str(&k.RPCEndpoint)
 		case "slug":

@@ -51,6 +51,7 @@ type detailKMSInfo struct {
 	DstackKMSAddress   string `json:"dstack_kms_address"`
 	EncryptedEnvPubkey string `json:"encrypted_env_pubkey"`
 	ID                 string `json:"id"`
+	K256Pubkey         string `json:"k256_pubkey"`
 	RPCEndpoint        string `json:"rpc_endpoint"`
 	Slug               string `json:"slug"`
 }
@@ -142,7 +143,7 @@ var detailKeys = newPlainKeys(true, []string{"gateway", "kms_info", "progress", 
 	"app_id", "compose_hash", "gateway_enabled", "id", "instance_id", "kms_type", "listed", "name",
 	"public_logs", "public_sysinfo", "public_tcbinfo", "secure_time", "status", "storage_fs", "vm_uuid",
 	"chain_id", "deployer_address", "dstack_app_address", "dstack_kms_address", "encrypted_env_pubkey",
-	"rpc_endpoint", "slug", "disk_in_gb", "gpus", "instance_type", "memory_in_gb", "vcpu",
+	"k256_pubkey", "rpc_endpoint", "slug", "disk_in_gb", "gpus", "instance_type", "memory_in_gb", "vcpu",
 	"correlation_id", "started_at", "target")
 
 // detailPlainSafe: see plainSafe.
@@ -342,7 +343,7 @@ func (d *cvmDetailPlain) info() *CVMInfo {
 	if k := d.KMSInfo; k != nil {
 		info.KMSInfo = &CVMKMSInfo{ID: k.ID, Slug: k.Slug, EncryptedEnvPublicKey: k.EncryptedEnvPubkey,
 			DstackKMSAddress: k.DstackKMSAddress, DstackAppAddress: k.DstackAppAddress,
-			DeployerAddress: k.DeployerAddress, RPCEndpoint: k.RPCEndpoint}
+			DeployerAddress: k.DeployerAddress, RPCEndpoint: k.RPCEndpoint, K256PublicKey: k.K256Pubkey}
 		if k.ChainID != nil {
 			v := int64(*k.ChainID)
 			info.KMSInfo.ChainID = &v

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/phalacloud/go-sdk/gen"
 )
 
 // EnvEncryptPublicKey is the X25519 key that encrypts a CVM's environment
@@ -228,7 +230,8 @@ func (c *Client) envEncryptPublicKey(ctx context.Context, cvmID string, opts *En
 // kmsPublicKey fetches an on-chain KMS's key for appID and recovers its
 // signature's signer (not compared with anything here).
 func (c *Client) kmsPublicKey(ctx context.Context, kms, appID string, opts *EnvKeyOptions) (*EnvEncryptPublicKey, error) {
-	r, err := opGetKMSEnvEncryptPublicKey.read(c.api.GetKMSEnvEncryptPublicKey(withOptionalAuth(ctx), kms, appID, nil))
+	r, err := opGetKMSEnvEncryptPublicKey.read(c.api.GetKMSEnvEncryptPublicKey(withOptionalAuth(ctx), kms, appID,
+		&gen.GetKMSEnvEncryptPublicKeyParams{XPhalaVersion: Ptr(kmsPubkeyAPIVersion)}))
 	if err != nil {
 		return nil, err
 	}

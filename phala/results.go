@@ -71,6 +71,9 @@ type KMSInfo struct {
 	ChainID            *int64 `json:"chain_id"`
 	KMSContractAddress string `json:"kms_contract_address"`
 	GatewayAppID       string `json:"gateway_app_id"`
+	// K256PublicKey is k256_pubkey, the KMS root key as the API reports it
+	// (newer answers). Shown, never trusted; see CVMKMSInfo.K256PublicKey.
+	K256PublicKey string `json:"k256_pubkey"`
 }
 
 // OnChainStatus is what the app contract allows now (multisig flow).

@@ -257,7 +257,9 @@ func (s *sender) prepare(req *http.Request) error {
 		}
 	}
 	req.Header.Set("User-Agent", c.userAgent())
-	req.Header.Set("X-Phala-Version", c.cfg.apiVersion)
+	if req.Header.Get("X-Phala-Version") == "" { // a call may pin its own (kmsPubkeyAPIVersion)
+		req.Header.Set("X-Phala-Version", c.cfg.apiVersion)
+	}
 	if req.Header.Get("Accept") == "" {
 		req.Header.Set("Accept", "application/json")
 	}

@@ -20,7 +20,7 @@
 //
 // GET /cvms/{id} answers in the shape of the request's X-Phala-Version: a
 // version before 2026-01-21 (such as 2025-10-28) gets the legacy detail
-// (integer id, flat vcpu, memory in MB, disk_size), 2026-01-21, 2026-05-22
+// (integer id, flat vcpu, memory in MB, disk_size), 2026-01-21, 2026-05-22, 2026-06-23
 // or no header the current detail (cvm_... id, nested resource). The
 // visibility PATCH answers the legacy VM object in every version.
 //
