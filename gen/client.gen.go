@@ -543,6 +543,11 @@ type CommitComposeUpdateRequest struct {
 	// EnvKeys Env keys for the new set.
 	EnvKeys *[]string `json:"env_keys,omitempty"`
 
+	// TransactionHash On an on-chain KMS, the transaction that registered `compose_hash` on the app contract
+	// (Python SDK 0.4.6b4, "send transaction_hash when committing a compose file update").
+	// Optional; absent from the official reference.
+	TransactionHash *string `json:"transaction_hash,omitempty"`
+
 	// UpdateEnvVars Also replace the allowed env keys.
 	UpdateEnvVars *bool `json:"update_env_vars,omitempty"`
 }
@@ -751,6 +756,12 @@ type KMSInfo struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
+// ListedResponse The CVM's `VM` object (official reference). Nothing is required: the flag is set when the
+// answer arrives, and the Go SDK does not read it.
+//
+// Example: {"id":4211,"name":"my-app","status":"running"}
+type ListedResponse map[string]interface{}
+
 // PatchCVMRequest Fields to change; each one present is applied, absent ones are kept.
 //
 // Example: {"public_sysinfo":true,"vcpu":4}
@@ -822,6 +833,27 @@ type PatchCVMRequest struct {
 
 	// VCPU Number of vCPUs.
 	VCPU *int `json:"vcpu,omitempty"`
+}
+
+// PreLaunchScriptUpgradeStatus How the CVM's pre-launch script compares with the official ones.
+//
+// Example: {"can_upgrade":true,"current_hash":"3b7a1f0c9d2e4b6a8c0e2f4a6b8d0c2e4f6a8b0d2c4e6f8a0b2d4c6e8f0a2b4c","is_latest":false,"is_official":true,"latest_official_hash":"9e1d3c5b7a9f1e3d5c7b9a1f3e5d7c9b1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d"}
+type PreLaunchScriptUpgradeStatus struct {
+	// CanUpgrade True only when the current script is official and not the latest.
+	CanUpgrade bool `json:"can_upgrade"`
+
+	// CurrentHash Hash of the CVM's current script; null when it has none.
+	CurrentHash *string `json:"current_hash,omitempty"`
+
+	// IsLatest Whether the current script is the latest official one.
+	IsLatest bool `json:"is_latest"`
+
+	// IsOfficial Whether the current script is one of the official scripts.
+	IsOfficial bool `json:"is_official"`
+
+	// LatestOfficialHash Hash of the latest official script.
+	LatestOfficialHash   string                 `json:"latest_official_hash"`
+	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
 // ProvisionComposeUpdateRequest The complete new app-compose plus `update_env_vars`.
@@ -1032,6 +1064,14 @@ type UpdateEnvsRequest struct {
 
 	// TransactionHash Phase 2 only; the registration transaction's hash.
 	TransactionHash *string `json:"transaction_hash,omitempty"`
+}
+
+// UpdateListedRequest The marketplace listing flag.
+//
+// Example: {"listed":true}
+type UpdateListedRequest struct {
+	// Listed Whether the CVM is listed.
+	Listed bool `json:"listed"`
 }
 
 // UpdateOSImageRequest The target OS image.
@@ -1379,6 +1419,14 @@ type UpdateCVMEnvsParams struct {
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
+// UpdateCVMListedParams defines parameters for UpdateCVMListed.
+type UpdateCVMListedParams struct {
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
+	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
+}
+
 // UpdateOSImageParams defines parameters for UpdateOSImage.
 type UpdateOSImageParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
@@ -1392,6 +1440,28 @@ type UpdatePreLaunchScriptTextBody = string
 
 // UpdatePreLaunchScriptParams defines parameters for UpdatePreLaunchScript.
 type UpdatePreLaunchScriptParams struct {
+	// XComposeHash Phase 2 only; the compose hash from the 465 answer, 64 hex characters with or without `0x`.
+	XComposeHash *ComposeHashHeader `json:"X-Compose-Hash,omitempty"`
+
+	// XTransactionHash Phase 2 only; the hash of the transaction that registered the compose hash on-chain.
+	XTransactionHash *TransactionHashHeader `json:"X-Transaction-Hash,omitempty"`
+
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
+	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
+}
+
+// GetPreLaunchScriptUpgradeStatusParams defines parameters for GetPreLaunchScriptUpgradeStatus.
+type GetPreLaunchScriptUpgradeStatusParams struct {
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
+	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
+}
+
+// UpgradePreLaunchScriptParams defines parameters for UpgradePreLaunchScript.
+type UpgradePreLaunchScriptParams struct {
 	// XComposeHash Phase 2 only; the compose hash from the 465 answer, 64 hex characters with or without `0x`.
 	XComposeHash *ComposeHashHeader `json:"X-Compose-Hash,omitempty"`
 
@@ -1459,6 +1529,9 @@ type ProvisionCVMComposeFileUpdateJSONRequestBody = ProvisionComposeUpdateReques
 
 // UpdateCVMEnvsJSONRequestBody defines body for UpdateCVMEnvs for application/json ContentType.
 type UpdateCVMEnvsJSONRequestBody = UpdateEnvsRequest
+
+// UpdateCVMListedJSONRequestBody defines body for UpdateCVMListed for application/json ContentType.
+type UpdateCVMListedJSONRequestBody = UpdateListedRequest
 
 // UpdateOSImageJSONRequestBody defines body for UpdateOSImage for application/json ContentType.
 type UpdateOSImageJSONRequestBody = UpdateOSImageRequest
@@ -4349,6 +4422,126 @@ func (a KMSInfo) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// Getter for additional properties for PreLaunchScriptUpgradeStatus. Returns the specified
+// element and whether it was found
+func (a PreLaunchScriptUpgradeStatus) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for PreLaunchScriptUpgradeStatus
+func (a *PreLaunchScriptUpgradeStatus) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for PreLaunchScriptUpgradeStatus to handle AdditionalProperties
+func (a *PreLaunchScriptUpgradeStatus) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["can_upgrade"]; found {
+		err = json.Unmarshal(raw, &a.CanUpgrade)
+		if err != nil {
+			return fmt.Errorf("error reading 'can_upgrade': %w", err)
+		}
+		delete(object, "can_upgrade")
+	}
+
+	if raw, found := object["current_hash"]; found {
+		err = json.Unmarshal(raw, &a.CurrentHash)
+		if err != nil {
+			return fmt.Errorf("error reading 'current_hash': %w", err)
+		}
+		delete(object, "current_hash")
+	}
+
+	if raw, found := object["is_latest"]; found {
+		err = json.Unmarshal(raw, &a.IsLatest)
+		if err != nil {
+			return fmt.Errorf("error reading 'is_latest': %w", err)
+		}
+		delete(object, "is_latest")
+	}
+
+	if raw, found := object["is_official"]; found {
+		err = json.Unmarshal(raw, &a.IsOfficial)
+		if err != nil {
+			return fmt.Errorf("error reading 'is_official': %w", err)
+		}
+		delete(object, "is_official")
+	}
+
+	if raw, found := object["latest_official_hash"]; found {
+		err = json.Unmarshal(raw, &a.LatestOfficialHash)
+		if err != nil {
+			return fmt.Errorf("error reading 'latest_official_hash': %w", err)
+		}
+		delete(object, "latest_official_hash")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for PreLaunchScriptUpgradeStatus to handle AdditionalProperties
+func (a PreLaunchScriptUpgradeStatus) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["can_upgrade"], err = json.Marshal(a.CanUpgrade)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'can_upgrade': %w", err)
+	}
+
+	if a.CurrentHash != nil {
+		object["current_hash"], err = json.Marshal(a.CurrentHash)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'current_hash': %w", err)
+		}
+	}
+
+	object["is_latest"], err = json.Marshal(a.IsLatest)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'is_latest': %w", err)
+	}
+
+	object["is_official"], err = json.Marshal(a.IsOfficial)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'is_official': %w", err)
+	}
+
+	object["latest_official_hash"], err = json.Marshal(a.LatestOfficialHash)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'latest_official_hash': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
 // Getter for additional properties for ProvisionComposeUpdateRequest. Returns the specified
 // element and whether it was found
 func (a ProvisionComposeUpdateRequest) Get(fieldName string) (value interface{}, found bool) {
@@ -5752,6 +5945,30 @@ type ClientInterface interface {
 	// Corresponds with PATCH /cvms/{cvmId}/envs (the `UpdateCVMEnvs` operationId).
 	UpdateCVMEnvs(ctx context.Context, cvmid CVMID, params *UpdateCVMEnvsParams, body UpdateCVMEnvsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// UpdateCVMListedWithBody List or unlist a CVM in the marketplace
+	//
+	// Sets whether the CVM is listed. The change applies in place: no redeploy, no restart, no
+	// change of the compose hash or of the attestation (official Go SDK v0.2.0 `UpdateCVMListed`;
+	// the Terraform provider uses it instead of recreating the CVM). The answer is the CVM's
+	// `VM` object, which clients need not read.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /cvms/{cvmId}/listed (the `UpdateCVMListed` operationId).
+	UpdateCVMListedWithBody(ctx context.Context, cvmid CVMID, params *UpdateCVMListedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCVMListed List or unlist a CVM in the marketplace
+	//
+	// Sets whether the CVM is listed. The change applies in place: no redeploy, no restart, no
+	// change of the compose hash or of the attestation (official Go SDK v0.2.0 `UpdateCVMListed`;
+	// the Terraform provider uses it instead of recreating the CVM). The answer is the CVM's
+	// `VM` object, which clients need not read.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /cvms/{cvmId}/listed (the `UpdateCVMListed` operationId).
+	UpdateCVMListed(ctx context.Context, cvmid CVMID, params *UpdateCVMListedParams, body UpdateCVMListedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// UpdateOSImageWithBody Change the OS image
 	//
 	// Moves the CVM to another dstack OS image, by a name or slug from
@@ -5795,6 +6012,29 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /cvms/{cvmId}/pre-launch-script (the `UpdatePreLaunchScript` operationId).
 	UpdatePreLaunchScriptWithTextBody(ctx context.Context, cvmid CVMID, params *UpdatePreLaunchScriptParams, body UpdatePreLaunchScriptTextRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPreLaunchScriptUpgradeStatus Whether the CVM's pre-launch script can move to the latest official one
+	//
+	// Compares the CVM's pre-launch script with Phala's official scripts. `can_upgrade` is true
+	// only when the CVM runs an official script that is not the latest (official Go
+	// `cvms_compose.go`, `@phala/cloud` `get_prelaunch_script_upgrade_status.ts`, Python
+	// `test_prelaunch_script_upgrade.py`). Not in the official reference document this
+	// repository compares with.
+	//
+	// Corresponds with GET /cvms/{cvmId}/pre-launch-script/upgrade-status (the `GetPreLaunchScriptUpgradeStatus` operationId).
+	GetPreLaunchScriptUpgradeStatus(ctx context.Context, cvmid CVMID, params *GetPreLaunchScriptUpgradeStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpgradePreLaunchScript Move the pre-launch script to the latest official one
+	//
+	// Replaces the CVM's pre-launch script with the latest official script, which the server
+	// holds (no request body), and restarts the CVM. The script is part of the app-compose, so
+	// on an on-chain KMS the first call answers `465` with the new compose hash; after
+	// registering it, repeat the call with `X-Compose-Hash` and `X-Transaction-Hash` (official
+	// Go `cvms_compose.go`, `@phala/cloud` `upgrade_prelaunch_script.ts`). Not in the official
+	// reference document this repository compares with.
+	//
+	// Corresponds with POST /cvms/{cvmId}/pre-launch-script/upgrade-to-latest-official (the `UpgradePreLaunchScript` operationId).
+	UpgradePreLaunchScript(ctx context.Context, cvmid CVMID, params *UpgradePreLaunchScriptParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateCVMResourcesWithBody Resize a CVM
 	//
@@ -6244,6 +6484,54 @@ func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmid CVMID, params *UpdateC
 	return c.Client.Do(req)
 }
 
+// UpdateCVMListedWithBody List or unlist a CVM in the marketplace
+//
+// Sets whether the CVM is listed. The change applies in place: no redeploy, no restart, no
+// change of the compose hash or of the attestation (official Go SDK v0.2.0 `UpdateCVMListed`;
+// the Terraform provider uses it instead of recreating the CVM). The answer is the CVM's
+// `VM` object, which clients need not read.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /cvms/{cvmId}/listed (the `UpdateCVMListed` operationId).
+func (c *Client) UpdateCVMListedWithBody(ctx context.Context, cvmid CVMID, params *UpdateCVMListedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdateCVMListedRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCVMListed List or unlist a CVM in the marketplace
+//
+// Sets whether the CVM is listed. The change applies in place: no redeploy, no restart, no
+// change of the compose hash or of the attestation (official Go SDK v0.2.0 `UpdateCVMListed`;
+// the Terraform provider uses it instead of recreating the CVM). The answer is the CVM's
+// `VM` object, which clients need not read.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /cvms/{cvmId}/listed (the `UpdateCVMListed` operationId).
+func (c *Client) UpdateCVMListed(ctx context.Context, cvmid CVMID, params *UpdateCVMListedParams, body UpdateCVMListedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpdateCVMListedRequest(ctx, c.server(), cvmid, params, body)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // UpdateOSImageWithBody Change the OS image
 //
 // Moves the CVM to another dstack OS image, by a name or slug from
@@ -6327,6 +6615,53 @@ func (c *Client) UpdatePreLaunchScriptWithTextBody(ctx context.Context, cvmid CV
 		panic("nil context")
 	}
 	req, err := newUpdatePreLaunchScriptRequestWithTextBody(ctx, c.server(), cvmid, params, body)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPreLaunchScriptUpgradeStatus Whether the CVM's pre-launch script can move to the latest official one
+//
+// Compares the CVM's pre-launch script with Phala's official scripts. `can_upgrade` is true
+// only when the CVM runs an official script that is not the latest (official Go
+// `cvms_compose.go`, `@phala/cloud` `get_prelaunch_script_upgrade_status.ts`, Python
+// `test_prelaunch_script_upgrade.py`). Not in the official reference document this
+// repository compares with.
+//
+// Corresponds with GET /cvms/{cvmId}/pre-launch-script/upgrade-status (the `GetPreLaunchScriptUpgradeStatus` operationId).
+func (c *Client) GetPreLaunchScriptUpgradeStatus(ctx context.Context, cvmid CVMID, params *GetPreLaunchScriptUpgradeStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newGetPreLaunchScriptUpgradeStatusRequest(ctx, c.server(), cvmid, params)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpgradePreLaunchScript Move the pre-launch script to the latest official one
+//
+// Replaces the CVM's pre-launch script with the latest official script, which the server
+// holds (no request body), and restarts the CVM. The script is part of the app-compose, so
+// on an on-chain KMS the first call answers `465` with the new compose hash; after
+// registering it, repeat the call with `X-Compose-Hash` and `X-Transaction-Hash` (official
+// Go `cvms_compose.go`, `@phala/cloud` `upgrade_prelaunch_script.ts`). Not in the official
+// reference document this repository compares with.
+//
+// Corresponds with POST /cvms/{cvmId}/pre-launch-script/upgrade-to-latest-official (the `UpgradePreLaunchScript` operationId).
+func (c *Client) UpgradePreLaunchScript(ctx context.Context, cvmid CVMID, params *UpgradePreLaunchScriptParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	if ctx == nil {
+		panic("nil context")
+	}
+	req, err := newUpgradePreLaunchScriptRequest(ctx, c.server(), cvmid, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6977,6 +7312,61 @@ func newUpdateCVMEnvsRequestWithBody(ctx context.Context, server *serverBase, cv
 	return req, nil
 }
 
+// NewUpdateCVMListedRequest calls the generic UpdateCVMListed builder with application/json body
+func NewUpdateCVMListedRequest(server string, cvmid CVMID, params *UpdateCVMListedParams, body UpdateCVMListedJSONRequestBody) (*http.Request, error) {
+	return newUpdateCVMListedRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
+}
+
+func newUpdateCVMListedRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateCVMListedParams, body UpdateCVMListedJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return newUpdateCVMListedRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
+}
+
+// NewUpdateCVMListedRequestWithBody constructs an http.Request for the UpdateCVMListed method, with any body, and a specified content type
+func NewUpdateCVMListedRequestWithBody(server string, cvmid CVMID, params *UpdateCVMListedParams, contentType string, body io.Reader) (*http.Request, error) {
+	return newUpdateCVMListedRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
+}
+
+func newUpdateCVMListedRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateCVMListedParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/listed", pathParam0)
+	queryURL, err := server.resolve(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.XPhalaVersion != nil {
+			var headerParam0 string
+
+			headerParam0 = string(*params.XPhalaVersion)
+
+			req.Header.Set("X-Phala-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewUpdateOSImageRequest calls the generic UpdateOSImage builder with application/json body
 func NewUpdateOSImageRequest(server string, cvmid CVMID, params *UpdateOSImageParams, body UpdateOSImageJSONRequestBody) (*http.Request, error) {
 	return newUpdateOSImageRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
@@ -7071,6 +7461,98 @@ func newUpdatePreLaunchScriptRequestWithBody(ctx context.Context, server *server
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.XComposeHash != nil {
+			var headerParam0 string
+
+			headerParam0 = string(*params.XComposeHash)
+
+			req.Header.Set("X-Compose-Hash", headerParam0)
+		}
+
+		if params.XTransactionHash != nil {
+			var headerParam1 string
+
+			headerParam1 = string(*params.XTransactionHash)
+
+			req.Header.Set("X-Transaction-Hash", headerParam1)
+		}
+
+		if params.XPhalaVersion != nil {
+			var headerParam2 string
+
+			headerParam2 = string(*params.XPhalaVersion)
+
+			req.Header.Set("X-Phala-Version", headerParam2)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetPreLaunchScriptUpgradeStatusRequest constructs an http.Request for the GetPreLaunchScriptUpgradeStatus method
+func NewGetPreLaunchScriptUpgradeStatusRequest(server string, cvmid CVMID, params *GetPreLaunchScriptUpgradeStatusParams) (*http.Request, error) {
+	return newGetPreLaunchScriptUpgradeStatusRequest(context.Background(), &serverBase{raw: server}, cvmid, params)
+}
+
+func newGetPreLaunchScriptUpgradeStatusRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *GetPreLaunchScriptUpgradeStatusParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/pre-launch-script/upgrade-status", pathParam0)
+	queryURL, err := server.resolve(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, queryURL, nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XPhalaVersion != nil {
+			var headerParam0 string
+
+			headerParam0 = string(*params.XPhalaVersion)
+
+			req.Header.Set("X-Phala-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpgradePreLaunchScriptRequest constructs an http.Request for the UpgradePreLaunchScript method
+func NewUpgradePreLaunchScriptRequest(server string, cvmid CVMID, params *UpgradePreLaunchScriptParams) (*http.Request, error) {
+	return newUpgradePreLaunchScriptRequest(context.Background(), &serverBase{raw: server}, cvmid, params)
+}
+
+func newUpgradePreLaunchScriptRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *UpgradePreLaunchScriptParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0 = url.PathEscape(string(cvmid))
+
+	operationPath := joinPath("/cvms/%s/pre-launch-script/upgrade-to-latest-official", pathParam0)
+	queryURL, err := server.resolve(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, queryURL, nil)
+	if err != nil {
+		return nil, err
+	}
 
 	if params != nil {
 
@@ -7604,6 +8086,30 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /cvms/{cvmId}/envs (the `UpdateCVMEnvs` operationId).
 	UpdateCVMEnvsWithResponse(ctx context.Context, cvmid CVMID, params *UpdateCVMEnvsParams, body UpdateCVMEnvsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCVMEnvsResponse, error)
 
+	// UpdateCVMListedWithBodyWithResponse List or unlist a CVM in the marketplace
+	//
+	// Sets whether the CVM is listed. The change applies in place: no redeploy, no restart, no
+	// change of the compose hash or of the attestation (official Go SDK v0.2.0 `UpdateCVMListed`;
+	// the Terraform provider uses it instead of recreating the CVM). The answer is the CVM's
+	// `VM` object, which clients need not read.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /cvms/{cvmId}/listed (the `UpdateCVMListed` operationId).
+	UpdateCVMListedWithBodyWithResponse(ctx context.Context, cvmid CVMID, params *UpdateCVMListedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCVMListedResponse, error)
+
+	// UpdateCVMListedWithResponse List or unlist a CVM in the marketplace
+	//
+	// Sets whether the CVM is listed. The change applies in place: no redeploy, no restart, no
+	// change of the compose hash or of the attestation (official Go SDK v0.2.0 `UpdateCVMListed`;
+	// the Terraform provider uses it instead of recreating the CVM). The answer is the CVM's
+	// `VM` object, which clients need not read.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /cvms/{cvmId}/listed (the `UpdateCVMListed` operationId).
+	UpdateCVMListedWithResponse(ctx context.Context, cvmid CVMID, params *UpdateCVMListedParams, body UpdateCVMListedJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCVMListedResponse, error)
+
 	// UpdateOSImageWithBodyWithResponse Change the OS image
 	//
 	// Moves the CVM to another dstack OS image, by a name or slug from
@@ -7647,6 +8153,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /cvms/{cvmId}/pre-launch-script (the `UpdatePreLaunchScript` operationId).
 	UpdatePreLaunchScriptWithTextBodyWithResponse(ctx context.Context, cvmid CVMID, params *UpdatePreLaunchScriptParams, body UpdatePreLaunchScriptTextRequestBody, reqEditors ...RequestEditorFn) (*UpdatePreLaunchScriptResponse, error)
+
+	// GetPreLaunchScriptUpgradeStatusWithResponse Whether the CVM's pre-launch script can move to the latest official one
+	//
+	// Compares the CVM's pre-launch script with Phala's official scripts. `can_upgrade` is true
+	// only when the CVM runs an official script that is not the latest (official Go
+	// `cvms_compose.go`, `@phala/cloud` `get_prelaunch_script_upgrade_status.ts`, Python
+	// `test_prelaunch_script_upgrade.py`). Not in the official reference document this
+	// repository compares with.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /cvms/{cvmId}/pre-launch-script/upgrade-status (the `GetPreLaunchScriptUpgradeStatus` operationId).
+	GetPreLaunchScriptUpgradeStatusWithResponse(ctx context.Context, cvmid CVMID, params *GetPreLaunchScriptUpgradeStatusParams, reqEditors ...RequestEditorFn) (*GetPreLaunchScriptUpgradeStatusResponse, error)
+
+	// UpgradePreLaunchScriptWithResponse Move the pre-launch script to the latest official one
+	//
+	// Replaces the CVM's pre-launch script with the latest official script, which the server
+	// holds (no request body), and restarts the CVM. The script is part of the app-compose, so
+	// on an on-chain KMS the first call answers `465` with the new compose hash; after
+	// registering it, repeat the call with `X-Compose-Hash` and `X-Transaction-Hash` (official
+	// Go `cvms_compose.go`, `@phala/cloud` `upgrade_prelaunch_script.ts`). Not in the official
+	// reference document this repository compares with.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /cvms/{cvmId}/pre-launch-script/upgrade-to-latest-official (the `UpgradePreLaunchScript` operationId).
+	UpgradePreLaunchScriptWithResponse(ctx context.Context, cvmid CVMID, params *UpgradePreLaunchScriptParams, reqEditors ...RequestEditorFn) (*UpgradePreLaunchScriptResponse, error)
 
 	// UpdateCVMResourcesWithBodyWithResponse Resize a CVM
 	//
@@ -9371,6 +9904,168 @@ func (r UpdateCVMEnvsResponse) ContentType() string {
 	return ""
 }
 
+// UpdateCVMListedResponse400Headers the declared response headers of an HTTP 400 response for UpdateCVMListed
+type UpdateCVMListedResponse400Headers struct {
+	XRequestID *string
+}
+
+// UpdateCVMListedResponse401Headers the declared response headers of an HTTP 401 response for UpdateCVMListed
+type UpdateCVMListedResponse401Headers struct {
+	XRequestID *string
+}
+
+// UpdateCVMListedResponse403Headers the declared response headers of an HTTP 403 response for UpdateCVMListed
+type UpdateCVMListedResponse403Headers struct {
+	XRequestID *string
+}
+
+// UpdateCVMListedResponse404Headers the declared response headers of an HTTP 404 response for UpdateCVMListed
+type UpdateCVMListedResponse404Headers struct {
+	XRequestID *string
+}
+
+// UpdateCVMListedResponse409Headers the declared response headers of an HTTP 409 response for UpdateCVMListed
+type UpdateCVMListedResponse409Headers struct {
+	XRequestID *string
+}
+
+// UpdateCVMListedResponse429Headers the declared response headers of an HTTP 429 response for UpdateCVMListed
+type UpdateCVMListedResponse429Headers struct {
+	RetryAfter *string
+	XRequestID *string
+}
+
+// UpdateCVMListedResponse500Headers the declared response headers of an HTTP 500 response for UpdateCVMListed
+type UpdateCVMListedResponse500Headers struct {
+	XRequestID *string
+}
+
+// UpdateCVMListedResponse503Headers the declared response headers of an HTTP 503 response for UpdateCVMListed
+type UpdateCVMListedResponse503Headers struct {
+	RetryAfter *string
+	XRequestID *string
+}
+
+type UpdateCVMListedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListedResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UpdateCVMListedResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateCVMListedResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UpdateCVMListedResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UpdateCVMListedResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UpdateCVMListedResponse409Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateCVMListedResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *UpdateCVMListedResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateCVMListedResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateCVMListedResponse) GetJSON200() *ListedResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateCVMListedResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateCVMListedResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateCVMListedResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateCVMListedResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateCVMListedResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpdateCVMListedResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateCVMListedResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdateCVMListedResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateCVMListedResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateCVMListedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateCVMListedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateCVMListedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateCVMListedResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // UpdateOSImageResponse400Headers the declared response headers of an HTTP 400 response for UpdateOSImage
 type UpdateOSImageResponse400Headers struct {
 	XRequestID *string
@@ -9752,6 +10447,365 @@ func (r UpdatePreLaunchScriptResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdatePreLaunchScriptResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPreLaunchScriptUpgradeStatusResponse401Headers the declared response headers of an HTTP 401 response for GetPreLaunchScriptUpgradeStatus
+type GetPreLaunchScriptUpgradeStatusResponse401Headers struct {
+	XRequestID *string
+}
+
+// GetPreLaunchScriptUpgradeStatusResponse403Headers the declared response headers of an HTTP 403 response for GetPreLaunchScriptUpgradeStatus
+type GetPreLaunchScriptUpgradeStatusResponse403Headers struct {
+	XRequestID *string
+}
+
+// GetPreLaunchScriptUpgradeStatusResponse404Headers the declared response headers of an HTTP 404 response for GetPreLaunchScriptUpgradeStatus
+type GetPreLaunchScriptUpgradeStatusResponse404Headers struct {
+	XRequestID *string
+}
+
+// GetPreLaunchScriptUpgradeStatusResponse429Headers the declared response headers of an HTTP 429 response for GetPreLaunchScriptUpgradeStatus
+type GetPreLaunchScriptUpgradeStatusResponse429Headers struct {
+	RetryAfter *string
+	XRequestID *string
+}
+
+// GetPreLaunchScriptUpgradeStatusResponse500Headers the declared response headers of an HTTP 500 response for GetPreLaunchScriptUpgradeStatus
+type GetPreLaunchScriptUpgradeStatusResponse500Headers struct {
+	XRequestID *string
+}
+
+// GetPreLaunchScriptUpgradeStatusResponse503Headers the declared response headers of an HTTP 503 response for GetPreLaunchScriptUpgradeStatus
+type GetPreLaunchScriptUpgradeStatusResponse503Headers struct {
+	RetryAfter *string
+	XRequestID *string
+}
+
+type GetPreLaunchScriptUpgradeStatusResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PreLaunchScriptUpgradeStatus
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetPreLaunchScriptUpgradeStatusResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetPreLaunchScriptUpgradeStatusResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetPreLaunchScriptUpgradeStatusResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPreLaunchScriptUpgradeStatusResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetPreLaunchScriptUpgradeStatusResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetPreLaunchScriptUpgradeStatusResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPreLaunchScriptUpgradeStatusResponse) GetJSON200() *PreLaunchScriptUpgradeStatus {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPreLaunchScriptUpgradeStatusResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetPreLaunchScriptUpgradeStatusResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetPreLaunchScriptUpgradeStatusResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetPreLaunchScriptUpgradeStatusResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetPreLaunchScriptUpgradeStatusResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetPreLaunchScriptUpgradeStatusResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetPreLaunchScriptUpgradeStatusResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPreLaunchScriptUpgradeStatusResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPreLaunchScriptUpgradeStatusResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPreLaunchScriptUpgradeStatusResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPreLaunchScriptUpgradeStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpgradePreLaunchScriptResponse400Headers the declared response headers of an HTTP 400 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse400Headers struct {
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse401Headers the declared response headers of an HTTP 401 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse401Headers struct {
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse403Headers the declared response headers of an HTTP 403 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse403Headers struct {
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse404Headers the declared response headers of an HTTP 404 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse404Headers struct {
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse409Headers the declared response headers of an HTTP 409 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse409Headers struct {
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse429Headers the declared response headers of an HTTP 429 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse429Headers struct {
+	RetryAfter *string
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse465Headers the declared response headers of an HTTP 465 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse465Headers struct {
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse466Headers the declared response headers of an HTTP 466 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse466Headers struct {
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse467Headers the declared response headers of an HTTP 467 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse467Headers struct {
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse468Headers the declared response headers of an HTTP 468 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse468Headers struct {
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse500Headers the declared response headers of an HTTP 500 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse500Headers struct {
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse503Headers the declared response headers of an HTTP 503 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse503Headers struct {
+	RetryAfter *string
+	XRequestID *string
+}
+
+type UpgradePreLaunchScriptResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UpdateNoChange
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *UpdateAccepted
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON465 the response for an HTTP 465 `application/json` response
+	JSON465 *ComposeHashRegistrationRequired
+	// JSON466 the response for an HTTP 466 `application/json` response
+	JSON466 *ComposeHashExpired
+	// JSON467 the response for an HTTP 467 `application/json` response
+	JSON467 *TransactionVerificationFailed
+	// JSON468 the response for an HTTP 468 `application/json` response
+	JSON468 *ComposeHashNotAllowed
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UpgradePreLaunchScriptResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpgradePreLaunchScriptResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UpgradePreLaunchScriptResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UpgradePreLaunchScriptResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UpgradePreLaunchScriptResponse409Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpgradePreLaunchScriptResponse429Headers
+	// Headers465 the parsed response headers for an HTTP 465 response
+	Headers465 *UpgradePreLaunchScriptResponse465Headers
+	// Headers466 the parsed response headers for an HTTP 466 response
+	Headers466 *UpgradePreLaunchScriptResponse466Headers
+	// Headers467 the parsed response headers for an HTTP 467 response
+	Headers467 *UpgradePreLaunchScriptResponse467Headers
+	// Headers468 the parsed response headers for an HTTP 468 response
+	Headers468 *UpgradePreLaunchScriptResponse468Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *UpgradePreLaunchScriptResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpgradePreLaunchScriptResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON200() *UpdateNoChange {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON202() *UpdateAccepted {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON465 returns the response for an HTTP 465 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON465() *ComposeHashRegistrationRequired {
+	return r.JSON465
+}
+
+// GetJSON466 returns the response for an HTTP 466 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON466() *ComposeHashExpired {
+	return r.JSON466
+}
+
+// GetJSON467 returns the response for an HTTP 467 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON467() *TransactionVerificationFailed {
+	return r.JSON467
+}
+
+// GetJSON468 returns the response for an HTTP 468 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON468() *ComposeHashNotAllowed {
+	return r.JSON468
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpgradePreLaunchScriptResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpgradePreLaunchScriptResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpgradePreLaunchScriptResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpgradePreLaunchScriptResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10634,6 +11688,42 @@ func (c *ClientWithResponses) UpdateCVMEnvsWithResponse(ctx context.Context, cvm
 	return ParseUpdateCVMEnvsResponse(rsp)
 }
 
+// UpdateCVMListedWithBodyWithResponse List or unlist a CVM in the marketplace
+//
+// Sets whether the CVM is listed. The change applies in place: no redeploy, no restart, no
+// change of the compose hash or of the attestation (official Go SDK v0.2.0 `UpdateCVMListed`;
+// the Terraform provider uses it instead of recreating the CVM). The answer is the CVM's
+// `VM` object, which clients need not read.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /cvms/{cvmId}/listed (the `UpdateCVMListed` operationId).
+func (c *ClientWithResponses) UpdateCVMListedWithBodyWithResponse(ctx context.Context, cvmid CVMID, params *UpdateCVMListedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCVMListedResponse, error) {
+	rsp, err := c.UpdateCVMListedWithBody(ctx, cvmid, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCVMListedResponse(rsp)
+}
+
+// UpdateCVMListedWithResponse List or unlist a CVM in the marketplace
+//
+// Sets whether the CVM is listed. The change applies in place: no redeploy, no restart, no
+// change of the compose hash or of the attestation (official Go SDK v0.2.0 `UpdateCVMListed`;
+// the Terraform provider uses it instead of recreating the CVM). The answer is the CVM's
+// `VM` object, which clients need not read.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /cvms/{cvmId}/listed (the `UpdateCVMListed` operationId).
+func (c *ClientWithResponses) UpdateCVMListedWithResponse(ctx context.Context, cvmid CVMID, params *UpdateCVMListedParams, body UpdateCVMListedJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCVMListedResponse, error) {
+	rsp, err := c.UpdateCVMListed(ctx, cvmid, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCVMListedResponse(rsp)
+}
+
 // UpdateOSImageWithBodyWithResponse Change the OS image
 //
 // Moves the CVM to another dstack OS image, by a name or slug from
@@ -10700,6 +11790,45 @@ func (c *ClientWithResponses) UpdatePreLaunchScriptWithTextBodyWithResponse(ctx 
 		return nil, err
 	}
 	return ParseUpdatePreLaunchScriptResponse(rsp)
+}
+
+// GetPreLaunchScriptUpgradeStatusWithResponse Whether the CVM's pre-launch script can move to the latest official one
+//
+// Compares the CVM's pre-launch script with Phala's official scripts. `can_upgrade` is true
+// only when the CVM runs an official script that is not the latest (official Go
+// `cvms_compose.go`, `@phala/cloud` `get_prelaunch_script_upgrade_status.ts`, Python
+// `test_prelaunch_script_upgrade.py`). Not in the official reference document this
+// repository compares with.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /cvms/{cvmId}/pre-launch-script/upgrade-status (the `GetPreLaunchScriptUpgradeStatus` operationId).
+func (c *ClientWithResponses) GetPreLaunchScriptUpgradeStatusWithResponse(ctx context.Context, cvmid CVMID, params *GetPreLaunchScriptUpgradeStatusParams, reqEditors ...RequestEditorFn) (*GetPreLaunchScriptUpgradeStatusResponse, error) {
+	rsp, err := c.GetPreLaunchScriptUpgradeStatus(ctx, cvmid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPreLaunchScriptUpgradeStatusResponse(rsp)
+}
+
+// UpgradePreLaunchScriptWithResponse Move the pre-launch script to the latest official one
+//
+// Replaces the CVM's pre-launch script with the latest official script, which the server
+// holds (no request body), and restarts the CVM. The script is part of the app-compose, so
+// on an on-chain KMS the first call answers `465` with the new compose hash; after
+// registering it, repeat the call with `X-Compose-Hash` and `X-Transaction-Hash` (official
+// Go `cvms_compose.go`, `@phala/cloud` `upgrade_prelaunch_script.ts`). Not in the official
+// reference document this repository compares with.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /cvms/{cvmId}/pre-launch-script/upgrade-to-latest-official (the `UpgradePreLaunchScript` operationId).
+func (c *ClientWithResponses) UpgradePreLaunchScriptWithResponse(ctx context.Context, cvmid CVMID, params *UpgradePreLaunchScriptParams, reqEditors ...RequestEditorFn) (*UpgradePreLaunchScriptResponse, error) {
+	rsp, err := c.UpgradePreLaunchScript(ctx, cvmid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpgradePreLaunchScriptResponse(rsp)
 }
 
 // UpdateCVMResourcesWithBodyWithResponse Resize a CVM
@@ -12715,6 +13844,192 @@ func ParseUpdateCVMEnvsResponse(rsp *http.Response) (*UpdateCVMEnvsResponse, err
 	return response, nil
 }
 
+// ParseUpdateCVMListedResponse parses an HTTP response from a UpdateCVMListedWithResponse call
+func ParseUpdateCVMListedResponse(rsp *http.Response) (*UpdateCVMListedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateCVMListedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListedResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers UpdateCVMListedResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpdateCVMListedResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UpdateCVMListedResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UpdateCVMListedResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers UpdateCVMListedResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpdateCVMListedResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers UpdateCVMListedResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateCVMListedResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseUpdateOSImageResponse parses an HTTP response from a UpdateOSImageWithResponse call
 func ParseUpdateOSImageResponse(rsp *http.Response) (*UpdateOSImageResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -13145,6 +14460,419 @@ func ParseUpdatePreLaunchScriptResponse(rsp *http.Response) (*UpdatePreLaunchScr
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdatePreLaunchScriptResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPreLaunchScriptUpgradeStatusResponse parses an HTTP response from a GetPreLaunchScriptUpgradeStatusWithResponse call
+func ParseGetPreLaunchScriptUpgradeStatusResponse(rsp *http.Response) (*GetPreLaunchScriptUpgradeStatusResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPreLaunchScriptUpgradeStatusResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PreLaunchScriptUpgradeStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetPreLaunchScriptUpgradeStatusResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetPreLaunchScriptUpgradeStatusResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetPreLaunchScriptUpgradeStatusResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetPreLaunchScriptUpgradeStatusResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetPreLaunchScriptUpgradeStatusResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetPreLaunchScriptUpgradeStatusResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpgradePreLaunchScriptResponse parses an HTTP response from a UpgradePreLaunchScriptWithResponse call
+func ParseUpgradePreLaunchScriptResponse(rsp *http.Response) (*UpgradePreLaunchScriptResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpgradePreLaunchScriptResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UpdateNoChange
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest UpdateAccepted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 465:
+		var dest ComposeHashRegistrationRequired
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON465 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 466:
+		var dest ComposeHashExpired
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON466 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 467:
+		var dest TransactionVerificationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON467 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 468:
+		var dest ComposeHashNotAllowed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON468 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers UpgradePreLaunchScriptResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpgradePreLaunchScriptResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UpgradePreLaunchScriptResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UpgradePreLaunchScriptResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers UpgradePreLaunchScriptResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpgradePreLaunchScriptResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 465:
+		var headers UpgradePreLaunchScriptResponse465Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers465 = &headers
+	case rsp.StatusCode == 466:
+		var headers UpgradePreLaunchScriptResponse466Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers466 = &headers
+	case rsp.StatusCode == 467:
+		var headers UpgradePreLaunchScriptResponse467Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers467 = &headers
+	case rsp.StatusCode == 468:
+		var headers UpgradePreLaunchScriptResponse468Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers468 = &headers
+	case rsp.StatusCode == 500:
+		var headers UpgradePreLaunchScriptResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpgradePreLaunchScriptResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

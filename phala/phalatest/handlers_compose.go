@@ -71,6 +71,9 @@ func (cl *call) commitComposeFile() response {
 		ComposeHash  string    `json:"compose_hash"`
 		EncryptedEnv *string   `json:"encrypted_env"`
 		EnvKeys      *[]string `json:"env_keys"`
+		// TransactionHash (optional, Python SDK 0.4.6b4) is checked like a
+		// phase-2 transaction when given: 467 when it did not register the hash.
+		TransactionHash *string `json:"transaction_hash"`
 	}
 	if resp, ok := cl.resolveMutableJSON(&b); !ok {
 		return resp
@@ -88,6 +91,11 @@ func (cl *call) commitComposeFile() response {
 	}
 	if c.onChain() && !cl.hashAllowed(h) {
 		return cl.precondition(h, false)
+	}
+	if c.onChain() && b.TransactionHash != nil {
+		if resp := cl.checkRegistration(h, *b.TransactionHash); resp != nil {
+			return *resp
+		}
 	}
 	ch := &change{full: p.appCompose}
 	ch.add("app_compose")
