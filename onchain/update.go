@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -122,13 +123,19 @@ type Event struct {
 	Receipt       *types.Receipt
 	CorrelationID string
 	State         *phala.CVMState
+	// Finality and ExpectedWait (StepAwaitingFinality, StepFinal): the
+	// stage waited for and its measured p90 from inclusion (0: unknown).
+	Finality     Finality
+	ExpectedWait time.Duration
 }
 
 // Updater runs the whole on-chain KMS update: send the change; on the 465,
 // check the chain, read whether the app contract already allows the
 // compose hash and register it if not (addComposeHash, receipt with
-// confirmations), check the device allow-list, send the change again with
-// the hashes, and wait until the CVM runs the new version.
+// confirmations), check the device allow-list, wait until the registration
+// is as final as Finality asks ("safe" by default, see DefaultFinality),
+// send the change again with the hashes, and wait until the CVM runs the
+// new version.
 type Updater struct {
 	// Client talks to Phala Cloud.
 	Client *phala.Client
@@ -151,6 +158,10 @@ type Updater struct {
 	// RegistrationFromBlock is where FindRegistration starts looking for
 	// the transaction of a hash allowed before (nil: block 0).
 	RegistrationFromBlock *big.Int
+	// Finality is how final the registration must be before phase 2
+	// (finality.go): "" means DefaultFinality ("safe"); FinalityFinalized,
+	// or FinalityNone for Tx.Confirmations alone.
+	Finality Finality
 	// OnProgress is called at each Step.
 	OnProgress func(Event)
 }
@@ -186,13 +197,18 @@ type Outcome struct {
 // phala.ErrTransactionVerificationFailed and ErrComposeHashNotAllowed);
 // *ChainMismatchError when Backend serves another chain than the CVM's
 // KMS; *NoContractError, *RevertError, *InsufficientFundsError from the
-// registration; ErrDeviceNotAllowed; WaitForUpdate's errors; ctx's.
+// registration; ErrDeviceNotAllowed; *FinalityError (ErrFinalityUnavailable,
+// ErrFinalityTimeout) from the finality wait, phase 2 not sent; an
+// invalid Finality before anything is sent; WaitForUpdate's errors; ctx's.
 func (u *Updater) Run(ctx context.Context, cvmID string, change Change) (*Outcome, error) {
 	if u == nil || u.Client == nil {
 		return nil, invalidArg("updater.Client", "is nil")
 	}
 	if change == nil {
 		return nil, invalidArg("change", "is nil")
+	}
+	if _, err := u.Finality.tag(); err != nil && u.Finality != "" {
+		return nil, err
 	}
 	res, err := change(ctx, "", "")
 	if err != nil {
@@ -201,6 +217,9 @@ func (u *Updater) Run(ctx context.Context, cvmID string, change Change) (*Outcom
 	out := &Outcome{Result: res}
 	if res.RequiresOnChainHash {
 		if err := u.register(ctx, res, out); err != nil || out.Registration != nil && out.Registration.Receipt == nil {
+			return out, err
+		}
+		if err := u.awaitFinality(ctx, out); err != nil {
 			return out, err
 		}
 		if res, err = change(ctx, out.ComposeHash, out.TxHash.Hex()); err != nil {
