@@ -1342,7 +1342,10 @@ type PatchCVMParams struct {
 	// XTransactionHash Phase 2 only; the hash of the transaction that registered the compose hash on-chain.
 	XTransactionHash *TransactionHashHeader `json:"X-Transaction-Hash,omitempty"`
 
-	// XPrepareOnly `true` asks for a commit token (multisig) instead of expecting registration right away.
+	// XPrepareOnly `true` asks for a commit token (multisig) instead of expecting registration right away. A
+	// newer prepare for the same CVM supersedes the previous, uncommitted commit token, which then
+	// answers `466` at commit (Phala's multisig-governance documentation); no call shows the
+	// pending prepared update beforehand.
 	XPrepareOnly *PatchCVMParamsXPrepareOnly `json:"X-Prepare-Only,omitempty"`
 
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs

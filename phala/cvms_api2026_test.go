@@ -217,3 +217,33 @@ func TestCommitComposeFileTransactionHash(t *testing.T) {
 	assert.ErrorContains(t, err, "req.TransactionHash")
 	assert.Equal(t, 2, h.count())
 }
+
+// TestNewerPrepareSupersedesPending: a prepare-only request for a CVM whose
+// previous prepared update was never committed supersedes the old commit
+// token (phala-docs multisig-governance.mdx @af079833; the commit then
+// answers 466), even with the old hash registered on chain.
+func TestNewerPrepareSupersedesPending(t *testing.T) {
+	ctx := context.Background()
+	srv := phalatest.NewTestServer(t)
+	c := srv.Client()
+	first, err := c.PatchCVM(ctx, phalatest.OnChainCVMName, &phala.PatchCVMRequest{
+		DockerComposeFile: phala.String("services:\n  a:\n    image: nginx:1.27\n"), PrepareOnly: true})
+	require.NoError(t, err)
+	require.NotEmpty(t, first.CommitToken)
+	tx1 := srv.RegisterComposeHash(phalatest.OnChainCVMName, first.ComposeHash)
+
+	second, err := c.PatchCVM(ctx, phalatest.OnChainCVMName, &phala.PatchCVMRequest{
+		DockerComposeFile: phala.String("services:\n  b:\n    image: nginx:1.28\n"), PrepareOnly: true})
+	require.NoError(t, err)
+	require.NotEqual(t, first.CommitToken, second.CommitToken)
+
+	_, err = c.CommitCVMUpdate(ctx, phalatest.OnChainCVMName, first.CommitToken, first.ComposeHash, tx1)
+	require.ErrorIs(t, err, phala.ErrComposeHashExpired, "the first token was superseded")
+	assert.Empty(t, srv.Applied(phalatest.OnChainCVMName))
+
+	tx2 := srv.RegisterComposeHash(phalatest.OnChainCVMName, second.ComposeHash)
+	_, err = c.CommitCVMUpdate(ctx, phalatest.OnChainCVMName, second.CommitToken, second.ComposeHash, tx2)
+	require.NoError(t, err)
+	assert.Len(t, srv.Applied(phalatest.OnChainCVMName), 1)
+	assert.Empty(t, srv.SpecViolations())
+}
