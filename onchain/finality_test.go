@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/stretchr/testify/require"
@@ -173,4 +174,41 @@ func TestExpectedFinality(t *testing.T) {
 	require.Equal(t, 1235*time.Second, onchain.ExpectedFinality(8453, onchain.FinalityFinalized))
 	require.Zero(t, onchain.ExpectedFinality(1337, onchain.FinalitySafe))
 	require.Zero(t, onchain.ExpectedFinality(1, onchain.FinalityNone))
+}
+
+// movedOnce answers the registration's receipt first from a block that is
+// not the canonical one at its height (as when a reorg moved the
+// transaction between two questions), then truthfully.
+type movedOnce struct {
+	onchain.Backend
+	asked int
+}
+
+func (m *movedOnce) TransactionReceipt(ctx context.Context, h common.Hash) (*types.Receipt, error) {
+	r, err := m.Backend.TransactionReceipt(ctx, h)
+	m.asked++
+	if err != nil || m.asked > 1 {
+		return r, err
+	}
+	stale := *r
+	stale.BlockHash = common.HexToHash("0x01")
+	return &stale, nil
+}
+
+// TestWaitFinalityFollowsAMovedTransaction: a receipt whose block is no
+// longer canonical at its height is not final; the wait asks again.
+func TestWaitFinalityFollowsAMovedTransaction(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	ctx := ctxT(t)
+	res, err := e.client.UpdateDockerCompose(ctx, e.cvm.ID, newCompose, nil)
+	require.NoError(t, err)
+	app, err := onchain.NewApp(e.chain.Client(), e.cvm.AppID)
+	require.NoError(t, err)
+	reg, err := app.AddComposeHash(ctx, e.owner, res.ComposeHash, fastTx())
+	require.NoError(t, err)
+	b := &movedOnce{Backend: e.chain.Client()}
+	rcpt, err := onchain.WaitFinality(ctx, b, reg.Hash, onchain.FinalitySafe, &onchain.FinalityOptions{PollInterval: time.Millisecond})
+	require.NoError(t, err)
+	require.Equal(t, reg.Receipt.BlockHash, rcpt.BlockHash)
+	require.Equal(t, 2, b.asked, "the moved answer was not taken as final")
 }

@@ -247,3 +247,20 @@ func TestNewerPrepareSupersedesPending(t *testing.T) {
 	assert.Len(t, srv.Applied(phalatest.OnChainCVMName), 1)
 	assert.Empty(t, srv.SpecViolations())
 }
+
+// TestCommitComposeFileTransactionHashAgainstPhalatest: the fake checks a
+// given transaction_hash like a phase-2 transaction.
+func TestCommitComposeFileTransactionHashAgainstPhalatest(t *testing.T) {
+	ctx := context.Background()
+	srv := phalatest.NewTestServer(t)
+	c := srv.Client()
+	p, err := c.ProvisionCVMComposeFileUpdate(ctx, phalatest.OnChainCVMName,
+		&phala.ProvisionComposeUpdateRequest{DockerComposeFile: "services:\n  a:\n    image: nginx:1.29\n"})
+	require.NoError(t, err)
+	tx := srv.RegisterComposeHash(phalatest.OnChainCVMName, p.ComposeHash)
+	err = c.CommitCVMComposeFileUpdate(ctx, phalatest.OnChainCVMName, &phala.CommitComposeUpdateRequest{ComposeHash: p.ComposeHash, TransactionHash: testTx})
+	require.ErrorIs(t, err, phala.ErrTransactionVerificationFailed, "another transaction than the registration")
+	require.NoError(t, c.CommitCVMComposeFileUpdate(ctx, phalatest.OnChainCVMName, &phala.CommitComposeUpdateRequest{ComposeHash: p.ComposeHash, TransactionHash: tx}))
+	assert.Len(t, srv.Applied(phalatest.OnChainCVMName), 1)
+	assert.Empty(t, srv.SpecViolations())
+}

@@ -71,6 +71,15 @@
 // document as an answer; each event's data is checked against the
 // CVMState schema.
 //
+// GET /cvms/{id}/attestation answers a recorded Phala Cloud production
+// attestation (its real TDX quote, event log and app-compose; see
+// SampleAttestationAppID) for a running CVM, and is_online false
+// otherwise; SetAttestation replaces the answer. PATCH /cvms/{id}/listed
+// sets the flag in place. The pre-launch script upgrade status and the
+// upgrade to the latest official script (OfficialPreLaunchScripts) take
+// the same two phases as a pre-launch script update. A newer prepare-only
+// PATCH supersedes the CVM's earlier commit tokens (466 at commit).
+//
 // The compose hash is phala.DumpAppComposeHash of the app-compose. Not
 // modelled: the multisig commit endpoint, multipart uploads, workspaces,
 // the limit of 5 streams per user.
