@@ -133,15 +133,10 @@ func TestFinalityOnANodeWithoutTags(t *testing.T) {
 func TestWaitFinalityTimeoutAndBadStage(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	ctx := ctxT(t)
-	res, err := e.client.UpdateDockerCompose(ctx, e.cvm.ID, newCompose, nil)
-	require.NoError(t, err)
-	app, err := onchain.NewApp(e.chain.Client(), e.cvm.AppID)
-	require.NoError(t, err)
-	reg, err := app.AddComposeHash(ctx, e.owner, res.ComposeHash, fastTx())
-	require.NoError(t, err)
+	reg := registerPhase1(t, e)
 
 	// No block is mined: "finalized" never reaches the registration.
-	_, err = onchain.WaitFinality(ctx, e.chain.Client(), reg.Hash, onchain.FinalityFinalized,
+	_, err := onchain.WaitFinality(ctx, e.chain.Client(), reg.Hash, onchain.FinalityFinalized,
 		&onchain.FinalityOptions{PollInterval: time.Millisecond, Timeout: 30 * time.Millisecond})
 	require.ErrorIs(t, err, onchain.ErrFinalityTimeout)
 	var fe *onchain.FinalityError
@@ -200,15 +195,24 @@ func (m *movedOnce) TransactionReceipt(ctx context.Context, h common.Hash) (*typ
 func TestWaitFinalityFollowsAMovedTransaction(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	ctx := ctxT(t)
+	reg := registerPhase1(t, e)
+	b := &movedOnce{Backend: e.chain.Client()}
+	rcpt, err := onchain.WaitFinality(ctx, b, reg.Hash, onchain.FinalitySafe, &onchain.FinalityOptions{PollInterval: time.Millisecond})
+	require.NoError(t, err)
+	require.Equal(t, reg.Receipt.BlockHash, rcpt.BlockHash)
+	require.Equal(t, 2, b.asked, "the moved answer was not taken as final")
+}
+
+// registerPhase1 sends phase 1 of newCompose and registers its hash
+// directly on the app contract, as a signer outside the Updater would.
+func registerPhase1(t *testing.T, e *env) *onchain.Tx {
+	t.Helper()
+	ctx := ctxT(t)
 	res, err := e.client.UpdateDockerCompose(ctx, e.cvm.ID, newCompose, nil)
 	require.NoError(t, err)
 	app, err := onchain.NewApp(e.chain.Client(), e.cvm.AppID)
 	require.NoError(t, err)
 	reg, err := app.AddComposeHash(ctx, e.owner, res.ComposeHash, fastTx())
 	require.NoError(t, err)
-	b := &movedOnce{Backend: e.chain.Client()}
-	rcpt, err := onchain.WaitFinality(ctx, b, reg.Hash, onchain.FinalitySafe, &onchain.FinalityOptions{PollInterval: time.Millisecond})
-	require.NoError(t, err)
-	require.Equal(t, reg.Receipt.BlockHash, rcpt.BlockHash)
-	require.Equal(t, 2, b.asked, "the moved answer was not taken as final")
+	return reg
 }

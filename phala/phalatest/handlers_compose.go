@@ -34,9 +34,14 @@ func (cl *call) updatePreLaunchScript() response {
 	if resp, ok := cl.resolveMutable(); !ok {
 		return resp
 	}
-	script := string(cl.body)
+	return cl.setPreLaunchScript(string(cl.body), "Pre-launch script is unchanged")
+}
+
+// setPreLaunchScript replaces the CVM's pre-launch script through the
+// on-chain gate; the same script is no_change (answered with unchanged).
+func (cl *call) setPreLaunchScript(script, unchanged string) response {
 	if cur, ok := cl.cvm.appCompose["pre_launch_script"].(string); cl.unchanged(ok && cur == script) {
-		return cl.noChange("Pre-launch script is unchanged")
+		return cl.noChange(unchanged)
 	}
 	ch := &change{preLaunch: &script}
 	ch.add("pre_launch_script")

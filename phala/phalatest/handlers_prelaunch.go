@@ -58,13 +58,7 @@ func (cl *call) upgradePreLaunchScript() response {
 	if resp, ok := cl.resolveMutable(); !ok {
 		return resp
 	}
-	script := latestOfficialScript()
-	if cur, ok := cl.cvm.appCompose["pre_launch_script"].(string); cl.unchanged(ok && cur == script) {
-		return cl.noChange("Pre-launch script is already the latest official one")
-	}
-	ch := &change{preLaunch: &script}
-	ch.add("pre_launch_script")
-	return cl.gateAndApply(ch, nil, nil, false, nil)
+	return cl.setPreLaunchScript(latestOfficialScript(), "Pre-launch script is already the latest official one")
 }
 
 // updateListed answers PATCH /cvms/{id}/listed: the flag is set in place
