@@ -701,7 +701,12 @@ type EventLogEntry struct {
 	EventType int64 `json:"event_type"`
 
 	// Imr The measurement register it extends (0-3 for RTMR0-3).
-	Imr                  int                    `json:"imr"`
+	Imr int `json:"imr"`
+
+	// Version Newer dstack runtime events carry `2`: their digest is SHA-384 of the JCS JSON
+	// `{"name","payload","type"}` instead of SHA-384 of `type:event:payload` (absent: the
+	// original form).
+	Version              *int                   `json:"version,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
@@ -4199,6 +4204,14 @@ func (a *EventLogEntry) UnmarshalJSON(b []byte) error {
 		delete(object, "imr")
 	}
 
+	if raw, found := object["version"]; found {
+		err = json.Unmarshal(raw, &a.Version)
+		if err != nil {
+			return fmt.Errorf("error reading 'version': %w", err)
+		}
+		delete(object, "version")
+	}
+
 	if len(object) != 0 {
 		a.AdditionalProperties = make(map[string]interface{})
 		for fieldName, fieldBuf := range object {
@@ -4241,6 +4254,13 @@ func (a EventLogEntry) MarshalJSON() ([]byte, error) {
 	object["imr"], err = json.Marshal(a.Imr)
 	if err != nil {
 		return nil, fmt.Errorf("error marshaling 'imr': %w", err)
+	}
+
+	if a.Version != nil {
+		object["version"], err = json.Marshal(a.Version)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'version': %w", err)
+		}
 	}
 
 	for fieldName, field := range a.AdditionalProperties {

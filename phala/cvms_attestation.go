@@ -106,6 +106,10 @@ type EventLogEntry struct {
 	// Event is the runtime event's name (e.g. "compose-hash"); "" for boot events.
 	Event        string
 	EventPayload string
+	// Version is the entry's "version" (0 when absent): newer dstack
+	// runtime events carry 2, whose digest is SHA-384 of the JCS JSON
+	// {"name","payload","type"} rather than of type:event:payload.
+	Version int
 }
 
 // EventTypeDstackRuntime is the event type of dstack runtime events (IMR 3):
@@ -224,15 +228,19 @@ func tcbInfoFromGen(g *gen.TCBInfo) (*TCBInfo, error) {
 			return nil, fmt.Errorf("event_type %d is not a 32-bit TCG event type", e.EventType)
 		}
 		t.EventLog = append(t.EventLog, EventLogEntry{IMR: e.Imr, EventType: uint32(e.EventType),
-			Digest: e.Digest, Event: e.Event, EventPayload: e.EventPayload})
+			Digest: e.Digest, Event: e.Event, EventPayload: e.EventPayload, Version: deref(e.Version)})
 	}
 	return t, nil
 }
 
 // eventLogEntries reads the event log in either form: an array, or (as
 // dstack's GetQuote returns it, and the 2025-01 dstack example report has
-// it) a string holding the JSON array. An empty string is an empty log.
+// it) a string holding the JSON array. An empty string, null or no
+// event_log at all is an empty log.
 func eventLogEntries(u gen.TCBInfo_EventLog) ([]gen.EventLogEntry, error) {
+	if raw, err := u.MarshalJSON(); err != nil || len(raw) == 0 || string(raw) == "null" {
+		return nil, nil // absent or null: no log (the spec requires one; nothing to replay)
+	}
 	if entries, err := u.AsTCBInfoEventLog0(); err == nil {
 		return entries, nil
 	}

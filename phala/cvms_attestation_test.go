@@ -133,6 +133,24 @@ func TestGetCVMAttestationOfflineAndErrors(t *testing.T) {
 		assert.ErrorIs(t, err, phala.ErrUnexpectedResponse)
 		assert.ErrorContains(t, err, "event_log")
 	})
+	t.Run("no event log, and a version 2 runtime event", func(t *testing.T) {
+		h := newHarness(t, withoutResponseValidation("tcb_info without the event_log the spec requires"))
+		h.reply("GET /cvms/a/attestation", http.StatusOK, `{"is_online": true, "tcb_info": {"mrtd": "", "rtmr0": "",
+			"rtmr1": "", "rtmr2": "", "rtmr3": "", "app_compose": ""}}`)
+		h.reply("GET /cvms/b/attestation", http.StatusOK, `{"is_online": true, "tcb_info": {"mrtd": "", "rtmr0": "",
+			"rtmr1": "", "rtmr2": "", "rtmr3": "", "app_compose": "", "event_log": [{"imr": 3, "event_type": 134217729,
+			"digest": "00", "event": "app-id", "event_payload": "0xab", "version": 2}]}}`)
+		a, err := h.client().GetCVMAttestation(ctx, "a")
+		require.NoError(t, err)
+		assert.Empty(t, a.TCBInfo.EventLog)
+		b, err := h.client().GetCVMAttestation(ctx, "b")
+		require.NoError(t, err)
+		require.Len(t, b.TCBInfo.EventLog, 1)
+		assert.Equal(t, 2, b.TCBInfo.EventLog[0].Version)
+		p, err := b.TCBInfo.EventLog[0].PayloadBytes()
+		require.NoError(t, err)
+		assert.Equal(t, []byte{0xab}, p)
+	})
 	t.Run("malformed quote hex", func(t *testing.T) {
 		a := &phala.CVMAttestation{AppCertificates: []phala.AttestationCertificate{{}, {Quote: "0xzz"}}}
 		_, err := a.Quote()
