@@ -51,6 +51,8 @@ func TestFinalizedWaitsForTheEpoch(t *testing.T) {
 	u.Finality = onchain.FinalityFinalized
 	var finalizedAtStart *big.Int
 	var appliedAtStart int
+	stop := func() {}
+	defer func() { stop() }()
 	u.OnProgress = func(ev onchain.Event) {
 		rec.add(ev)
 		if ev.Step == onchain.StepAwaitingFinality {
@@ -58,10 +60,9 @@ func TestFinalizedWaitsForTheEpoch(t *testing.T) {
 			require.NoError(t, err)
 			finalizedAtStart = h.Number
 			appliedAtStart = len(e.srv.Applied(e.cvm.ID))
+			stop = e.chain.AutoCommit(2 * time.Millisecond) // blocks from now on only
 		}
 	}
-	stop := e.chain.AutoCommit(2 * time.Millisecond)
-	defer stop()
 	out, err := u.Run(ctx, e.cvm.ID, onchain.ComposeChange(e.client, e.cvm.ID, newCompose))
 	require.NoError(t, err)
 	stop()
