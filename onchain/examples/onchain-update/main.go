@@ -1,8 +1,8 @@
 // Command onchain-update runs the whole on-chain KMS update offline: an
 // in-memory Phala Cloud (phalatest) whose on-chain CVM uses contracts
 // deployed on an in-process EVM (chaintest), and the onchain.Updater
-// doing update -> 465 -> allowed? -> addComposeHash -> receipt -> phase 2
-// -> live, printing each step. Then the env variables are replaced, with
+// doing update -> 465 -> allowed? -> addComposeHash -> receipt -> safe
+// block (Updater.Finality) -> phase 2 -> live, printing each step. Then the env variables are replaced, with
 // the env key checked against the KMS contract's root signer.
 //
 //	cd onchain && go run ./examples/onchain-update
@@ -64,6 +64,14 @@ func run() error {
 				fmt.Printf("  submitted addComposeHash: %s\n", e.TxHash.Hex())
 			case onchain.StepConfirmed:
 				fmt.Printf("  confirmed in block %s (gas %d)\n", e.Receipt.BlockNumber, e.Receipt.GasUsed)
+			case onchain.StepAwaitingFinality:
+				eta := "unknown for this chain"
+				if e.ExpectedWait > 0 {
+					eta = "about " + e.ExpectedWait.Round(time.Minute).String() + " (p90)"
+				}
+				fmt.Printf("  waiting for the %q block to include it: %s\n", e.Finality, eta)
+			case onchain.StepFinal:
+				fmt.Printf("  %s in block %s\n", e.Finality, e.Receipt.BlockNumber)
 			case onchain.StepCommitted:
 				fmt.Printf("  phase 2 accepted, correlation id %s\n", e.CorrelationID)
 			case onchain.StepLive:
