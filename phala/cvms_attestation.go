@@ -42,26 +42,37 @@ type CVMAttestation struct {
 // AttestationCertificate is one certificate of the app's chain (official
 // Certificate). Only Quote matters to a verifier; the rest is descriptive.
 type AttestationCertificate struct {
-	Subject            CertificateName
-	Issuer             CertificateName
-	SerialNumber       string
-	NotBefore          string // RFC 3339, as the API gives it
-	NotAfter           string // RFC 3339, as the API gives it
-	Version            string
-	Fingerprint        string
+	// Subject and Issuer name the certificate's holder and issuer.
+	Subject CertificateName
+	Issuer  CertificateName
+	// SerialNumber is hex, as the API gives it.
+	SerialNumber string
+	// NotBefore and NotAfter bound its validity (RFC 3339, as given).
+	NotBefore string
+	NotAfter  string
+	// Version is the X.509 version, e.g. "v3".
+	Version string
+	// Fingerprint is the SHA-256 fingerprint, hex, as the API gives it.
+	Fingerprint string
+	// SignatureAlgorithm is e.g. "ecdsa-with-SHA256".
 	SignatureAlgorithm string
-	SANs               []string
-	IsCA               bool
+	// SANs are the subject alternative names.
+	SANs []string
+	// IsCA reports a CA certificate.
+	IsCA bool
 	// PositionInChain is the index in the chain (0 = leaf), nil when absent.
 	PositionInChain *int
 	// Quote is the TDX quote bound to this certificate, hex as the API
 	// gives it ("" when none); QuoteBytes decodes it.
-	Quote     string
-	AppID     string
+	Quote string
+	// AppID is the app the certificate was issued to (40 hex), as given.
+	AppID string
+	// CertUsage says what the certificate is for, e.g. "app".
 	CertUsage string
 }
 
-// CertificateName is a certificate's subject or issuer.
+// CertificateName is a certificate's subject or issuer; State and
+// Locality are a subject's only. A field the answer lacks is "".
 type CertificateName struct {
 	CommonName   string
 	Organization string
@@ -73,12 +84,17 @@ type CertificateName struct {
 // TCBInfo is the measurement report of a CVM (official TcbInfo; dstack's
 // Info() shape). Registers are hex as given (96 characters for 48 bytes).
 type TCBInfo struct {
-	MRTD       string
-	RootfsHash string // older dstack OS only
-	RTMR0      string
-	RTMR1      string
-	RTMR2      string
-	RTMR3      string
+	// MRTD measures the TD's initial image (hex).
+	MRTD string
+	// RootfsHash is the root filesystem hash of older dstack OS images
+	// ("" when absent).
+	RootfsHash string
+	// RTMR0-RTMR3 are the runtime measurement registers (hex); RTMR3
+	// holds the dstack runtime events (compose hash, app id, ...).
+	RTMR0 string
+	RTMR1 string
+	RTMR2 string
+	RTMR3 string
 	// EventLog is the event log, decoded from either wire form (an array,
 	// or the array as a JSON-encoded string).
 	EventLog []EventLogEntry
