@@ -161,6 +161,7 @@ func TestUpgradePreLaunchScript(t *testing.T) {
 		res, err := c.UpgradePreLaunchScript(ctx, "chain-app", nil)
 		require.NoError(t, err)
 		require.True(t, res.RequiresOnChainHash)
+		assert.Equal(t, srv.KMSSigner(), res.KMSInfo.K256PublicKey, "shown from the 465's kms_info")
 		tx := srv.RegisterComposeHash("chain-app", res.ComposeHash)
 		res, err = c.UpgradePreLaunchScript(ctx, "chain-app", &phala.ComposeUpdateOptions{ComposeHash: res.ComposeHash, TransactionHash: tx})
 		require.NoError(t, err)
