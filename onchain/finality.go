@@ -256,14 +256,21 @@ func tagRefused(err error) bool {
 		strings.Contains(m, "safe") || strings.Contains(m, "finalized")
 }
 
+// finality is the stage Updater waits for: Finality, or DefaultFinality
+// when it is ""; an invalid value is an error.
+func (u *Updater) finality() (Finality, error) {
+	if u.Finality == "" {
+		return DefaultFinality, nil
+	}
+	_, err := u.Finality.tag()
+	return u.Finality, err
+}
+
 // awaitFinality is Updater.Run's hook between the registration and phase 2.
 func (u *Updater) awaitFinality(ctx context.Context, out *Outcome) error {
-	stage := u.Finality
-	if stage == "" {
-		stage = DefaultFinality
-	}
-	if stage == FinalityNone {
-		return nil
+	stage, err := u.finality()
+	if err != nil || stage == FinalityNone {
+		return err
 	}
 	o := u.Tx.orDefault()
 	rcpt, err := WaitFinality(ctx, u.Backend, out.TxHash, stage, &FinalityOptions{Confirmations: o.Confirmations,

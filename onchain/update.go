@@ -207,7 +207,7 @@ func (u *Updater) Run(ctx context.Context, cvmID string, change Change) (*Outcom
 	if change == nil {
 		return nil, invalidArg("change", "is nil")
 	}
-	if _, err := u.Finality.tag(); err != nil && u.Finality != "" {
+	if _, err := u.finality(); err != nil {
 		return nil, err
 	}
 	res, err := change(ctx, "", "")
