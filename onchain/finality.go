@@ -161,14 +161,15 @@ func WaitFinality(ctx context.Context, b Backend, txHash common.Hash, stage Fina
 	}
 	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
+	timedOut := &FinalityError{Stage: stage, TxHash: txHash, kind: ErrFinalityTimeout,
+		Reason: fmt.Sprintf("not %s after %s", stage, o.Timeout)}
 	t := time.NewTicker(o.PollInterval)
 	defer t.Stop()
 	for {
 		rcpt, done, err := finalAt(wctx, b, txHash, stage, tag, o.Confirmations)
 		if done || err != nil {
 			if err != nil && ctx.Err() == nil && wctx.Err() != nil {
-				return nil, &FinalityError{Stage: stage, TxHash: txHash, kind: ErrFinalityTimeout,
-					Reason: fmt.Sprintf("not %s after %s", stage, o.Timeout)}
+				return nil, timedOut
 			}
 			return rcpt, err
 		}
@@ -176,8 +177,7 @@ func WaitFinality(ctx context.Context, b Backend, txHash common.Hash, stage Fina
 		case <-ctx.Done():
 			return nil, fmt.Errorf("onchain: waiting for transaction %s to be %s: %w", txHash.Hex(), stage, ctx.Err())
 		case <-wctx.Done():
-			return nil, &FinalityError{Stage: stage, TxHash: txHash, kind: ErrFinalityTimeout,
-				Reason: fmt.Sprintf("not %s after %s", stage, o.Timeout)}
+			return nil, timedOut
 		case <-t.C:
 		}
 	}
