@@ -161,6 +161,7 @@ func WaitFinality(ctx context.Context, b Backend, txHash common.Hash, stage Fina
 	}
 	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
+	deadline, _ := wctx.Deadline()
 	timedOut := &FinalityError{Stage: stage, TxHash: txHash, kind: ErrFinalityTimeout,
 		Reason: fmt.Sprintf("not %s after %s", stage, o.Timeout)}
 	t := time.NewTicker(o.PollInterval)
@@ -168,7 +169,9 @@ func WaitFinality(ctx context.Context, b Backend, txHash common.Hash, stage Fina
 	for {
 		rcpt, done, err := finalAt(wctx, b, txHash, stage, tag, o.Confirmations)
 		if done || err != nil {
-			if err != nil && ctx.Err() == nil && wctx.Err() != nil {
+			// An RPC cut short by the wait's deadline may fail with its own
+			// error (an i/o timeout) before wctx reports the deadline.
+			if err != nil && ctx.Err() == nil && (wctx.Err() != nil || !time.Now().Before(deadline)) {
 				return nil, timedOut
 			}
 			return rcpt, err
