@@ -131,6 +131,18 @@ func TestUpgradePreLaunchScript(t *testing.T) {
 		assert.Equal(t, int64(8453), *res.KMSInfo.ChainID)
 		assert.Equal(t, "0x0334c7", res.KMSInfo.K256PublicKey, "shown as the API gave it")
 	})
+	t.Run("465 without device_id", func(t *testing.T) {
+		// Python test_prelaunch_script_upgrade.py: device_id is "" when the 465 lacks it.
+		h := newHarness(t)
+		h.reply("POST /cvms/{id}/pre-launch-script/upgrade-to-latest-official", phala.HTTPStatusComposeHashRequired,
+			`{"error_code":"ERR-01-005","message":"Compose hash verification required","details":[
+				{"field":"compose_hash","value":"`+testHash+`"},{"field":"app_id","value":"`+testAppID+`"}]}`)
+		res, err := h.client().UpgradePreLaunchScript(ctx, "my-app", nil)
+		require.NoError(t, err)
+		assert.True(t, res.RequiresOnChainHash)
+		assert.Empty(t, res.DeviceID)
+		assert.Equal(t, "Compose hash verification required", res.Message)
+	})
 	t.Run("phase 2 headers", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("POST /cvms/{id}/pre-launch-script/upgrade-to-latest-official", http.StatusAccepted, acceptedJSON)
