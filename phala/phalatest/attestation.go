@@ -69,8 +69,11 @@ func (cl *call) getAttestation() response {
 		panic(err) // embedded at build time
 	}
 	cert := map[string]any{
-		"subject":             map[string]any{"common_name": SampleAttestationAppID + ".dstack", "organization": "Dstack"},
-		"issuer":              map[string]any{"common_name": "Dstack App CA", "organization": "Dstack"},
+		// Every name field is present, null when unknown, as the official
+		// schema has them (@phala/cloud's zod schema requires the keys).
+		"subject": map[string]any{"common_name": SampleAttestationAppID + ".dstack", "organization": "Dstack",
+			"country": nil, "state": nil, "locality": nil},
+		"issuer":              map[string]any{"common_name": "Dstack App CA", "organization": "Dstack", "country": nil},
 		"serial_number":       "01",
 		"not_before":          "2025-09-01T00:00:00Z",
 		"not_after":           "2026-09-01T00:00:00Z",
