@@ -1,6 +1,7 @@
 package phalatest
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/hex"
 	"encoding/json"
@@ -36,10 +37,7 @@ func (s *Server) SetAttestation(cvmID string, body []byte) bool {
 	if c == nil {
 		return false
 	}
-	c.attestation = append([]byte(nil), body...)
-	if body == nil {
-		c.attestation = nil
-	}
+	c.attestation = bytes.Clone(body) // nil stays nil: the default again
 	return true
 }
 
