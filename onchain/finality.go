@@ -245,18 +245,18 @@ func finalAt(ctx context.Context, b Backend, txHash common.Hash, stage Finality,
 	return rcpt, head+1 >= rcpt.BlockNumber.Uint64()+confirmations, nil
 }
 
-// tagRefused reports whether a node error says it does not know the tag
-// (a JSON-RPC error answer, as opposed to a transport failure): geth
-// answers "safe block not found" / "finalized block not found" before the
-// merge, other clients an invalid-params error naming the tag.
+// tagRefused reports whether a node error says it does not know the tag:
+// geth answers "safe block not found" / "finalized block not found" before
+// the merge, other clients an invalid-params error naming the block tag.
+// Anything else (a rate limit, a transport failure) is an *RPCError.
 func tagRefused(err error) bool {
-	var re rpc.Error
-	if errors.As(err, &re) {
-		return true
-	}
 	m := strings.ToLower(err.Error())
-	return strings.Contains(m, "block not found") || strings.Contains(m, "unknown block") ||
-		strings.Contains(m, "safe") || strings.Contains(m, "finalized")
+	for _, s := range []string{"not found", "unknown block", "invalid", "not supported", "unsupported", "safe", "finalized"} {
+		if strings.Contains(m, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // finality is the stage Updater waits for: Finality, or DefaultFinality

@@ -217,3 +217,16 @@ func registerPhase1(t *testing.T, e *env) *onchain.Tx {
 	require.NoError(t, err)
 	return reg
 }
+
+// TestFinalityOtherNodeErrorsAreRPCErrors: a node error that does not say
+// the tag is unknown (a public endpoint's rate limit) is an *RPCError, not
+// "no tags", and still ends the wait at once.
+func TestFinalityOtherNodeErrorsAreRPCErrors(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	reg := registerPhase1(t, e)
+	b := noTags{Backend: e.chain.Client(), err: errors.New("-32005: limit exceeded")}
+	_, err := onchain.WaitFinality(ctxT(t), b, reg.Hash, onchain.FinalitySafe, &onchain.FinalityOptions{PollInterval: time.Millisecond})
+	var re *onchain.RPCError
+	require.ErrorAs(t, err, &re)
+	require.NotErrorIs(t, err, onchain.ErrFinalityUnavailable)
+}
