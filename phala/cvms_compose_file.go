@@ -30,8 +30,9 @@ type ProvisionComposeUpdateRequest struct {
 
 // ProvisionCVMResponse is a provisioned, not yet applied, compose update.
 type ProvisionCVMResponse struct {
-	// ComposeHash is the authoritative hash of the new app-compose: register
-	// it on-chain (on-chain KMS) and pass it to CommitCVMComposeFileUpdate.
+	// ComposeHash is the server's hash of the new app-compose: pass it to
+	// CommitCVMComposeFileUpdate, and on an on-chain KMS register it only
+	// when ComposeHashMatchesSent (it is the API's word).
 	ComposeHash string
 	AppID       string
 	DeviceID    string
@@ -62,6 +63,15 @@ type ProvisionCVMResponse struct {
 	NodeID int
 	// KMSID is the id of the KMS node.
 	KMSID string
+
+	// SentComposeHash is the SDK's hash (dump form) of the whole
+	// app-compose it sent; ComposeHashMatchesSent reports whether
+	// ComposeHash is the hash of that document (dump or dstack form). The
+	// document sent is the current app-compose, which the API served, with
+	// the request applied: the current one's hash should be allowed on the
+	// app contract too (see the README's trust model).
+	SentComposeHash        string
+	ComposeHashMatchesSent bool
 }
 
 // ProvisionCVMComposeFileUpdate stages a compose file update without
@@ -105,6 +115,7 @@ func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string
 	if !composeHashRE.MatchString(out.ComposeHash) {
 		return nil, unexpectedAnswer(r, "a provision answer without a valid compose_hash (64 hex characters)")
 	}
+	out.SentComposeHash, out.ComposeHashMatchesSent = sentComposeHash(body, out.ComposeHash)
 	return out, nil
 }
 
@@ -213,14 +224,19 @@ type CommitComposeUpdateRequest struct {
 	EnvKeys []string
 	// UpdateEnvVars also replaces the allowed env keys.
 	UpdateEnvVars *bool
+	// TransactionHash optionally names the transaction that registered
+	// ComposeHash on the app contract (on-chain KMS), 0x + 64 hex; sent as
+	// transaction_hash, as the Python SDK 0.4.6b4 does on this commit. ""
+	// sends nothing.
+	TransactionHash string
 }
 
 // CommitCVMComposeFileUpdate applies a provisioned compose update (step 2
 // of 2) and restarts the CVM; it returns nil once the API accepted it. To
 // wait for the restart, pass a context from WithUpdateResult and give the
 // result it fills to WaitForUpdate. Errors: an ErrInvalidArgument error
-// for a nil request, a malformed hash, non-hex EncryptedEnv or malformed
-// keys; an ErrUnexpectedResponse error for a success answer whose body is
+// for a nil request, a malformed hash or TransactionHash, non-hex
+// EncryptedEnv or malformed keys; an ErrUnexpectedResponse error for a success answer whose body is
 // not a JSON object; an *APIError otherwise (465 on an on-chain KMS whose
 // contract does not allow the hash yet, 466 for an expired provision).
 func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, req *CommitComposeUpdateRequest) (err error) {
@@ -236,6 +252,12 @@ func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, r
 		return err
 	}
 	body := gen.CommitComposeUpdateRequest{ComposeHash: req.ComposeHash, UpdateEnvVars: req.UpdateEnvVars}
+	if req.TransactionHash != "" {
+		if err := checkTxHash("req.TransactionHash", req.TransactionHash); err != nil {
+			return err
+		}
+		body.TransactionHash = &req.TransactionHash
+	}
 	if req.EncryptedEnv != "" {
 		if err := checkEncryptedEnv("req.EncryptedEnv", req.EncryptedEnv); err != nil {
 			return err

@@ -3,9 +3,11 @@
 // Intel TDX on the dstack stack.
 //
 // It covers the CVM configuration API: the compose file, the pre-launch
-// script, encrypted environment variables, resources, visibility, the OS
-// image, the unified patch and the two-step compose update, including the
-// on-chain KMS two-phase flow. Env encryption and compose hashes match the
+// script (and its upgrade to the latest official one), encrypted
+// environment variables, resources, visibility, marketplace listing, the
+// OS image, the unified patch and the two-step compose update, including
+// the on-chain KMS two-phase flow; and it reads the CVM's attestation
+// (unverified: the quote and event log for a verifier). Env encryption and compose hashes match the
 // official JavaScript packages byte for byte.
 //
 // # Quick start
@@ -106,15 +108,19 @@
 // multisig commit token). Register ComposeHash, then repeat the call with
 // the compose hash and the transaction hash (ComposeUpdateOptions,
 // UpdateEnvsOptions, [Client.ConfirmCVMPatch] or [Client.CommitCVMUpdate]).
-// Always register the hash the server returned; [ComposeHash] and
-// [DumpAppComposeHash] predict or check it, never replace it.
+// Register the hash the server returned only once it is checked: the
+// hash of the CVM's current app-compose with exactly your change applied
+// ([CheckComposeHash], [Client.CheckComposeChange]; for the multisig path
+// [Client.VerifyPreparedUpdate]), so that your key never approves a
+// document the API chose.
 //
 // The module github.com/phalacloud/go-sdk/onchain (its own go.mod, so
 // that importing phala compiles no Ethereum code) does the whole flow:
 // onchain.Updater.Run sends the update, registers the hash with your
 // signer, waits for the receipt, sends phase 2 and waits until the CVM
-// runs the change. It also gives a [KeyAnchor] that reads the KMS signer
-// from the KMS contract.
+// runs the change, after checking the 465's app id and compose hash. It
+// also gives a [KeyAnchor] that reads the KMS signer from the KMS contract
+// you pin for the chain.
 //
 // # Trust model for env encryption
 //
@@ -126,7 +132,8 @@
 // one your [KeyAnchor] trusts: [PinnedSigner] (a key you obtained out of
 // band), the onchain module's contract reader, or your own. Give the anchor
 // for the client ([WithKeyAnchor]) or per call (EnvKeyOptions.Anchor).
-// Without an anchor an on-chain key is refused; a central KMS's unsigned
+// The key must also be the key of an app you named: name the CVM by its
+// app id, or set EnvKeyOptions.AppID. Without an anchor an on-chain key is refused; a central KMS's unsigned
 // key is used as the API gives it, vouched for by TLS alone, and refused
 // while an anchor is in effect. [InsecureTrustAPISigner] is the explicit
 // opt-out: the API then chooses the key your secrets are encrypted to.

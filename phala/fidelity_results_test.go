@@ -128,7 +128,9 @@ func TestProvisionExposesEveryOfficialField(t *testing.T) {
 		"node_id":12,"kms_id":"kms_1"}`)
 	p, err := h.client().ProvisionCVMComposeFileUpdate(context.Background(), "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose})
 	require.NoError(t, err)
-	assert.Equal(t, &phala.ProvisionCVMResponse{ComposeHash: testHash, AppID: testAppID, DeviceID: testDeviceID,
+	assert.Regexp(t, `^[0-9a-f]{64}$`, p.SentComposeHash, "the SDK's hash of what it sent")
+	assert.False(t, p.ComposeHashMatchesSent, "testHash is no document's hash")
+	assert.Equal(t, &phala.ProvisionCVMResponse{ComposeHash: testHash, SentComposeHash: p.SentComposeHash, AppID: testAppID, DeviceID: testDeviceID,
 		ComposeHashRegistered: true, ComposeUnchanged: true, AppEnvEncryptPublicKey: "e33a1832", FMSPC: "B0C06F000000",
 		OSImageHash: "0a1b", InstanceType: "tdx.medium", NodeID: 12, KMSID: "kms_1"}, p)
 
