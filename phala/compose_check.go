@@ -240,6 +240,11 @@ func (c *Client) VerifyPreparedUpdate(ctx context.Context, cvmID, appID string, 
 	if prepared == nil {
 		return nil, invalidArg("prepared", "is nil")
 	}
+	// The commit token rides along in prepared: scrubbed from this call's
+	// texts like any secret handed to a call.
+	if ctx, err = c.begin(ctx, prepared.CommitToken); err != nil {
+		return nil, err
+	}
 	return c.CheckComposeChange(ctx, cvmID, appID, req, prepared.AppID, prepared.ComposeHash)
 }
 

@@ -169,3 +169,24 @@ func TestEnvValueScrubbedFromErrors(t *testing.T) {
 	noSecret(t, "the error", everything(res, err), value)
 	noSecret(t, "the log", logs.String(), value)
 }
+
+// A signer's client never saw the prepare-only answer it verifies: the
+// commit token in it is handed to VerifyPreparedUpdate and scrubbed from
+// what the call returns.
+func TestPreparedCommitTokenScrubbedFromVerifyErrors(t *testing.T) {
+	const token = "ct_Prepared-Token.1a2b3c4d5e"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Request-ID", "rq-"+token)
+		w.WriteHeader(http.StatusInternalServerError)
+		fmt.Fprintf(w, `{"message":"pending update %s"}`, token)
+	}))
+	t.Cleanup(srv.Close)
+	c, logs := leakClient(t, srv)
+	app := strings.Repeat("ab", 20)
+	prepared := &PatchCVMResponse{RequiresOnChainHash: true, AppID: app, ComposeHash: strings.Repeat("cd", 32), CommitToken: token}
+	res, err := c.VerifyPreparedUpdate(context.Background(), "app_"+app, "", &PatchCVMRequest{DockerComposeFile: String("services: {}\n")}, prepared)
+	require.Error(t, err)
+	noSecret(t, "the error", everything(res, err), token)
+	noSecret(t, "the log", logs.String(), token)
+}
