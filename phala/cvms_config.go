@@ -76,7 +76,8 @@ func (c *Client) UpdatePreLaunchScript(ctx context.Context, cvmID, script string
 		return nil, err
 	}
 	if script == "" {
-		return nil, invalidArg("script", "is empty (to restore the default script, use PatchCVM with PreLaunchScript: phala.String(\"\"))")
+		return nil, invalidArg("script", "is empty (to restore the default script, call "+
+			"client.PatchCVM(ctx, cvmID, &phala.PatchCVMRequest{PreLaunchScript: phala.String(\"\")}))")
 	}
 	if err := checkContent("script", script); err != nil {
 		return nil, err
