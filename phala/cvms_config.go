@@ -101,7 +101,7 @@ func (c *Client) UpdatePreLaunchScript(ctx context.Context, cvmID, script string
 type UpdateResourcesRequest struct {
 	// VCPU is the number of vCPUs.
 	VCPU *int
-	// Memory is in MB.
+	// Memory is in MB (8 GB is 8192), not GB.
 	Memory *int
 	// DiskSize is in GB.
 	DiskSize *int
