@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/phalacloud/go-sdk/phala"
+	"github.com/phalacloud/go-sdk/phala/phalatest"
 )
 
 // Issue 24: every error that tells the user what to do says the right
@@ -238,4 +239,19 @@ func compileSnippets(t *testing.T, funcs []string) {
 	cmd.Dir = root
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "a suggested snippet does not compile:\n%s\nthe snippets:\n%s", out, src)
+}
+
+// Issue 24 point 2, as a user meets it: UpdateCVMResources called without
+// WithUpdateResult leaves the UpdateResult empty, and WaitForUpdate's
+// error names the option, not the on-chain flow.
+func TestWaitForUpdateAfterForgettingWithUpdateResult(t *testing.T) {
+	srv := phalatest.NewTestServer(t)
+	client := srv.Client()
+	ctx := context.Background()
+	var res phala.UpdateResult
+	require.NoError(t, client.UpdateCVMResources(ctx, phalatest.CentralCVMName, &phala.UpdateResourcesRequest{VCPU: phala.Int(4)}))
+	_, err := client.WaitForUpdate(ctx, phalatest.CentralCVMName, &res, nil)
+	require.ErrorIs(t, err, phala.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), "pass phala.WithUpdateResult(ctx, &res) as their context")
+	assert.NotContains(t, err.Error(), "on-chain")
 }
