@@ -7,7 +7,8 @@
 // After each accepted update it waits for exactly that update, following
 // the CVM's state event stream (WaitForUpdate; the calls that return only
 // an error hand over their result through phala.WithUpdateResult), and
-// prints every status change.
+// prints every status change with the time since the wait began (and,
+// against the cloud, a line every 15 s while the status stands still).
 //
 // With no configuration it runs against an in-memory Phala Cloud
 // (package phala/phalatest), so `go run ./examples/update-cvm` works on a
