@@ -2,7 +2,6 @@ package phalatest
 
 import (
 	"fmt"
-	"strconv"
 
 	"go.yaml.in/yaml/v4"
 
@@ -66,7 +65,7 @@ func (cl *call) checkResources(vcpu, mem, disk *int) *response {
 		}
 		if why := resourceProblem(f.name, *f.v); why != "" {
 			resp := cl.badRequest(phala.CodeInvalidResourceRequest, "Invalid resource request: "+why,
-				detail{f.name, strconv.Itoa(*f.v)})
+				detail{f.name, *f.v})
 			return &resp
 		}
 	}

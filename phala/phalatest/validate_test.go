@@ -66,6 +66,7 @@ func TestFakeRefusesWhatTheCloudRefuses(t *testing.T) {
 	ae := apiError(t, resources(phala.UpdateResourcesRequest{Memory: phala.Int(8)})(), http.StatusBadRequest)
 	require.Len(t, ae.Details, 1)
 	assert.Equal(t, "memory", ae.Details[0].Field)
+	assert.JSONEq(t, "8", string(ae.Details[0].Value))
 }
 
 // The bounds themselves are accepted: the checks refuse only what is out of
