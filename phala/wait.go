@@ -157,7 +157,7 @@ func (c *Client) WaitForCVM(ctx context.Context, cvmID string, opts *WaitOptions
 	w := &waiter{c: c, id: id, o: o, begun: time.Now()}
 	st, err := w.run(ctx)
 	if err != nil && ctx.Err() != nil {
-		return nil, w.ended(err)
+		return nil, w.ended(err, ctx.Err())
 	}
 	return st, err
 }
@@ -166,7 +166,8 @@ func (c *Client) WaitForCVM(ctx context.Context, cvmID string, opts *WaitOptions
 // what a caller needs to act on: the CVM, the status waited for (not one
 // the CVM has), the last status seen and how long the wait lasted.
 // errors.Is still finds context.DeadlineExceeded or context.Canceled.
-func (w *waiter) ended(err error) error {
+// ctxErr, ctx's own error, says whether it was cancelled or timed out.
+func (w *waiter) ended(err, ctxErr error) error {
 	last := "none yet"
 	if w.last != "" {
 		last = fmt.Sprintf("%q", w.last)
@@ -176,7 +177,7 @@ func (w *waiter) ended(err error) error {
 		what = fmt.Sprintf("update %s of CVM %s to finish with status %q", w.o.CorrelationID, w.id, w.o.Target)
 	}
 	how := "cancelled"
-	if errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(ctxErr, context.DeadlineExceeded) {
 		how = "timed out (ctx deadline)"
 	}
 	return fmt.Errorf("phala: wait for %s %s after %s; last status seen: %s: %w",
