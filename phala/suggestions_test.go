@@ -96,6 +96,9 @@ func TestErrorSuggestionsCompile(t *testing.T) {
 		for _, id := range identifiers(rest) {
 			assert.True(t, names[id], "%s: the message names %s, which phala does not export:\n%s", tc.name, id, msg)
 		}
+		for _, v := range envVarRE.FindAllString(rest, -1) {
+			assert.True(t, names[`"`+v+`"`], "%s: the message names %s, which no phala constant holds:\n%s", tc.name, v, msg)
+		}
 		var body strings.Builder
 		for _, s := range snippets {
 			if strings.HasSuffix(s, ")") {
@@ -164,9 +167,13 @@ var identRE = regexp.MustCompile(`\b[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*(\.[A-Z][A
 
 func identifiers(s string) []string { return identRE.FindAllString(s, -1) }
 
+// envVarRE matches an environment variable a message tells the user to set.
+var envVarRE = regexp.MustCompile(`\bPHALA_[A-Z0-9_]+\b`)
+
 // exportedNames lists phala's exported names from its source: top-level
-// names, and for every type T with a field or method M both "M" and
-// "T.M" (a message names Client methods bare, as "PatchCVM").
+// names, for every type T with a field or method M both "M" and "T.M" (a
+// message names Client methods bare, as "PatchCVM"), and the values of
+// string constants, quoted (a message names PHALA_CLOUD_API_KEY).
 func exportedNames(t *testing.T) map[string]bool {
 	t.Helper()
 	fset := token.NewFileSet()
@@ -215,6 +222,11 @@ func addDecl(names map[string]bool, d ast.Decl) {
 			case *ast.ValueSpec:
 				for _, n := range s.Names {
 					names[n.Name] = true
+				}
+				for _, v := range s.Values { // string constants by value, quoted
+					if lit, ok := v.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						names[lit.Value] = true
+					}
 				}
 			}
 		}
