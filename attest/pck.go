@@ -96,8 +96,14 @@ func verifyChain(c Check, what string, chain []*x509.Certificate, root *x509.Cer
 	if err != nil {
 		return failErr(c, err, "%s does not lead to Intel's SGX Root CA", what)
 	}
-	for i := 0; i+1 < len(chain); i++ { // the order given must be the order signed
-		if err := chain[i].CheckSignatureFrom(chain[i+1]); err != nil {
+	// Every certificate given must be signed by the next one, the last by
+	// the root: x509.Verify alone would ignore a stray certificate.
+	for i := range chain {
+		parent := root
+		if i+1 < len(chain) {
+			parent = chain[i+1]
+		}
+		if err := chain[i].CheckSignatureFrom(parent); err != nil {
 			return failErr(c, err, "%s: certificate %d is not signed by the next", what, i)
 		}
 	}

@@ -230,7 +230,7 @@ func (p *testPKI) quote(t testing.TB, r TDReport, version, bodyType uint16) []by
 	signed := bytes.Clone(b.Bytes())
 	attPub, err := p.attKey.PublicKey.Bytes()
 	require.NoError(t, err)
-	authData := []byte("qe auth data")
+	authData := bytes.Repeat([]byte{0xa5}, 32) // Intel's QE writes 32 bytes; dcap-qvl assumes that length
 	qe := make([]byte, enclaveReportLen)
 	qe[48], qe[49] = 0x11, 0 // attributes: INIT|MODE64, not debug
 	copy(qe[128:160], bytes.Repeat([]byte{0xdc}, 32))
