@@ -73,13 +73,6 @@ func (p Policy) check(status TCBStatus, advisories []string) error {
 	return nil
 }
 
-// tcbVerdict is the outcome of matching the quote against the collateral.
-type tcbVerdict struct {
-	status     TCBStatus
-	advisories []string
-	tcbDate    string
-}
-
 // matchPlatform finds the first (highest) TCB level the platform meets:
 // every SGX component SVN and the PCESVN from the PCK certificate, and the
 // TDX components from TEE_TCB_SVN. When the TDX module major version

@@ -103,6 +103,13 @@ func TestRevokedPCKAndWrongPlatform(t *testing.T) {
 	_, err := p.verifier().verify(p.quote(t, defaultReport(), 4, 2), p.collateral(t, testTCB{}), p.t0, StrictPolicy)
 	assert.ErrorIs(t, err, ErrCRL)
 
+	for serial, what := range map[int64]string{2: "PCK platform CA", 3: "TCB signing certificate"} {
+		p = newTestPKI(t)
+		p.rootCRL = p.crl(t, p.root, p.rootKey, []int64{serial})
+		_, err = p.verifier().verify(p.quote(t, defaultReport(), 4, 2), p.collateral(t, testTCB{}), p.t0, StrictPolicy)
+		assert.ErrorIs(t, err, ErrCRL, "revoked %s", what)
+	}
+
 	p = newTestPKI(t)
 	col := p.collateral(t, testTCB{})
 	p.fmspc[0] ^= 1 // collateral for another FMSPC

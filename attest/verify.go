@@ -71,6 +71,11 @@ type Report struct {
 	Quote       *QuoteResult
 	Replay      *Replay
 	ComposeHash [32]byte // from the compose-hash event
+	// AppCompose is the evidence's app-compose, set only when its exact
+	// bytes hash to the RTMR3-bound compose hash: the attested baseline an
+	// on-chain update can apply the caller's change to, instead of an
+	// API's copy.
+	AppCompose []byte
 	AppID       []byte   // from the app-id event
 	InstanceID  []byte   // from the instance-id event (may be empty)
 	KeyProvider KeyProvider
@@ -221,6 +226,7 @@ func (r *Report) checkCompose(ev *Evidence, exp Expected) error {
 		if sum := sha256.Sum256(ev.AppCompose); !bytes.Equal(sum[:], p) {
 			return fail(CheckComposeHash, "the evidence's app-compose hashes to %x, not the attested %x", sum, p)
 		}
+		r.AppCompose = ev.AppCompose
 	}
 	if ti := ev.TCBInfo; ti != nil && ti.ComposeHash != "" && !strings.EqualFold(ti.ComposeHash, hex.EncodeToString(p)) {
 		return fail(CheckComposeHash, "tcb_info.compose_hash %s is not the attested %x", ti.ComposeHash, p)

@@ -71,13 +71,16 @@ func (v quoteVerifier) verify(raw []byte, col *Collateral, at time.Time, policy 
 	if err != nil {
 		return nil, err
 	}
-	q, pck, leaf, err := v.verifySignatures(raw, col.PCKCertificateChain, at)
+	q, pck, chain, err := v.verifySignatures(raw, col.PCKCertificateChain, at)
 	if err != nil {
 		return nil, err
 	}
-	for _, crl := range []*x509.RevocationList{cc.pckCRL, cc.rootCRL} {
-		if err := notRevoked(crl, leaf); err != nil {
-			return nil, err
+	leaf := chain[0]
+	for _, cert := range chain { // each CRL speaks only for its issuer's certificates
+		for _, crl := range []*x509.RevocationList{cc.pckCRL, cc.rootCRL} {
+			if err := notRevoked(crl, cert); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if string(cc.pckCRL.RawIssuer) != string(leaf.RawIssuer) {
@@ -117,8 +120,9 @@ func (v quoteVerifier) verify(raw []byte, col *Collateral, at time.Time, policy 
 }
 
 // verifySignatures parses the quote and checks PCK chain, QE report and
-// quote signatures. chainPEM, when non-empty, replaces the quote's chain.
-func (v quoteVerifier) verifySignatures(raw []byte, chainPEM string, at time.Time) (*Quote, *pckInfo, *x509.Certificate, error) {
+// quote signatures. chainPEM, when non-empty, replaces the quote's chain,
+// which is returned leaf first.
+func (v quoteVerifier) verifySignatures(raw []byte, chainPEM string, at time.Time) (*Quote, *pckInfo, []*x509.Certificate, error) {
 	if at.IsZero() {
 		return nil, nil, nil, fail(CheckInput, "the verification time is zero: pass an explicit time")
 	}
@@ -158,5 +162,5 @@ func (v quoteVerifier) verifySignatures(raw []byte, chainPEM string, at time.Tim
 	if err != nil || !verifyRawP256(key, q.SignedData, q.Signature[:]) {
 		return nil, nil, nil, fail(CheckQuoteSignature, "the quote signature does not verify with the attestation key")
 	}
-	return q, pck, leaf, nil
+	return q, pck, chain, nil
 }

@@ -60,6 +60,7 @@ func TestVerifySamplesEndToEnd(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, StatusUpToDate, r.Quote.Status)
 			assert.Equal(t, c.composeHash, hex.EncodeToString(r.ComposeHash[:]))
+			assert.Equal(t, ev.AppCompose, r.AppCompose, "the attested baseline")
 			byCheck := map[Check]CheckResult{}
 			for _, cr := range r.Checks {
 				byCheck[cr.Check] = cr
