@@ -154,32 +154,13 @@ func checkCollateral(c *Collateral, root *x509.Certificate, at time.Time) (*chec
 		return nil, err
 	}
 	out.expiry = minTime(out.rootCRL.NextUpdate, out.pckCRL.NextUpdate, crlChain[0].NotAfter)
-	tcbSigner, err := checkedChain(CheckCollateral, "TCB info issuer chain", c.TCBInfoIssuerChain, root, at, out.rootCRL, false)
+	out.tcb, out.qe = new(tcbInfo), new(qeIdentity)
+	tcbSigner, err := checkSignedDoc("TCB info", c.TCBInfoIssuerChain, c.TCBInfo, c.TCBInfoSignature, root, at, out.rootCRL, out.tcb)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkRawSig("TCB info", tcbSigner[0], []byte(c.TCBInfo), c.TCBInfoSignature); err != nil {
-		return nil, err
-	}
-	out.tcb = new(tcbInfo)
-	if err := json.Unmarshal([]byte(c.TCBInfo), out.tcb); err != nil {
-		return nil, failErr(CheckCollateral, err, "TCB info JSON")
-	}
-	if err := checkValidity("TCB info", "tcbInfo", out.tcb.IssueDate, out.tcb.NextUpdate, at); err != nil {
-		return nil, err
-	}
-	qeSigner, err := checkedChain(CheckCollateral, "QE identity issuer chain", c.QEIdentityIssuerChain, root, at, out.rootCRL, false)
+	qeSigner, err := checkSignedDoc("QE identity", c.QEIdentityIssuerChain, c.QEIdentity, c.QEIdentitySignature, root, at, out.rootCRL, out.qe)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkRawSig("QE identity", qeSigner[0], []byte(c.QEIdentity), c.QEIdentitySignature); err != nil {
-		return nil, err
-	}
-	out.qe = new(qeIdentity)
-	if err := json.Unmarshal([]byte(c.QEIdentity), out.qe); err != nil {
-		return nil, failErr(CheckCollateral, err, "QE identity JSON")
-	}
-	if err := checkValidity("QE identity", "enclaveIdentity", out.qe.IssueDate, out.qe.NextUpdate, at); err != nil {
 		return nil, err
 	}
 	if out.qe.ID != "TD_QE" || (out.qe.Version != 2 && out.qe.Version != 3) {
@@ -188,8 +169,37 @@ func checkCollateral(c *Collateral, root *x509.Certificate, at time.Time) (*chec
 	if out.tcb.ID != "TDX" || out.tcb.Version < 3 {
 		return nil, fail(CheckCollateral, "TCB info %q version %d is not TDX TCB info (version 3)", out.tcb.ID, out.tcb.Version)
 	}
-	out.expiry = minTime(out.expiry, out.tcb.NextUpdate, out.qe.NextUpdate, tcbSigner[0].NotAfter, qeSigner[0].NotAfter)
+	out.expiry = minTime(out.expiry, out.tcb.NextUpdate, out.qe.NextUpdate, tcbSigner.NotAfter, qeSigner.NotAfter)
 	return out, nil
+}
+
+// dated is a signed collateral document with a validity window.
+type dated interface {
+	window() (issued, next time.Time)
+}
+
+func (t *tcbInfo) window() (time.Time, time.Time)    { return t.IssueDate, t.NextUpdate }
+func (q *qeIdentity) window() (time.Time, time.Time) { return q.IssueDate, q.NextUpdate }
+
+// checkSignedDoc verifies a signed JSON document of Intel (TCB info, QE
+// identity): its issuer chain, its signature over the exact bytes, then
+// decodes it into dst and checks its issue and next-update dates.
+func checkSignedDoc(what, chainPEM, doc string, sig []byte, root *x509.Certificate, at time.Time, rootCRL *x509.RevocationList, dst dated) (*x509.Certificate, error) {
+	chain, err := checkedChain(CheckCollateral, what+" issuer chain", chainPEM, root, at, rootCRL, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRawSig(what, chain[0], []byte(doc), sig); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(doc), dst); err != nil {
+		return nil, failErr(CheckCollateral, err, "%s JSON", what)
+	}
+	issued, next := dst.window()
+	if err := checkValidity(what, what, issued, next, at); err != nil {
+		return nil, err
+	}
+	return chain[0], nil
 }
 
 // checkedChain parses and verifies an issuer chain and checks that none

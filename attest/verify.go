@@ -75,9 +75,9 @@ type Report struct {
 	// bytes hash to the RTMR3-bound compose hash: the attested baseline an
 	// on-chain update can apply the caller's change to, instead of an
 	// API's copy.
-	AppCompose []byte
-	AppID       []byte   // from the app-id event
-	InstanceID  []byte   // from the instance-id event (may be empty)
+	AppCompose  []byte
+	AppID       []byte // from the app-id event
+	InstanceID  []byte // from the instance-id event (may be empty)
 	KeyProvider KeyProvider
 	OSImageHash []byte // from the os-image-hash event, if the OS emits one
 	MRConfigID  [48]byte
