@@ -3,6 +3,7 @@ package attest
 import (
 	"bytes"
 	"crypto/sha512"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"strings"
@@ -112,4 +113,16 @@ func ReportDataTagged(tag string, content []byte) [64]byte {
 // SubjectPublicKeyInfo DER.
 func ReportDataForAppKey(publicKeyDER []byte) [64]byte {
 	return ReportDataTagged("ratls-cert", publicKeyDER)
+}
+
+// KMSKeyProvider is the key-provider event a CVM writes when its keys
+// come from the KMS whose root CA public key is caPublicKeyDER (PKIX
+// SubjectPublicKeyInfo DER): pass the key of the caller's on-chain anchor
+// (the KMS contract), never one an API returned. Errors (not a PKIX public
+// key) match ErrInput.
+func KMSKeyProvider(caPublicKeyDER []byte) (KeyProvider, error) {
+	if _, err := x509.ParsePKIXPublicKey(caPublicKeyDER); err != nil {
+		return KeyProvider{}, failErr(CheckInput, err, "the KMS root CA public key is not PKIX DER")
+	}
+	return KeyProvider{Name: "kms", ID: hex.EncodeToString(caPublicKeyDER)}, nil
 }

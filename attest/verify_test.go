@@ -103,9 +103,13 @@ func TestVerifyKMSKeyProvider(t *testing.T) {
 	r, err := Verify(context.Background(), ev, exp)
 	require.NoError(t, err)
 	require.Equal(t, "kms", r.KeyProvider.Name)
-	exp.KMS = &KeyProvider{Name: "kms", ID: r.KeyProvider.ID}
+	anchor, err := KMSKeyProvider(unhex(t, r.KeyProvider.ID)) // the KMS root CA key, as an on-chain anchor gives it
+	require.NoError(t, err)
+	exp.KMS = &anchor
 	_, err = Verify(context.Background(), ev, exp)
 	require.NoError(t, err)
+	_, err = KMSKeyProvider([]byte{1, 2})
+	assert.ErrorIs(t, err, ErrInput)
 	exp.KMS = &KeyProvider{Name: "kms", ID: "3059" + r.KeyProvider.ID[4:len(r.KeyProvider.ID)-2] + "00"}
 	_, err = Verify(context.Background(), ev, exp)
 	assert.ErrorIs(t, err, ErrKeyProvider)
