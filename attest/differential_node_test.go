@@ -94,8 +94,8 @@ func knownStricter(err error) string {
 		return "non-zero bytes after the signature data are rejected (dcap-qvl ignores trailing bytes)"
 	case c == CheckQuoteFormat && (strings.Contains(msg, "certification data type") || strings.Contains(msg, "unexplained bytes")):
 		return "the certification data type and lengths must be exact (dcap-qvl reads past them)"
-	case c == CheckPCKChain && strings.Contains(msg, "outside its PEM blocks"):
-		return "bytes outside the PCK chain's PEM blocks are rejected (dcap-qvl skips them)"
+	case strings.Contains(msg, "outside its PEM blocks"):
+		return "bytes outside a chain's PEM blocks are rejected (dcap-qvl skips them)"
 	case c == CheckTDXModule:
 		return "the TDX module identity is checked (dcap-qvl 0.3.9 does not)"
 	}
