@@ -107,11 +107,15 @@ var reservedEvents = []string{"app-id", "compose-hash", "instance-id", "key-prov
 // report data and OS image pins. It returns the report of every check
 // run so far and, on failure, an *Error naming the failed check.
 func Verify(ctx context.Context, ev *Evidence, exp Expected) (*Report, error) {
+	return intelVerifier.verifyEvidence(ctx, ev, exp)
+}
+
+func (v quoteVerifier) verifyEvidence(ctx context.Context, ev *Evidence, exp Expected) (*Report, error) {
 	r := &Report{}
 	if err := exp.validate(ev); err != nil {
 		return r, r.failed(err)
 	}
-	qr, err := verifyQuoteFor(ctx, ev.Quote, exp)
+	qr, err := v.verifyQuoteFor(ctx, ev.Quote, exp)
 	r.Quote = qr // set on a policy failure too: the report names the status
 	if err != nil {
 		return r, r.failed(err)
@@ -144,11 +148,13 @@ func (exp Expected) validate(ev *Evidence) error {
 		return fail(CheckInput, "Expected.AppID is %d bytes, want 20", len(exp.AppID))
 	case exp.Collateral == nil && exp.Source == nil && !exp.SignatureOnly:
 		return fail(CheckInput, "no collateral: set Expected.Collateral or Expected.Source (or SignatureOnly)")
+	case exp.SignatureOnly && (exp.Collateral != nil || exp.Source != nil || len(exp.Policy.Accept) > 0 || len(exp.Policy.RejectAdvisories) > 0):
+		return fail(CheckInput, "SignatureOnly checks no TCB status: it takes no collateral, source or policy")
 	}
 	return nil
 }
 
-func verifyQuoteFor(ctx context.Context, quote []byte, exp Expected) (*QuoteResult, error) {
+func (v quoteVerifier) verifyQuoteFor(ctx context.Context, quote []byte, exp Expected) (*QuoteResult, error) {
 	col := exp.Collateral
 	if col == nil && exp.Source != nil {
 		q, err := ParseQuote(quote)
@@ -160,9 +166,9 @@ func verifyQuoteFor(ctx context.Context, quote []byte, exp Expected) (*QuoteResu
 		}
 	}
 	if col == nil {
-		return VerifyQuoteSignature(quote, exp.Time)
+		return v.verifySignatureOnly(quote, exp.Time)
 	}
-	return VerifyQuote(quote, col, exp.Time, exp.Policy)
+	return v.verify(quote, col, exp.Time, exp.Policy)
 }
 
 func (r *Report) checkReplay(ev *Evidence, _ Expected) error {
@@ -276,6 +282,9 @@ func (r *Report) checkMRConfig(_ *Evidence, exp Expected) error {
 	kind, ok := r.KeyProvider.kind()
 	if !ok && id[0] != 1 {
 		return fail(CheckMRConfigID, "key provider %q has no mr_config_id kind", r.KeyProvider.Name)
+	}
+	if id[0] != 3 && (len(exp.GPUPolicyHash) > 0 || exp.InitScriptHashes != nil) {
+		return fail(CheckMRConfigID, "the caller expects a GPU policy or init scripts bound, but mr_config_id is V%d, which cannot bind them", id[0])
 	}
 	kpID, _ := hex.DecodeString(r.KeyProvider.ID)
 	c := MRConfig{ComposeHash: r.ComposeHash, AppID: r.AppID, KeyProvider: kind, KeyProviderID: kpID,

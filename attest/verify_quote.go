@@ -49,7 +49,10 @@ func VerifyQuote(raw []byte, col *Collateral, at time.Time, policy Policy) (*Quo
 // attributes. The result has no TCB status; use it only for evidence
 // whose collateral is lost, and never as a substitute for VerifyQuote.
 func VerifyQuoteSignature(raw []byte, at time.Time) (*QuoteResult, error) {
-	v := intelVerifier
+	return intelVerifier.verifySignatureOnly(raw, at)
+}
+
+func (v quoteVerifier) verifySignatureOnly(raw []byte, at time.Time) (*QuoteResult, error) {
 	q, pck, _, err := v.verifySignatures(raw, "", at)
 	if err != nil {
 		return nil, err

@@ -162,7 +162,8 @@ func TestVerifyNegativeCasesFailDistinctly(t *testing.T) {
 				}
 			}
 		}, ErrRTMR}, // the quote's RTMR3 does not include the copy
-		"status not accepted": {func(_ *Evidence, e *Expected) { e.Policy = Policy{Accept: []TCBStatus{StatusSWHardeningNeeded}} }, ErrTCBStatus},
+		"V3 extras against a V1 id": {func(_ *Evidence, e *Expected) { e.InitScriptHashes = [][32]byte{} }, ErrMRConfigID},
+		"status not accepted":       {func(_ *Evidence, e *Expected) { e.Policy = Policy{Accept: []TCBStatus{StatusSWHardeningNeeded}} }, ErrTCBStatus},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -216,6 +217,8 @@ func TestVerifyRejectsMissingInputsBeforeWork(t *testing.T) {
 		"no compose":    {Time: nearmpc.at, AppID: make([]byte, 20), SignatureOnly: true},
 		"short app id":  {Time: nearmpc.at, AppID: []byte{1}, ComposeHash: make([]byte, 32), SignatureOnly: true},
 		"no collateral": {Time: nearmpc.at, AppID: make([]byte, 20), ComposeHash: make([]byte, 32)},
+		"signature only with a policy": {Time: nearmpc.at, AppID: make([]byte, 20), ComposeHash: make([]byte, 32), SignatureOnly: true,
+			Policy: Policy{Accept: []TCBStatus{StatusOutOfDate}}},
 	} {
 		_, err := Verify(context.Background(), ev, exp)
 		assert.ErrorIs(t, err, ErrInput, name)
