@@ -94,8 +94,8 @@ func knownStricter(err error) string {
 		return "non-zero bytes after the signature data are rejected (dcap-qvl ignores trailing bytes)"
 	case c == CheckQuoteFormat && (strings.Contains(msg, "certification data type") || strings.Contains(msg, "unexplained bytes")):
 		return "the certification data type and lengths must be exact (dcap-qvl reads past them)"
-	case strings.Contains(msg, "outside its PEM blocks"):
-		return "bytes outside a chain's PEM blocks are rejected (dcap-qvl skips them)"
+	case strings.Contains(msg, "outside its PEM blocks"), strings.Contains(msg, "certificates, want a leaf and its CA"):
+		return "a chain with stray bytes or broken PEM armour is rejected (dcap-qvl's PEM reader skips or mends them)"
 	case c == CheckTDXModule:
 		return "the TDX module identity is checked (dcap-qvl 0.3.9 does not)"
 	}
@@ -104,9 +104,17 @@ func knownStricter(err error) string {
 
 func TestDifferentialAgainstDCAPQVL(t *testing.T) {
 	dir := nodejs.Install(t) // skips without node (fails with PHALA_REQUIRE_TOOLS=1)
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("ATTEST_DIFF_SEED"); s != "" {
-		seed, _ = strconv.ParseUint(s, 10, 64)
+	// A fixed seed keeps CI reproducible; ATTEST_DIFF_SEED=<n> or =random
+	// explores other corpora.
+	seed := uint64(23)
+	switch s := os.Getenv("ATTEST_DIFF_SEED"); s {
+	case "":
+	case "random":
+		seed = uint64(time.Now().UnixNano())
+	default:
+		var err error
+		seed, err = strconv.ParseUint(s, 10, 64)
+		require.NoError(t, err, "ATTEST_DIFF_SEED")
 	}
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 23))
