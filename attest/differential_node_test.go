@@ -242,6 +242,32 @@ func sampleDiffCases(t testing.TB) []diffCase {
 			at := x.from + (x.to-x.from)*int64(i)/19
 			out = append(out, diffCase{category: "sample time sweep", quote: q, col: col, at: time.Unix(at, 0)})
 		}
+		for _, b := range collateralBoundaries(t, q, col) {
+			for _, d := range []time.Duration{-time.Second, 0, time.Second} {
+				out = append(out, diffCase{category: "sample validity boundaries", quote: q, col: col, at: b.Add(d)})
+			}
+		}
 	}
 	return out
+}
+
+// collateralBoundaries lists the dates at which a verdict may flip: TCB
+// info and QE identity issue and next-update dates, CRL windows and the
+// PCK certificate's validity.
+func collateralBoundaries(t testing.TB, quote []byte, col *Collateral) []time.Time {
+	var ti tcbInfo
+	var qe qeIdentity
+	require.NoError(t, json.Unmarshal([]byte(col.TCBInfo), &ti))
+	require.NoError(t, json.Unmarshal([]byte(col.QEIdentity), &qe))
+	out := []time.Time{ti.IssueDate, ti.NextUpdate, qe.IssueDate, qe.NextUpdate}
+	for _, der := range [][]byte{col.PCKCRL, col.RootCACRL} {
+		crl, err := x509.ParseRevocationList(der)
+		require.NoError(t, err)
+		out = append(out, crl.ThisUpdate, crl.NextUpdate)
+	}
+	q, err := ParseQuote(quote)
+	require.NoError(t, err)
+	chain, err := parseChainPEM(CheckPCKChain, "chain", q.PCKChainPEM)
+	require.NoError(t, err)
+	return append(out, chain[0].NotBefore, chain[0].NotAfter)
 }
