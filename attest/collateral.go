@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"strings"
 	"time"
@@ -50,13 +51,18 @@ func (h hexBytes) MarshalJSON() ([]byte, error) { return json.Marshal(hex.Encode
 func (h *hexBytes) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		var arr []byte
-		var nums []uint8
-		if err2 := json.Unmarshal(b, &nums); err2 != nil {
+		var nums []int
+		if json.Unmarshal(b, &nums) != nil {
 			return err
 		}
-		arr = append(arr, nums...)
-		*h = arr
+		out := make([]byte, len(nums))
+		for i, n := range nums {
+			if n < 0 || n > 255 {
+				return fmt.Errorf("byte %d is %d, not 0-255", i, n)
+			}
+			out[i] = byte(n)
+		}
+		*h = out
 		return nil
 	}
 	d, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
