@@ -75,6 +75,21 @@ func TestPCSCollateralVerifiesAndIsCachedUntilExpiry(t *testing.T) {
 	}
 }
 
+func TestPCSConcurrentCallers(t *testing.T) {
+	srv, _ := pcsServer(t, loadCollateral(t, nearmpc.collateral), "TCB-Info-Issuer-Chain")
+	pcs := &PCS{BaseURL: srv.URL, HTTPClient: srv.Client(), Now: func() time.Time { return nearmpc.at }}
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			_, err := pcs.Collateral(context.Background(), "B0C06F000000", "platform")
+			errs <- err
+		}()
+	}
+	for range 8 {
+		assert.NoError(t, <-errs)
+	}
+}
+
 func TestPCSErrors(t *testing.T) {
 	srv, _ := pcsServer(t, loadCollateral(t, nearmpc.collateral), "TCB-Info-Issuer-Chain")
 	pcs := &PCS{BaseURL: srv.URL, HTTPClient: srv.Client()}
