@@ -38,7 +38,9 @@ var intelVerifier = quoteVerifier{root: intelRoot}
 // binding of the attestation key, the QE identity, the quote signature,
 // the platform TCB level and TDX module identity, the TD attributes (a
 // debug TD fails with ErrDebug) and finally the caller's policy on the
-// resulting status. Errors are *Error values naming the failed check.
+// resulting status. Errors are *Error values naming the failed check;
+// when only the policy rejects the status (ErrTCBStatus), the result is
+// returned too, so the caller sees the status and advisories it rejected.
 func VerifyQuote(raw []byte, col *Collateral, at time.Time, policy Policy) (*QuoteResult, error) {
 	return intelVerifier.verify(raw, col, at, policy)
 }
