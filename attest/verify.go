@@ -28,9 +28,12 @@ type Expected struct {
 
 	// ComposeHash is the compose hash the caller registered (32 bytes);
 	// or AppCompose, the exact app-compose bytes it approved, whose SHA-256
-	// is used. One of them is required.
-	ComposeHash []byte
-	AppCompose  []byte
+	// is used; or ComposeHashAllowed, which decides from the caller's own
+	// source (e.g. the app contract's allowed hashes read through the
+	// caller's RPC). Exactly one of them is required.
+	ComposeHash        []byte
+	AppCompose         []byte
+	ComposeHashAllowed func(ctx context.Context, composeHash [32]byte) (bool, error)
 	// AppID is the caller's app id (20 bytes). Required.
 	AppID []byte
 	// KMS, when set, is the key provider the caller trusts; the
@@ -126,8 +129,8 @@ func (v quoteVerifier) verifyEvidence(ctx context.Context, ev *Evidence, exp Exp
 		r.pass(CheckTCBStatus, "TCB %s, advisories %v, FMSPC %s, collateral valid until %s", qr.Status, qr.AdvisoryIDs, qr.FMSPC, qr.CollateralExpiry.Format(time.RFC3339))
 	}
 	r.pass(CheckDebug, "TD attributes %x: not debuggable", qr.Quote.Report.TDAttributes)
-	for _, step := range []func(*Evidence, Expected) error{r.checkReplay, r.checkClaims, r.checkCompose, r.checkAppAndKMS, r.checkMRConfig, r.checkReportData, r.checkOS} {
-		if err := step(ev, exp); err != nil {
+	for _, step := range []func(context.Context, *Evidence, Expected) error{r.checkReplay, r.checkClaims, r.checkCompose, r.checkAppAndKMS, r.checkMRConfig, r.checkReportData, r.checkOS} {
+		if err := step(ctx, ev, exp); err != nil {
 			return r, r.failed(err)
 		}
 	}
@@ -140,8 +143,8 @@ func (exp Expected) validate(ev *Evidence) error {
 		return fail(CheckInput, "no quote in the evidence")
 	case exp.Time.IsZero():
 		return fail(CheckInput, "Expected.Time is zero: pass the verification time explicitly")
-	case len(exp.ComposeHash) == 0 && exp.AppCompose == nil:
-		return fail(CheckInput, "pass Expected.ComposeHash or Expected.AppCompose")
+	case btoi(len(exp.ComposeHash) > 0)+btoi(exp.AppCompose != nil)+btoi(exp.ComposeHashAllowed != nil) != 1:
+		return fail(CheckInput, "pass exactly one of Expected.ComposeHash, AppCompose and ComposeHashAllowed")
 	case len(exp.ComposeHash) != 0 && len(exp.ComposeHash) != 32:
 		return fail(CheckInput, "Expected.ComposeHash is %d bytes, want 32", len(exp.ComposeHash))
 	case len(exp.AppID) != 20:
@@ -152,6 +155,13 @@ func (exp Expected) validate(ev *Evidence) error {
 		return fail(CheckInput, "SignatureOnly checks no TCB status: it takes no collateral, source or policy")
 	}
 	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (v quoteVerifier) verifyQuoteFor(ctx context.Context, quote []byte, exp Expected) (*QuoteResult, error) {
@@ -171,7 +181,7 @@ func (v quoteVerifier) verifyQuoteFor(ctx context.Context, quote []byte, exp Exp
 	return v.verify(quote, col, exp.Time, exp.Policy)
 }
 
-func (r *Report) checkReplay(ev *Evidence, _ Expected) error {
+func (r *Report) checkReplay(_ context.Context, ev *Evidence, _ Expected) error {
 	rep, err := ReplayEventLog(ev.EventLog)
 	if err != nil {
 		return err
@@ -197,7 +207,7 @@ func (r *Report) checkReplay(ev *Evidence, _ Expected) error {
 }
 
 // checkClaims compares the API's tcb_info values with the quote's.
-func (r *Report) checkClaims(ev *Evidence, _ Expected) error {
+func (r *Report) checkClaims(_ context.Context, ev *Evidence, _ Expected) error {
 	ti := ev.TCBInfo
 	if ti == nil {
 		return nil
@@ -214,19 +224,37 @@ func (r *Report) checkClaims(ev *Evidence, _ Expected) error {
 	return nil
 }
 
-func (r *Report) checkCompose(ev *Evidence, exp Expected) error {
-	p, ok := r.Replay.Lookup("compose-hash")
-	if !ok || len(p) != 32 {
-		return fail(CheckComposeHash, "no 32-byte compose-hash event in RTMR3")
+// composeApproved asks the caller's hash, bytes or predicate.
+func (exp Expected) composeApproved(ctx context.Context, h [32]byte) error {
+	if exp.ComposeHashAllowed != nil {
+		ok, err := exp.ComposeHashAllowed(ctx, h)
+		if err != nil {
+			return failErr(CheckComposeHash, err, "the caller's ComposeHashAllowed failed for %x", h)
+		}
+		if !ok {
+			return fail(CheckComposeHash, "the CVM runs compose hash %x, which the caller does not allow", h)
+		}
+		return nil
 	}
-	r.ComposeHash = [32]byte(p)
 	want := exp.ComposeHash
 	if len(want) == 0 {
 		sum := sha256.Sum256(exp.AppCompose)
 		want = sum[:]
 	}
-	if !bytes.Equal(want, p) {
-		return fail(CheckComposeHash, "the CVM runs compose hash %x, the caller approved %x", p, want)
+	if !bytes.Equal(want, h[:]) {
+		return fail(CheckComposeHash, "the CVM runs compose hash %x, the caller approved %x", h, want)
+	}
+	return nil
+}
+
+func (r *Report) checkCompose(ctx context.Context, ev *Evidence, exp Expected) error {
+	p, ok := r.Replay.Lookup("compose-hash")
+	if !ok || len(p) != 32 {
+		return fail(CheckComposeHash, "no 32-byte compose-hash event in RTMR3")
+	}
+	r.ComposeHash = [32]byte(p)
+	if err := exp.composeApproved(ctx, r.ComposeHash); err != nil {
+		return err
 	}
 	if ev.AppCompose != nil {
 		if sum := sha256.Sum256(ev.AppCompose); !bytes.Equal(sum[:], p) {
@@ -241,7 +269,7 @@ func (r *Report) checkCompose(ev *Evidence, exp Expected) error {
 	return nil
 }
 
-func (r *Report) checkAppAndKMS(_ *Evidence, exp Expected) error {
+func (r *Report) checkAppAndKMS(_ context.Context, _ *Evidence, exp Expected) error {
 	app, ok := r.Replay.Lookup("app-id")
 	if !ok {
 		return fail(CheckAppID, "no app-id event in RTMR3")
@@ -272,7 +300,7 @@ func (r *Report) checkAppAndKMS(_ *Evidence, exp Expected) error {
 	return nil
 }
 
-func (r *Report) checkMRConfig(_ *Evidence, exp Expected) error {
+func (r *Report) checkMRConfig(_ context.Context, _ *Evidence, exp Expected) error {
 	id := r.Quote.Quote.Report.MRConfigID
 	r.MRConfigID = id
 	if allZero(id[:]) && exp.AllowUnboundMRConfigID {
@@ -296,7 +324,7 @@ func (r *Report) checkMRConfig(_ *Evidence, exp Expected) error {
 	return nil
 }
 
-func (r *Report) checkReportData(_ *Evidence, exp Expected) error {
+func (r *Report) checkReportData(_ context.Context, _ *Evidence, exp Expected) error {
 	have := r.Quote.Quote.Report.ReportData
 	if exp.ReportData == nil {
 		r.skip(CheckReportData, fmt.Sprintf("no expected report data given; the quote's is %x", have))
@@ -309,7 +337,7 @@ func (r *Report) checkReportData(_ *Evidence, exp Expected) error {
 	return nil
 }
 
-func (r *Report) checkOS(_ *Evidence, exp Expected) error {
+func (r *Report) checkOS(_ context.Context, _ *Evidence, exp Expected) error {
 	r.OSImageHash, _ = r.Replay.Lookup("os-image-hash")
 	q := &r.Quote.Quote.Report
 	summary := fmt.Sprintf("MRTD %x, RTMR0 %x, RTMR1 %x, RTMR2 %x, os-image-hash %x", q.MRTD, q.RTMR[0], q.RTMR[1], q.RTMR[2], r.OSImageHash)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -80,6 +81,17 @@ func (ev *Evidence) quoteReportData(t testing.TB) [64]byte {
 	q, err := ParseQuote(ev.Quote)
 	require.NoError(t, err)
 	return q.Report.ReportData
+}
+
+func TestVerifyComposeHashAllowedPredicate(t *testing.T) {
+	ev, exp := prod7.evidence(t), prod7.expected(t)
+	want := [32]byte(exp.ComposeHash)
+	var asked [32]byte
+	exp.ComposeHash = nil
+	exp.ComposeHashAllowed = func(_ context.Context, h [32]byte) (bool, error) { asked = h; return h == want, nil }
+	_, err := Verify(context.Background(), ev, exp)
+	require.NoError(t, err)
+	assert.Equal(t, want, asked)
 }
 
 func TestVerifyOSImagePinsFromProd7(t *testing.T) {
@@ -162,6 +174,15 @@ func TestVerifyNegativeCasesFailDistinctly(t *testing.T) {
 				}
 			}
 		}, ErrRTMR}, // the quote's RTMR3 does not include the copy
+		"compose hash not allowed by the caller's predicate": {func(_ *Evidence, e *Expected) {
+			e.ComposeHash = nil
+			e.ComposeHashAllowed = func(context.Context, [32]byte) (bool, error) { return false, nil }
+		}, ErrComposeHash},
+		"caller's predicate fails": {func(_ *Evidence, e *Expected) {
+			e.ComposeHash = nil
+			e.ComposeHashAllowed = func(context.Context, [32]byte) (bool, error) { return false, errors.New("rpc down") }
+		}, ErrComposeHash},
+		"two compose expectations":  {func(_ *Evidence, e *Expected) { e.AppCompose = []byte("{}") }, ErrInput},
 		"V3 extras against a V1 id": {func(_ *Evidence, e *Expected) { e.InitScriptHashes = [][32]byte{} }, ErrMRConfigID},
 		"status not accepted":       {func(_ *Evidence, e *Expected) { e.Policy = Policy{Accept: []TCBStatus{StatusSWHardeningNeeded}} }, ErrTCBStatus},
 	}
