@@ -18,11 +18,6 @@ func (r *Report) checkReplay(_ context.Context, ev *Evidence, _ Expected) error 
 		return err
 	}
 	r.Replay = rep
-	r.pass(CheckEventLog, "%d events, %d runtime digests recomputed from name and payload", len(ev.EventLog), len(rep.Runtime))
-	if err := rep.checkRTMRs(&r.Quote.Quote.Report); err != nil {
-		return err
-	}
-	r.pass(CheckRTMR, "RTMR0-3 replayed equal the quote's; RTMR3 %x", rep.RTMR[3])
 	for _, name := range reservedEvents {
 		n := 0
 		for _, e := range rep.Runtime {
@@ -34,6 +29,11 @@ func (r *Report) checkReplay(_ context.Context, ev *Evidence, _ Expected) error 
 			return fail(CheckEventLog, "the %q event appears %d times", name, n)
 		}
 	}
+	r.pass(CheckEventLog, "%d events, %d runtime digests recomputed from name and payload", len(ev.EventLog), len(rep.Runtime))
+	if err := rep.checkRTMRs(&r.Quote.Quote.Report); err != nil {
+		return err
+	}
+	r.pass(CheckRTMR, "RTMR0-3 replayed equal the quote's; RTMR3 %x", rep.RTMR[3])
 	return nil
 }
 
@@ -168,8 +168,11 @@ func (r *Report) checkReportData(_ context.Context, _ *Evidence, exp Expected) e
 	return nil
 }
 
-func (r *Report) checkOS(_ context.Context, _ *Evidence, exp Expected) error {
+func (r *Report) checkOS(_ context.Context, ev *Evidence, exp Expected) error {
 	r.OSImageHash, _ = r.Replay.Lookup("os-image-hash")
+	if ti := ev.TCBInfo; ti != nil && ti.OSImageHash != "" && r.OSImageHash != nil && !strings.EqualFold(ti.OSImageHash, hex.EncodeToString(r.OSImageHash)) {
+		return fail(CheckOSImage, "tcb_info.os_image_hash %s is not the attested %x", ti.OSImageHash, r.OSImageHash)
+	}
 	q := &r.Quote.Quote.Report
 	summary := fmt.Sprintf("MRTD %x, RTMR0 %x, RTMR1 %x, RTMR2 %x, os-image-hash %x", q.MRTD, q.RTMR[0], q.RTMR[1], q.RTMR[2], r.OSImageHash)
 	if exp.OS == nil {
