@@ -3,9 +3,11 @@
 // Intel TDX on the dstack stack.
 //
 // It covers the CVM configuration API: the compose file, the pre-launch
-// script, encrypted environment variables, resources, visibility, the OS
-// image, the unified patch and the two-step compose update, including the
-// on-chain KMS two-phase flow. Env encryption and compose hashes match the
+// script (and its upgrade to the latest official one), encrypted
+// environment variables, resources, visibility, marketplace listing, the
+// OS image, the unified patch and the two-step compose update, including
+// the on-chain KMS two-phase flow; and it reads the CVM's attestation
+// (unverified: the quote and event log for a verifier). Env encryption and compose hashes match the
 // official JavaScript packages byte for byte.
 //
 // # Quick start
