@@ -63,3 +63,16 @@ func ExampleClient_UpgradePreLaunchScript() {
 	// in_progress
 	// latest: true
 }
+
+func ExampleClient_GetPreLaunchScriptUpgradeStatus() {
+	srv := phalatest.NewServer(phalatest.WithCVM(phalatest.CVMSeed{Name: "my-app", PreLaunchScript: "#!/bin/sh\necho custom\n"}))
+	defer srv.Close()
+
+	st, err := srv.Client().GetPreLaunchScriptUpgradeStatus(context.Background(), "my-app")
+	if err != nil {
+		log.Fatal(err)
+	}
+	// A script of your own is not official: there is no upgrade to offer.
+	fmt.Println("official:", st.IsOfficial, "can upgrade:", st.CanUpgrade)
+	// Output: official: false can upgrade: false
+}
