@@ -98,3 +98,45 @@ func ExampleWaitFinality() {
 	// final: true
 	// Base p90: 1m13s 20m35s
 }
+
+// The multisig path's phase 2: once the signers' addComposeHash is mined,
+// commit the prepared update only when that transaction is in the "safe"
+// block (DefaultFinality), so a reorg cannot leave the CVM on a hash its
+// contract does not allow.
+func ExampleCommitWhenFinal() {
+	ctx := context.Background()
+	chain, srv := exampleSetup(ctx)
+	defer chain.Close()
+	defer srv.Close()
+	client := srv.Client()
+
+	req := &phala.PatchCVMRequest{DockerComposeFile: phala.String("services:\n  web:\n    image: nginx:1.28\n"), PrepareOnly: true}
+	prepared, err := client.PatchCVM(ctx, "my-app", req)
+	if err != nil {
+		panic(err)
+	}
+	// Check the prepared hash before the signers approve it (ExampleVerifyPrepared).
+	if _, err := onchain.VerifyPrepared(ctx, client, chain.Client(), "my-app", chain.AppID(), req, prepared); err != nil {
+		panic(err)
+	}
+	// The signers register the hash (here the owner key stands in for the multisig).
+	signer, err := onchain.PrivateKeySigner(chain.OwnerKey)
+	if err != nil {
+		panic(err)
+	}
+	app, err := onchain.NewApp(chain.Client(), chain.AppID())
+	if err != nil {
+		panic(err)
+	}
+	tx, err := app.AddComposeHash(ctx, signer, prepared.ComposeHash, &onchain.TxOptions{PollInterval: time.Millisecond})
+	if err != nil {
+		panic(err)
+	}
+	r, err := onchain.CommitWhenFinal(ctx, client, chain.Client(), "my-app", prepared.CommitToken, prepared.ComposeHash, tx.Hash,
+		"", &onchain.FinalityOptions{PollInterval: time.Millisecond})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("committed:", r.CorrelationID != "")
+	// Output: committed: true
+}

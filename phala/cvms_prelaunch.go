@@ -62,8 +62,13 @@ func (c *Client) GetPreLaunchScriptUpgradeStatus(ctx context.Context, cvmID stri
 // ComposeHash to register (the 465 is a result, as in @phala/cloud and the
 // Python SDK; the official Go SDK returns it as an error); call again with
 // opts carrying that hash and the registration's transaction hash (sent as
-// X-Compose-Hash / X-Transaction-Hash). onchain.PreLaunchScriptUpgradeChange
-// runs both phases. Check GetPreLaunchScriptUpgradeStatus first: the call
+// X-Compose-Hash / X-Transaction-Hash). The server picks the new script and
+// the API never shows its text, so the 465's compose hash cannot be
+// recomputed from an app-compose you approved: it is the API's word.
+// onchain.PreLaunchScriptUpgradeChange runs both phases, registering that
+// hash only under Updater.InsecureTrustAPIComposeHash; to sign a script you
+// checked, send its text with UpdatePreLaunchScript (onchain's
+// PreLaunchScriptChange). Check GetPreLaunchScriptUpgradeStatus first: the call
 // has nothing to do unless CanUpgrade. Errors: an ErrInvalidArgument error
 // for a malformed id or hashes (nothing is sent); an ErrUnexpectedResponse
 // error for a success answer that is not the API's or a 465 without a

@@ -28,7 +28,9 @@ func ExampleClient_UpdateCVMListed() {
 // Check the status first: an upgrade has something to do only when the CVM
 // runs an official script that is not the latest. On an on-chain KMS the
 // upgrade takes the two phases of every compose-hash change
-// (onchain.PreLaunchScriptUpgradeChange runs them with an Updater).
+// (onchain.PreLaunchScriptUpgradeChange runs them with an Updater, and
+// only under InsecureTrustAPIComposeHash: the new script's text is the
+// server's, so its hash cannot be checked before signing).
 func ExampleClient_UpgradePreLaunchScript() {
 	srv := phalatest.NewServer(phalatest.WithCVM(phalatest.CVMSeed{Name: "my-app",
 		PreLaunchScript: phalatest.OfficialPreLaunchScripts()[0]}))
@@ -60,4 +62,17 @@ func ExampleClient_UpgradePreLaunchScript() {
 	// official: true latest: false can upgrade: true
 	// in_progress
 	// latest: true
+}
+
+func ExampleClient_GetPreLaunchScriptUpgradeStatus() {
+	srv := phalatest.NewServer(phalatest.WithCVM(phalatest.CVMSeed{Name: "my-app", PreLaunchScript: "#!/bin/sh\necho custom\n"}))
+	defer srv.Close()
+
+	st, err := srv.Client().GetPreLaunchScriptUpgradeStatus(context.Background(), "my-app")
+	if err != nil {
+		log.Fatal(err)
+	}
+	// A script of your own is not official: there is no upgrade to offer.
+	fmt.Println("official:", st.IsOfficial, "can upgrade:", st.CanUpgrade)
+	// Output: official: false can upgrade: false
 }
