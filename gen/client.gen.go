@@ -219,8 +219,7 @@ type CVMInfo struct {
 	StorageFs *string `json:"storage_fs,omitempty"`
 
 	// VMUUID VM UUID.
-	VMUUID               *string                `json:"vm_uuid,omitempty"`
-	AdditionalProperties map[string]interface{} `json:"-"`
+	VMUUID *string `json:"vm_uuid,omitempty"`
 }
 
 // CVMInfoLegacy The CVM detail of API version 2025-10-28 (official `CvmBasicInfo`; `@phala/cloud` 0.2.9
@@ -293,8 +292,7 @@ type CVMInfoLegacy struct {
 	VCPU *int `json:"vcpu,omitempty"`
 
 	// VMUUID VM UUID.
-	VMUUID               *string                `json:"vm_uuid,omitempty"`
-	AdditionalProperties map[string]interface{} `json:"-"`
+	VMUUID *string `json:"vm_uuid,omitempty"`
 }
 
 // CVMKMSInfo The KMS of a CVM as the CVM detail shows it.
@@ -323,8 +321,7 @@ type CVMKMSInfo struct {
 	RPCEndpoint *string `json:"rpc_endpoint,omitempty"`
 
 	// Slug KMS short name.
-	Slug                 *string                `json:"slug,omitempty"`
-	AdditionalProperties map[string]interface{} `json:"-"`
+	Slug *string `json:"slug,omitempty"`
 }
 
 // CVMProgress The operation in progress, if any.
@@ -358,8 +355,7 @@ type CVMResource struct {
 	MemoryInGb *float64 `json:"memory_in_gb,omitempty"`
 
 	// VCPU Number of vCPUs.
-	VCPU                 *int                   `json:"vcpu,omitempty"`
-	AdditionalProperties map[string]interface{} `json:"-"`
+	VCPU *int `json:"vcpu,omitempty"`
 }
 
 // CVMState The run state of a CVM.
@@ -606,8 +602,7 @@ type KMSInfo struct {
 	URL *string `json:"url,omitempty"`
 
 	// Version KMS software version.
-	Version              *string                `json:"version,omitempty"`
-	AdditionalProperties map[string]interface{} `json:"-"`
+	Version *string `json:"version,omitempty"`
 }
 
 // PatchCVMRequest Fields to change; each one present is applied, absent ones are kept.
@@ -1673,1001 +1668,6 @@ func (a AppCompose) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
-// Getter for additional properties for CVMInfo. Returns the specified
-// element and whether it was found
-func (a CVMInfo) Get(fieldName string) (value interface{}, found bool) {
-	if a.AdditionalProperties != nil {
-		value, found = a.AdditionalProperties[fieldName]
-	}
-	return
-}
-
-// Setter for additional properties for CVMInfo
-func (a *CVMInfo) Set(fieldName string, value interface{}) {
-	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]interface{})
-	}
-	a.AdditionalProperties[fieldName] = value
-}
-
-// Override default JSON handling for CVMInfo to handle AdditionalProperties
-func (a *CVMInfo) UnmarshalJSON(b []byte) error {
-	object := make(map[string]json.RawMessage)
-	err := json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["app_id"]; found {
-		err = json.Unmarshal(raw, &a.AppID)
-		if err != nil {
-			return fmt.Errorf("error reading 'app_id': %w", err)
-		}
-		delete(object, "app_id")
-	}
-
-	if raw, found := object["compose_hash"]; found {
-		err = json.Unmarshal(raw, &a.ComposeHash)
-		if err != nil {
-			return fmt.Errorf("error reading 'compose_hash': %w", err)
-		}
-		delete(object, "compose_hash")
-	}
-
-	if raw, found := object["gateway"]; found {
-		err = json.Unmarshal(raw, &a.Gateway)
-		if err != nil {
-			return fmt.Errorf("error reading 'gateway': %w", err)
-		}
-		delete(object, "gateway")
-	}
-
-	if raw, found := object["gateway_enabled"]; found {
-		err = json.Unmarshal(raw, &a.GatewayEnabled)
-		if err != nil {
-			return fmt.Errorf("error reading 'gateway_enabled': %w", err)
-		}
-		delete(object, "gateway_enabled")
-	}
-
-	if raw, found := object["id"]; found {
-		err = json.Unmarshal(raw, &a.ID)
-		if err != nil {
-			return fmt.Errorf("error reading 'id': %w", err)
-		}
-		delete(object, "id")
-	}
-
-	if raw, found := object["instance_id"]; found {
-		err = json.Unmarshal(raw, &a.InstanceID)
-		if err != nil {
-			return fmt.Errorf("error reading 'instance_id': %w", err)
-		}
-		delete(object, "instance_id")
-	}
-
-	if raw, found := object["kms_info"]; found {
-		err = json.Unmarshal(raw, &a.KMSInfo)
-		if err != nil {
-			return fmt.Errorf("error reading 'kms_info': %w", err)
-		}
-		delete(object, "kms_info")
-	}
-
-	if raw, found := object["kms_type"]; found {
-		err = json.Unmarshal(raw, &a.KMSType)
-		if err != nil {
-			return fmt.Errorf("error reading 'kms_type': %w", err)
-		}
-		delete(object, "kms_type")
-	}
-
-	if raw, found := object["listed"]; found {
-		err = json.Unmarshal(raw, &a.Listed)
-		if err != nil {
-			return fmt.Errorf("error reading 'listed': %w", err)
-		}
-		delete(object, "listed")
-	}
-
-	if raw, found := object["name"]; found {
-		err = json.Unmarshal(raw, &a.Name)
-		if err != nil {
-			return fmt.Errorf("error reading 'name': %w", err)
-		}
-		delete(object, "name")
-	}
-
-	if raw, found := object["progress"]; found {
-		err = json.Unmarshal(raw, &a.Progress)
-		if err != nil {
-			return fmt.Errorf("error reading 'progress': %w", err)
-		}
-		delete(object, "progress")
-	}
-
-	if raw, found := object["public_logs"]; found {
-		err = json.Unmarshal(raw, &a.PublicLogs)
-		if err != nil {
-			return fmt.Errorf("error reading 'public_logs': %w", err)
-		}
-		delete(object, "public_logs")
-	}
-
-	if raw, found := object["public_sysinfo"]; found {
-		err = json.Unmarshal(raw, &a.PublicSysinfo)
-		if err != nil {
-			return fmt.Errorf("error reading 'public_sysinfo': %w", err)
-		}
-		delete(object, "public_sysinfo")
-	}
-
-	if raw, found := object["public_tcbinfo"]; found {
-		err = json.Unmarshal(raw, &a.PublicTcbinfo)
-		if err != nil {
-			return fmt.Errorf("error reading 'public_tcbinfo': %w", err)
-		}
-		delete(object, "public_tcbinfo")
-	}
-
-	if raw, found := object["resource"]; found {
-		err = json.Unmarshal(raw, &a.Resource)
-		if err != nil {
-			return fmt.Errorf("error reading 'resource': %w", err)
-		}
-		delete(object, "resource")
-	}
-
-	if raw, found := object["secure_time"]; found {
-		err = json.Unmarshal(raw, &a.SecureTime)
-		if err != nil {
-			return fmt.Errorf("error reading 'secure_time': %w", err)
-		}
-		delete(object, "secure_time")
-	}
-
-	if raw, found := object["status"]; found {
-		err = json.Unmarshal(raw, &a.Status)
-		if err != nil {
-			return fmt.Errorf("error reading 'status': %w", err)
-		}
-		delete(object, "status")
-	}
-
-	if raw, found := object["storage_fs"]; found {
-		err = json.Unmarshal(raw, &a.StorageFs)
-		if err != nil {
-			return fmt.Errorf("error reading 'storage_fs': %w", err)
-		}
-		delete(object, "storage_fs")
-	}
-
-	if raw, found := object["vm_uuid"]; found {
-		err = json.Unmarshal(raw, &a.VMUUID)
-		if err != nil {
-			return fmt.Errorf("error reading 'vm_uuid': %w", err)
-		}
-		delete(object, "vm_uuid")
-	}
-
-	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
-		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
-			err := json.Unmarshal(fieldBuf, &fieldVal)
-			if err != nil {
-				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
-			}
-			a.AdditionalProperties[fieldName] = fieldVal
-		}
-	}
-	return nil
-}
-
-// Override default JSON handling for CVMInfo to handle AdditionalProperties
-func (a CVMInfo) MarshalJSON() ([]byte, error) {
-	var err error
-	object := make(map[string]json.RawMessage)
-
-	if a.AppID != nil {
-		object["app_id"], err = json.Marshal(a.AppID)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'app_id': %w", err)
-		}
-	}
-
-	if a.ComposeHash != nil {
-		object["compose_hash"], err = json.Marshal(a.ComposeHash)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'compose_hash': %w", err)
-		}
-	}
-
-	if a.Gateway != nil {
-		object["gateway"], err = json.Marshal(a.Gateway)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'gateway': %w", err)
-		}
-	}
-
-	if a.GatewayEnabled != nil {
-		object["gateway_enabled"], err = json.Marshal(a.GatewayEnabled)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'gateway_enabled': %w", err)
-		}
-	}
-
-	object["id"], err = json.Marshal(a.ID)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'id': %w", err)
-	}
-
-	if a.InstanceID != nil {
-		object["instance_id"], err = json.Marshal(a.InstanceID)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'instance_id': %w", err)
-		}
-	}
-
-	if a.KMSInfo != nil {
-		object["kms_info"], err = json.Marshal(a.KMSInfo)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'kms_info': %w", err)
-		}
-	}
-
-	if a.KMSType != nil {
-		object["kms_type"], err = json.Marshal(a.KMSType)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'kms_type': %w", err)
-		}
-	}
-
-	if a.Listed != nil {
-		object["listed"], err = json.Marshal(a.Listed)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'listed': %w", err)
-		}
-	}
-
-	object["name"], err = json.Marshal(a.Name)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'name': %w", err)
-	}
-
-	if a.Progress != nil {
-		object["progress"], err = json.Marshal(a.Progress)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'progress': %w", err)
-		}
-	}
-
-	if a.PublicLogs != nil {
-		object["public_logs"], err = json.Marshal(a.PublicLogs)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'public_logs': %w", err)
-		}
-	}
-
-	if a.PublicSysinfo != nil {
-		object["public_sysinfo"], err = json.Marshal(a.PublicSysinfo)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'public_sysinfo': %w", err)
-		}
-	}
-
-	if a.PublicTcbinfo != nil {
-		object["public_tcbinfo"], err = json.Marshal(a.PublicTcbinfo)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'public_tcbinfo': %w", err)
-		}
-	}
-
-	if a.Resource != nil {
-		object["resource"], err = json.Marshal(a.Resource)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'resource': %w", err)
-		}
-	}
-
-	if a.SecureTime != nil {
-		object["secure_time"], err = json.Marshal(a.SecureTime)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'secure_time': %w", err)
-		}
-	}
-
-	object["status"], err = json.Marshal(a.Status)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'status': %w", err)
-	}
-
-	if a.StorageFs != nil {
-		object["storage_fs"], err = json.Marshal(a.StorageFs)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'storage_fs': %w", err)
-		}
-	}
-
-	if a.VMUUID != nil {
-		object["vm_uuid"], err = json.Marshal(a.VMUUID)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'vm_uuid': %w", err)
-		}
-	}
-
-	for fieldName, field := range a.AdditionalProperties {
-		object[fieldName], err = json.Marshal(field)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
-		}
-	}
-	return json.Marshal(object)
-}
-
-// Getter for additional properties for CVMInfoLegacy. Returns the specified
-// element and whether it was found
-func (a CVMInfoLegacy) Get(fieldName string) (value interface{}, found bool) {
-	if a.AdditionalProperties != nil {
-		value, found = a.AdditionalProperties[fieldName]
-	}
-	return
-}
-
-// Setter for additional properties for CVMInfoLegacy
-func (a *CVMInfoLegacy) Set(fieldName string, value interface{}) {
-	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]interface{})
-	}
-	a.AdditionalProperties[fieldName] = value
-}
-
-// Override default JSON handling for CVMInfoLegacy to handle AdditionalProperties
-func (a *CVMInfoLegacy) UnmarshalJSON(b []byte) error {
-	object := make(map[string]json.RawMessage)
-	err := json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["app_id"]; found {
-		err = json.Unmarshal(raw, &a.AppID)
-		if err != nil {
-			return fmt.Errorf("error reading 'app_id': %w", err)
-		}
-		delete(object, "app_id")
-	}
-
-	if raw, found := object["base_image"]; found {
-		err = json.Unmarshal(raw, &a.BaseImage)
-		if err != nil {
-			return fmt.Errorf("error reading 'base_image': %w", err)
-		}
-		delete(object, "base_image")
-	}
-
-	if raw, found := object["contract_address"]; found {
-		err = json.Unmarshal(raw, &a.ContractAddress)
-		if err != nil {
-			return fmt.Errorf("error reading 'contract_address': %w", err)
-		}
-		delete(object, "contract_address")
-	}
-
-	if raw, found := object["deployer_address"]; found {
-		err = json.Unmarshal(raw, &a.DeployerAddress)
-		if err != nil {
-			return fmt.Errorf("error reading 'deployer_address': %w", err)
-		}
-		delete(object, "deployer_address")
-	}
-
-	if raw, found := object["disk_size"]; found {
-		err = json.Unmarshal(raw, &a.DiskSize)
-		if err != nil {
-			return fmt.Errorf("error reading 'disk_size': %w", err)
-		}
-		delete(object, "disk_size")
-	}
-
-	if raw, found := object["encrypted_env_pubkey"]; found {
-		err = json.Unmarshal(raw, &a.EncryptedEnvPubkey)
-		if err != nil {
-			return fmt.Errorf("error reading 'encrypted_env_pubkey': %w", err)
-		}
-		delete(object, "encrypted_env_pubkey")
-	}
-
-	if raw, found := object["gateway_domain"]; found {
-		err = json.Unmarshal(raw, &a.GatewayDomain)
-		if err != nil {
-			return fmt.Errorf("error reading 'gateway_domain': %w", err)
-		}
-		delete(object, "gateway_domain")
-	}
-
-	if raw, found := object["id"]; found {
-		err = json.Unmarshal(raw, &a.ID)
-		if err != nil {
-			return fmt.Errorf("error reading 'id': %w", err)
-		}
-		delete(object, "id")
-	}
-
-	if raw, found := object["in_progress"]; found {
-		err = json.Unmarshal(raw, &a.InProgress)
-		if err != nil {
-			return fmt.Errorf("error reading 'in_progress': %w", err)
-		}
-		delete(object, "in_progress")
-	}
-
-	if raw, found := object["instance_id"]; found {
-		err = json.Unmarshal(raw, &a.InstanceID)
-		if err != nil {
-			return fmt.Errorf("error reading 'instance_id': %w", err)
-		}
-		delete(object, "instance_id")
-	}
-
-	if raw, found := object["instance_type"]; found {
-		err = json.Unmarshal(raw, &a.InstanceType)
-		if err != nil {
-			return fmt.Errorf("error reading 'instance_type': %w", err)
-		}
-		delete(object, "instance_type")
-	}
-
-	if raw, found := object["kms_info"]; found {
-		err = json.Unmarshal(raw, &a.KMSInfo)
-		if err != nil {
-			return fmt.Errorf("error reading 'kms_info': %w", err)
-		}
-		delete(object, "kms_info")
-	}
-
-	if raw, found := object["listed"]; found {
-		err = json.Unmarshal(raw, &a.Listed)
-		if err != nil {
-			return fmt.Errorf("error reading 'listed': %w", err)
-		}
-		delete(object, "listed")
-	}
-
-	if raw, found := object["memory"]; found {
-		err = json.Unmarshal(raw, &a.Memory)
-		if err != nil {
-			return fmt.Errorf("error reading 'memory': %w", err)
-		}
-		delete(object, "memory")
-	}
-
-	if raw, found := object["name"]; found {
-		err = json.Unmarshal(raw, &a.Name)
-		if err != nil {
-			return fmt.Errorf("error reading 'name': %w", err)
-		}
-		delete(object, "name")
-	}
-
-	if raw, found := object["public_logs"]; found {
-		err = json.Unmarshal(raw, &a.PublicLogs)
-		if err != nil {
-			return fmt.Errorf("error reading 'public_logs': %w", err)
-		}
-		delete(object, "public_logs")
-	}
-
-	if raw, found := object["public_sysinfo"]; found {
-		err = json.Unmarshal(raw, &a.PublicSysinfo)
-		if err != nil {
-			return fmt.Errorf("error reading 'public_sysinfo': %w", err)
-		}
-		delete(object, "public_sysinfo")
-	}
-
-	if raw, found := object["status"]; found {
-		err = json.Unmarshal(raw, &a.Status)
-		if err != nil {
-			return fmt.Errorf("error reading 'status': %w", err)
-		}
-		delete(object, "status")
-	}
-
-	if raw, found := object["teepod_id"]; found {
-		err = json.Unmarshal(raw, &a.TeepodID)
-		if err != nil {
-			return fmt.Errorf("error reading 'teepod_id': %w", err)
-		}
-		delete(object, "teepod_id")
-	}
-
-	if raw, found := object["vcpu"]; found {
-		err = json.Unmarshal(raw, &a.VCPU)
-		if err != nil {
-			return fmt.Errorf("error reading 'vcpu': %w", err)
-		}
-		delete(object, "vcpu")
-	}
-
-	if raw, found := object["vm_uuid"]; found {
-		err = json.Unmarshal(raw, &a.VMUUID)
-		if err != nil {
-			return fmt.Errorf("error reading 'vm_uuid': %w", err)
-		}
-		delete(object, "vm_uuid")
-	}
-
-	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
-		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
-			err := json.Unmarshal(fieldBuf, &fieldVal)
-			if err != nil {
-				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
-			}
-			a.AdditionalProperties[fieldName] = fieldVal
-		}
-	}
-	return nil
-}
-
-// Override default JSON handling for CVMInfoLegacy to handle AdditionalProperties
-func (a CVMInfoLegacy) MarshalJSON() ([]byte, error) {
-	var err error
-	object := make(map[string]json.RawMessage)
-
-	if a.AppID != nil {
-		object["app_id"], err = json.Marshal(a.AppID)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'app_id': %w", err)
-		}
-	}
-
-	if a.BaseImage != nil {
-		object["base_image"], err = json.Marshal(a.BaseImage)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'base_image': %w", err)
-		}
-	}
-
-	if a.ContractAddress != nil {
-		object["contract_address"], err = json.Marshal(a.ContractAddress)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'contract_address': %w", err)
-		}
-	}
-
-	if a.DeployerAddress != nil {
-		object["deployer_address"], err = json.Marshal(a.DeployerAddress)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'deployer_address': %w", err)
-		}
-	}
-
-	if a.DiskSize != nil {
-		object["disk_size"], err = json.Marshal(a.DiskSize)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'disk_size': %w", err)
-		}
-	}
-
-	if a.EncryptedEnvPubkey != nil {
-		object["encrypted_env_pubkey"], err = json.Marshal(a.EncryptedEnvPubkey)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'encrypted_env_pubkey': %w", err)
-		}
-	}
-
-	if a.GatewayDomain != nil {
-		object["gateway_domain"], err = json.Marshal(a.GatewayDomain)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'gateway_domain': %w", err)
-		}
-	}
-
-	object["id"], err = json.Marshal(a.ID)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'id': %w", err)
-	}
-
-	if a.InProgress != nil {
-		object["in_progress"], err = json.Marshal(a.InProgress)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'in_progress': %w", err)
-		}
-	}
-
-	if a.InstanceID != nil {
-		object["instance_id"], err = json.Marshal(a.InstanceID)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'instance_id': %w", err)
-		}
-	}
-
-	if a.InstanceType != nil {
-		object["instance_type"], err = json.Marshal(a.InstanceType)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'instance_type': %w", err)
-		}
-	}
-
-	if a.KMSInfo != nil {
-		object["kms_info"], err = json.Marshal(a.KMSInfo)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'kms_info': %w", err)
-		}
-	}
-
-	if a.Listed != nil {
-		object["listed"], err = json.Marshal(a.Listed)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'listed': %w", err)
-		}
-	}
-
-	if a.Memory != nil {
-		object["memory"], err = json.Marshal(a.Memory)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'memory': %w", err)
-		}
-	}
-
-	object["name"], err = json.Marshal(a.Name)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'name': %w", err)
-	}
-
-	if a.PublicLogs != nil {
-		object["public_logs"], err = json.Marshal(a.PublicLogs)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'public_logs': %w", err)
-		}
-	}
-
-	if a.PublicSysinfo != nil {
-		object["public_sysinfo"], err = json.Marshal(a.PublicSysinfo)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'public_sysinfo': %w", err)
-		}
-	}
-
-	object["status"], err = json.Marshal(a.Status)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'status': %w", err)
-	}
-
-	if a.TeepodID != nil {
-		object["teepod_id"], err = json.Marshal(a.TeepodID)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'teepod_id': %w", err)
-		}
-	}
-
-	if a.VCPU != nil {
-		object["vcpu"], err = json.Marshal(a.VCPU)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'vcpu': %w", err)
-		}
-	}
-
-	if a.VMUUID != nil {
-		object["vm_uuid"], err = json.Marshal(a.VMUUID)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'vm_uuid': %w", err)
-		}
-	}
-
-	for fieldName, field := range a.AdditionalProperties {
-		object[fieldName], err = json.Marshal(field)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
-		}
-	}
-	return json.Marshal(object)
-}
-
-// Getter for additional properties for CVMKMSInfo. Returns the specified
-// element and whether it was found
-func (a CVMKMSInfo) Get(fieldName string) (value interface{}, found bool) {
-	if a.AdditionalProperties != nil {
-		value, found = a.AdditionalProperties[fieldName]
-	}
-	return
-}
-
-// Setter for additional properties for CVMKMSInfo
-func (a *CVMKMSInfo) Set(fieldName string, value interface{}) {
-	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]interface{})
-	}
-	a.AdditionalProperties[fieldName] = value
-}
-
-// Override default JSON handling for CVMKMSInfo to handle AdditionalProperties
-func (a *CVMKMSInfo) UnmarshalJSON(b []byte) error {
-	object := make(map[string]json.RawMessage)
-	err := json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["chain_id"]; found {
-		err = json.Unmarshal(raw, &a.ChainID)
-		if err != nil {
-			return fmt.Errorf("error reading 'chain_id': %w", err)
-		}
-		delete(object, "chain_id")
-	}
-
-	if raw, found := object["deployer_address"]; found {
-		err = json.Unmarshal(raw, &a.DeployerAddress)
-		if err != nil {
-			return fmt.Errorf("error reading 'deployer_address': %w", err)
-		}
-		delete(object, "deployer_address")
-	}
-
-	if raw, found := object["dstack_app_address"]; found {
-		err = json.Unmarshal(raw, &a.DstackAppAddress)
-		if err != nil {
-			return fmt.Errorf("error reading 'dstack_app_address': %w", err)
-		}
-		delete(object, "dstack_app_address")
-	}
-
-	if raw, found := object["dstack_kms_address"]; found {
-		err = json.Unmarshal(raw, &a.DstackKMSAddress)
-		if err != nil {
-			return fmt.Errorf("error reading 'dstack_kms_address': %w", err)
-		}
-		delete(object, "dstack_kms_address")
-	}
-
-	if raw, found := object["encrypted_env_pubkey"]; found {
-		err = json.Unmarshal(raw, &a.EncryptedEnvPubkey)
-		if err != nil {
-			return fmt.Errorf("error reading 'encrypted_env_pubkey': %w", err)
-		}
-		delete(object, "encrypted_env_pubkey")
-	}
-
-	if raw, found := object["id"]; found {
-		err = json.Unmarshal(raw, &a.ID)
-		if err != nil {
-			return fmt.Errorf("error reading 'id': %w", err)
-		}
-		delete(object, "id")
-	}
-
-	if raw, found := object["rpc_endpoint"]; found {
-		err = json.Unmarshal(raw, &a.RPCEndpoint)
-		if err != nil {
-			return fmt.Errorf("error reading 'rpc_endpoint': %w", err)
-		}
-		delete(object, "rpc_endpoint")
-	}
-
-	if raw, found := object["slug"]; found {
-		err = json.Unmarshal(raw, &a.Slug)
-		if err != nil {
-			return fmt.Errorf("error reading 'slug': %w", err)
-		}
-		delete(object, "slug")
-	}
-
-	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
-		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
-			err := json.Unmarshal(fieldBuf, &fieldVal)
-			if err != nil {
-				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
-			}
-			a.AdditionalProperties[fieldName] = fieldVal
-		}
-	}
-	return nil
-}
-
-// Override default JSON handling for CVMKMSInfo to handle AdditionalProperties
-func (a CVMKMSInfo) MarshalJSON() ([]byte, error) {
-	var err error
-	object := make(map[string]json.RawMessage)
-
-	if a.ChainID != nil {
-		object["chain_id"], err = json.Marshal(a.ChainID)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'chain_id': %w", err)
-		}
-	}
-
-	if a.DeployerAddress != nil {
-		object["deployer_address"], err = json.Marshal(a.DeployerAddress)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'deployer_address': %w", err)
-		}
-	}
-
-	if a.DstackAppAddress != nil {
-		object["dstack_app_address"], err = json.Marshal(a.DstackAppAddress)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'dstack_app_address': %w", err)
-		}
-	}
-
-	if a.DstackKMSAddress != nil {
-		object["dstack_kms_address"], err = json.Marshal(a.DstackKMSAddress)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'dstack_kms_address': %w", err)
-		}
-	}
-
-	if a.EncryptedEnvPubkey != nil {
-		object["encrypted_env_pubkey"], err = json.Marshal(a.EncryptedEnvPubkey)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'encrypted_env_pubkey': %w", err)
-		}
-	}
-
-	if a.ID != nil {
-		object["id"], err = json.Marshal(a.ID)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'id': %w", err)
-		}
-	}
-
-	if a.RPCEndpoint != nil {
-		object["rpc_endpoint"], err = json.Marshal(a.RPCEndpoint)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'rpc_endpoint': %w", err)
-		}
-	}
-
-	if a.Slug != nil {
-		object["slug"], err = json.Marshal(a.Slug)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'slug': %w", err)
-		}
-	}
-
-	for fieldName, field := range a.AdditionalProperties {
-		object[fieldName], err = json.Marshal(field)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
-		}
-	}
-	return json.Marshal(object)
-}
-
-// Getter for additional properties for CVMResource. Returns the specified
-// element and whether it was found
-func (a CVMResource) Get(fieldName string) (value interface{}, found bool) {
-	if a.AdditionalProperties != nil {
-		value, found = a.AdditionalProperties[fieldName]
-	}
-	return
-}
-
-// Setter for additional properties for CVMResource
-func (a *CVMResource) Set(fieldName string, value interface{}) {
-	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]interface{})
-	}
-	a.AdditionalProperties[fieldName] = value
-}
-
-// Override default JSON handling for CVMResource to handle AdditionalProperties
-func (a *CVMResource) UnmarshalJSON(b []byte) error {
-	object := make(map[string]json.RawMessage)
-	err := json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["disk_in_gb"]; found {
-		err = json.Unmarshal(raw, &a.DiskInGb)
-		if err != nil {
-			return fmt.Errorf("error reading 'disk_in_gb': %w", err)
-		}
-		delete(object, "disk_in_gb")
-	}
-
-	if raw, found := object["gpus"]; found {
-		err = json.Unmarshal(raw, &a.Gpus)
-		if err != nil {
-			return fmt.Errorf("error reading 'gpus': %w", err)
-		}
-		delete(object, "gpus")
-	}
-
-	if raw, found := object["instance_type"]; found {
-		err = json.Unmarshal(raw, &a.InstanceType)
-		if err != nil {
-			return fmt.Errorf("error reading 'instance_type': %w", err)
-		}
-		delete(object, "instance_type")
-	}
-
-	if raw, found := object["memory_in_gb"]; found {
-		err = json.Unmarshal(raw, &a.MemoryInGb)
-		if err != nil {
-			return fmt.Errorf("error reading 'memory_in_gb': %w", err)
-		}
-		delete(object, "memory_in_gb")
-	}
-
-	if raw, found := object["vcpu"]; found {
-		err = json.Unmarshal(raw, &a.VCPU)
-		if err != nil {
-			return fmt.Errorf("error reading 'vcpu': %w", err)
-		}
-		delete(object, "vcpu")
-	}
-
-	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
-		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
-			err := json.Unmarshal(fieldBuf, &fieldVal)
-			if err != nil {
-				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
-			}
-			a.AdditionalProperties[fieldName] = fieldVal
-		}
-	}
-	return nil
-}
-
-// Override default JSON handling for CVMResource to handle AdditionalProperties
-func (a CVMResource) MarshalJSON() ([]byte, error) {
-	var err error
-	object := make(map[string]json.RawMessage)
-
-	if a.DiskInGb != nil {
-		object["disk_in_gb"], err = json.Marshal(a.DiskInGb)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'disk_in_gb': %w", err)
-		}
-	}
-
-	if a.Gpus != nil {
-		object["gpus"], err = json.Marshal(a.Gpus)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'gpus': %w", err)
-		}
-	}
-
-	if a.InstanceType != nil {
-		object["instance_type"], err = json.Marshal(a.InstanceType)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'instance_type': %w", err)
-		}
-	}
-
-	if a.MemoryInGb != nil {
-		object["memory_in_gb"], err = json.Marshal(a.MemoryInGb)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'memory_in_gb': %w", err)
-		}
-	}
-
-	if a.VCPU != nil {
-		object["vcpu"], err = json.Marshal(a.VCPU)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'vcpu': %w", err)
-		}
-	}
-
-	for fieldName, field := range a.AdditionalProperties {
-		object[fieldName], err = json.Marshal(field)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
-		}
-	}
-	return json.Marshal(object)
-}
-
 // Getter for additional properties for CVMState. Returns the specified
 // element and whether it was found
 func (a CVMState) Get(fieldName string) (value interface{}, found bool) {
@@ -3289,164 +2289,6 @@ func (a ErrorResponse) MarshalJSON() ([]byte, error) {
 		object["suggestions"], err = json.Marshal(a.Suggestions)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'suggestions': %w", err)
-		}
-	}
-
-	for fieldName, field := range a.AdditionalProperties {
-		object[fieldName], err = json.Marshal(field)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
-		}
-	}
-	return json.Marshal(object)
-}
-
-// Getter for additional properties for KMSInfo. Returns the specified
-// element and whether it was found
-func (a KMSInfo) Get(fieldName string) (value interface{}, found bool) {
-	if a.AdditionalProperties != nil {
-		value, found = a.AdditionalProperties[fieldName]
-	}
-	return
-}
-
-// Setter for additional properties for KMSInfo
-func (a *KMSInfo) Set(fieldName string, value interface{}) {
-	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]interface{})
-	}
-	a.AdditionalProperties[fieldName] = value
-}
-
-// Override default JSON handling for KMSInfo to handle AdditionalProperties
-func (a *KMSInfo) UnmarshalJSON(b []byte) error {
-	object := make(map[string]json.RawMessage)
-	err := json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["chain_id"]; found {
-		err = json.Unmarshal(raw, &a.ChainID)
-		if err != nil {
-			return fmt.Errorf("error reading 'chain_id': %w", err)
-		}
-		delete(object, "chain_id")
-	}
-
-	if raw, found := object["gateway_app_id"]; found {
-		err = json.Unmarshal(raw, &a.GatewayAppID)
-		if err != nil {
-			return fmt.Errorf("error reading 'gateway_app_id': %w", err)
-		}
-		delete(object, "gateway_app_id")
-	}
-
-	if raw, found := object["id"]; found {
-		err = json.Unmarshal(raw, &a.ID)
-		if err != nil {
-			return fmt.Errorf("error reading 'id': %w", err)
-		}
-		delete(object, "id")
-	}
-
-	if raw, found := object["kms_contract_address"]; found {
-		err = json.Unmarshal(raw, &a.KMSContractAddress)
-		if err != nil {
-			return fmt.Errorf("error reading 'kms_contract_address': %w", err)
-		}
-		delete(object, "kms_contract_address")
-	}
-
-	if raw, found := object["slug"]; found {
-		err = json.Unmarshal(raw, &a.Slug)
-		if err != nil {
-			return fmt.Errorf("error reading 'slug': %w", err)
-		}
-		delete(object, "slug")
-	}
-
-	if raw, found := object["url"]; found {
-		err = json.Unmarshal(raw, &a.URL)
-		if err != nil {
-			return fmt.Errorf("error reading 'url': %w", err)
-		}
-		delete(object, "url")
-	}
-
-	if raw, found := object["version"]; found {
-		err = json.Unmarshal(raw, &a.Version)
-		if err != nil {
-			return fmt.Errorf("error reading 'version': %w", err)
-		}
-		delete(object, "version")
-	}
-
-	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
-		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
-			err := json.Unmarshal(fieldBuf, &fieldVal)
-			if err != nil {
-				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
-			}
-			a.AdditionalProperties[fieldName] = fieldVal
-		}
-	}
-	return nil
-}
-
-// Override default JSON handling for KMSInfo to handle AdditionalProperties
-func (a KMSInfo) MarshalJSON() ([]byte, error) {
-	var err error
-	object := make(map[string]json.RawMessage)
-
-	if a.ChainID != nil {
-		object["chain_id"], err = json.Marshal(a.ChainID)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'chain_id': %w", err)
-		}
-	}
-
-	if a.GatewayAppID != nil {
-		object["gateway_app_id"], err = json.Marshal(a.GatewayAppID)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'gateway_app_id': %w", err)
-		}
-	}
-
-	if a.ID != nil {
-		object["id"], err = json.Marshal(a.ID)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'id': %w", err)
-		}
-	}
-
-	if a.KMSContractAddress != nil {
-		object["kms_contract_address"], err = json.Marshal(a.KMSContractAddress)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'kms_contract_address': %w", err)
-		}
-	}
-
-	if a.Slug != nil {
-		object["slug"], err = json.Marshal(a.Slug)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'slug': %w", err)
-		}
-	}
-
-	if a.URL != nil {
-		object["url"], err = json.Marshal(a.URL)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'url': %w", err)
-		}
-	}
-
-	if a.Version != nil {
-		object["version"], err = json.Marshal(a.Version)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'version': %w", err)
 		}
 	}
 
@@ -4310,79 +3152,6 @@ type Client struct {
 	// A list of callbacks for modifying requests which are generated before sending over
 	// the network.
 	RequestEditors []RequestEditorFn
-
-	// base is Server parsed by NewClient; it is used while Server is unchanged.
-	base *serverBase
-}
-
-// serverBase is a server URL parsed once.
-type serverBase struct {
-	raw string
-	u   *url.URL
-	err error
-	// appendable: raw is exactly what url.Parse(raw).String() prints, ends
-	// in "/" and has no query, fragment or dot segment, so that resolving
-	// "./p" against it gives raw+"p" for any p without a dot segment.
-	appendable bool
-}
-
-func parseServerBase(raw string) *serverBase {
-	u, err := url.Parse(raw)
-	b := &serverBase{raw: raw, u: u, err: err}
-	b.appendable = err == nil && u.Opaque == "" && u.RawQuery == "" && !u.ForceQuery && u.Fragment == "" &&
-		strings.HasSuffix(raw, "/") && u.String() == raw && !strings.Contains(u.EscapedPath(), "/.")
-	return b
-}
-
-// server is the parsed Server: the one NewClient parsed, or a new parse
-// when Server was set otherwise.
-func (c *Client) server() *serverBase {
-	if c.base != nil && c.base.raw == c.Server {
-		return c.base
-	}
-	return &serverBase{raw: c.Server}
-}
-
-// resolve returns the URL of operationPath (which starts with "/" and is
-// relative to the server), as url.Parse(server).Parse("."+operationPath)
-// would print it.
-func (b *serverBase) resolve(operationPath string) (string, error) {
-	if b.appendable && operationPath != "" && operationPath[0] == '/' && !strings.Contains(operationPath, "/.") {
-		return b.raw + operationPath[1:], nil
-	}
-	serverURL, err := b.u, b.err
-	if serverURL == nil && err == nil {
-		serverURL, err = url.Parse(b.raw)
-	}
-	if err != nil {
-		return "", err
-	}
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return "", err
-	}
-	return queryURL.String(), nil
-}
-
-// joinPath replaces each %s of format, in order, with the next of params.
-func joinPath(format string, params ...string) string {
-	n := len(format)
-	for _, p := range params {
-		n += len(p)
-	}
-	var b strings.Builder
-	b.Grow(n)
-	for _, p := range params {
-		i := strings.Index(format, "%s")
-		b.WriteString(format[:i])
-		b.WriteString(p)
-		format = format[i+2:]
-	}
-	b.WriteString(format)
-	return b.String()
 }
 
 // ClientOption allows setting custom parameters during construction
@@ -4404,7 +3173,6 @@ func NewClient(server string, opts ...ClientOption) (*Client, error) {
 	if !strings.HasSuffix(client.Server, "/") {
 		client.Server += "/"
 	}
-	client.base = parseServerBase(client.Server)
 	// create httpClient, if not already present
 	if client.Client == nil {
 		client.Client = &http.Client{}
@@ -4751,13 +3519,11 @@ type ClientInterface interface {
 //
 // Corresponds with GET /cvms/{cvmId} (the `GetCVMInfo` operationId).
 func (c *Client) GetCVMInfo(ctx context.Context, cvmid CVMID, params *GetCVMInfoParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newGetCVMInfoRequest(ctx, c.server(), cvmid, params)
+	req, err := NewGetCVMInfoRequest(c.Server, cvmid, params)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4787,13 +3553,11 @@ func (c *Client) GetCVMInfo(ctx context.Context, cvmid CVMID, params *GetCVMInfo
 //
 // Corresponds with PATCH /cvms/{cvmId} (the `PatchCVM` operationId).
 func (c *Client) PatchCVMWithBody(ctx context.Context, cvmid CVMID, params *PatchCVMParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newPatchCVMRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
+	req, err := NewPatchCVMRequestWithBody(c.Server, cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4823,13 +3587,11 @@ func (c *Client) PatchCVMWithBody(ctx context.Context, cvmid CVMID, params *Patc
 //
 // Corresponds with PATCH /cvms/{cvmId} (the `PatchCVM` operationId).
 func (c *Client) PatchCVM(ctx context.Context, cvmid CVMID, params *PatchCVMParams, body PatchCVMJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newPatchCVMRequest(ctx, c.server(), cvmid, params, body)
+	req, err := NewPatchCVMRequest(c.Server, cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4852,13 +3614,11 @@ func (c *Client) PatchCVM(ctx context.Context, cvmid CVMID, params *PatchCVMPara
 //
 // Corresponds with POST /cvms/{cvmId}/commit-update (the `CommitCVMUpdate` operationId).
 func (c *Client) CommitCVMUpdateWithBody(ctx context.Context, cvmid CVMID, params *CommitCVMUpdateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newCommitCVMUpdateRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
+	req, err := NewCommitCVMUpdateRequestWithBody(c.Server, cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4881,13 +3641,11 @@ func (c *Client) CommitCVMUpdateWithBody(ctx context.Context, cvmid CVMID, param
 //
 // Corresponds with POST /cvms/{cvmId}/commit-update (the `CommitCVMUpdate` operationId).
 func (c *Client) CommitCVMUpdate(ctx context.Context, cvmid CVMID, params *CommitCVMUpdateParams, body CommitCVMUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newCommitCVMUpdateRequest(ctx, c.server(), cvmid, params, body)
+	req, err := NewCommitCVMUpdateRequest(c.Server, cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4901,13 +3659,11 @@ func (c *Client) CommitCVMUpdate(ctx context.Context, cvmid CVMID, params *Commi
 //
 // Corresponds with GET /cvms/{cvmId}/compose_file (the `GetCVMComposeFile` operationId).
 func (c *Client) GetCVMComposeFile(ctx context.Context, cvmid CVMID, params *GetCVMComposeFileParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newGetCVMComposeFileRequest(ctx, c.server(), cvmid, params)
+	req, err := NewGetCVMComposeFileRequest(c.Server, cvmid, params)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4924,13 +3680,11 @@ func (c *Client) GetCVMComposeFile(ctx context.Context, cvmid CVMID, params *Get
 //
 // Corresponds with PATCH /cvms/{cvmId}/compose_file (the `CommitCVMComposeFileUpdate` operationId).
 func (c *Client) CommitCVMComposeFileUpdateWithBody(ctx context.Context, cvmid CVMID, params *CommitCVMComposeFileUpdateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newCommitCVMComposeFileUpdateRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
+	req, err := NewCommitCVMComposeFileUpdateRequestWithBody(c.Server, cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4947,13 +3701,11 @@ func (c *Client) CommitCVMComposeFileUpdateWithBody(ctx context.Context, cvmid C
 //
 // Corresponds with PATCH /cvms/{cvmId}/compose_file (the `CommitCVMComposeFileUpdate` operationId).
 func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmid CVMID, params *CommitCVMComposeFileUpdateParams, body CommitCVMComposeFileUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newCommitCVMComposeFileUpdateRequest(ctx, c.server(), cvmid, params, body)
+	req, err := NewCommitCVMComposeFileUpdateRequest(c.Server, cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4971,13 +3723,11 @@ func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmid CVMID, pa
 //
 // Corresponds with POST /cvms/{cvmId}/compose_file/provision (the `ProvisionCVMComposeFileUpdate` operationId).
 func (c *Client) ProvisionCVMComposeFileUpdateWithBody(ctx context.Context, cvmid CVMID, params *ProvisionCVMComposeFileUpdateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newProvisionCVMComposeFileUpdateRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
+	req, err := NewProvisionCVMComposeFileUpdateRequestWithBody(c.Server, cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -4995,13 +3745,11 @@ func (c *Client) ProvisionCVMComposeFileUpdateWithBody(ctx context.Context, cvmi
 //
 // Corresponds with POST /cvms/{cvmId}/compose_file/provision (the `ProvisionCVMComposeFileUpdate` operationId).
 func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmid CVMID, params *ProvisionCVMComposeFileUpdateParams, body ProvisionCVMComposeFileUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newProvisionCVMComposeFileUpdateRequest(ctx, c.server(), cvmid, params, body)
+	req, err := NewProvisionCVMComposeFileUpdateRequest(c.Server, cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5018,13 +3766,11 @@ func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmid CVMID,
 //
 // Corresponds with PATCH /cvms/{cvmId}/docker-compose (the `UpdateDockerCompose` operationId).
 func (c *Client) UpdateDockerComposeWithBody(ctx context.Context, cvmid CVMID, params *UpdateDockerComposeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newUpdateDockerComposeRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
+	req, err := NewUpdateDockerComposeRequestWithBody(c.Server, cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5043,13 +3789,11 @@ func (c *Client) UpdateDockerComposeWithBody(ctx context.Context, cvmid CVMID, p
 //
 // Corresponds with PATCH /cvms/{cvmId}/envs (the `UpdateCVMEnvs` operationId).
 func (c *Client) UpdateCVMEnvsWithBody(ctx context.Context, cvmid CVMID, params *UpdateCVMEnvsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newUpdateCVMEnvsRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
+	req, err := NewUpdateCVMEnvsRequestWithBody(c.Server, cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5068,13 +3812,11 @@ func (c *Client) UpdateCVMEnvsWithBody(ctx context.Context, cvmid CVMID, params 
 //
 // Corresponds with PATCH /cvms/{cvmId}/envs (the `UpdateCVMEnvs` operationId).
 func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmid CVMID, params *UpdateCVMEnvsParams, body UpdateCVMEnvsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newUpdateCVMEnvsRequest(ctx, c.server(), cvmid, params, body)
+	req, err := NewUpdateCVMEnvsRequest(c.Server, cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5091,13 +3833,11 @@ func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmid CVMID, params *UpdateC
 //
 // Corresponds with PATCH /cvms/{cvmId}/os-image (the `UpdateOSImage` operationId).
 func (c *Client) UpdateOSImageWithBody(ctx context.Context, cvmid CVMID, params *UpdateOSImageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newUpdateOSImageRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
+	req, err := NewUpdateOSImageRequestWithBody(c.Server, cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5114,13 +3854,11 @@ func (c *Client) UpdateOSImageWithBody(ctx context.Context, cvmid CVMID, params 
 //
 // Corresponds with PATCH /cvms/{cvmId}/os-image (the `UpdateOSImage` operationId).
 func (c *Client) UpdateOSImage(ctx context.Context, cvmid CVMID, params *UpdateOSImageParams, body UpdateOSImageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newUpdateOSImageRequest(ctx, c.server(), cvmid, params, body)
+	req, err := NewUpdateOSImageRequest(c.Server, cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5137,13 +3875,11 @@ func (c *Client) UpdateOSImage(ctx context.Context, cvmid CVMID, params *UpdateO
 //
 // Corresponds with PATCH /cvms/{cvmId}/pre-launch-script (the `UpdatePreLaunchScript` operationId).
 func (c *Client) UpdatePreLaunchScriptWithBody(ctx context.Context, cvmid CVMID, params *UpdatePreLaunchScriptParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newUpdatePreLaunchScriptRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
+	req, err := NewUpdatePreLaunchScriptRequestWithBody(c.Server, cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5160,13 +3896,11 @@ func (c *Client) UpdatePreLaunchScriptWithBody(ctx context.Context, cvmid CVMID,
 //
 // Corresponds with PATCH /cvms/{cvmId}/pre-launch-script (the `UpdatePreLaunchScript` operationId).
 func (c *Client) UpdatePreLaunchScriptWithTextBody(ctx context.Context, cvmid CVMID, params *UpdatePreLaunchScriptParams, body UpdatePreLaunchScriptTextRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newUpdatePreLaunchScriptRequestWithTextBody(ctx, c.server(), cvmid, params, body)
+	req, err := NewUpdatePreLaunchScriptRequestWithTextBody(c.Server, cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5185,13 +3919,11 @@ func (c *Client) UpdatePreLaunchScriptWithTextBody(ctx context.Context, cvmid CV
 //
 // Corresponds with PATCH /cvms/{cvmId}/resources (the `UpdateCVMResources` operationId).
 func (c *Client) UpdateCVMResourcesWithBody(ctx context.Context, cvmid CVMID, params *UpdateCVMResourcesParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newUpdateCVMResourcesRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
+	req, err := NewUpdateCVMResourcesRequestWithBody(c.Server, cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5210,13 +3942,11 @@ func (c *Client) UpdateCVMResourcesWithBody(ctx context.Context, cvmid CVMID, pa
 //
 // Corresponds with PATCH /cvms/{cvmId}/resources (the `UpdateCVMResources` operationId).
 func (c *Client) UpdateCVMResources(ctx context.Context, cvmid CVMID, params *UpdateCVMResourcesParams, body UpdateCVMResourcesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newUpdateCVMResourcesRequest(ctx, c.server(), cvmid, params, body)
+	req, err := NewUpdateCVMResourcesRequest(c.Server, cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5232,13 +3962,11 @@ func (c *Client) UpdateCVMResources(ctx context.Context, cvmid CVMID, params *Up
 //
 // Corresponds with GET /cvms/{cvmId}/state (the `GetCVMState` operationId).
 func (c *Client) GetCVMState(ctx context.Context, cvmid CVMID, params *GetCVMStateParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newGetCVMStateRequest(ctx, c.server(), cvmid, params)
+	req, err := NewGetCVMStateRequest(c.Server, cvmid, params)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5255,13 +3983,11 @@ func (c *Client) GetCVMState(ctx context.Context, cvmid CVMID, params *GetCVMSta
 //
 // Corresponds with PATCH /cvms/{cvmId}/visibility (the `UpdateCVMVisibility` operationId).
 func (c *Client) UpdateCVMVisibilityWithBody(ctx context.Context, cvmid CVMID, params *UpdateCVMVisibilityParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newUpdateCVMVisibilityRequestWithBody(ctx, c.server(), cvmid, params, contentType, body)
+	req, err := NewUpdateCVMVisibilityRequestWithBody(c.Server, cvmid, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5278,13 +4004,11 @@ func (c *Client) UpdateCVMVisibilityWithBody(ctx context.Context, cvmid CVMID, p
 //
 // Corresponds with PATCH /cvms/{cvmId}/visibility (the `UpdateCVMVisibility` operationId).
 func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmid CVMID, params *UpdateCVMVisibilityParams, body UpdateCVMVisibilityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newUpdateCVMVisibilityRequest(ctx, c.server(), cvmid, params, body)
+	req, err := NewUpdateCVMVisibilityRequest(c.Server, cvmid, params, body)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5299,13 +4023,11 @@ func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmid CVMID, params *U
 //
 // Corresponds with GET /kms/{kmsId}/pubkey/{appId} (the `GetKMSEnvEncryptPublicKey` operationId).
 func (c *Client) GetKMSEnvEncryptPublicKey(ctx context.Context, kmsid string, appID string, params *GetKMSEnvEncryptPublicKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	if ctx == nil {
-		panic("nil context")
-	}
-	req, err := newGetKMSEnvEncryptPublicKeyRequest(ctx, c.server(), kmsid, appID, params)
+	req, err := NewGetKMSEnvEncryptPublicKeyRequest(c.Server, kmsid, appID, params)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(ctx)
 	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
 		return nil, err
 	}
@@ -5314,23 +4036,31 @@ func (c *Client) GetKMSEnvEncryptPublicKey(ctx context.Context, kmsid string, ap
 
 // NewGetCVMInfoRequest constructs an http.Request for the GetCVMInfo method
 func NewGetCVMInfoRequest(server string, cvmid CVMID, params *GetCVMInfoParams) (*http.Request, error) {
-	return newGetCVMInfoRequest(context.Background(), &serverBase{raw: server}, cvmid, params)
-}
-
-func newGetCVMInfoRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *GetCVMInfoParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0 = url.PathEscape(string(cvmid))
-
-	operationPath := joinPath("/cvms/%s", pathParam0)
-	queryURL, err := server.resolve(operationPath)
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, queryURL, nil)
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cvms/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -5340,7 +4070,10 @@ func newGetCVMInfoRequest(ctx context.Context, server *serverBase, cvmid CVMID, 
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0 = string(*params.XPhalaVersion)
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5352,38 +4085,42 @@ func newGetCVMInfoRequest(ctx context.Context, server *serverBase, cvmid CVMID, 
 
 // NewPatchCVMRequest calls the generic PatchCVM builder with application/json body
 func NewPatchCVMRequest(server string, cvmid CVMID, params *PatchCVMParams, body PatchCVMJSONRequestBody) (*http.Request, error) {
-	return newPatchCVMRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
-}
-
-func newPatchCVMRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *PatchCVMParams, body PatchCVMJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return newPatchCVMRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
+	return NewPatchCVMRequestWithBody(server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewPatchCVMRequestWithBody constructs an http.Request for the PatchCVM method, with any body, and a specified content type
 func NewPatchCVMRequestWithBody(server string, cvmid CVMID, params *PatchCVMParams, contentType string, body io.Reader) (*http.Request, error) {
-	return newPatchCVMRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
-}
-
-func newPatchCVMRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *PatchCVMParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0 = url.PathEscape(string(cvmid))
-
-	operationPath := joinPath("/cvms/%s", pathParam0)
-	queryURL, err := server.resolve(operationPath)
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cvms/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -5395,7 +4132,10 @@ func newPatchCVMRequestWithBody(ctx context.Context, server *serverBase, cvmid C
 		if params.XComposeHash != nil {
 			var headerParam0 string
 
-			headerParam0 = string(*params.XComposeHash)
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Compose-Hash", *params.XComposeHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Compose-Hash", headerParam0)
 		}
@@ -5403,7 +4143,10 @@ func newPatchCVMRequestWithBody(ctx context.Context, server *serverBase, cvmid C
 		if params.XTransactionHash != nil {
 			var headerParam1 string
 
-			headerParam1 = string(*params.XTransactionHash)
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Transaction-Hash", *params.XTransactionHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Transaction-Hash", headerParam1)
 		}
@@ -5411,7 +4154,10 @@ func newPatchCVMRequestWithBody(ctx context.Context, server *serverBase, cvmid C
 		if params.XPrepareOnly != nil {
 			var headerParam2 string
 
-			headerParam2 = string(*params.XPrepareOnly)
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Prepare-Only", *params.XPrepareOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Prepare-Only", headerParam2)
 		}
@@ -5419,7 +4165,10 @@ func newPatchCVMRequestWithBody(ctx context.Context, server *serverBase, cvmid C
 		if params.XPhalaVersion != nil {
 			var headerParam3 string
 
-			headerParam3 = string(*params.XPhalaVersion)
+			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Phala-Version", headerParam3)
 		}
@@ -5431,33 +4180,37 @@ func newPatchCVMRequestWithBody(ctx context.Context, server *serverBase, cvmid C
 
 // NewCommitCVMUpdateRequest calls the generic CommitCVMUpdate builder with application/json body
 func NewCommitCVMUpdateRequest(server string, cvmid CVMID, params *CommitCVMUpdateParams, body CommitCVMUpdateJSONRequestBody) (*http.Request, error) {
-	return newCommitCVMUpdateRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
-}
-
-func newCommitCVMUpdateRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *CommitCVMUpdateParams, body CommitCVMUpdateJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return newCommitCVMUpdateRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
+	return NewCommitCVMUpdateRequestWithBody(server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewCommitCVMUpdateRequestWithBody constructs an http.Request for the CommitCVMUpdate method, with any body, and a specified content type
 func NewCommitCVMUpdateRequestWithBody(server string, cvmid CVMID, params *CommitCVMUpdateParams, contentType string, body io.Reader) (*http.Request, error) {
-	return newCommitCVMUpdateRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
-}
-
-func newCommitCVMUpdateRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *CommitCVMUpdateParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0 = url.PathEscape(string(cvmid))
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
 
-	operationPath := joinPath("/cvms/%s/commit-update", pathParam0)
-	queryURL, err := server.resolve(operationPath)
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cvms/%s/commit-update", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
 	}
@@ -5465,7 +4218,7 @@ func newCommitCVMUpdateRequestWithBody(ctx context.Context, server *serverBase, 
 	if params != nil {
 		// queryValues collects non-styled parameters (passthrough, JSON)
 		// that are safe to round-trip through url.Values.Encode().
-		queryValues := url.Values{} // the resolved URL has no query of its own
+		queryValues := queryURL.Query()
 		// rawQueryFragments collects pre-encoded query fragments from
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
@@ -5486,12 +4239,10 @@ func newCommitCVMUpdateRequestWithBody(ctx context.Context, server *serverBase, 
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
-		if rawQuery := strings.Join(rawQueryFragments, "&"); rawQuery != "" {
-			queryURL += "?" + rawQuery
-		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, queryURL, body)
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -5503,7 +4254,10 @@ func newCommitCVMUpdateRequestWithBody(ctx context.Context, server *serverBase, 
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0 = string(*params.XPhalaVersion)
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5515,23 +4269,31 @@ func newCommitCVMUpdateRequestWithBody(ctx context.Context, server *serverBase, 
 
 // NewGetCVMComposeFileRequest constructs an http.Request for the GetCVMComposeFile method
 func NewGetCVMComposeFileRequest(server string, cvmid CVMID, params *GetCVMComposeFileParams) (*http.Request, error) {
-	return newGetCVMComposeFileRequest(context.Background(), &serverBase{raw: server}, cvmid, params)
-}
-
-func newGetCVMComposeFileRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *GetCVMComposeFileParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0 = url.PathEscape(string(cvmid))
-
-	operationPath := joinPath("/cvms/%s/compose_file", pathParam0)
-	queryURL, err := server.resolve(operationPath)
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, queryURL, nil)
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cvms/%s/compose_file", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -5541,7 +4303,10 @@ func newGetCVMComposeFileRequest(ctx context.Context, server *serverBase, cvmid 
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0 = string(*params.XPhalaVersion)
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5553,38 +4318,42 @@ func newGetCVMComposeFileRequest(ctx context.Context, server *serverBase, cvmid 
 
 // NewCommitCVMComposeFileUpdateRequest calls the generic CommitCVMComposeFileUpdate builder with application/json body
 func NewCommitCVMComposeFileUpdateRequest(server string, cvmid CVMID, params *CommitCVMComposeFileUpdateParams, body CommitCVMComposeFileUpdateJSONRequestBody) (*http.Request, error) {
-	return newCommitCVMComposeFileUpdateRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
-}
-
-func newCommitCVMComposeFileUpdateRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *CommitCVMComposeFileUpdateParams, body CommitCVMComposeFileUpdateJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return newCommitCVMComposeFileUpdateRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
+	return NewCommitCVMComposeFileUpdateRequestWithBody(server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewCommitCVMComposeFileUpdateRequestWithBody constructs an http.Request for the CommitCVMComposeFileUpdate method, with any body, and a specified content type
 func NewCommitCVMComposeFileUpdateRequestWithBody(server string, cvmid CVMID, params *CommitCVMComposeFileUpdateParams, contentType string, body io.Reader) (*http.Request, error) {
-	return newCommitCVMComposeFileUpdateRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
-}
-
-func newCommitCVMComposeFileUpdateRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *CommitCVMComposeFileUpdateParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0 = url.PathEscape(string(cvmid))
-
-	operationPath := joinPath("/cvms/%s/compose_file", pathParam0)
-	queryURL, err := server.resolve(operationPath)
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cvms/%s/compose_file", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -5596,7 +4365,10 @@ func newCommitCVMComposeFileUpdateRequestWithBody(ctx context.Context, server *s
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0 = string(*params.XPhalaVersion)
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5608,38 +4380,42 @@ func newCommitCVMComposeFileUpdateRequestWithBody(ctx context.Context, server *s
 
 // NewProvisionCVMComposeFileUpdateRequest calls the generic ProvisionCVMComposeFileUpdate builder with application/json body
 func NewProvisionCVMComposeFileUpdateRequest(server string, cvmid CVMID, params *ProvisionCVMComposeFileUpdateParams, body ProvisionCVMComposeFileUpdateJSONRequestBody) (*http.Request, error) {
-	return newProvisionCVMComposeFileUpdateRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
-}
-
-func newProvisionCVMComposeFileUpdateRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *ProvisionCVMComposeFileUpdateParams, body ProvisionCVMComposeFileUpdateJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return newProvisionCVMComposeFileUpdateRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
+	return NewProvisionCVMComposeFileUpdateRequestWithBody(server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewProvisionCVMComposeFileUpdateRequestWithBody constructs an http.Request for the ProvisionCVMComposeFileUpdate method, with any body, and a specified content type
 func NewProvisionCVMComposeFileUpdateRequestWithBody(server string, cvmid CVMID, params *ProvisionCVMComposeFileUpdateParams, contentType string, body io.Reader) (*http.Request, error) {
-	return newProvisionCVMComposeFileUpdateRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
-}
-
-func newProvisionCVMComposeFileUpdateRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *ProvisionCVMComposeFileUpdateParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0 = url.PathEscape(string(cvmid))
-
-	operationPath := joinPath("/cvms/%s/compose_file/provision", pathParam0)
-	queryURL, err := server.resolve(operationPath)
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, queryURL, body)
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cvms/%s/compose_file/provision", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -5651,7 +4427,10 @@ func newProvisionCVMComposeFileUpdateRequestWithBody(ctx context.Context, server
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0 = string(*params.XPhalaVersion)
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5663,23 +4442,31 @@ func newProvisionCVMComposeFileUpdateRequestWithBody(ctx context.Context, server
 
 // NewUpdateDockerComposeRequestWithBody constructs an http.Request for the UpdateDockerCompose method, with any body, and a specified content type
 func NewUpdateDockerComposeRequestWithBody(server string, cvmid CVMID, params *UpdateDockerComposeParams, contentType string, body io.Reader) (*http.Request, error) {
-	return newUpdateDockerComposeRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
-}
-
-func newUpdateDockerComposeRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateDockerComposeParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0 = url.PathEscape(string(cvmid))
-
-	operationPath := joinPath("/cvms/%s/docker-compose", pathParam0)
-	queryURL, err := server.resolve(operationPath)
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cvms/%s/docker-compose", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -5691,7 +4478,10 @@ func newUpdateDockerComposeRequestWithBody(ctx context.Context, server *serverBa
 		if params.XComposeHash != nil {
 			var headerParam0 string
 
-			headerParam0 = string(*params.XComposeHash)
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Compose-Hash", *params.XComposeHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Compose-Hash", headerParam0)
 		}
@@ -5699,7 +4489,10 @@ func newUpdateDockerComposeRequestWithBody(ctx context.Context, server *serverBa
 		if params.XTransactionHash != nil {
 			var headerParam1 string
 
-			headerParam1 = string(*params.XTransactionHash)
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Transaction-Hash", *params.XTransactionHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Transaction-Hash", headerParam1)
 		}
@@ -5707,7 +4500,10 @@ func newUpdateDockerComposeRequestWithBody(ctx context.Context, server *serverBa
 		if params.XPhalaVersion != nil {
 			var headerParam2 string
 
-			headerParam2 = string(*params.XPhalaVersion)
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Phala-Version", headerParam2)
 		}
@@ -5719,38 +4515,42 @@ func newUpdateDockerComposeRequestWithBody(ctx context.Context, server *serverBa
 
 // NewUpdateCVMEnvsRequest calls the generic UpdateCVMEnvs builder with application/json body
 func NewUpdateCVMEnvsRequest(server string, cvmid CVMID, params *UpdateCVMEnvsParams, body UpdateCVMEnvsJSONRequestBody) (*http.Request, error) {
-	return newUpdateCVMEnvsRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
-}
-
-func newUpdateCVMEnvsRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateCVMEnvsParams, body UpdateCVMEnvsJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return newUpdateCVMEnvsRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
+	return NewUpdateCVMEnvsRequestWithBody(server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewUpdateCVMEnvsRequestWithBody constructs an http.Request for the UpdateCVMEnvs method, with any body, and a specified content type
 func NewUpdateCVMEnvsRequestWithBody(server string, cvmid CVMID, params *UpdateCVMEnvsParams, contentType string, body io.Reader) (*http.Request, error) {
-	return newUpdateCVMEnvsRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
-}
-
-func newUpdateCVMEnvsRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateCVMEnvsParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0 = url.PathEscape(string(cvmid))
-
-	operationPath := joinPath("/cvms/%s/envs", pathParam0)
-	queryURL, err := server.resolve(operationPath)
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cvms/%s/envs", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -5762,7 +4562,10 @@ func newUpdateCVMEnvsRequestWithBody(ctx context.Context, server *serverBase, cv
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0 = string(*params.XPhalaVersion)
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5774,38 +4577,42 @@ func newUpdateCVMEnvsRequestWithBody(ctx context.Context, server *serverBase, cv
 
 // NewUpdateOSImageRequest calls the generic UpdateOSImage builder with application/json body
 func NewUpdateOSImageRequest(server string, cvmid CVMID, params *UpdateOSImageParams, body UpdateOSImageJSONRequestBody) (*http.Request, error) {
-	return newUpdateOSImageRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
-}
-
-func newUpdateOSImageRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateOSImageParams, body UpdateOSImageJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return newUpdateOSImageRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
+	return NewUpdateOSImageRequestWithBody(server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewUpdateOSImageRequestWithBody constructs an http.Request for the UpdateOSImage method, with any body, and a specified content type
 func NewUpdateOSImageRequestWithBody(server string, cvmid CVMID, params *UpdateOSImageParams, contentType string, body io.Reader) (*http.Request, error) {
-	return newUpdateOSImageRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
-}
-
-func newUpdateOSImageRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateOSImageParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0 = url.PathEscape(string(cvmid))
-
-	operationPath := joinPath("/cvms/%s/os-image", pathParam0)
-	queryURL, err := server.resolve(operationPath)
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cvms/%s/os-image", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -5817,7 +4624,10 @@ func newUpdateOSImageRequestWithBody(ctx context.Context, server *serverBase, cv
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0 = string(*params.XPhalaVersion)
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5829,38 +4639,42 @@ func newUpdateOSImageRequestWithBody(ctx context.Context, server *serverBase, cv
 
 // NewUpdatePreLaunchScriptRequestWithTextBody calls the generic UpdatePreLaunchScript builder with text/plain body
 func NewUpdatePreLaunchScriptRequestWithTextBody(server string, cvmid CVMID, params *UpdatePreLaunchScriptParams, body UpdatePreLaunchScriptTextRequestBody) (*http.Request, error) {
-	return newUpdatePreLaunchScriptRequestWithTextBody(context.Background(), &serverBase{raw: server}, cvmid, params, body)
-}
-
-func newUpdatePreLaunchScriptRequestWithTextBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdatePreLaunchScriptParams, body UpdatePreLaunchScriptTextRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	if stringer, ok := interface{}(body).(fmt.Stringer); ok {
 		bodyReader = strings.NewReader(stringer.String())
 	} else {
 		bodyReader = strings.NewReader(fmt.Sprint(body))
 	}
-	return newUpdatePreLaunchScriptRequestWithBody(ctx, server, cvmid, params, "text/plain", bodyReader)
+	return NewUpdatePreLaunchScriptRequestWithBody(server, cvmid, params, "text/plain", bodyReader)
 }
 
 // NewUpdatePreLaunchScriptRequestWithBody constructs an http.Request for the UpdatePreLaunchScript method, with any body, and a specified content type
 func NewUpdatePreLaunchScriptRequestWithBody(server string, cvmid CVMID, params *UpdatePreLaunchScriptParams, contentType string, body io.Reader) (*http.Request, error) {
-	return newUpdatePreLaunchScriptRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
-}
-
-func newUpdatePreLaunchScriptRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdatePreLaunchScriptParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0 = url.PathEscape(string(cvmid))
-
-	operationPath := joinPath("/cvms/%s/pre-launch-script", pathParam0)
-	queryURL, err := server.resolve(operationPath)
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cvms/%s/pre-launch-script", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -5872,7 +4686,10 @@ func newUpdatePreLaunchScriptRequestWithBody(ctx context.Context, server *server
 		if params.XComposeHash != nil {
 			var headerParam0 string
 
-			headerParam0 = string(*params.XComposeHash)
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Compose-Hash", *params.XComposeHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Compose-Hash", headerParam0)
 		}
@@ -5880,7 +4697,10 @@ func newUpdatePreLaunchScriptRequestWithBody(ctx context.Context, server *server
 		if params.XTransactionHash != nil {
 			var headerParam1 string
 
-			headerParam1 = string(*params.XTransactionHash)
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Transaction-Hash", *params.XTransactionHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Transaction-Hash", headerParam1)
 		}
@@ -5888,7 +4708,10 @@ func newUpdatePreLaunchScriptRequestWithBody(ctx context.Context, server *server
 		if params.XPhalaVersion != nil {
 			var headerParam2 string
 
-			headerParam2 = string(*params.XPhalaVersion)
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Phala-Version", headerParam2)
 		}
@@ -5900,38 +4723,42 @@ func newUpdatePreLaunchScriptRequestWithBody(ctx context.Context, server *server
 
 // NewUpdateCVMResourcesRequest calls the generic UpdateCVMResources builder with application/json body
 func NewUpdateCVMResourcesRequest(server string, cvmid CVMID, params *UpdateCVMResourcesParams, body UpdateCVMResourcesJSONRequestBody) (*http.Request, error) {
-	return newUpdateCVMResourcesRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
-}
-
-func newUpdateCVMResourcesRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateCVMResourcesParams, body UpdateCVMResourcesJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return newUpdateCVMResourcesRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
+	return NewUpdateCVMResourcesRequestWithBody(server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewUpdateCVMResourcesRequestWithBody constructs an http.Request for the UpdateCVMResources method, with any body, and a specified content type
 func NewUpdateCVMResourcesRequestWithBody(server string, cvmid CVMID, params *UpdateCVMResourcesParams, contentType string, body io.Reader) (*http.Request, error) {
-	return newUpdateCVMResourcesRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
-}
-
-func newUpdateCVMResourcesRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateCVMResourcesParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0 = url.PathEscape(string(cvmid))
-
-	operationPath := joinPath("/cvms/%s/resources", pathParam0)
-	queryURL, err := server.resolve(operationPath)
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cvms/%s/resources", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -5943,7 +4770,10 @@ func newUpdateCVMResourcesRequestWithBody(ctx context.Context, server *serverBas
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0 = string(*params.XPhalaVersion)
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -5955,18 +4785,26 @@ func newUpdateCVMResourcesRequestWithBody(ctx context.Context, server *serverBas
 
 // NewGetCVMStateRequest constructs an http.Request for the GetCVMState method
 func NewGetCVMStateRequest(server string, cvmid CVMID, params *GetCVMStateParams) (*http.Request, error) {
-	return newGetCVMStateRequest(context.Background(), &serverBase{raw: server}, cvmid, params)
-}
-
-func newGetCVMStateRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *GetCVMStateParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0 = url.PathEscape(string(cvmid))
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
 
-	operationPath := joinPath("/cvms/%s/state", pathParam0)
-	queryURL, err := server.resolve(operationPath)
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cvms/%s/state", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
 	}
@@ -5974,7 +4812,7 @@ func newGetCVMStateRequest(ctx context.Context, server *serverBase, cvmid CVMID,
 	if params != nil {
 		// queryValues collects non-styled parameters (passthrough, JSON)
 		// that are safe to round-trip through url.Values.Encode().
-		queryValues := url.Values{} // the resolved URL has no query of its own
+		queryValues := queryURL.Query()
 		// rawQueryFragments collects pre-encoded query fragments from
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
@@ -6019,12 +4857,10 @@ func newGetCVMStateRequest(ctx context.Context, server *serverBase, cvmid CVMID,
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
-		if rawQuery := strings.Join(rawQueryFragments, "&"); rawQuery != "" {
-			queryURL += "?" + rawQuery
-		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, queryURL, nil)
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -6034,7 +4870,10 @@ func newGetCVMStateRequest(ctx context.Context, server *serverBase, cvmid CVMID,
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0 = string(*params.XPhalaVersion)
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -6046,38 +4885,42 @@ func newGetCVMStateRequest(ctx context.Context, server *serverBase, cvmid CVMID,
 
 // NewUpdateCVMVisibilityRequest calls the generic UpdateCVMVisibility builder with application/json body
 func NewUpdateCVMVisibilityRequest(server string, cvmid CVMID, params *UpdateCVMVisibilityParams, body UpdateCVMVisibilityJSONRequestBody) (*http.Request, error) {
-	return newUpdateCVMVisibilityRequest(context.Background(), &serverBase{raw: server}, cvmid, params, body)
-}
-
-func newUpdateCVMVisibilityRequest(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateCVMVisibilityParams, body UpdateCVMVisibilityJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return newUpdateCVMVisibilityRequestWithBody(ctx, server, cvmid, params, "application/json", bodyReader)
+	return NewUpdateCVMVisibilityRequestWithBody(server, cvmid, params, "application/json", bodyReader)
 }
 
 // NewUpdateCVMVisibilityRequestWithBody constructs an http.Request for the UpdateCVMVisibility method, with any body, and a specified content type
 func NewUpdateCVMVisibilityRequestWithBody(server string, cvmid CVMID, params *UpdateCVMVisibilityParams, contentType string, body io.Reader) (*http.Request, error) {
-	return newUpdateCVMVisibilityRequestWithBody(context.Background(), &serverBase{raw: server}, cvmid, params, contentType, body)
-}
-
-func newUpdateCVMVisibilityRequestWithBody(ctx context.Context, server *serverBase, cvmid CVMID, params *UpdateCVMVisibilityParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0 = url.PathEscape(string(cvmid))
-
-	operationPath := joinPath("/cvms/%s/visibility", pathParam0)
-	queryURL, err := server.resolve(operationPath)
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, queryURL, body)
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cvms/%s/visibility", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -6089,7 +4932,10 @@ func newUpdateCVMVisibilityRequestWithBody(ctx context.Context, server *serverBa
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0 = string(*params.XPhalaVersion)
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}
@@ -6101,27 +4947,38 @@ func newUpdateCVMVisibilityRequestWithBody(ctx context.Context, server *serverBa
 
 // NewGetKMSEnvEncryptPublicKeyRequest constructs an http.Request for the GetKMSEnvEncryptPublicKey method
 func NewGetKMSEnvEncryptPublicKeyRequest(server string, kmsid string, appID string, params *GetKMSEnvEncryptPublicKeyParams) (*http.Request, error) {
-	return newGetKMSEnvEncryptPublicKeyRequest(context.Background(), &serverBase{raw: server}, kmsid, appID, params)
-}
-
-func newGetKMSEnvEncryptPublicKeyRequest(ctx context.Context, server *serverBase, kmsid string, appID string, params *GetKMSEnvEncryptPublicKeyParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0 = url.PathEscape(string(kmsid))
-
-	var pathParam1 string
-
-	pathParam1 = url.PathEscape(string(appID))
-
-	operationPath := joinPath("/kms/%s/pubkey/%s", pathParam0, pathParam1)
-	queryURL, err := server.resolve(operationPath)
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "kmsId", kmsid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, queryURL, nil)
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "appId", appID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/kms/%s/pubkey/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -6131,7 +4988,10 @@ func newGetKMSEnvEncryptPublicKeyRequest(ctx context.Context, server *serverBase
 		if params.XPhalaVersion != nil {
 			var headerParam0 string
 
-			headerParam0 = string(*params.XPhalaVersion)
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
 			req.Header.Set("X-Phala-Version", headerParam0)
 		}

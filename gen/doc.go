@@ -1,7 +1,9 @@
 // Package gen is the low-level binding of the Phala Cloud API, generated
-// by oapi-codegen v2.8.2 from openapi/phala-cloud.yaml: the document's
-// wire types, one request builder per operation (NewGetCVMInfoRequest,
-// ...) and the clients Client and ClientWithResponses.
+// by oapi-codegen v2.8.2 with its stock templates from
+// openapi/phala-cloud.yaml: the document's wire types, one request builder
+// per operation (NewGetCVMInfoRequest, ...) and the clients Client and
+// ClientWithResponses. Package phala builds its requests with these
+// builders and decodes the answers into these types.
 //
 // Use package github.com/phalacloud/go-sdk/phala instead. The facade
 // refuses bad input before sending, escapes ids, sends the API key and
@@ -15,8 +17,8 @@
 // version the facade pins) and X-API-Key yourself, e.g. with
 // WithRequestEditorFn.
 //
-// gen is outside the facade's compatibility promise: it is regenerated
-// whenever the document changes, and any of its names, types and
+// gen carries no compatibility promise: it is regenerated whenever the
+// document or the generator changes, and any of its names, types and
 // signatures may change in any release. phala's exported API does not use
 // gen types, so a program that imports only phala is unaffected.
 //

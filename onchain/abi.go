@@ -13,7 +13,11 @@ import (
 // addComposeHash(bytes32) (selector 0xdfc77223, also in
 // ../shared/reference/phala-cloud-api.md), allowedComposeHashes(bytes32),
 // addDevice(bytes32), allowedDeviceIds(bytes32), setAllowAnyDevice(bool),
-// allowAnyDevice(), owner(), the event ComposeHashAdded(bytes32) (not
+// allowAnyDevice(), owner(), requireTcbUpToDate() and
+// setRequireTcbUpToDate(bool) (newer DstackApp versions, with the event
+// RequireTcbUpToDateSet(bool); facts from Dstack-TEE/dstack
+// kms/auth-eth's IAppAuthBasicManagement and its tests), the event
+// ComposeHashAdded(bytes32) (not
 // indexed: the hash is the log's data) and the custom error
 // OwnableUnauthorizedAccount(address) of OpenZeppelin's Ownable.
 const appABIJSON = `[
@@ -25,9 +29,12 @@ const appABIJSON = `[
 {"type":"function","name":"setAllowAnyDevice","stateMutability":"nonpayable","inputs":[{"name":"_allowAnyDevice","type":"bool"}],"outputs":[]},
 {"type":"function","name":"allowAnyDevice","stateMutability":"view","inputs":[],"outputs":[{"name":"","type":"bool"}]},
 {"type":"function","name":"owner","stateMutability":"view","inputs":[],"outputs":[{"name":"","type":"address"}]},
+{"type":"function","name":"requireTcbUpToDate","stateMutability":"view","inputs":[],"outputs":[{"name":"","type":"bool"}]},
+{"type":"function","name":"setRequireTcbUpToDate","stateMutability":"nonpayable","inputs":[{"name":"requireUpToDate","type":"bool"}],"outputs":[]},
 {"type":"event","name":"ComposeHashAdded","anonymous":false,"inputs":[{"name":"composeHash","type":"bytes32","indexed":false}]},
 {"type":"event","name":"DeviceAdded","anonymous":false,"inputs":[{"name":"deviceId","type":"bytes32","indexed":false}]},
 {"type":"event","name":"AllowAnyDeviceSet","anonymous":false,"inputs":[{"name":"allowAny","type":"bool","indexed":false}]},
+{"type":"event","name":"RequireTcbUpToDateSet","anonymous":false,"inputs":[{"name":"requireUpToDate","type":"bool","indexed":false}]},
 {"type":"error","name":"OwnableUnauthorizedAccount","inputs":[{"name":"account","type":"address"}]},
 {"type":"error","name":"OwnableInvalidOwner","inputs":[{"name":"owner","type":"address"}]}
 ]`
@@ -40,6 +47,7 @@ const appABIJSON = `[
 const kmsABIJSON = `[
 {"type":"function","name":"kmsInfo","stateMutability":"view","inputs":[],"outputs":[
  {"name":"k256Pubkey","type":"bytes"},{"name":"caPubkey","type":"bytes"},{"name":"quote","type":"bytes"},{"name":"eventlog","type":"bytes"}]},
+{"type":"function","name":"registeredApps","stateMutability":"view","inputs":[{"name":"","type":"address"}],"outputs":[{"name":"","type":"bool"}]},
 {"type":"event","name":"KmsInfoSet","anonymous":false,"inputs":[{"name":"k256Pubkey","type":"bytes","indexed":false}]}
 ]`
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -66,14 +67,86 @@ func (a *App) AllowAnyDevice(ctx context.Context) (bool, error) {
 	return a.readBool(ctx, "allowAnyDevice")
 }
 
-// DeviceCanBoot is AllowAnyDevice || DeviceAllowed(deviceID), the check
-// @phala/cloud 0.2.9's checkOnChainPrerequisites makes.
+// DeviceCanBoot reports whether the app contract lets the device boot the
+// app as far as the chain can tell: AllowAnyDevice || DeviceAllowed
+// (the check @phala/cloud 0.2.9's checkOnChainPrerequisites makes). It
+// also reads requireTcbUpToDate (PredictBoot): when it is set, the real
+// DstackApp's isAppAllowed also refuses a boot whose TCB status is not
+// "UpToDate", which only the boot attestation tells, so true then means
+// "allowed if the device's TCB is up to date". Use PredictBoot to see the
+// flag.
 func (a *App) DeviceCanBoot(ctx context.Context, deviceID string) (bool, error) {
-	anyDev, err := a.AllowAnyDevice(ctx)
-	if err != nil || anyDev {
-		return anyDev, err
+	p, err := a.PredictBoot(ctx, deviceID)
+	if err != nil {
+		return false, err
 	}
-	return a.DeviceAllowed(ctx, deviceID)
+	return p.CanBoot(), nil
+}
+
+// BootPrediction is what the app contract says about a device booting the
+// app, read from the chain before the boot.
+type BootPrediction struct {
+	// AllowAnyDevice and DeviceAllowed are allowAnyDevice() and
+	// allowedDeviceIds(device).
+	AllowAnyDevice, DeviceAllowed bool
+	// RequireTcbUpToDate is requireTcbUpToDate(): the contract refuses a
+	// boot whose TCB status is not "UpToDate". The chain cannot know the
+	// device's TCB status (the KMS reads it from the attestation at boot),
+	// so with this set a CanBoot prediction holds only for a device whose
+	// TCB is up to date.
+	RequireTcbUpToDate bool
+	// TcbFlagKnown is false for a DstackApp without the flag (versions
+	// before it): requireTcbUpToDate() reverted without data, and
+	// RequireTcbUpToDate is false, as such a contract behaves.
+	TcbFlagKnown bool
+}
+
+// CanBoot is AllowAnyDevice || DeviceAllowed: the device passes the
+// allow-list (see RequireTcbUpToDate for what it cannot know).
+func (p *BootPrediction) CanBoot() bool { return p.AllowAnyDevice || p.DeviceAllowed }
+
+// PredictBoot reads allowAnyDevice(), allowedDeviceIds(deviceID) (64 hex,
+// optional 0x) and requireTcbUpToDate(). Errors: an ErrInvalidArgument
+// error for a malformed device id; *NoContractError; *RevertError;
+// *RPCError.
+func (a *App) PredictBoot(ctx context.Context, deviceID string) (*BootPrediction, error) {
+	d, err := parseBytes32("deviceID", deviceID)
+	if err != nil {
+		return nil, err
+	}
+	p := &BootPrediction{}
+	if p.AllowAnyDevice, err = a.AllowAnyDevice(ctx); err != nil {
+		return nil, err
+	}
+	if p.DeviceAllowed, err = a.readBool(ctx, "allowedDeviceIds", d); err != nil {
+		return nil, err
+	}
+	if p.RequireTcbUpToDate, p.TcbFlagKnown, err = a.RequireTcbUpToDate(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// RequireTcbUpToDate reads requireTcbUpToDate(). known is false (and
+// require false) for a contract without the getter, one that reverts the
+// call without data, as a DstackApp from before the flag does behind its
+// proxy. Errors: *NoContractError, *RevertError with data, *RPCError.
+func (a *App) RequireTcbUpToDate(ctx context.Context) (require, known bool, err error) {
+	v, err := a.readBool(ctx, "requireTcbUpToDate")
+	var re *RevertError
+	if errors.As(err, &re) && len(re.Data) == 0 {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, err
+	}
+	return v, true, nil
+}
+
+// SetRequireTcbUpToDate sends setRequireTcbUpToDate(require), as
+// AddComposeHash does (the contract's owner only).
+func (a *App) SetRequireTcbUpToDate(ctx context.Context, s Signer, require bool, opts *TxOptions) (*Tx, error) {
+	return a.send(ctx, s, "setRequireTcbUpToDate", opts, require)
 }
 
 // Owner reads owner(): the only account the contract accepts changes from.

@@ -26,6 +26,16 @@ var (
 	ErrInsufficientFunds = errors.New("onchain: account balance too low")
 	// ErrNotOnChain: the KMS named is not an on-chain KMS (no chain id).
 	ErrNotOnChain = errors.New("onchain: KMS is not on a chain")
+	// ErrKMSNotPinned: the KMSAnchor has no KMS contract pinned for the
+	// CVM's chain (WithKMSContract, WithKMSContracts).
+	ErrKMSNotPinned = errors.New("onchain: no KMS contract pinned for the chain")
+	// ErrAppNotRegistered: the pinned KMS contract does not record the app
+	// in registeredApps.
+	ErrAppNotRegistered = errors.New("onchain: app not registered on the KMS contract")
+	// ErrCurrentNotAllowed: the app-compose the API serves as the CVM's
+	// current one hashes to a value the app contract does not allow, so a
+	// change built on it is not signed.
+	ErrCurrentNotAllowed = errors.New("onchain: the current app-compose is not allowed on the app contract")
 	// ErrNoKMSKey: the KMS contract publishes no usable k256Pubkey.
 	ErrNoKMSKey = errors.New("onchain: KMS contract has no usable k256Pubkey")
 	// ErrCalldataOnly: the Signer only prepares calldata (a multisig

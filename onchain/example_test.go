@@ -27,12 +27,20 @@ func ExampleUpdater() {
 			KMSContractAddress: chain.KMSContract.Hex()}))
 	defer srv.Close()
 	client := srv.Client()
+	// The app-compose the CVM runs was approved when it was deployed.
+	if _, current, _ := srv.AppCompose("my-app"); chain.AllowComposeHash(ctx, current) != nil {
+		panic("approving the current app-compose")
+	}
 
 	signer, err := onchain.PrivateKeySigner(chain.OwnerKey)
 	if err != nil {
 		panic(err)
 	}
-	u := &onchain.Updater{Client: client, Backend: chain.Client(), Signer: signer,
+	// AppID pins the app whose compose hash the owner approves (in real
+	// use, the app id you deployed): the 465's app id must be it, and its
+	// hash must be the SDK's own hash of the current app-compose with the
+	// new compose file, or nothing is signed.
+	u := &onchain.Updater{Client: client, Backend: chain.Client(), Signer: signer, AppID: chain.AppID(),
 		Tx:         &onchain.TxOptions{PollInterval: 10 * time.Millisecond},
 		Wait:       &phala.WaitOptions{PollInterval: 10 * time.Millisecond},
 		OnProgress: func(e onchain.Event) { fmt.Println(e.Step) }}

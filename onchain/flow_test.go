@@ -245,8 +245,15 @@ func TestDeviceAllowList(t *testing.T) {
 	require.ErrorIs(t, err, onchain.ErrDeviceNotAllowed)
 	require.Zero(t, e.chain.Client().Sent())
 
+	// AddDevice alone does not take the API's device id.
 	u := e.updater(e.owner, nil)
 	u.AddDevice = true
+	_, err = u.Run(ctx, e.cvm.ID, onchain.ComposeChange(e.client, e.cvm.ID, newCompose))
+	require.ErrorIs(t, err, onchain.ErrDeviceNotAllowed)
+	require.Contains(t, err.Error(), "Updater.DeviceID")
+	require.Zero(t, e.chain.Client().Sent())
+
+	u.DeviceID = e.cvm.DeviceID
 	_, err = u.Run(ctx, e.cvm.ID, onchain.ComposeChange(e.client, e.cvm.ID, newCompose))
 	require.NoError(t, err)
 	app, err := onchain.NewApp(e.chain.Client(), e.cvm.AppID)

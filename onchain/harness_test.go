@@ -9,10 +9,13 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/stretchr/testify/require"
 
+	"github.com/phalacloud/go-sdk/internal/testkit"
 	"github.com/phalacloud/go-sdk/onchain"
 	"github.com/phalacloud/go-sdk/onchain/chaintest"
+	"github.com/phalacloud/go-sdk/onchain/contracts"
 	"github.com/phalacloud/go-sdk/phala"
 	"github.com/phalacloud/go-sdk/phala/phalatest"
 )
@@ -36,6 +39,10 @@ type envOpts struct {
 	kmsKey    []byte         // the fake's KMS key (default: the chain's KMS root)
 	noChecker bool           // phase 2 checked against the fake's own record
 	appOwner  common.Address // deploy the CVM's app contract owned by this account
+	// lookalike deploys a KMS contract whose root is this private key,
+	// registers the app there, names it in the CVM detail and has the
+	// fake's KMS sign with it: an attacker's KMS on the same chain.
+	lookalike []byte
 	chainOpts *chaintest.Options
 }
 
@@ -45,6 +52,13 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if co == nil {
 		co = &chaintest.Options{AllowAnyDevice: true}
 	}
+	if co.InitialComposeHash == ([32]byte{}) {
+		// The CVM runs an app-compose its owner approved: its hash is
+		// allowed from the start, as deployAndRegisterApp does.
+		c := *co
+		c.InitialComposeHash = seedComposeHash(t)
+		co = &c
+	}
 	chain, err := chaintest.New(co)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = chain.Close() })
@@ -52,7 +66,9 @@ func newEnv(t *testing.T, o envOpts) *env {
 		o.chainID = chain.ChainID.Int64()
 	}
 	if o.appOwner != (common.Address{}) {
-		addr, err := chain.DeployAppOwnedBy(context.Background(), o.appOwner)
+		addr, err := chain.Deploy(context.Background(), chain.OwnerECDSA(), contracts.App, o.appOwner, true, [32]byte{}, co.InitialComposeHash)
+		require.NoError(t, err)
+		require.NoError(t, chain.RegisterApp(context.Background(), chain.KMSContract, addr))
 		require.NoError(t, err)
 		o.appID = strings.ToLower(addr.Hex()[2:])
 	}
@@ -62,10 +78,19 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if o.kmsKey == nil {
 		o.kmsKey = chain.KMSRootKey
 	}
+	kmsContract := chain.KMSContract
+	if o.lookalike != nil {
+		root, err := crypto.ToECDSA(o.lookalike)
+		require.NoError(t, err)
+		kmsContract, err = chain.DeployKMS(context.Background(), crypto.CompressPubkey(&root.PublicKey))
+		require.NoError(t, err)
+		require.NoError(t, chain.RegisterApp(context.Background(), kmsContract, common.HexToAddress(o.appID)))
+		o.kmsKey = o.lookalike
+	}
 	opts := []phalatest.Option{phalatest.WithoutDefaultCVMs(), phalatest.WithUpdateDelay(20 * time.Millisecond),
 		phalatest.WithKMSKey(o.kmsKey),
 		phalatest.WithCVM(phalatest.CVMSeed{Name: cvmName, ChainID: o.chainID, AppID: o.appID,
-			KMSContractAddress: chain.KMSContract.Hex(), AllowedEnvs: []string{"FOO"}})}
+			KMSContractAddress: kmsContract.Hex(), AllowedEnvs: []string{"FOO"}})}
 	if !o.noChecker {
 		opts = append(opts, phalatest.WithChainChecker(onchain.NewChecker(chain.Client())))
 	}
@@ -77,17 +102,11 @@ func newEnv(t *testing.T, o envOpts) *env {
 	return &env{chain: chain, srv: srv, client: srv.Client(phala.WithoutRetries()), cvm: seed, owner: owner}
 }
 
-func ctxT(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+// The helpers shared with phalatest's tests.
+var ctxT, quickWait = testkit.Context, testkit.QuickWait
 
 // fastTx polls receipts without delay: the simulated chain mines on send.
 func fastTx() *onchain.TxOptions { return &onchain.TxOptions{PollInterval: time.Millisecond} }
-
-func quickWait() *phala.WaitOptions { return &phala.WaitOptions{PollInterval: 5 * time.Millisecond} }
 
 // recorder collects progress events.
 type recorder struct {
@@ -112,7 +131,7 @@ func (r *recorder) steps() []onchain.Step {
 }
 
 func (e *env) updater(s onchain.Signer, rec *recorder) *onchain.Updater {
-	u := &onchain.Updater{Client: e.client, Backend: e.chain.Client(), Signer: s, Tx: fastTx(), Wait: quickWait()}
+	u := &onchain.Updater{Client: e.client, Backend: e.chain.Client(), Signer: s, Tx: fastTx(), Wait: quickWait(), AppID: e.cvm.AppID}
 	if rec != nil {
 		u.OnProgress = rec.add
 	}
@@ -120,3 +139,19 @@ func (e *env) updater(s onchain.Signer, rec *recorder) *onchain.Updater {
 }
 
 func wei(eth int64) *big.Int { return new(big.Int).Mul(big.NewInt(eth), chaintest.Ether) }
+
+// anchor is a KMSAnchor pinned to the chain's real KMS contract.
+func (e *env) anchor() *onchain.KMSAnchor {
+	return onchain.NewKMSAnchor(e.chain.Client(), onchain.WithKMSContract(e.chain.KMSContract))
+}
+
+// seedComposeHash is the hash of the app-compose the fake gives the test
+// CVM (it depends on the seed's name, compose and flags, not on its app).
+func seedComposeHash(t *testing.T) [32]byte {
+	t.Helper()
+	srv := phalatest.NewServer(phalatest.WithoutDefaultCVMs(), phalatest.WithCVM(phalatest.CVMSeed{Name: cvmName, ChainID: 1, AllowedEnvs: []string{"FOO"}}))
+	defer srv.Close()
+	_, h, ok := srv.AppCompose(cvmName)
+	require.True(t, ok)
+	return common.HexToHash(h)
+}

@@ -17,7 +17,7 @@ import (
 func TestKMSAnchorReadsTheContract(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	ctx := ctxT(t)
-	anchor := onchain.NewKMSAnchor(e.chain.Client())
+	anchor := e.anchor()
 	ref, err := onchain.KMSRefOf(ctx, e.client, e.cvm.ID)
 	require.NoError(t, err)
 	require.Equal(t, strings.ToLower(e.chain.KMSContract.Hex()), strings.ToLower(ref.ContractAddress))
@@ -30,7 +30,7 @@ func TestKMSAnchorReadsTheContract(t *testing.T) {
 	require.Contains(t, anchor.String(), e.chain.KMSContract.Hex())
 
 	// A key signed the phalatest way verifies against the chain's signer.
-	key, err := e.client.GetEnvEncryptPublicKey(ctx, e.cvm.ID, &phala.EnvKeyOptions{ExpectedSigner: signer})
+	key, err := e.client.GetEnvEncryptPublicKey(ctx, e.cvm.ID, &phala.EnvKeyOptions{ExpectedSigner: signer, AppID: e.cvm.AppID})
 	require.NoError(t, err)
 	require.Equal(t, signer, strings.ToLower(key.Signer))
 
@@ -49,7 +49,7 @@ func TestKMSAnchorReadsTheContract(t *testing.T) {
 func TestKMSAnchorRefusals(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	ctx := ctxT(t)
-	anchor := onchain.NewKMSAnchor(e.chain.Client())
+	anchor := e.anchor()
 	id := e.chain.ChainID.Int64()
 	base := phala.KMSRef{ID: "kms", ChainID: &id, ContractAddress: e.chain.KMSContract.Hex(), AppID: e.cvm.AppID}
 
@@ -65,9 +65,11 @@ func TestKMSAnchorRefusals(t *testing.T) {
 	_, err = anchor.TrustedSigner(ctx, ref)
 	require.ErrorIs(t, err, onchain.ErrNotOnChain)
 
+	// A pinned address without code.
 	ref = base
-	ref.ContractAddress = "0x" + strings.Repeat("cd", 20)
-	_, err = anchor.TrustedSigner(ctx, ref)
+	ref.ContractAddress = ""
+	empty := onchain.NewKMSAnchor(e.chain.Client(), onchain.WithKMSContract(common.HexToAddress("0x"+strings.Repeat("cd", 20))))
+	_, err = empty.TrustedSigner(ctx, ref)
 	require.ErrorIs(t, err, onchain.ErrNoContract)
 
 	ref = base
@@ -84,7 +86,7 @@ func TestKMSAnchorRefusals(t *testing.T) {
 func TestEnvUpdateVerifiedAgainstTheChain(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	ctx := ctxT(t)
-	anchor := onchain.NewKMSAnchor(e.chain.Client())
+	anchor := e.anchor()
 	envs := []phala.EnvVar{{Key: "FOO", Value: "one"}, {Key: "BAR", Value: "two"}}
 	rec := &recorder{}
 	// A new env key changes the allowed keys: the on-chain flow runs.
@@ -100,7 +102,7 @@ func TestEnvKeyFromAnUnknownSignerIsRefused(t *testing.T) {
 	other, _ := crypto.GenerateKey()
 	e := newEnv(t, envOpts{kmsKey: crypto.FromECDSA(other)})
 	ctx := ctxT(t)
-	anchor := onchain.NewKMSAnchor(e.chain.Client())
+	anchor := e.anchor()
 	envs := []phala.EnvVar{{Key: "FOO", Value: "secret-value"}}
 	_, err := e.updater(e.owner, nil).Run(ctx, e.cvm.ID, onchain.EnvsChange(e.client, e.cvm.ID, envs, anchor))
 	require.ErrorIs(t, err, phala.ErrKeyVerification)
@@ -117,7 +119,7 @@ func TestKMSAnchorReadsTheBarePoint(t *testing.T) {
 	require.NoError(t, e.chain.SetKMSRootPubkey(ctx, crypto.FromECDSAPub(&root.PublicKey)[1:])) // 64 bytes, no 0x04
 	ref, err := onchain.KMSRefOf(ctx, e.client, e.cvm.ID)
 	require.NoError(t, err)
-	signer, err := onchain.NewKMSAnchor(e.chain.Client()).TrustedSigner(ctx, ref)
+	signer, err := e.anchor().TrustedSigner(ctx, ref)
 	require.NoError(t, err)
 	require.Equal(t, strings.ToLower(e.srv.KMSSigner()), signer)
 }

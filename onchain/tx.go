@@ -272,18 +272,43 @@ func revertFrom(method string, err error) *RevertError {
 		return nil
 	}
 	re := &RevertError{Method: method}
+	msg := ""
 	if hasData {
-		if s, ok := de.ErrorData().(string); ok {
-			if b, derr := hexBytes(s); derr == nil {
-				re.Data = b
-			}
-		}
+		re.Data, msg = revertData(de.ErrorData(), 0)
 	}
 	re.Reason = decodeRevert(re.Data)
-	if re.Reason == "" && !hasData {
+	switch {
+	case re.Reason != "":
+	case msg != "":
+		re.Reason = msg
+	case !hasData:
 		re.Reason = err.Error()
 	}
 	return re
+}
+
+// revertData reads the revert data of a JSON-RPC error's data member in
+// the forms nodes send: a hex string (geth, anvil), or an object
+// {message, data} whose data is the hex string or another such object
+// (Hardhat, code -32603). msg is a message found on the way, for a revert
+// without data.
+func revertData(v any, depth int) (data []byte, msg string) {
+	switch d := v.(type) {
+	case string:
+		if b, err := hexBytes(d); err == nil {
+			return b, ""
+		}
+		return nil, d
+	case map[string]any:
+		if depth < 4 {
+			data, msg = revertData(d["data"], depth+1)
+		}
+		if m, ok := d["message"].(string); ok && msg == "" {
+			msg = m
+		}
+		return data, msg
+	}
+	return nil, ""
 }
 
 func decodeRevert(data []byte) string {

@@ -5,94 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/phalacloud/go-sdk/phala"
 )
-
-// Change is one CVM update that the on-chain flow may send twice: first
-// with empty hashes (phase 1), then with the registered compose hash and
-// its transaction (phase 2). ComposeChange, PatchChange and EnvsChange
-// build the common ones.
-type Change func(ctx context.Context, composeHash, txHash string) (*phala.UpdateResult, error)
-
-// ComposeChange replaces the CVM's Docker Compose file (UpdateDockerCompose).
-func ComposeChange(c *phala.Client, cvmID, compose string) Change {
-	return func(ctx context.Context, hash, tx string) (*phala.UpdateResult, error) {
-		return c.UpdateDockerCompose(ctx, cvmID, compose, &phala.ComposeUpdateOptions{ComposeHash: hash, TransactionHash: tx})
-	}
-}
-
-// PatchChange applies req with PatchCVM, then confirms it with
-// ConfirmCVMPatch. req's ComposeHash, TransactionHash and PrepareOnly are
-// ignored.
-func PatchChange(c *phala.Client, cvmID string, req phala.PatchCVMRequest) Change {
-	req.ComposeHash, req.TransactionHash, req.PrepareOnly = nil, nil, false
-	return func(ctx context.Context, hash, tx string) (*phala.UpdateResult, error) {
-		if hash != "" {
-			r, err := c.ConfirmCVMPatch(ctx, cvmID, &phala.ConfirmCVMPatchRequest{ComposeHash: hash, TransactionHash: tx})
-			if err != nil {
-				return nil, err
-			}
-			return &phala.UpdateResult{Status: phala.StatusInProgress, CorrelationID: r.CorrelationID, Message: r.Message}, nil
-		}
-		p, err := c.PatchCVM(ctx, cvmID, &req)
-		if err != nil {
-			return nil, err
-		}
-		return patchResult(p), nil
-	}
-}
-
-func patchResult(p *phala.PatchCVMResponse) *phala.UpdateResult {
-	if !p.RequiresOnChainHash {
-		return &phala.UpdateResult{Status: phala.StatusInProgress, CorrelationID: p.CorrelationID, Message: p.Message, RequestID: p.RequestID}
-	}
-	return &phala.UpdateResult{Status: phala.StatusPreconditionRequired, RequiresOnChainHash: true, Message: p.Message,
-		ComposeHash: p.ComposeHash, AppID: p.AppID, DeviceID: p.DeviceID, KMSInfo: p.KMSInfo, RequestID: p.RequestID}
-}
-
-// EnvsChange replaces the CVM's environment variables with EncryptAndUpdateEnvs,
-// encrypting them to a key whose signer must be the one anchor trusts
-// (for an on-chain KMS, a *KMSAnchor: the KMS contract's k256Pubkey). The
-// signer is read once, before phase 1; a key signed by anyone else fails
-// with an error matching phala.ErrKeyVerification before any value is
-// encrypted. A nil anchor leaves the key check to EncryptAndUpdateEnvs's defaults.
-func EnvsChange(c *phala.Client, cvmID string, envs []phala.EnvVar, anchor phala.KeyAnchor) Change {
-	var signer string
-	return func(ctx context.Context, hash, tx string) (*phala.UpdateResult, error) {
-		opts := &phala.UpdateEnvsOptions{ComposeHash: hash, TransactionHash: tx}
-		if anchor != nil {
-			if signer == "" {
-				ref, err := KMSRefOf(ctx, c, cvmID)
-				if err != nil {
-					return nil, err
-				}
-				if signer, err = anchor.TrustedSigner(ctx, ref); err != nil {
-					return nil, fmt.Errorf("%w: trust anchor %s: %w", phala.ErrKeyVerification, anchor, err)
-				}
-			}
-			opts.Key.ExpectedSigner = signer
-		}
-		return c.EncryptAndUpdateEnvs(ctx, cvmID, envs, opts)
-	}
-}
-
-// KMSRefOf reads the CVM detail and returns its KMS as a phala.KMSRef
-// (kms_info: id, slug, chain_id, the KMS contract address; the app id).
-func KMSRefOf(ctx context.Context, c *phala.Client, cvmID string) (phala.KMSRef, error) {
-	info, err := c.GetCVMInfo(ctx, cvmID)
-	if err != nil {
-		return phala.KMSRef{}, err
-	}
-	ref := phala.KMSRef{AppID: strings.TrimPrefix(strings.ToLower(info.AppID), "app_")}
-	if k := info.KMSInfo; k != nil {
-		ref.ID, ref.Slug, ref.ChainID, ref.ContractAddress = k.ID, k.Slug, k.ChainID, k.DstackKMSAddress
-	}
-	return ref, nil
-}
 
 // Step names a point of the on-chain flow reported to Updater.OnProgress.
 type Step string
@@ -144,10 +61,32 @@ type Updater struct {
 	Wait *phala.WaitOptions
 	// SkipWait returns after phase 2 without waiting for the CVM.
 	SkipWait bool
+	// AppID pins the caller's app (40 hex, optional "0x" or "app_"): the
+	// 465's app id must be it, and the env key of EnvsChange is trusted
+	// only for it. Required, unless the cvmID given to Run is the app id
+	// ("app_" + 40 hex); both given must agree.
+	AppID string
 	// AddDevice registers the CVM's device (addDevice) when the app
 	// contract allows neither it nor any device; without it Run fails
-	// with ErrDeviceNotAllowed before registering anything.
+	// with ErrDeviceNotAllowed before registering anything. The device
+	// registered is DeviceID, which the 465's device id must equal; with
+	// DeviceID empty Run refuses, unless InsecureTrustAPIDeviceID.
 	AddDevice bool
+	// DeviceID names the device the caller allows AddDevice to register
+	// (64 hex, optional 0x).
+	DeviceID string
+	// InsecureTrustAPIDeviceID lets AddDevice register the device id the
+	// 465 answer names, unchecked: the API, or anyone between you and it,
+	// then chooses a device your key allows to run the app.
+	InsecureTrustAPIDeviceID bool
+	// InsecureTrustAPIComposeHash registers the 465's compose hash without
+	// recomputing it from the current app-compose and the change (and
+	// without checking the current app-compose against the chain): the
+	// API, or anyone between you and it, then chooses what your key
+	// approves. Use it only for a change whose app-compose the SDK cannot
+	// reproduce (Change.Edit nil; see the README); the 465's app id is
+	// still checked.
+	InsecureTrustAPIComposeHash bool
 	// RegistrationFromBlock is where FindRegistration starts looking for
 	// the transaction of a hash allowed before (nil: block 0).
 	RegistrationFromBlock *big.Int
@@ -165,7 +104,8 @@ type Outcome struct {
 	OnChain bool
 	// ComposeHash is the registered hash (64 hex), from the 465.
 	ComposeHash string
-	// AppID is the app (40 hex); the contract is at 0x + AppID.
+	// AppID is the app (40 hex, the caller's, checked against the 465);
+	// the contract is at 0x + AppID.
 	AppID string
 	// AlreadyAllowed is true when the contract allowed the hash before.
 	AlreadyAllowed bool
@@ -179,31 +119,61 @@ type Outcome struct {
 	Result *phala.UpdateResult
 	// State is the CVM's state once live (nil with SkipWait).
 	State *phala.CVMState
+	// Boot is what the app contract predicted for the CVM's device before
+	// the registration (nil when no device was checked). With
+	// Boot.RequireTcbUpToDate the CVM boots only if its TCB is up to date,
+	// which the chain cannot tell.
+	Boot *BootPrediction
+	// Check is how the compose hash was verified before it was signed:
+	// the current app-compose, the intended one and their hashes (nil when
+	// the change needed no on-chain step, or under
+	// InsecureTrustAPIComposeHash).
+	Check *phala.ComposeCheck
 }
 
-// Run performs change on cvmID end to end; ctx bounds it all. Errors:
-// those of the change (an *phala.APIError: 467 and 468 match
-// phala.ErrTransactionVerificationFailed and ErrComposeHashNotAllowed);
-// *ChainMismatchError when Backend serves another chain than the CVM's
-// KMS; *NoContractError, *RevertError, *InsufficientFundsError from the
-// registration; ErrDeviceNotAllowed; WaitForUpdate's errors; ctx's.
+// Run performs change on cvmID end to end; ctx bounds it all. Before any
+// transaction it checks the 465: its app id must be the caller's
+// (Updater.AppID or cvmID as an app id), and its compose hash the SDK's
+// hash of the CVM's current app-compose with exactly change.Edit applied,
+// where the current app-compose's own hash must be allowed on the app
+// contract. A device is added only as AddDevice and DeviceID say.
+//
+// Errors: an ErrInvalidArgument error before any request for a malformed
+// AppID, DeviceID or change; those of the change (an *phala.APIError: 467
+// and 468 match phala.ErrTransactionVerificationFailed and
+// ErrComposeHashNotAllowed); *phala.AppMismatchError,
+// *phala.ComposeHashMismatchError, an error matching ErrCurrentNotAllowed,
+// or an ErrInvalidArgument error naming Updater.AppID or change.Edit, each
+// before anything is signed; *ChainMismatchError when Backend serves
+// another chain than the CVM's KMS; *NoContractError, *RevertError,
+// *InsufficientFundsError from the registration; ErrDeviceNotAllowed;
+// WaitForUpdate's errors; ctx's.
 func (u *Updater) Run(ctx context.Context, cvmID string, change Change) (*Outcome, error) {
 	if u == nil || u.Client == nil {
 		return nil, invalidArg("updater.Client", "is nil")
 	}
-	if change == nil {
-		return nil, invalidArg("change", "is nil")
+	if change.Send == nil {
+		return nil, invalidArg("change.Send", "is nil")
 	}
-	res, err := change(ctx, "", "")
+	app, err := callerApp(cvmID, u.AppID)
+	if err != nil {
+		return nil, err
+	}
+	if u.DeviceID != "" {
+		if _, err := parseBytes32("updater.DeviceID", u.DeviceID); err != nil {
+			return nil, err
+		}
+	}
+	res, err := change.Send(ctx, Phase{AppID: app})
 	if err != nil {
 		return nil, err
 	}
 	out := &Outcome{Result: res}
 	if res.RequiresOnChainHash {
-		if err := u.register(ctx, res, out); err != nil || out.Registration != nil && out.Registration.Receipt == nil {
+		if err := u.register(ctx, cvmID, app, change, res, out); err != nil || out.Registration != nil && out.Registration.Receipt == nil {
 			return out, err
 		}
-		if res, err = change(ctx, out.ComposeHash, out.TxHash.Hex()); err != nil {
+		if res, err = change.Send(ctx, Phase{ComposeHash: out.ComposeHash, TxHash: out.TxHash.Hex(), AppID: app}); err != nil {
 			return out, err
 		}
 		if res.RequiresOnChainHash {
@@ -224,8 +194,9 @@ func (u *Updater) Run(ctx context.Context, cvmID string, change Change) (*Outcom
 	return out, nil
 }
 
-// register is the on-chain half: chain check, allowed?, device, addComposeHash.
-func (u *Updater) register(ctx context.Context, res *phala.UpdateResult, out *Outcome) error {
+// register is the on-chain half: chain check, the 465 checked, allowed?,
+// device, addComposeHash.
+func (u *Updater) register(ctx context.Context, cvmID, appID string, change Change, res *phala.UpdateResult, out *Outcome) error {
 	out.OnChain, out.ComposeHash, out.AppID = true, res.ComposeHash, res.AppID
 	u.progress(Event{Step: StepHashRequired, ComposeHash: res.ComposeHash})
 	if u.Backend == nil {
@@ -241,26 +212,30 @@ func (u *Updater) register(ctx context.Context, res *phala.UpdateResult, out *Ou
 	if _, err := checkChain(ctx, u.Backend, want); err != nil {
 		return err
 	}
-	app, err := NewApp(u.Backend, res.AppID)
+	if err := checkAnswerApp(appID, res.AppID, "the 465 answer"); err != nil {
+		return err
+	}
+	app, err := NewApp(u.Backend, appID)
 	if err != nil {
 		return err
+	}
+	out.AppID = appID
+	if !u.InsecureTrustAPIComposeHash {
+		if change.Edit == nil {
+			return invalidArg("change.Edit", "is nil, so the compose hash %s of the 465 cannot be checked; nothing was signed "+
+				"(build the change with ComposeChange, PatchChange or EnvsChange, or set Updater.InsecureTrustAPIComposeHash to approve the API's hash unchecked)", res.ComposeHash)
+		}
+		if out.Check, err = verifyChange(ctx, u.Client, app, cvmID, appID, change.Edit, res.AppID, res.ComposeHash); err != nil {
+			return err
+		}
 	}
 	allowed, err := app.ComposeHashAllowed(ctx, res.ComposeHash)
 	if err != nil {
 		return err
 	}
 	if res.DeviceID != "" && !isCalldataOnly(u.Signer) {
-		ok, err := app.DeviceCanBoot(ctx, res.DeviceID)
-		if err != nil {
+		if out.Boot, err = u.ensureDevice(ctx, app, res.DeviceID); err != nil {
 			return err
-		}
-		if !ok {
-			if !u.AddDevice {
-				return fmt.Errorf("%w: device %s on %s (set Updater.AddDevice to register it)", ErrDeviceNotAllowed, res.DeviceID, app.Address().Hex())
-			}
-			if _, err := app.AddDevice(ctx, u.Signer, res.DeviceID, u.Tx); err != nil {
-				return err
-			}
 		}
 	}
 	if allowed {

@@ -103,8 +103,16 @@ func auditOut[T any](out *T, err *error) {
 			a.record("error body", string(api.RawBody))
 		}
 	}
-	j, _ := json.Marshal(*out)
-	a.record("result", fmt.Sprintf("%+v %s", *out, j))
+	var v any = *out
+	if p, ok := v.(*PatchCVMResponse); ok && p != nil {
+		// The token and the commit URLs (which may embed it) are where the
+		// token is meant to be: the rest of the result is scanned.
+		cp := *p
+		cp.CommitToken, cp.CommitURL, cp.APICommitURL = "", "", ""
+		v = &cp
+	}
+	j, _ := json.Marshal(v)
+	a.record("result", fmt.Sprintf("%+v %s", v, j))
 }
 
 // auditEnvs registers env values as secrets; a value that is also a key
@@ -127,4 +135,14 @@ func auditEnvs(envs []EnvVar) {
 func auditErr(err *error) {
 	var none *struct{}
 	auditOut(&none, err)
+}
+
+// auditSecrets registers secrets a call was handed or the client received
+// (commit tokens, env values).
+func auditSecrets(vs ...string) {
+	if a := testAudit; a != nil {
+		for _, v := range vs {
+			a.secret(v)
+		}
+	}
 }

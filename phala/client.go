@@ -8,10 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"time"
-
-	"github.com/phalacloud/go-sdk/gen"
 )
 
 const (
@@ -38,10 +38,19 @@ const (
 // Client talks to the Phala Cloud API. Create it with NewClient; it is safe
 // for concurrent use by many goroutines.
 type Client struct {
-	cfg   config
-	base  *url.URL
-	api   *gen.Client
-	scrub *keyScrubber // nil without a key
+	cfg  config
+	base *url.URL
+	// server is base with a trailing slash, as gen's request builders
+	// take it.
+	server string
+	hc     *http.Client
+	// stdTransport: hc's transport is net/http's own (*http.Transport, or
+	// nil for the default one), whose errors say whether a request left.
+	stdTransport bool
+	// keySecrets scrubs the API key (empty without a key); tokens are the
+	// commit tokens the client received.
+	keySecrets secrets
+	tokens     *tokenSet
 }
 
 // config holds what the options set; NewClient fills the defaults.
@@ -102,15 +111,13 @@ func NewClient(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{cfg: cfg, base: base, scrub: newKeyScrubber(string(cfg.apiKey))}
-	auditClient(c)
-	hc := noRedirects(cfg.httpClient)
-	_, std := hc.Transport.(*http.Transport)
-	std = std || hc.Transport == nil
-	c.api, err = gen.NewClient(base.String(), gen.WithHTTPClient(&sender{c: c, hc: hc, stdTransport: std}))
-	if err != nil {
-		return nil, fmt.Errorf("phala: building the API client: %w", err)
+	c := &Client{cfg: cfg, base: base, server: base.String() + "/", hc: noRedirects(cfg.httpClient), tokens: &tokenSet{}}
+	if cfg.apiKey != "" {
+		c.keySecrets = secrets{newKeyScrubber(string(cfg.apiKey))}
 	}
+	_, std := c.hc.Transport.(*http.Transport)
+	c.stdTransport = std || c.hc.Transport == nil
+	auditClient(c)
 	return c, nil
 }
 
@@ -185,4 +192,83 @@ func (c *Client) beginWait(ctx context.Context) (context.Context, error) {
 		return nil, invalidArg("ctx", "is nil (use context.Background())")
 	}
 	return ctx, nil
+}
+
+// defaultMaxIdleConnsPerHost is how many idle keep-alive connections to the
+// API a Client without WithHTTPClient keeps: 32, against net/http's default
+// of 2, so that concurrent calls reuse connections instead of opening new
+// ones. Each such Client has its own transport (a clone of
+// http.DefaultTransport with this setting).
+const defaultMaxIdleConnsPerHost = 32
+
+// noRedirects returns a copy of hc (or a new client with its own pooled
+// transport) that hands 3xx answers back instead of following them.
+func noRedirects(hc *http.Client) *http.Client {
+	out := &http.Client{}
+	if hc != nil {
+		*out = *hc
+	} else if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		tr := t.Clone()
+		tr.MaxIdleConnsPerHost = defaultMaxIdleConnsPerHost
+		out.Transport = tr
+	}
+	out.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return out
+}
+
+// callState is what the requests of one method call share: the retry
+// waiting already done (every request of the call draws from the same
+// RetryPolicy.MaxTotalWait) and the secrets the caller handed to the call.
+type callState struct {
+	mu      sync.Mutex
+	waited  time.Duration
+	secrets secrets
+}
+
+type callKey struct{}
+
+// begin checks a method's context and gives the call its state; a call
+// made inside another (EncryptAndUpdateEnvs reading the CVM detail) shares
+// the outer call's. handed are secrets the caller passed (a commit token,
+// env values), scrubbed from every text the call gives back. The nil
+// context is refused, not a panic.
+func (c *Client) begin(ctx context.Context, handed ...string) (context.Context, error) {
+	if ctx == nil {
+		return nil, invalidArg("ctx", "is nil (use context.Background())")
+	}
+	auditSecrets(handed...)
+	if cs, ok := ctx.Value(callKey{}).(*callState); ok {
+		cs.mu.Lock()
+		cs.secrets = cs.secrets.with(handed...)
+		cs.mu.Unlock()
+		return ctx, nil
+	}
+	return context.WithValue(ctx, callKey{}, &callState{secrets: secrets(nil).with(handed...)}), nil
+}
+
+// start is the prologue of every method that takes a cvmID: begin, then
+// the id checked and normalised for the path (an ErrInvalidArgument error
+// naming "ctx" or "cvmID" before anything is sent).
+func (c *Client) start(ctx context.Context, cvmID string, handed ...string) (context.Context, string, error) {
+	ctx, err := c.begin(ctx, handed...)
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := checkCVMID(cvmID)
+	if err != nil {
+		return nil, "", err
+	}
+	return ctx, id, nil
+}
+
+// secretsOf is every secret a text of this call must not hold: the API
+// key, the commit tokens the client received, and what the caller handed.
+func (c *Client) secretsOf(cs *callState) secrets {
+	out := c.tokens.all(c.keySecrets)
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if len(cs.secrets) == 0 {
+		return out
+	}
+	return append(slices.Clip(out), cs.secrets...)
 }

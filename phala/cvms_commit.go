@@ -26,13 +26,20 @@ const TransactionAlreadyRegistered = "already-registered"
 // already allowed. The token is sent only in the body and never appears in
 // errors or logs.
 //
+// Before the signers approve the prepared hash on the app contract, check
+// it: VerifyPreparedUpdate (or the onchain module's VerifyPrepared, which
+// also checks the current app-compose against the chain) recomputes it
+// from the CVM's current app-compose and the PatchCVMRequest you prepared,
+// and checks the answer's app id, so that nobody signs a hash the API
+// chose.
+//
 // Errors: an ErrInvalidArgument error for an empty token or a malformed
 // hash, before any request; an *APIError otherwise (467 and 468 match
 // ErrTransactionVerificationFailed and ErrComposeHashNotAllowed, 466
 // ErrComposeHashExpired, 404 an unknown or used token).
 func (c *Client) CommitCVMUpdate(ctx context.Context, cvmID, token, composeHash, txHash string) (out *CVMActionResponse, err error) {
 	defer auditOut(&out, &err)
-	ctx, id, err := c.start(ctx, cvmID)
+	ctx, id, err := c.start(ctx, cvmID, token)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +67,8 @@ func (c *Client) CommitCVMUpdate(ctx context.Context, cvmID, token, composeHash,
 	if txHash != "" {
 		body.TransactionHash = &txHash
 	}
-	r, err := opCommitCVMUpdate.read(c.api.CommitCVMUpdate(withOptionalAuth(ctx), id, nil, body))
+	req, err := gen.NewCommitCVMUpdateRequest(c.server, id, nil, body)
+	r, err := c.do(ctx, opCommitCVMUpdate, req, err)
 	if err != nil {
 		return nil, err
 	}

@@ -30,8 +30,9 @@ type ProvisionComposeUpdateRequest struct {
 
 // ProvisionCVMResponse is a provisioned, not yet applied, compose update.
 type ProvisionCVMResponse struct {
-	// ComposeHash is the authoritative hash of the new app-compose: register
-	// it on-chain (on-chain KMS) and pass it to CommitCVMComposeFileUpdate.
+	// ComposeHash is the server's hash of the new app-compose: pass it to
+	// CommitCVMComposeFileUpdate, and on an on-chain KMS register it only
+	// when ComposeHashMatchesSent (it is the API's word).
 	ComposeHash string
 	AppID       string
 	DeviceID    string
@@ -62,6 +63,15 @@ type ProvisionCVMResponse struct {
 	NodeID int
 	// KMSID is the id of the KMS node.
 	KMSID string
+
+	// SentComposeHash is the SDK's hash (dump form) of the whole
+	// app-compose it sent; ComposeHashMatchesSent reports whether
+	// ComposeHash is the hash of that document (dump or dstack form). The
+	// document sent is the current app-compose, which the API served, with
+	// the request applied: the current one's hash should be allowed on the
+	// app contract too (see the README's trust model).
+	SentComposeHash        string
+	ComposeHashMatchesSent bool
 }
 
 // ProvisionCVMComposeFileUpdate stages a compose file update without
@@ -86,7 +96,8 @@ func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string
 		return nil, err
 	}
 	body := req.overlay(cur)
-	r, err := opProvisionCVMComposeFileUpdate.read(c.api.ProvisionCVMComposeFileUpdate(ctx, id, nil, body))
+	hreq, err := gen.NewProvisionCVMComposeFileUpdateRequest(c.server, id, nil, body)
+	r, err := c.do(ctx, opProvisionCVMComposeFileUpdate, hreq, err)
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +115,7 @@ func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string
 	if !composeHashRE.MatchString(out.ComposeHash) {
 		return nil, unexpectedAnswer(r, "a provision answer without a valid compose_hash (64 hex characters)")
 	}
+	out.SentComposeHash, out.ComposeHashMatchesSent = sentComposeHash(body, out.ComposeHash)
 	return out, nil
 }
 
@@ -192,12 +204,14 @@ func (c *Client) GetCVMComposeFile(ctx context.Context, cvmID string) (out *AppC
 	if err != nil {
 		return nil, err
 	}
-	return decodeAs[AppCompose](opGetCVMComposeFile.read(c.api.GetCVMComposeFile(ctx, id, nil)))
+	req, err := gen.NewGetCVMComposeFileRequest(c.server, id, nil)
+	return decodeAs[AppCompose](c.do(ctx, opGetCVMComposeFile, req, err))
 }
 
 // appCompose reads the CVM's current app-compose.
 func (c *Client) appCompose(ctx context.Context, id string) (*gen.AppCompose, error) {
-	return decodeAs[gen.AppCompose](opGetCVMComposeFile.read(c.api.GetCVMComposeFile(ctx, id, nil)))
+	req, err := gen.NewGetCVMComposeFileRequest(c.server, id, nil)
+	return decodeAs[gen.AppCompose](c.do(ctx, opGetCVMComposeFile, req, err))
 }
 
 // CommitComposeUpdateRequest applies a provisioned compose update.
@@ -245,7 +259,8 @@ func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, r
 	if req.EnvKeys != nil {
 		body.EnvKeys = &req.EnvKeys
 	}
-	r, err := opCommitCVMComposeFileUpdate.read(c.api.CommitCVMComposeFileUpdate(ctx, id, nil, body))
+	hreq, err := gen.NewCommitCVMComposeFileUpdateRequest(c.server, id, nil, body)
+	r, err := c.do(ctx, opCommitCVMComposeFileUpdate, hreq, err)
 	if err != nil {
 		return err
 	}

@@ -126,7 +126,8 @@ func TestProvisionCVMComposeFileUpdate(t *testing.T) {
 		}`, string(reqs[1].Body))
 
 		chain := int64(8453)
-		assert.Equal(t, &phala.ProvisionCVMResponse{ComposeHash: testHash, AppID: testAppID, DeviceID: testDeviceID,
+		assert.False(t, resp.ComposeHashMatchesSent, "testHash is no document's hash")
+		assert.Equal(t, &phala.ProvisionCVMResponse{ComposeHash: testHash, SentComposeHash: sentHash(t, reqs[1].Body), AppID: testAppID, DeviceID: testDeviceID,
 			ComposeHashRegistered: true, KMSInfo: &phala.KMSInfo{ID: "kms_base_prod", Slug: "base-prod",
 				URL: "https://kms.base.example", Version: "v0.5.3", ChainID: &chain,
 				KMSContractAddress: "0x2f83172a49584c017f2b256f0fb2dca14126ba9c", GatewayAppID: "0xabc"}}, resp)
@@ -144,7 +145,7 @@ func TestProvisionCVMComposeFileUpdate(t *testing.T) {
 		assert.Equal(t, "services:\n  app:\n    image: nginx:1.25\n", body["docker_compose_file"])
 		assert.Equal(t, "keep-me", body["x_vendor"])
 		assert.NotContains(t, body, "update_env_vars")
-		assert.Equal(t, &phala.ProvisionCVMResponse{ComposeHash: testHash}, resp)
+		assert.Equal(t, &phala.ProvisionCVMResponse{ComposeHash: testHash, SentComposeHash: sentHash(t, h.requests()[1].Body)}, resp)
 	})
 	t.Run("the read fails: nothing is provisioned", func(t *testing.T) {
 		h := newHarness(t)
@@ -193,4 +194,18 @@ func TestCommitCVMComposeFileUpdate(t *testing.T) {
 		err := h.client().CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash})
 		require.ErrorIs(t, err, phala.ErrComposeHashExpired)
 	})
+}
+
+// sentHash is the dump-form hash of a provision body without its request
+// option update_env_vars: the app-compose the SDK sent.
+func sentHash(t *testing.T, body []byte) string {
+	t.Helper()
+	var doc map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(body, &doc))
+	delete(doc, "update_env_vars")
+	b, err := json.Marshal(doc)
+	require.NoError(t, err)
+	h, err := phala.DumpAppComposeHash(b)
+	require.NoError(t, err)
+	return h
 }

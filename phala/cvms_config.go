@@ -1,6 +1,7 @@
 package phala
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -34,7 +35,7 @@ func (o *ComposeUpdateOptions) params() (composeHash, txHash *string, err error)
 // id or name.
 //
 // On an on-chain KMS the first call returns a result with Status
-// StatusPreconditionRequired and the ComposeHash to register; call again
+// RequiresOnChainHash and the ComposeHash to register; call again
 // with opts carrying that hash and the transaction hash. A compose that is
 // what the CVM already runs gives a StatusNoChange result (nothing
 // restarts). Errors: an ErrInvalidArgument error for an empty id or
@@ -59,7 +60,8 @@ func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string,
 		return nil, err
 	}
 	params := &gen.UpdateDockerComposeParams{XComposeHash: ch, XTransactionHash: tx}
-	r, err := opUpdateDockerCompose.read(c.api.UpdateDockerComposeWithBody(ctx, id, params, "text/yaml", strings.NewReader(compose)))
+	req, err := gen.NewUpdateDockerComposeRequestWithBody(c.server, id, params, "text/yaml", strings.NewReader(compose))
+	r, err := c.do(ctx, opUpdateDockerCompose, req, err)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +92,8 @@ func (c *Client) UpdatePreLaunchScript(ctx context.Context, cvmID, script string
 		return nil, err
 	}
 	params := &gen.UpdatePreLaunchScriptParams{XComposeHash: ch, XTransactionHash: tx}
-	r, err := opUpdatePreLaunchScript.read(c.api.UpdatePreLaunchScriptWithTextBody(ctx, id, params, script))
+	req, err := gen.NewUpdatePreLaunchScriptRequestWithTextBody(c.server, id, params, script)
+	r, err := c.do(ctx, opUpdatePreLaunchScript, req, err)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +143,8 @@ func (c *Client) UpdateCVMResources(ctx context.Context, cvmID string, req *Upda
 	}
 	body := gen.UpdateResourcesRequest{VCPU: req.VCPU, Memory: req.Memory, DiskSize: req.DiskSize,
 		InstanceType: req.InstanceType, AllowRestart: req.AllowRestart}
-	r, err := opUpdateCVMResources.read(c.api.UpdateCVMResources(ctx, id, nil, body))
+	hreq, err := gen.NewUpdateCVMResourcesRequest(c.server, id, nil, body)
+	r, err := c.do(ctx, opUpdateCVMResources, hreq, err)
 	if err != nil {
 		return err
 	}
@@ -207,20 +211,22 @@ func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *Upd
 	if req.PublicLogs != nil {
 		body.PublicLogs = *req.PublicLogs
 	}
-	r, err := opUpdateCVMVisibility.read(c.api.UpdateCVMVisibility(ctx, id, nil, body))
+	hreq, err := gen.NewUpdateCVMVisibilityRequest(c.server, id, nil, body)
+	r, err := c.do(ctx, opUpdateCVMVisibility, hreq, err)
 	if err != nil {
 		return nil, err
 	}
 	// Only the flags are decoded (official VM schema: integer id, no flags;
 	// @phala/cloud 0.2.9 parses it leniently): the change is applied by now.
-	sys, logs, tcb, ok := visibilityAnswer(r.body)
-	if !ok {
-		var vm map[string]json.RawMessage
-		if err := decodeJSON(r, &vm); err != nil {
-			return nil, err
-		}
-		sys, logs, tcb = mapFlag(vm, "public_sysinfo"), mapFlag(vm, "public_logs"), mapFlag(vm, "public_tcbinfo")
+	var vm struct {
+		PublicSysinfo json.RawMessage `json:"public_sysinfo"`
+		PublicLogs    json.RawMessage `json:"public_logs"`
+		PublicTcbinfo json.RawMessage `json:"public_tcbinfo"`
 	}
+	if err := decodeJSON(r, &vm); err != nil {
+		return nil, err
+	}
+	sys, logs, tcb := flagOf(vm.PublicSysinfo), flagOf(vm.PublicLogs), flagOf(vm.PublicTcbinfo)
 	v := &CVMVisibility{PublicSysinfo: answeredFlag(sys, body.PublicSysinfo), PublicLogs: answeredFlag(logs, body.PublicLogs)}
 	switch {
 	case tcb.isBool:
@@ -238,36 +244,12 @@ func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *Upd
 	return v, nil
 }
 
-// currentVisibility reads the CVM's flags as GetCVMInfo would give them.
-// A detail of the 2026-01-21 shape (string id) is decoded for its flags
-// alone, under the same guard as the answer (plainSafe: no key spelled in
-// a way struct decoding would match and gen's decoder would not); any
-// other body takes GetCVMInfo's whole decoding, with its errors. A flag
-// that is not a boolean is an error either way.
+// currentVisibility reads the CVM's flags as GetCVMInfo gives them.
 func (c *Client) currentVisibility(ctx context.Context, id string) (*CVMVisibility, error) {
-	r, err := opGetCVMInfo.read(c.api.GetCVMInfo(ctx, id, nil))
+	req, err := gen.NewGetCVMInfoRequest(c.server, id, nil)
+	r, err := c.do(ctx, opGetCVMInfo, req, err)
 	if err != nil {
 		return nil, err
-	}
-	return c.detailVisibility(r)
-}
-
-// detailVisibility: see currentVisibility.
-func (c *Client) detailVisibility(r *response) (*CVMVisibility, error) {
-	var d cvmDetailPlain
-	if parseDetailInto(r.body, &d, false) {
-		return &CVMVisibility{PublicSysinfo: d.PublicSysinfo, PublicLogs: d.PublicLogs, PublicTcbinfo: d.PublicTcbinfo}, nil
-	}
-	if plainSafe(r.body, detailFlagKeys) {
-		var d struct {
-			ID            detailID `json:"id"`
-			PublicSysinfo bool     `json:"public_sysinfo"`
-			PublicLogs    bool     `json:"public_logs"`
-			PublicTcbinfo bool     `json:"public_tcbinfo"`
-		}
-		if json.Unmarshal(r.body, &d) == nil && d.ID.isString {
-			return &CVMVisibility{PublicSysinfo: d.PublicSysinfo, PublicLogs: d.PublicLogs, PublicTcbinfo: d.PublicTcbinfo}, nil
-		}
 	}
 	info, err := c.decodeCVMInfo(r)
 	if err != nil {
@@ -285,11 +267,14 @@ func answeredFlag(f jsonFlag, sent bool) bool {
 	return f.val
 }
 
-// mapFlag is the flag name of an answer decoded as a map.
-func mapFlag(answer map[string]json.RawMessage, name string) jsonFlag {
-	var f jsonFlag
-	_ = f.UnmarshalJSON(answer[name])
-	return f
+// jsonFlag is one flag of the visibility answer: whether it is a JSON
+// boolean, and which.
+type jsonFlag struct{ isBool, val bool }
+
+// flagOf reads one flag of the answer, as raw JSON.
+func flagOf(raw json.RawMessage) jsonFlag {
+	v := string(bytes.TrimSpace(raw))
+	return jsonFlag{isBool: v == "true" || v == "false", val: v == "true"}
 }
 
 // UpdateEnvsRequest replaces the CVM's encrypted environment variables.
@@ -308,7 +293,7 @@ type UpdateEnvsRequest struct {
 
 // UpdateCVMEnvs replaces the CVM's whole set of environment variables and
 // restarts it. An update that changes EnvKeys on an on-chain KMS returns a
-// StatusPreconditionRequired result first; a set identical to the running
+// RequiresOnChainHash result first; a set identical to the running
 // one may give a StatusNoChange result. Errors: an ErrInvalidArgument
 // error for a nil request, non-hex EncryptedEnv, malformed keys or hashes;
 // an ErrUnexpectedResponse error for a success (or 465) answer that is not
@@ -341,7 +326,8 @@ func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmID string, req *UpdateEnv
 	if req.EnvKeys != nil {
 		body.EnvKeys = &req.EnvKeys
 	}
-	r, err := opUpdateCVMEnvs.read(c.api.UpdateCVMEnvs(ctx, id, nil, body))
+	hreq, err := gen.NewUpdateCVMEnvsRequest(c.server, id, nil, body)
+	r, err := c.do(ctx, opUpdateCVMEnvs, hreq, err)
 	if err != nil {
 		return nil, err
 	}
@@ -375,7 +361,8 @@ func (c *Client) UpdateOSImage(ctx context.Context, cvmID string, req *UpdateOSI
 	if err := checkContent("req.OSImageName", req.OSImageName); err != nil {
 		return err
 	}
-	r, err := opUpdateOSImage.read(c.api.UpdateOSImage(ctx, id, nil, gen.UpdateOSImageRequest{OsImageName: req.OSImageName}))
+	hreq, err := gen.NewUpdateOSImageRequest(c.server, id, nil, gen.UpdateOSImageRequest{OsImageName: req.OSImageName})
+	r, err := c.do(ctx, opUpdateOSImage, hreq, err)
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ func TestGetCVMInfo(t *testing.T) {
 		assert.Equal(t, &phala.CVMInfo{ID: "cvm_kq3Zp8", Name: "my-app", AppID: testAppID,
 			VMUUID: "0f3c5a9e-1b2d-4c3e-8f7a-6b5c4d3e2f1a", InstanceID: "instance_2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a",
 			Status: "running", KMSType: "phala",
-			KMSInfo:     &phala.CVMKMSInfo{EncryptedEnvPublicKey: "7b4e909bbe7ffe44c465a220037d608ee35897d31ef972f07f74892cb0f73f13"},
+			KMSInfo:     &phala.KMSInfo{EncryptedEnvPublicKey: "7b4e909bbe7ffe44c465a220037d608ee35897d31ef972f07f74892cb0f73f13"},
 			ComposeHash: testHash, PublicLogs: true, PublicSysinfo: true, SecureTime: true, Listed: true,
 			VCPU: 2, MemoryMB: 4096, MemoryGB: 4, DiskGB: 40, InstanceType: "tdx.medium"}, info)
 		assert.False(t, info.KMSInfo.OnChain())
@@ -59,7 +59,7 @@ func TestGetCVMInfo(t *testing.T) {
 		require.NoError(t, err)
 		chain := int64(8453)
 		assert.Equal(t, &phala.CVMProgress{Target: "update", StartedAt: "2026-03-01T09:30:00Z", CorrelationID: testCorrID}, info.Progress)
-		assert.Equal(t, &phala.CVMKMSInfo{ChainID: &chain, ID: "kms_base_prod", Slug: "base-prod", DstackKMSAddress: "0x2f83",
+		assert.Equal(t, &phala.KMSInfo{ChainID: &chain, ID: "kms_base_prod", Slug: "base-prod", KMSContractAddress: "0x2f83",
 			DstackAppAddress: "0x" + testAppID, DeployerAddress: "0xdead", RPCEndpoint: "https://rpc.example"}, info.KMSInfo)
 		assert.True(t, info.KMSInfo.OnChain())
 		assert.Equal(t, 1.5, info.MemoryGB, "memory_in_gb is a number in the spec; a fraction must survive")

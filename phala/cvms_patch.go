@@ -126,6 +126,7 @@ func (r *PatchCVMRequest) body() gen.PatchCVMRequest {
 // a success (or 465) answer that is not the API's (no JSON object, no
 // correlation id, no valid compose hash); an *APIError for any other answer.
 func (c *Client) PatchCVM(ctx context.Context, cvmID string, req *PatchCVMRequest) (out *PatchCVMResponse, err error) {
+	defer c.rememberToken(&out) // after the audit saw the result, which carries it
 	defer auditOut(&out, &err)
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
@@ -146,7 +147,8 @@ func (c *Client) PatchCVM(ctx context.Context, cvmID string, req *PatchCVMReques
 		v := gen.PatchCVMParamsXPrepareOnly("true")
 		params.XPrepareOnly = &v
 	}
-	r, err := opPatchCVM.read(c.api.PatchCVM(ctx, id, params, body))
+	hreq, err := gen.NewPatchCVMRequest(c.server, id, params, body)
+	r, err := c.do(ctx, opPatchCVM, hreq, err)
 	if err != nil {
 		return nil, err
 	}
@@ -161,10 +163,10 @@ func toPatchResponse(r *response) (*PatchCVMResponse, error) {
 			return nil, err
 		}
 		return &PatchCVMResponse{Status: a.status(), CorrelationID: a.CorrelationID, Message: a.Message, RequestID: r.header.Get(headerRequestID)}, nil
-	case HTTPStatusComposeHashRequired:
+	case statusComposeHashRequired:
 		return parsePrecondition(r)
 	}
-	return nil, r.apiError()
+	return nil, unexpectedAnswer(r, "a status the call does not expect")
 }
 
 // ConfirmCVMPatchRequest carries phase 2 of a PatchCVM that returned
@@ -201,7 +203,8 @@ func (c *Client) ConfirmCVMPatch(ctx context.Context, cvmID string, req *Confirm
 	}
 	params := &gen.PatchCVMParams{XComposeHash: &req.ComposeHash, XTransactionHash: &req.TransactionHash}
 	body := gen.PatchCVMRequest{ComposeHash: &req.ComposeHash, TransactionHash: &req.TransactionHash}
-	r, err := opPatchCVM.read(c.api.PatchCVM(ctx, id, params, body))
+	hreq, err := gen.NewPatchCVMRequest(c.server, id, params, body)
+	r, err := c.do(ctx, opPatchCVM, hreq, err)
 	if err != nil {
 		return nil, err
 	}
@@ -210,4 +213,13 @@ func (c *Client) ConfirmCVMPatch(ctx context.Context, cvmID string, req *Confirm
 		return nil, err
 	}
 	return &CVMActionResponse{CorrelationID: a.CorrelationID, Status: a.Status, Message: a.Message}, nil
+}
+
+// rememberToken adds the commit token a PatchCVM returned to the secrets
+// scrubbed from every later text of the client: whoever holds it commits
+// without the API key.
+func (c *Client) rememberToken(out **PatchCVMResponse) {
+	if *out != nil && (*out).CommitToken != "" {
+		c.tokens.add((*out).CommitToken)
+	}
 }

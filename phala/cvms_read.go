@@ -1,9 +1,9 @@
 package phala
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"strconv"
 
@@ -36,7 +36,7 @@ type CVMInfo struct {
 	// in the 2025-10-28 shape.
 	KMSType string
 	// KMSInfo is the CVM's KMS, nil when the detail names none.
-	KMSInfo *CVMKMSInfo
+	KMSInfo *KMSInfo
 	// ComposeHash is the current compose hash (empty in the 2025-10-28 shape).
 	ComposeHash   string
 	PublicLogs    bool
@@ -69,26 +69,6 @@ type CVMProgress struct {
 	CorrelationID string
 }
 
-// CVMKMSInfo is the KMS of a CVM as its detail shows it.
-type CVMKMSInfo struct {
-	// ChainID is set for an on-chain KMS, nil for the central KMS.
-	ChainID *int64
-	// ID and Slug name the KMS (for GET /kms/{kmsId}/pubkey/{appId}).
-	ID   string
-	Slug string
-	// EncryptedEnvPublicKey is the X25519 env encryption key (central KMS,
-	// kms_info.encrypted_env_pubkey), hex.
-	EncryptedEnvPublicKey string
-	DstackKMSAddress      string
-	DstackAppAddress      string
-	DeployerAddress       string
-	RPCEndpoint           string
-}
-
-// OnChain reports whether the CVM's KMS is a contract, so that changes to
-// the compose hash take the two-phase flow.
-func (k *CVMKMSInfo) OnChain() bool { return k != nil && k.ChainID != nil }
-
 // GetCVMInfo reads the CVM's detail (GET /cvms/{cvmId}) in the shape of
 // the client's API version: 2025-10-28 answers the legacy shape (integer
 // id, flat vcpu/memory/disk_size), 2026-01-21 and 2026-05-22 the detail
@@ -106,68 +86,55 @@ func (c *Client) GetCVMInfo(ctx context.Context, cvmID string) (out *CVMInfo, er
 	if err != nil {
 		return nil, err
 	}
-	r, err := opGetCVMInfo.read(c.api.GetCVMInfo(ctx, id, nil))
+	req, err := gen.NewGetCVMInfoRequest(c.server, id, nil)
+	r, err := c.do(ctx, opGetCVMInfo, req, err)
 	if err != nil {
 		return nil, err
 	}
 	return c.decodeCVMInfo(r)
 }
 
-// decodeCVMInfo decodes a 200 detail in whichever of the two shapes it has.
+// decodeCVMInfo decodes a 200 detail with gen's decoder of the shape the
+// client's API version answers (2025-10-28: the legacy CvmBasicInfo, with
+// an integer id; later: CVMInfoDetail, with a string id, as in the official
+// OpenAPI document). A detail whose id has the other shape's type (a
+// server answering another version) is decoded as the other shape.
 func (c *Client) decodeCVMInfo(r *response) (*CVMInfo, error) {
-	if info, ok := parseDetail(r.body); ok {
-		return info, nil
+	legacy := c.cfg.apiVersion == APIVersion20251028
+	info, err := decodeDetail(r, legacy)
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field == "id" {
+		if other, err2 := decodeDetail(r, !legacy); err2 == nil {
+			return other, nil
+		}
 	}
-	if info, ok := decodeDetailPlain(r.body); ok {
-		return info, nil
+	if err != nil {
+		return nil, unexpectedAnswer(r, "the body is not the JSON the call expects ("+jsonProblem(err)+")")
 	}
-	return c.decodeCVMInfoGen(r)
+	return info, nil
 }
 
-// decodeCVMInfoGen is the exact decoding the plain pass falls back to:
-// the shape probe, then gen's decoder of that shape.
-func (c *Client) decodeCVMInfoGen(r *response) (*CVMInfo, error) {
-	if c.legacyDetail(r.body) {
+// decodeDetail decodes r's body as one shape of the detail.
+func decodeDetail(r *response, legacy bool) (*CVMInfo, error) {
+	if legacy {
 		var g gen.CVMInfoLegacy
-		if err := decodeJSON(r, &g); err != nil {
+		if err := json.Unmarshal(r.body, &g); err != nil {
 			return nil, err
 		}
 		return cvmInfoFromLegacy(&g), nil
 	}
 	var g gen.CVMInfo
-	if err := decodeJSON(r, &g); err != nil {
+	if err := json.Unmarshal(r.body, &g); err != nil {
 		return nil, err
 	}
 	return cvmInfoFromGen(&g), nil
-}
-
-// legacyDetail reports whether a CVM detail body has the 2025-10-28 shape:
-// its id is a JSON number (CvmBasicInfo) rather than a string
-// (CVMInfoDetail), as in the official OpenAPI document. Without a usable
-// id the client's API version decides, as @phala/cloud 0.2.9's
-// getCvmInfo does (2025-10-28: legacy; later: detail).
-func (c *Client) legacyDetail(body []byte) bool {
-	var probe struct {
-		ID json.RawMessage `json:"id"`
-	}
-	if json.Unmarshal(body, &probe) == nil {
-		if id := bytes.TrimSpace(probe.ID); len(id) > 0 {
-			switch id[0] {
-			case '"':
-				return false
-			case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-				return true
-			}
-		}
-	}
-	return c.cfg.apiVersion == APIVersion20251028
 }
 
 // cvmInfoFromLegacy maps the 2025-10-28 detail (official CvmBasicInfo;
 // @phala/cloud 0.2.9 CvmDetailV20251028Schema). Its KMS facts are spread
 // over kms_info (the KMS: id, slug, chain_id, kms_contract_address) and
 // top-level fields (encrypted_env_pubkey, contract_address of the app,
-// deployer_address); they land in the same CVMKMSInfo fields the newer
+// deployer_address); they land in the same KMSInfo fields the newer
 // shape fills.
 func cvmInfoFromLegacy(g *gen.CVMInfoLegacy) *CVMInfo {
 	info := &CVMInfo{ID: strconv.Itoa(g.ID), Name: g.Name, AppID: deref(g.AppID), VMUUID: deref(g.VMUUID),
@@ -175,16 +142,16 @@ func cvmInfoFromLegacy(g *gen.CVMInfoLegacy) *CVMInfo {
 		PublicLogs: deref(g.PublicLogs), PublicSysinfo: deref(g.PublicSysinfo), Listed: deref(g.Listed),
 		VCPU: deref(g.VCPU), MemoryMB: deref(g.Memory), DiskGB: deref(g.DiskSize), InstanceType: deref(g.InstanceType)}
 	info.MemoryGB = float64(info.MemoryMB) / 1024
-	k := &CVMKMSInfo{EncryptedEnvPublicKey: deref(g.EncryptedEnvPubkey), DstackAppAddress: deref(g.ContractAddress),
+	k := &KMSInfo{EncryptedEnvPublicKey: deref(g.EncryptedEnvPubkey), DstackAppAddress: deref(g.ContractAddress),
 		DeployerAddress: deref(g.DeployerAddress)}
 	if m := g.KMSInfo; m != nil {
-		k.ID, k.Slug, k.DstackKMSAddress = deref(m.ID), deref(m.Slug), deref(m.KMSContractAddress)
+		k.ID, k.Slug, k.KMSContractAddress = deref(m.ID), deref(m.Slug), deref(m.KMSContractAddress)
 		if m.ChainID != nil {
 			v := int64(*m.ChainID)
 			k.ChainID = &v
 		}
 	}
-	if *k != (CVMKMSInfo{}) {
+	if *k != (KMSInfo{}) {
 		info.KMSInfo = k
 	}
 	return info
@@ -200,8 +167,8 @@ func cvmInfoFromGen(g *gen.CVMInfo) *CVMInfo {
 		info.InProgress = true
 	}
 	if k := g.KMSInfo; k != nil {
-		info.KMSInfo = &CVMKMSInfo{ID: deref(k.ID), Slug: deref(k.Slug), EncryptedEnvPublicKey: deref(k.EncryptedEnvPubkey),
-			DstackKMSAddress: deref(k.DstackKMSAddress), DstackAppAddress: deref(k.DstackAppAddress),
+		info.KMSInfo = &KMSInfo{ID: deref(k.ID), Slug: deref(k.Slug), EncryptedEnvPublicKey: deref(k.EncryptedEnvPubkey),
+			KMSContractAddress: deref(k.DstackKMSAddress), DstackAppAddress: deref(k.DstackAppAddress),
 			DeployerAddress: deref(k.DeployerAddress), RPCEndpoint: deref(k.RPCEndpoint)}
 		if k.ChainID != nil {
 			v := int64(*k.ChainID)

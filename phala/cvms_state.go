@@ -3,7 +3,6 @@ package phala
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"github.com/phalacloud/go-sdk/gen"
 )
@@ -14,11 +13,13 @@ type CVMState struct {
 	InstanceID string `json:"instance_id"`
 	Name       string `json:"name"`
 	// Status is the run status, e.g. "starting", "running", "stopped".
-	Status           string `json:"status"`
-	Uptime           string `json:"uptime"`
-	ExitedAt         string `json:"exited_at"`
-	BootProgress     string `json:"boot_progress"`
-	BootError        string `json:"boot_error"`
+	Status       string `json:"status"`
+	Uptime       string `json:"uptime"`
+	ExitedAt     string `json:"exited_at"`
+	BootProgress string `json:"boot_progress"`
+	// BootErrorMessage is the server's boot_error text; WaitForCVM and
+	// WaitForUpdate return it as a *BootError.
+	BootErrorMessage string `json:"boot_error"`
 	ShutdownProgress string `json:"shutdown_progress"`
 	// Progress is the operation in progress when the server includes it.
 	Progress *CVMProgress `json:"-"`
@@ -32,7 +33,7 @@ func (s *CVMState) UnmarshalJSON(b []byte) error {
 	}
 	*s = CVMState{ID: deref(g.ID), InstanceID: deref(g.InstanceID), Name: deref(g.Name), Status: g.Status,
 		Uptime: deref(g.Uptime), ExitedAt: deref(g.ExitedAt), BootProgress: deref(g.BootProgress),
-		BootError: deref(g.BootError), ShutdownProgress: deref(g.ShutdownProgress)}
+		BootErrorMessage: deref(g.BootError), ShutdownProgress: deref(g.ShutdownProgress)}
 	if p := g.Progress; p != nil && (p.CorrelationID != nil || p.Target != nil) {
 		s.Progress = &CVMProgress{Target: deref(p.Target), StartedAt: deref(p.StartedAt), CorrelationID: deref(p.CorrelationID)}
 	}
@@ -52,18 +53,6 @@ func (c *Client) GetCVMState(ctx context.Context, cvmID string) (out *CVMState, 
 }
 
 func (c *Client) getState(ctx context.Context, id string) (*CVMState, error) {
-	return decodeAs[CVMState](opGetCVMState.read(c.api.GetCVMState(ctx, id, nil)))
-}
-
-// BootError reports that the CVM failed to reach the target status; Message
-// is the server's text (boot_error or the stream's error event).
-type BootError struct {
-	CVMID   string
-	Status  string
-	Message string
-}
-
-// Error says which CVM failed, in which status, and the server's message.
-func (e *BootError) Error() string {
-	return fmt.Sprintf("phala: CVM %s failed (status %q): %s", e.CVMID, e.Status, e.Message)
+	req, err := gen.NewGetCVMStateRequest(c.server, id, nil)
+	return decodeAs[CVMState](c.do(ctx, opGetCVMState, req, err))
 }

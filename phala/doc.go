@@ -80,7 +80,12 @@
 //   - [ErrMissingAPIKey]: a call that needs a key had none.
 //
 // No error, log line, hook payload or %v output of the SDK holds the API
-// key or an env value: every byte from the server passes a scrubber first.
+// key, a commit token (passed to [Client.CommitCVMUpdate] or received from
+// [Client.PatchCVM]) or an env value handed to [Client.EncryptAndUpdateEnvs]:
+// every byte from the server passes a scrubber first, and every text built
+// from those bytes (an error's fields, a body excerpt, a stream's error
+// message) is scrubbed again. An error after retries says how many attempts
+// were made over how long.
 //
 // # Retries and budgets
 //
@@ -101,20 +106,23 @@
 // A CVM whose KMS lives on-chain accepts a new compose only once its hash
 // is registered on the app contract. Phase 1 is a result, not an error:
 // the update methods answer the API's 465 with
-// [UpdateResult]{Status: [StatusPreconditionRequired], RequiresOnChainHash:
-// true, ComposeHash, AppID, KMSInfo} (or a [PatchCVMResponse] with the
+// [UpdateResult]{RequiresOnChainHash: true, ComposeHash, AppID, KMSInfo} (or a [PatchCVMResponse] with the
 // multisig commit token). Register ComposeHash, then repeat the call with
 // the compose hash and the transaction hash (ComposeUpdateOptions,
 // UpdateEnvsOptions, [Client.ConfirmCVMPatch] or [Client.CommitCVMUpdate]).
-// Always register the hash the server returned; [ComposeHash] and
-// [DumpAppComposeHash] predict or check it, never replace it.
+// Register the hash the server returned only once it is checked: the
+// hash of the CVM's current app-compose with exactly your change applied
+// ([CheckComposeHash], [Client.CheckComposeChange]; for the multisig path
+// [Client.VerifyPreparedUpdate]), so that your key never approves a
+// document the API chose.
 //
 // The module github.com/phalacloud/go-sdk/onchain (its own go.mod, so
 // that importing phala compiles no Ethereum code) does the whole flow:
 // onchain.Updater.Run sends the update, registers the hash with your
 // signer, waits for the receipt, sends phase 2 and waits until the CVM
-// runs the change. It also gives a [KeyAnchor] that reads the KMS signer
-// from the KMS contract.
+// runs the change, after checking the 465's app id and compose hash. It
+// also gives a [KeyAnchor] that reads the KMS signer from the KMS contract
+// you pin for the chain.
 //
 // # Trust model for env encryption
 //
@@ -126,7 +134,8 @@
 // one your [KeyAnchor] trusts: [PinnedSigner] (a key you obtained out of
 // band), the onchain module's contract reader, or your own. Give the anchor
 // for the client ([WithKeyAnchor]) or per call (EnvKeyOptions.Anchor).
-// Without an anchor an on-chain key is refused; a central KMS's unsigned
+// The key must also be the key of an app you named: name the CVM by its
+// app id, or set EnvKeyOptions.AppID. Without an anchor an on-chain key is refused; a central KMS's unsigned
 // key is used as the API gives it, vouched for by TLS alone, and refused
 // while an anchor is in effect. [InsecureTrustAPISigner] is the explicit
 // opt-out: the API then chooses the key your secrets are encrypted to.

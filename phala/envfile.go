@@ -11,24 +11,6 @@ import (
 // EncryptEnvVars accepts.
 const maxEnvFileBytes = 8 << 20
 
-// EnvFileError reports a line of a .env file that ParseEnvFile refused. It
-// never holds the value found there. errors.Is(err, ErrInvalidArgument)
-// holds for it.
-type EnvFileError struct {
-	// Line is the 1-based line number where the offending entry starts.
-	Line int
-	// Reason says what is wrong.
-	Reason string
-}
-
-// Error returns "phala: env file line N: reason".
-func (e *EnvFileError) Error() string {
-	return fmt.Sprintf("phala: env file line %d: %s", e.Line, e.Reason)
-}
-
-// Is reports whether target is ErrInvalidArgument.
-func (e *EnvFileError) Is(target error) bool { return target == ErrInvalidArgument }
-
 // ParseEnvFile reads a .env file and returns its variables in file order,
 // ready for EncryptEnvVars.
 //

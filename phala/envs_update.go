@@ -5,7 +5,7 @@ import "context"
 // UpdateEnvsOptions tune EncryptAndUpdateEnvs.
 type UpdateEnvsOptions struct {
 	// ComposeHash and TransactionHash complete the on-chain flow: pass the
-	// hash of the first call's StatusPreconditionRequired result and the
+	// hash of the first call's RequiresOnChainHash result and the
 	// registration transaction. Both or neither.
 	ComposeHash     string
 	TransactionHash string
@@ -20,7 +20,7 @@ type UpdateEnvsOptions struct {
 // them (so that no variable is silently dropped inside the VM for not being
 // allowed), and calls UpdateCVMEnvs. The result's EnvKey says which key the
 // values were encrypted to, its verified signer and the anchor. On an
-// on-chain KMS a change of keys first returns StatusPreconditionRequired;
+// on-chain KMS a change of keys first returns a RequiresOnChainHash result;
 // call again with opts.ComposeHash and opts.TransactionHash (and the same
 // anchor).
 //
@@ -31,7 +31,7 @@ type UpdateEnvsOptions struct {
 // sent); and UpdateCVMEnvs's errors.
 func (c *Client) EncryptAndUpdateEnvs(ctx context.Context, cvmID string, envs []EnvVar, opts *UpdateEnvsOptions) (out *UpdateResult, err error) {
 	defer auditOut(&out, &err)
-	if ctx, err = c.begin(ctx); err != nil {
+	if ctx, err = c.begin(ctx, envSecrets(envs)...); err != nil {
 		return nil, err
 	}
 	if opts == nil {
@@ -61,4 +61,20 @@ func (c *Client) EncryptAndUpdateEnvs(ctx context.Context, cvmID string, envs []
 	}
 	res.EnvKey = key
 	return res, nil
+}
+
+// envSecrets are the values of envs, scrubbed from every text of the call;
+// a value that is also a key of the set is public (keys are not secret).
+func envSecrets(envs []EnvVar) []string {
+	keys := make(map[string]bool, len(envs))
+	for _, e := range envs {
+		keys[e.Key] = true
+	}
+	var out []string
+	for _, e := range envs {
+		if !keys[e.Value] {
+			out = append(out, e.Value)
+		}
+	}
+	return out
 }

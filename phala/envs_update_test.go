@@ -85,7 +85,7 @@ func TestGetEnvEncryptPublicKeyOnChain(t *testing.T) {
 	s := &envServer{detail: detail, kmsKey: good}
 	c := s.start(t)
 
-	key, err := c.GetEnvEncryptPublicKey(context.Background(), "chain-app", &EnvKeyOptions{ExpectedSigner: ka.PubkeySig.Signer})
+	key, err := c.GetEnvEncryptPublicKey(context.Background(), "chain-app", &EnvKeyOptions{ExpectedSigner: ka.PubkeySig.Signer, AppID: ka.PubkeySig.AppID})
 	require.NoError(t, err)
 	assert.True(t, key.OnChain)
 	assert.Equal(t, ka.PubkeySig.PublicKey, key.PublicKey, "the signed key, not the detail's")
@@ -107,8 +107,9 @@ func TestGetEnvEncryptPublicKeyOnChain(t *testing.T) {
 		assert.NotEqual(t, ka.PubkeySig.Signer, key.Signer)
 		assert.False(t, key.SignerVerified)
 	}
-	_, err = c.GetEnvEncryptPublicKey(context.Background(), "chain-app", &EnvKeyOptions{ExpectedSigner: ka.PubkeySig.Signer})
+	_, err = c.GetEnvEncryptPublicKey(context.Background(), "chain-app", &EnvKeyOptions{ExpectedSigner: ka.PubkeySig.Signer, AppID: ka.PubkeySig.AppID})
 	assert.ErrorIs(t, err, ErrKeyVerification)
+	assert.Contains(t, err.Error(), "not by the trusted signer", "refused for its signer, not for its app")
 	assert.Contains(t, err.Error(), "kms_base")
 }
 

@@ -1,10 +1,13 @@
 package phala
 
-// The Phala Cloud status codes of the on-chain KMS flow.
+// statusComposeHashRequired (465) is phase 1 of the on-chain KMS flow:
+// register the compose hash on-chain first. The update methods turn it into
+// a result (RequiresOnChainHash), any other method into an *APIError
+// matching ErrComposeHashRequired; its error code is ERR-01-005.
+const statusComposeHashRequired = 465
+
+// The Phala Cloud status codes of the on-chain KMS flow after phase 1.
 const (
-	// HTTPStatusComposeHashRequired (465): register the compose hash on-chain
-	// first. The update methods turn it into a result, not an error.
-	HTTPStatusComposeHashRequired = 465
 	// HTTPStatusComposeHashExpired (466): the hash is invalid or its pending
 	// registration expired.
 	HTTPStatusComposeHashExpired = 466
@@ -31,7 +34,6 @@ const (
 	CodeComposeRequired               ErrorCode = "ERR-01-002"
 	CodeInvalidCompose                ErrorCode = "ERR-01-003"
 	CodeDuplicateName                 ErrorCode = "ERR-01-004"
-	CodeComposeHashRequired           ErrorCode = "ERR-01-005"
 	CodeComposeHashExpired            ErrorCode = "ERR-01-006"
 	CodeTransactionVerificationFailed ErrorCode = "ERR-01-007"
 	CodeComposeHashNotAllowed         ErrorCode = "ERR-01-008"

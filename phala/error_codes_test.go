@@ -20,7 +20,6 @@ var officialErrorCodes = map[string]struct {
 	"CodeComposeRequired":               {phala.CodeComposeRequired, "ERR-01-002"},               // ErrComposeFileRequired
 	"CodeInvalidCompose":                {phala.CodeInvalidCompose, "ERR-01-003"},                // ErrInvalidComposeFile
 	"CodeDuplicateName":                 {phala.CodeDuplicateName, "ERR-01-004"},                 // ErrDuplicateCvmName
-	"CodeComposeHashRequired":           {phala.CodeComposeHashRequired, "ERR-01-005"},           // ErrHashRegistration
 	"CodeComposeHashExpired":            {phala.CodeComposeHashExpired, "ERR-01-006"},            // ErrHashInvalidExpired
 	"CodeTransactionVerificationFailed": {phala.CodeTransactionVerificationFailed, "ERR-01-007"}, // ErrTxVerifyFailed
 	"CodeComposeHashNotAllowed":         {phala.CodeComposeHashNotAllowed, "ERR-01-008"},         // ErrHashNotAllowed

@@ -1,12 +1,11 @@
 package phala
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
+	"time"
 )
 
 // Sentinels for errors.Is. An *APIError matches the sentinel of its HTTP
@@ -28,7 +27,7 @@ const (
 	ErrRateLimited                   statusSentinel = http.StatusTooManyRequests
 	ErrServer                        statusSentinel = http.StatusInternalServerError
 	ErrUnavailable                   statusSentinel = http.StatusServiceUnavailable
-	ErrComposeHashRequired           statusSentinel = HTTPStatusComposeHashRequired
+	ErrComposeHashRequired           statusSentinel = statusComposeHashRequired
 	ErrComposeHashExpired            statusSentinel = HTTPStatusComposeHashExpired
 	ErrTransactionVerificationFailed statusSentinel = HTTPStatusTransactionVerificationFailed
 	ErrComposeHashNotAllowed         statusSentinel = HTTPStatusComposeHashNotAllowed
@@ -94,9 +93,27 @@ type APIError struct {
 	// method is the request's HTTP method, for Retryable ("" when the
 	// caller built the error).
 	method string
-	// hint says what to do about a likely mistake of the caller's (a base
-	// URL without /api/v1 answering 404); Error appends it.
+	// hint says what to do: about a likely mistake of the caller's (a base
+	// URL without /api/v1 answering 404), or a passing state (a 409
+	// without a code); Error appends it.
 	hint string
+	// tries is how many attempts the call made, over how long.
+	tries tries
+}
+
+// tries is how many attempts a request took and how long from the first
+// to the last answer, for the error's text.
+type tries struct {
+	n    int
+	over time.Duration
+}
+
+// String is "" for a single attempt, else " after N attempts over D".
+func (t tries) String() string {
+	if t.n < 2 {
+		return ""
+	}
+	return fmt.Sprintf(" after %d attempts over %s", t.n, t.over.Round(time.Millisecond))
 }
 
 // ErrorDetail is one {field, value} fact of a structured error.
@@ -119,9 +136,11 @@ type ValidationProblem struct {
 }
 
 // Error gives the status, the ERR- code, the message, FastAPI's validation
-// problems and the request id, and what to do when the SDK recognises a
-// mistake of the caller's (a 404 from a base URL without /api/v1); never
-// the raw body.
+// problems and the request id, how many attempts were made over how long
+// when there were retries, and what to do when the SDK recognises a
+// mistake of the caller's (a 404 from a base URL without /api/v1) or a
+// passing state (a 409 without a code: another operation is running);
+// never the raw body.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "phala: HTTP %d", e.StatusCode)
@@ -137,6 +156,7 @@ func (e *APIError) Error() string {
 	if e.RequestID != "" {
 		b.WriteString(" (request id " + e.RequestID + ")")
 	}
+	b.WriteString(e.tries.String())
 	if e.hint != "" {
 		b.WriteString("; " + e.hint)
 	}
@@ -181,102 +201,18 @@ type TransportError struct {
 	Method string
 	Path   string
 	Err    error
+
+	tries tries
 }
 
-// Error names the method and path (no query) and the cause.
+// Error names the method and path (no query), how many attempts were made
+// over how long when there were retries, and the cause.
 func (e *TransportError) Error() string {
-	return fmt.Sprintf("phala: %s %s: %v", e.Method, e.Path, e.Err)
+	return fmt.Sprintf("phala: %s %s%s: %v", e.Method, e.Path, e.tries, e.Err)
 }
 
 // Unwrap returns the cause, e.g. context.DeadlineExceeded.
 func (e *TransportError) Unwrap() error { return e.Err }
-
-// errorBody is the union of the error body shapes the API uses.
-type errorBody struct {
-	ErrorCode   string          `json:"error_code"`
-	Message     string          `json:"message"`
-	RequestID   string          `json:"request_id"`
-	Details     []ErrorDetail   `json:"details"`
-	Suggestions []string        `json:"suggestions"`
-	Links       []ErrorLink     `json:"links"`
-	Detail      json.RawMessage `json:"detail"`
-}
-
-// newAPIError maps (status, header, body) to an *APIError. It is the only
-// place that does, so every method reports errors alike.
-func newAPIError(status int, h http.Header, body []byte) *APIError {
-	e := &APIError{StatusCode: status, RetryAfter: h.Get("Retry-After"), Location: h.Get("Location")}
-	if len(body) > MaxErrorBody {
-		body = body[:MaxErrorBody]
-	}
-	e.RawBody = body
-	var eb errorBody
-	if json.Unmarshal(body, &eb) == nil {
-		e.fill(&eb)
-	} else if s := snippet(body); s != "" {
-		e.Message = s
-	}
-	if e.RequestID == "" {
-		e.RequestID = h.Get(headerRequestID)
-	}
-	if e.Message == "" {
-		e.Message = http.StatusText(status)
-	}
-	return e
-}
-
-// fill copies a decoded body, unwrapping FastAPI's detail in its forms: a
-// string, a list of validation problems, or an object with the same fields.
-func (e *APIError) fill(eb *errorBody) {
-	e.Code, e.Message, e.RequestID = ErrorCode(eb.ErrorCode), eb.Message, eb.RequestID
-	e.Details, e.Suggestions, e.Links = eb.Details, eb.Suggestions, eb.Links
-	d := bytes.TrimSpace(eb.Detail)
-	if len(d) == 0 || bytes.Equal(d, []byte("null")) {
-		return
-	}
-	switch d[0] {
-	case '"':
-		var s string
-		if json.Unmarshal(d, &s) == nil && e.Message == "" {
-			e.Message = s
-		}
-	case '[':
-		var vs []ValidationProblem
-		if json.Unmarshal(d, &vs) == nil {
-			e.Validation = vs
-			if e.Message == "" {
-				e.Message = "request validation failed"
-			}
-		}
-	case '{':
-		var inner errorBody
-		if json.Unmarshal(d, &inner) == nil {
-			if inner.Detail != nil && bytes.Equal(bytes.TrimSpace(inner.Detail), d) {
-				return
-			}
-			inner.Detail = nil
-			outerMsg, outerCode := e.Message, e.Code
-			e.fill(&inner)
-			if outerMsg != "" {
-				e.Message = outerMsg
-			}
-			if e.Code == "" {
-				e.Code = outerCode
-			}
-		}
-	}
-}
-
-// snippet makes a short, printable excerpt of a non-JSON body.
-func snippet(body []byte) string {
-	const max = 200
-	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(body), "")), " ")
-	if utf8.RuneCountInString(s) > max {
-		r := []rune(s)
-		s = string(r[:max]) + "…"
-	}
-	return s
-}
 
 // ErrUnexpectedResponse matches (errors.Is) an *UnexpectedResponseError: a
 // success status (2xx), or a 465, whose body is not the API answer the
@@ -339,17 +275,6 @@ func (e *UnexpectedResponseError) Error() string {
 // Is makes errors.Is(err, ErrUnexpectedResponse) hold.
 func (e *UnexpectedResponseError) Is(target error) bool { return target == ErrUnexpectedResponse }
 
-// unexpectedAnswer builds the error for r; the snippet is bounded and the
-// API key the request carried is scrubbed from it.
-func unexpectedAnswer(r *response, reason string) *UnexpectedResponseError {
-	e := &UnexpectedResponseError{StatusCode: r.status, ContentType: r.header.Get("Content-Type"), Reason: reason,
-		Snippet: snippet(r.key.scrub(r.body)), BodySize: len(r.body), RequestID: r.header.Get(headerRequestID)}
-	if r.status < 200 || r.status > 299 {
-		e.APIError = newAPIError(r.status, r.header, r.body)
-	}
-	return e
-}
-
 // ErrInvalidArgument is matched (via errors.Is) by every error the SDK
 // returns for caller input it refused before sending anything (an
 // *InvalidArgumentError naming the field). Nothing reached the server; fix
@@ -378,3 +303,54 @@ func (e *InvalidArgumentError) Is(target error) bool { return target == ErrInval
 func invalidArg(field, format string, args ...any) error {
 	return &InvalidArgumentError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
+
+// BootError reports that the CVM failed to reach the target status; Message
+// is the server's text (boot_error or the stream's error event).
+type BootError struct {
+	CVMID   string
+	Status  string
+	Message string
+}
+
+// Error says which CVM failed, in which status, and the server's message.
+func (e *BootError) Error() string {
+	return fmt.Sprintf("phala: CVM %s failed (status %q): %s", e.CVMID, e.Status, e.Message)
+}
+
+// EnvFileError reports a line of a .env file that ParseEnvFile refused. It
+// never holds the value found there. errors.Is(err, ErrInvalidArgument)
+// holds for it.
+type EnvFileError struct {
+	// Line is the 1-based line number where the offending entry starts.
+	Line int
+	// Reason says what is wrong.
+	Reason string
+}
+
+// Error returns "phala: env file line N: reason".
+func (e *EnvFileError) Error() string {
+	return fmt.Sprintf("phala: env file line %d: %s", e.Line, e.Reason)
+}
+
+// Is reports whether target is ErrInvalidArgument.
+func (e *EnvFileError) Is(target error) bool { return target == ErrInvalidArgument }
+
+// UnsupportedAPIVersionError is NewClient's refusal of a version outside
+// SupportedAPIVersions: its answers may come in shapes the SDK cannot read.
+type UnsupportedAPIVersionError struct {
+	// Version is the refused version, as given to WithAPIVersion.
+	Version string
+}
+
+// Error names the option, the version and the supported ones.
+func (e *UnsupportedAPIVersionError) Error() string { return e.Unwrap().Error() }
+
+// Unwrap returns the *InvalidArgumentError (Field "WithAPIVersion") that
+// says the same, for callers that handle every refused option alike.
+func (e *UnsupportedAPIVersionError) Unwrap() error {
+	return &InvalidArgumentError{Field: "WithAPIVersion", Reason: fmt.Sprintf(
+		"%s is not an API version this SDK decodes (supported: %s)", e.Version, strings.Join(SupportedAPIVersions(), ", "))}
+}
+
+// Is reports whether target is ErrUnsupportedAPIVersion.
+func (e *UnsupportedAPIVersionError) Is(target error) bool { return target == ErrUnsupportedAPIVersion }

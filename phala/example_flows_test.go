@@ -47,13 +47,16 @@ func ExampleClient_EncryptAndUpdateEnvs_onChain() {
 	cvm := phalatest.OnChainCVMName
 	envs := []phala.EnvVar{{Key: "API_TOKEN", Value: "t0k3n"}}
 
-	// The fake KMS's signer, pinned: the KMS key's signature must recover it.
-	key := phala.EnvKeyOptions{ExpectedSigner: srv.KMSSigner()}
+	// The fake KMS's signer, pinned: the KMS key's signature must recover
+	// it. The CVM is named by its name, so the app whose key may encrypt
+	// is pinned too (naming the CVM "app_" + its app id does the same).
+	seed, _ := srv.CVM(cvm)
+	key := phala.EnvKeyOptions{ExpectedSigner: srv.KMSSigner(), AppID: seed.AppID}
 	first, err := client.EncryptAndUpdateEnvs(ctx, cvm, envs, &phala.UpdateEnvsOptions{Key: key})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(first.Status, first.RequiresOnChainHash)
+	fmt.Println(first.RequiresOnChainHash)
 
 	tx := srv.RegisterComposeHash(cvm, first.ComposeHash) // addComposeHash on the app contract
 	second, err := client.EncryptAndUpdateEnvs(ctx, cvm, envs, &phala.UpdateEnvsOptions{ComposeHash: first.ComposeHash, TransactionHash: tx, Key: key})
@@ -62,7 +65,7 @@ func ExampleClient_EncryptAndUpdateEnvs_onChain() {
 	}
 	fmt.Println(second.Status, srv.Envs(cvm)["API_TOKEN"])
 	// Output:
-	// precondition_required true
+	// true
 	// in_progress t0k3n
 }
 

@@ -25,7 +25,9 @@ func ExamplePinnedSigner() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	result, err := client.EncryptAndUpdateEnvs(context.Background(), "pinned-app", []phala.EnvVar{{Key: "DB_PASSWORD", Value: "s3cr3t"}},
+	// Named by its app id: the key is trusted only for an app you named.
+	seed, _ := srv.CVM("pinned-app")
+	result, err := client.EncryptAndUpdateEnvs(context.Background(), "app_"+seed.AppID, []phala.EnvVar{{Key: "DB_PASSWORD", Value: "s3cr3t"}},
 		&phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: anchor}})
 	if err != nil {
 		log.Fatal(err)
@@ -52,7 +54,9 @@ func ExampleWithKeyAnchor() {
 		log.Fatal(err)
 	}
 	client := srv.Client(phala.WithKeyAnchor(anchor))
-	key, err := client.GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, nil)
+	seed, _ := srv.CVM(phalatest.OnChainCVMName)
+	app := "app_" + seed.AppID // the CVM named by its app id
+	key, err := client.GetEnvEncryptPublicKey(ctx, app, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -63,7 +67,7 @@ func ExampleWithKeyAnchor() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, err = srv.Client(phala.WithKeyAnchor(other)).GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, nil)
+	_, err = srv.Client(phala.WithKeyAnchor(other)).GetEnvEncryptPublicKey(ctx, app, nil)
 	var kve *phala.KeyVerificationError
 	fmt.Println(errors.Is(err, phala.ErrKeyVerification), errors.As(err, &kve) && kve.TrustedSigner == "0x0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")
 	// Output:
@@ -123,15 +127,18 @@ func ExampleKeyAnchor() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	trusted := chainConfig{"8453/" + strings.ToLower(info.KMSInfo.DstackKMSAddress): srv.KMSSigner()}
+	trusted := chainConfig{"8453/" + strings.ToLower(info.KMSInfo.KMSContractAddress): srv.KMSSigner()}
+	// The app whose key may encrypt is one you name: in real use, the app
+	// id you recorded when you deployed the CVM.
+	opts := &phala.EnvKeyOptions{AppID: info.AppID}
 
-	key, err := srv.Client(phala.WithKeyAnchor(trusted)).GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, nil)
+	key, err := srv.Client(phala.WithKeyAnchor(trusted)).GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, opts)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(key.Anchor, key.SignerVerified)
 
-	_, err = srv.Client(phala.WithKeyAnchor(chainConfig{})).GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, nil)
+	_, err = srv.Client(phala.WithKeyAnchor(chainConfig{})).GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, opts)
 	fmt.Println(errors.Is(err, phala.ErrKeyVerification))
 	// Output:
 	// my KMS table true

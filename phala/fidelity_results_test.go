@@ -32,11 +32,11 @@ const precondDetailsOnly = precondDetails + `,
 // Item 1: the commit token and the other multisig values come from details.
 func TestPatchCVMReadsCommitTokenFromDetails(t *testing.T) {
 	h := newHarness(t)
-	h.reply("PATCH /cvms/{id}", phala.HTTPStatusComposeHashRequired, precondDetailsOnly)
+	h.reply("PATCH /cvms/{id}", 465, precondDetailsOnly)
 	resp, err := h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{
 		DockerComposeFile: phala.String(testCompose), PrepareOnly: true})
 	require.NoError(t, err)
-	assert.Equal(t, &phala.PatchCVMResponse{RequiresOnChainHash: true, Status: phala.StatusPreconditionRequired,
+	assert.Equal(t, &phala.PatchCVMResponse{RequiresOnChainHash: true,
 		Message:     "Compose hash must be registered on-chain before this update",
 		ComposeHash: testHash, AppID: testAppID, DeviceID: testDeviceID, KMSInfo: wantKMSInfo(),
 		CommitToken: "ct_details", CommitURL: "https://cloud.phala.com/commit/ct_details",
@@ -52,7 +52,7 @@ func TestPreconditionDetailsBeforeFallbacks(t *testing.T) {
 		"details": [{"field": "compose_hash", "value": "` + testHash + `"}, {"field": "commit_token", "value": "ct_details"}],
 		"detail": {"compose_hash": "` + other + `", "device_id": "dev_wrapped", "commit_url": "https://wrapped.example"}}`
 	h := newHarness(t)
-	h.reply("PATCH /cvms/{id}", phala.HTTPStatusComposeHashRequired, body)
+	h.reply("PATCH /cvms/{id}", 465, body)
 	resp, err := h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{VCPU: phala.Int(2)})
 	require.NoError(t, err)
 	assert.Equal(t, testHash, resp.ComposeHash, "details first")
@@ -63,7 +63,7 @@ func TestPreconditionDetailsBeforeFallbacks(t *testing.T) {
 
 	// The wrapped form's own details list also comes before flat fields.
 	h2 := newHarness(t)
-	h2.reply("PATCH /cvms/{id}/docker-compose", phala.HTTPStatusComposeHashRequired,
+	h2.reply("PATCH /cvms/{id}/docker-compose", 465,
 		`{"detail": {"compose_hash": "`+other+`", "details": [{"field": "compose_hash", "value": "`+testHash+`"}, {"field": "app_id", "value": "`+testAppID+`"}]}}`)
 	res, err := h2.client().UpdateDockerCompose(context.Background(), "my-app", testCompose, nil)
 	require.NoError(t, err)
@@ -128,7 +128,9 @@ func TestProvisionExposesEveryOfficialField(t *testing.T) {
 		"node_id":12,"kms_id":"kms_1"}`)
 	p, err := h.client().ProvisionCVMComposeFileUpdate(context.Background(), "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose})
 	require.NoError(t, err)
-	assert.Equal(t, &phala.ProvisionCVMResponse{ComposeHash: testHash, AppID: testAppID, DeviceID: testDeviceID,
+	assert.Regexp(t, `^[0-9a-f]{64}$`, p.SentComposeHash, "the SDK's hash of what it sent")
+	assert.False(t, p.ComposeHashMatchesSent, "testHash is no document's hash")
+	assert.Equal(t, &phala.ProvisionCVMResponse{ComposeHash: testHash, SentComposeHash: p.SentComposeHash, AppID: testAppID, DeviceID: testDeviceID,
 		ComposeHashRegistered: true, ComposeUnchanged: true, AppEnvEncryptPublicKey: "e33a1832", FMSPC: "B0C06F000000",
 		OSImageHash: "0a1b", InstanceType: "tdx.medium", NodeID: 12, KMSID: "kms_1"}, p)
 
@@ -235,7 +237,7 @@ func TestPreconditionWithMalformedComposeHash(t *testing.T) {
 		for _, m := range updateCalls {
 			t.Run(m.name+"/"+hash, func(t *testing.T) {
 				h := newHarness(t)
-				h.reply(m.pattern, phala.HTTPStatusComposeHashRequired, body)
+				h.reply(m.pattern, 465, body)
 				res, err := m.call(h.client())
 				require.Nil(t, res)
 				require.ErrorIs(t, err, phala.ErrUnexpectedResponse)
@@ -247,7 +249,7 @@ func TestPreconditionWithMalformedComposeHash(t *testing.T) {
 		}
 		t.Run("PatchCVM/"+hash, func(t *testing.T) {
 			h := newHarness(t)
-			h.reply("PATCH /cvms/{id}", phala.HTTPStatusComposeHashRequired, body)
+			h.reply("PATCH /cvms/{id}", 465, body)
 			resp, err := h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{VCPU: phala.Int(2)})
 			require.Nil(t, resp)
 			require.ErrorIs(t, err, phala.ErrUnexpectedResponse)
@@ -255,7 +257,7 @@ func TestPreconditionWithMalformedComposeHash(t *testing.T) {
 	}
 	// A 0x prefix on a valid hash is accepted, as checkComposeHash does.
 	h := newHarness(t)
-	h.reply("PATCH /cvms/{id}/docker-compose", phala.HTTPStatusComposeHashRequired,
+	h.reply("PATCH /cvms/{id}/docker-compose", 465,
 		`{"details":[{"field":"compose_hash","value":"0x`+testHash+`"}]}`)
 	res, err := h.client().UpdateDockerCompose(context.Background(), "my-app", testCompose, nil)
 	require.NoError(t, err)

@@ -24,7 +24,7 @@ func FuzzNewAPIError(f *testing.F) {
 		f.Add(422, []byte(s))
 	}
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		e := newAPIError(status, http.Header{"X-Request-Id": {"hdr"}}, body)
+		e := newAPIError(status, http.Header{"X-Request-Id": {"hdr"}}, body, nil)
 		if e.StatusCode != status || len(e.RawBody) > MaxErrorBody || e.Message == "" && http.StatusText(status) != "" {
 			t.Fatalf("bad error %+v", e)
 		}
@@ -48,7 +48,7 @@ func FuzzParsePrecondition(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		r := &response{status: HTTPStatusComposeHashRequired, header: http.Header{}, body: body}
+		r := &response{status: statusComposeHashRequired, header: http.Header{}, body: body}
 		p, err := parsePrecondition(r)
 		switch {
 		case err != nil:
@@ -127,7 +127,7 @@ func FuzzStateEvents(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		w := &waiter{id: "my-app", o: WaitOptions{Target: "running"}}
-		st, err := w.events(bytes.NewReader(body))
+		st, err := w.events(bytes.NewReader(body), nil)
 		if err == nil && st != nil && st.Status != "running" {
 			t.Fatalf("final state %q is not the target", st.Status)
 		}

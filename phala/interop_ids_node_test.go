@@ -61,7 +61,7 @@ func TestInteropErrorCodesWithJS(t *testing.T) {
 	ours := map[string]ErrorCode{
 		"NODE_NOT_FOUND": CodeNodeNotFound, "COMPOSE_FILE_REQUIRED": CodeComposeRequired,
 		"INVALID_COMPOSE_FILE": CodeInvalidCompose, "DUPLICATE_CVM_NAME": CodeDuplicateName,
-		"HASH_REGISTRATION_REQUIRED": CodeComposeHashRequired, "HASH_INVALID_OR_EXPIRED": CodeComposeHashExpired,
+		"HASH_REGISTRATION_REQUIRED": ErrorCode("ERR-01-005"), "HASH_INVALID_OR_EXPIRED": CodeComposeHashExpired,
 		"TX_VERIFICATION_FAILED": CodeTransactionVerificationFailed, "HASH_NOT_ALLOWED": CodeComposeHashNotAllowed,
 		"INSTANCE_TYPE_NOT_FOUND": CodeInstanceTypeNotFound, "RESOURCE_NOT_AVAILABLE": CodeResourceNotAvailable,
 		"INSUFFICIENT_VCPU": CodeInsufficientVCPU, "INSUFFICIENT_MEMORY": CodeInsufficientMemory,

@@ -35,9 +35,10 @@ type KMSRef struct {
 	// not give it.
 	ContractAddress string
 	// AppID is the app whose env key is being checked, 40 lowercase hex:
-	// the detail's app_id (checked against cvmID when the caller named the
-	// CVM by its app id). An anchor that knows the caller's apps may refuse
-	// others.
+	// the detail's app_id, already checked to be the app the caller named
+	// (cvmID as an app id, or EnvKeyOptions.AppID) before the anchor is
+	// asked. An anchor may check it further (the onchain anchor reads the
+	// KMS contract's registeredApps).
 	AppID string
 }
 

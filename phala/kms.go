@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/phalacloud/go-sdk/gen"
 )
 
 // EnvEncryptPublicKey is the X25519 key that encrypts a CVM's environment
@@ -54,6 +56,16 @@ type EnvKeyOptions struct {
 	ExpectedSigner string
 	// Now is the clock for timestamped signatures; nil means time.Now.
 	Now func() time.Time
+	// AppID pins the app whose key may encrypt (40 hex, optional "0x" or
+	// "app_", any case). The KMS signs the key of whichever app the CVM
+	// detail names, so for an on-chain KMS the app must be one the caller
+	// named: either cvmID is the app id (app_ + 40 hex, or the bare 40
+	// hex), or AppID is set; otherwise the call is refused with an
+	// ErrKeyVerification error before the key is fetched (under
+	// InsecureTrustAPISigner, which lets the API choose the key anyway,
+	// only a named app is checked). When both are given they must agree
+	// (ErrInvalidArgument, before any request).
+	AppID string
 }
 
 // kmsKeyBody is the KMS key answer {public_key, signature, timestamp?}
@@ -81,8 +93,9 @@ const ErrKeyVerification = sentinel("phala: env encryption key failed verificati
 //     is fetched and its secp256k1 signature must recover exactly that
 //     signer. With no anchor the call is refused before the key is fetched.
 //     The signature binds the key to the app id of the detail
-//     (EnvEncryptPublicKey.AppID); when cvmID is an app id, the detail must
-//     name that app.
+//     (EnvEncryptPublicKey.AppID), which must be the app the caller named:
+//     cvmID as an app id, or opts.AppID; with neither, the call is refused
+//     before the key is fetched.
 //     Under InsecureTrustAPISigner the signature must verify but its signer
 //     is not compared.
 //   - Central KMS (no chain_id): the detail's kms_info.encrypted_env_pubkey
@@ -91,8 +104,9 @@ const ErrKeyVerification = sentinel("phala: env encryption key failed verificati
 //     refused, since a detail that drops chain_id can come from anyone
 //     between you and the API.
 //
-// Errors: ErrInvalidArgument for a malformed cvmID or ExpectedSigner, or
-// both Anchor and ExpectedSigner set (before any request); the errors of
+// Errors: ErrInvalidArgument for a malformed cvmID, ExpectedSigner or
+// AppID, an AppID other than the app id cvmID is, or both Anchor and
+// ExpectedSigner set (before any request); the errors of
 // GetCVMInfo; a *KeyVerificationError (ErrKeyVerification) naming the KMS,
 // the anchor and both signers for every refusal above.
 func (c *Client) GetEnvEncryptPublicKey(ctx context.Context, cvmID string, opts *EnvKeyOptions) (out *EnvEncryptPublicKey, err error) {
@@ -135,6 +149,10 @@ func (c *Client) envEncryptPublicKey(ctx context.Context, cvmID string, opts *En
 	if err != nil {
 		return nil, err
 	}
+	wantApp, err := callerAppID(cvmID, opts.AppID, prefix+"AppID")
+	if err != nil {
+		return nil, err
+	}
 	_, trustAPI := anchor.(apiTrust)
 	anchorName := ""
 	if anchor != nil {
@@ -149,7 +167,7 @@ func (c *Client) envEncryptPublicKey(ctx context.Context, cvmID string, opts *En
 		if anchor != nil && !trustAPI {
 			return nil, &KeyVerificationError{CVM: info.Name, Anchor: anchorName,
 				Reason: "the CVM detail shows the central KMS (no chain_id), whose key is not signed, so it cannot be checked against the anchor; " +
-					"refused, since such a detail can come from anyone between you and the API (for a CVM that really is on the central KMS, pass EnvKeyOptions.Anchor: phala.InsecureTrustAPISigner())"}
+					"refused, since such a detail can come from anyone between you and the API (for a CVM that really is on the central KMS, set EnvKeyOptions.Anchor to phala.InsecureTrustAPISigner())"}
 		}
 		if info.KMSInfo == nil || info.KMSInfo.EncryptedEnvPublicKey == "" {
 			return nil, fmt.Errorf("phala: CVM %s (central KMS) has no encrypted_env_pubkey in its detail", info.Name)
@@ -171,8 +189,9 @@ func (c *Client) envEncryptPublicKey(ctx context.Context, cvmID string, opts *En
 	if anchor == nil {
 		return nil, &KeyVerificationError{CVM: info.Name, KMS: kms,
 			Reason: fmt.Sprintf("the CVM is on the chain %d KMS and no key anchor was given, so its key's signature cannot prove anything; "+
-				"pin the KMS signer with EnvKeyOptions.Anchor (or ExpectedSigner) or the client option phala.WithKeyAnchor(phala.PinnedSigner(\"0x...\")), "+
-				"use an on-chain KeyAnchor, or opt in to phala.InsecureTrustAPISigner() to let the API choose the key", chain)}
+				"pin the KMS signer with EnvKeyOptions.ExpectedSigner, or set EnvKeyOptions.Anchor or the client option phala.WithKeyAnchor "+
+				"to an anchor made by phala.PinnedSigner or by an on-chain anchor (the onchain module's NewKMSAnchor with the KMS contract pinned); "+
+				"phala.InsecureTrustAPISigner lets the API choose the key", chain)}
 	}
 	if kms == "" {
 		return nil, invalidArg(prefix+"KMS", "CVM %s is on the chain %d KMS, whose id its detail does not give: set EnvKeyOptions.KMS", info.Name, chain)
@@ -181,17 +200,16 @@ func (c *Client) envEncryptPublicKey(ctx context.Context, cvmID string, opts *En
 		return nil, fmt.Errorf("phala: KMS %s: the CVM's app id %q is not 40 hex characters", kms, appID)
 	}
 	trusted := ""
-	if !trustAPI {
-		// The KMS signs the key of whichever app the detail names: when the
-		// caller named the CVM by its app id, a detail naming another app
-		// (whose validly signed key someone else's CVM can use) is refused.
-		// App ids are hex: the API keeps the caller's case, so compare folded.
-		if id, _ := checkCVMID(cvmID); strings.HasPrefix(id, "app_") && hex40RE.MatchString(id[4:]) && strings.ToLower(id[4:]) != appID {
-			return nil, &KeyVerificationError{CVM: info.Name, KMS: kms, Anchor: anchorName,
-				Reason: fmt.Sprintf("the CVM detail names app %s, not the app %s asked for", appID, strings.ToLower(id[4:]))}
+	// Under InsecureTrustAPISigner the API chooses the key anyway: the app
+	// is then checked only when the caller named one.
+	if !trustAPI || wantApp != "" {
+		if err := checkCallerApp(info.Name, kms, anchorName, wantApp, appID); err != nil {
+			return nil, err
 		}
+	}
+	if !trustAPI {
 		ref := KMSRef{ID: kms, Slug: info.KMSInfo.Slug, ChainID: info.KMSInfo.ChainID,
-			ContractAddress: info.KMSInfo.DstackKMSAddress, AppID: appID}
+			ContractAddress: info.KMSInfo.KMSContractAddress, AppID: appID}
 		if opts.KMS == "" {
 			ref.ID = info.KMSInfo.ID
 		}
@@ -228,7 +246,8 @@ func (c *Client) envEncryptPublicKey(ctx context.Context, cvmID string, opts *En
 // kmsPublicKey fetches an on-chain KMS's key for appID and recovers its
 // signature's signer (not compared with anything here).
 func (c *Client) kmsPublicKey(ctx context.Context, kms, appID string, opts *EnvKeyOptions) (*EnvEncryptPublicKey, error) {
-	r, err := opGetKMSEnvEncryptPublicKey.read(c.api.GetKMSEnvEncryptPublicKey(withOptionalAuth(ctx), kms, appID, nil))
+	req, err := gen.NewGetKMSEnvEncryptPublicKeyRequest(c.server, kms, appID, nil)
+	r, err := c.do(ctx, opGetKMSEnvEncryptPublicKey, req, err)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/phalacloud/go-sdk/gen"
 )
 
 // The API key of the leak tests; it has every character class of the
@@ -155,10 +157,10 @@ func TestKeyScrubbedFromSuccessHeaders(t *testing.T) {
 	// The raw response as the scrubber hands it on.
 	c2, err := NewClient(WithAPIKey(leakKey), WithBaseURL(srv.URL+"/api/v1"))
 	require.NoError(t, err)
-	resp, err := c2.api.GetCVMInfo(context.Background(), "my-app", nil)
+	req, err := gen.NewGetCVMInfoRequest(c2.server, "my-app", nil)
+	r, err := c2.do(context.Background(), opUpdateDockerCompose, req, err)
 	require.NoError(t, err)
-	resp.Body.Close()
-	seen = resp.Header
+	seen = r.header
 	noKey(t, "the headers", fmt.Sprint(seen))
 }
 

@@ -17,8 +17,8 @@ type RequestInfo struct {
 	Attempt int
 	// StatusCode is 0 when the attempt got no answer.
 	StatusCode int
-	// Duration is the attempt's time until its answer's headers arrived;
-	// for a read (GET, not the state stream) until its body was read too.
+	// Duration is the attempt's time until its answer was read whole (for
+	// the state stream, until its headers arrived).
 	Duration time.Duration
 	// RequestID is the answer's X-Request-ID, if any, with the API key
 	// replaced by [REDACTED] should the server have echoed it there.

@@ -1,9 +1,6 @@
 package phala
 
-import (
-	"net/http"
-	"slices"
-)
+import "net/http"
 
 // operation is one endpoint of openapi/phala-cloud.yaml, named by its
 // operationId, with the 2xx statuses the spec declares for it: every
@@ -15,6 +12,12 @@ type operation struct {
 	// phase1 is true for the on-chain updates whose 465 is phase 1 of the
 	// two-phase flow, a result for the caller rather than an error.
 	phase1 bool
+	// optionalAuth: the operation works without an API key (a commit
+	// token or the KMS's public key).
+	optionalAuth bool
+	// stream: the answer is an event stream, bounded by the caller's
+	// context alone and handed back open.
+	stream bool
 }
 
 // The operations the facade calls.
@@ -22,7 +25,7 @@ var (
 	opGetCVMInfo                    = operation{id: "getCVMInfo", success: []int{http.StatusOK}}
 	opGetCVMState                   = operation{id: "getCVMState", success: []int{http.StatusOK}}
 	opGetCVMComposeFile             = operation{id: "getCVMComposeFile", success: []int{http.StatusOK}}
-	opGetKMSEnvEncryptPublicKey     = operation{id: "getKMSEnvEncryptPublicKey", success: []int{http.StatusOK}}
+	opGetKMSEnvEncryptPublicKey     = operation{id: "getKMSEnvEncryptPublicKey", success: []int{http.StatusOK}, optionalAuth: true}
 	opPatchCVM                      = operation{id: "patchCVM", success: []int{http.StatusOK, http.StatusAccepted}, phase1: true}
 	opUpdateDockerCompose           = operation{id: "updateDockerCompose", success: []int{http.StatusOK, http.StatusAccepted}, phase1: true}
 	opUpdatePreLaunchScript         = operation{id: "updatePreLaunchScript", success: []int{http.StatusOK, http.StatusAccepted}, phase1: true}
@@ -32,7 +35,9 @@ var (
 	opUpdateCVMVisibility           = operation{id: "updateCVMVisibility", success: []int{http.StatusOK}}
 	opProvisionCVMComposeFileUpdate = operation{id: "provisionCVMComposeFileUpdate", success: []int{http.StatusOK}}
 	opCommitCVMComposeFileUpdate    = operation{id: "commitCVMComposeFileUpdate", success: []int{http.StatusAccepted, http.StatusNoContent}}
-	opCommitCVMUpdate               = operation{id: "commitCVMUpdate", success: []int{http.StatusAccepted}}
+	opCommitCVMUpdate               = operation{id: "commitCVMUpdate", success: []int{http.StatusAccepted}, optionalAuth: true}
+	// opStreamCVMState is getCVMState asked for its event stream (target set).
+	opStreamCVMState = operation{id: "getCVMState", success: []int{http.StatusOK}, stream: true}
 )
 
 // operations lists the table, for its test.
@@ -40,33 +45,3 @@ var operations = []operation{opGetCVMInfo, opGetCVMState, opGetCVMComposeFile, o
 	opPatchCVM, opUpdateDockerCompose, opUpdatePreLaunchScript, opUpdateCVMEnvs, opUpdateCVMResources,
 	opUpdateOSImage, opUpdateCVMVisibility, opProvisionCVMComposeFileUpdate, opCommitCVMComposeFileUpdate,
 	opCommitCVMUpdate}
-
-// read is the one path of every operation's answer: it reads what the
-// generated call returned (within MaxResponseBody and MaxErrorBody) and
-// hands it back when its status is one of op's success statuses (or the
-// 465 of a phase-1 update); any other status is the answer's *APIError,
-// decoded once.
-func (op operation) read(resp *http.Response, err error) (*response, error) {
-	r, err := read(resp, err)
-	if err != nil {
-		return nil, err
-	}
-	if slices.Contains(op.success, r.status) || (op.phase1 && r.status == HTTPStatusComposeHashRequired) {
-		return r, nil
-	}
-	return nil, r.apiError()
-}
-
-// decodeAs decodes what operation.read returned into a new T, once:
-//
-//	return decodeAs[CVMState](opGetCVMState.read(c.api.GetCVMState(ctx, id, nil)))
-func decodeAs[T any](r *response, err error) (*T, error) {
-	if err != nil {
-		return nil, err
-	}
-	v := new(T)
-	if err := decodeJSON(r, v); err != nil {
-		return nil, err
-	}
-	return v, nil
-}

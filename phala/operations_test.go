@@ -1,6 +1,7 @@
 package phala
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -47,7 +48,7 @@ func TestOperationsMatchTheSpec(t *testing.T) {
 		slices.Sort(success)
 		assert.Equal(t, success, op.success, "%s: the success statuses", op.id)
 		if op.phase1 {
-			assert.NotNil(t, spec.Responses.Status(HTTPStatusComposeHashRequired), "%s: phase 1 needs a declared 465", op.id)
+			assert.NotNil(t, spec.Responses.Status(statusComposeHashRequired), "%s: phase 1 needs a declared 465", op.id)
 		}
 	}
 	// Every operation the generated client calls is in the table.
@@ -56,9 +57,9 @@ func TestOperationsMatchTheSpec(t *testing.T) {
 	}
 }
 
-// operation.read hands back exactly the declared statuses and turns every
-// other one into the answer's *APIError.
-func TestOperationReadDecidesOnTheTable(t *testing.T) {
+// classify hands back exactly the declared statuses and turns every other
+// one into the answer's *APIError.
+func TestClassifyDecidesOnTheTable(t *testing.T) {
 	for _, tc := range []struct {
 		op     operation
 		status int
@@ -73,8 +74,15 @@ func TestOperationReadDecidesOnTheTable(t *testing.T) {
 		{opCommitCVMComposeFileUpdate, 465, false},
 		{opGetCVMInfo, 404, false},
 	} {
-		r, err := tc.op.read(&http.Response{StatusCode: tc.status, Header: http.Header{},
-			Body: io.NopCloser(strings.NewReader(`{}`)), Request: httptest.NewRequest(http.MethodPatch, "/x", nil)}, nil)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(tc.status)
+			_, _ = io.WriteString(w, `{}`)
+		}))
+		c, err := NewClient(WithAPIKey("k-classify-1"), WithBaseURL(srv.URL), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+		require.NoError(t, err)
+		req, err := http.NewRequest(http.MethodPatch, srv.URL+"/x", strings.NewReader("{}"))
+		r, err := c.do(context.Background(), tc.op, req, err)
+		srv.Close()
 		if tc.ok {
 			require.NoError(t, err, "%s %d", tc.op.id, tc.status)
 			assert.Equal(t, tc.status, r.status)

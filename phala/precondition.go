@@ -76,7 +76,7 @@ func parsePrecondition(r *response) (*PatchCVMResponse, error) {
 			set(f, v)
 		}
 	}
-	p := &PatchCVMResponse{RequiresOnChainHash: true, Status: StatusPreconditionRequired}
+	p := &PatchCVMResponse{RequiresOnChainHash: true}
 	for _, b := range levels {
 		setIfEmpty(&p.Message, b.Message)
 		setIfEmpty(&p.RequestID, b.RequestID)

@@ -79,10 +79,10 @@ func TestPreconditionShapesUpdateMethods(t *testing.T) {
 		for _, s := range precondShapes {
 			t.Run(m.name+"/"+s.name, func(t *testing.T) {
 				h := newHarness(t)
-				h.reply(m.pattern, phala.HTTPStatusComposeHashRequired, s.body, "X-Request-ID", "req_header")
+				h.reply(m.pattern, 465, s.body, "X-Request-ID", "req_header")
 				res, err := m.call(h.client())
 				require.NoError(t, err, "a 465 is a result, not an error")
-				assert.Equal(t, &phala.UpdateResult{Status: phala.StatusPreconditionRequired, Message: s.message,
+				assert.Equal(t, &phala.UpdateResult{Message: s.message,
 					RequiresOnChainHash: true, ComposeHash: testHash, AppID: testAppID, DeviceID: testDeviceID,
 					KMSInfo: wantKMSInfo(), RequestID: s.requestID}, res)
 				assert.Equal(t, 1, h.count())
@@ -104,11 +104,11 @@ func TestPreconditionShapesPatchCVM(t *testing.T) {
 	for _, s := range precondShapes {
 		t.Run(s.name, func(t *testing.T) {
 			h := newHarness(t)
-			h.reply("PATCH /cvms/{id}", phala.HTTPStatusComposeHashRequired, bodies[s.name], "X-Request-ID", "req_header")
+			h.reply("PATCH /cvms/{id}", 465, bodies[s.name], "X-Request-ID", "req_header")
 			resp, err := h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{
 				DockerComposeFile: phala.String(testCompose), PrepareOnly: true})
 			require.NoError(t, err)
-			assert.Equal(t, &phala.PatchCVMResponse{RequiresOnChainHash: true, Status: phala.StatusPreconditionRequired, Message: s.message,
+			assert.Equal(t, &phala.PatchCVMResponse{RequiresOnChainHash: true, Message: s.message,
 				ComposeHash: testHash, AppID: testAppID, DeviceID: testDeviceID, KMSInfo: wantKMSInfo(),
 				CommitToken: "ct_0a1b2c3d", CommitURL: "https://cloud.phala.com/commit/ct_0a1b2c3d",
 				APICommitURL:  "https://cloud-api.phala.com/api/v1/cvms/my-app/commit-update?token=ct_0a1b2c3d",
@@ -118,7 +118,7 @@ func TestPreconditionShapesPatchCVM(t *testing.T) {
 	}
 	t.Run("without commit fields", func(t *testing.T) {
 		h := newHarness(t)
-		h.reply("PATCH /cvms/{id}", phala.HTTPStatusComposeHashRequired, precondStructured)
+		h.reply("PATCH /cvms/{id}", 465, precondStructured)
 		resp, err := h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{VCPU: phala.Int(2)})
 		require.NoError(t, err)
 		assert.True(t, resp.RequiresOnChainHash)
@@ -152,12 +152,12 @@ func TestPreconditionWithoutComposeHash(t *testing.T) {
 		for shape, body := range bodies {
 			t.Run(name+"/"+shape, func(t *testing.T) {
 				h := newHarness(t)
-				h.reply(patterns[name], phala.HTTPStatusComposeHashRequired, body)
+				h.reply(patterns[name], 465, body)
 				err := call(h.client())
 				require.ErrorIs(t, err, phala.ErrComposeHashRequired)
 				var apiErr *phala.APIError
 				require.ErrorAs(t, err, &apiErr)
-				assert.Equal(t, phala.HTTPStatusComposeHashRequired, apiErr.StatusCode)
+				assert.Equal(t, 465, apiErr.StatusCode)
 				assert.JSONEq(t, body, string(apiErr.RawBody))
 				assert.NotErrorIs(t, err, phala.ErrComposeHashExpired)
 			})
@@ -169,14 +169,14 @@ func TestPreconditionWithoutComposeHash(t *testing.T) {
 // confirmation and the commit report it as an error.
 func TestPreconditionOnConfirmAndCommitIsAnError(t *testing.T) {
 	h := newHarness(t)
-	h.reply("PATCH /cvms/{id}", phala.HTTPStatusComposeHashRequired, precondStructured)
-	h.reply("PATCH /cvms/{id}/compose_file", phala.HTTPStatusComposeHashRequired, precondLegacyFlat)
+	h.reply("PATCH /cvms/{id}", 465, precondStructured)
+	h.reply("PATCH /cvms/{id}/compose_file", 465, precondLegacyFlat)
 	c := h.client()
 	_, err := c.ConfirmCVMPatch(context.Background(), "my-app", &phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: testTx})
 	require.ErrorIs(t, err, phala.ErrComposeHashRequired)
 	var apiErr *phala.APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, phala.CodeComposeHashRequired, apiErr.Code)
+	assert.Equal(t, phala.ErrorCode("ERR-01-005"), apiErr.Code)
 	raw, ok := apiErr.Detail("compose_hash")
 	require.True(t, ok)
 	assert.JSONEq(t, `"`+testHash+`"`, string(raw))

@@ -16,10 +16,6 @@ const (
 	// StatusInProgress: the API accepted the update; it runs in the
 	// background and restarts the CVM. CorrelationID identifies it.
 	StatusInProgress UpdateStatus = "in_progress"
-	// StatusPreconditionRequired: phase 1 of the on-chain KMS flow. Register
-	// ComposeHash on the app contract, then repeat the call with the compose
-	// hash and the transaction hash.
-	StatusPreconditionRequired UpdateStatus = "precondition_required"
 	// StatusNoChange: the content sent is what the CVM already runs (a 200
 	// {"status": "no_change"}); nothing was changed, nothing restarts and
 	// there is no correlation id. WaitForUpdate returns at once on it.
@@ -32,7 +28,8 @@ const (
 // UpdateCVMEnvs return: either an accepted update or, for a CVM on an
 // on-chain KMS, the compose hash to register first.
 type UpdateResult struct {
-	// Status is StatusInProgress, StatusNoChange or StatusPreconditionRequired.
+	// Status is StatusInProgress or StatusNoChange for an accepted update,
+	// empty when RequiresOnChainHash.
 	Status UpdateStatus
 	// Message is the server's summary.
 	Message string
@@ -42,7 +39,9 @@ type UpdateResult struct {
 	// AllowedEnvsChanged (UpdateCVMEnvs) reports that the allowed env keys changed.
 	AllowedEnvsChanged bool
 
-	// RequiresOnChainHash is true with StatusPreconditionRequired.
+	// RequiresOnChainHash is true for phase 1 of the on-chain KMS flow (the
+	// API's 465): register ComposeHash on the app contract, then repeat the
+	// call with the compose hash and the transaction hash.
 	RequiresOnChainHash bool
 	// ComposeHash is the hash to register on-chain (64 hex characters).
 	ComposeHash string
@@ -61,17 +60,36 @@ type UpdateResult struct {
 	EnvKey *EnvEncryptPublicKey
 }
 
-// KMSInfo describes a key management service. ChainID is set for an
-// on-chain KMS (1 Ethereum, 8453 Base) and nil for the central one.
+// KMSInfo describes a key management service, as a 465 answer's kms_info
+// and a CVM detail's kms_info give it (each fills the fields it carries).
+// ChainID is set for an on-chain KMS (1 Ethereum, 8453 Base) and nil for
+// the central one.
 type KMSInfo struct {
-	ID                 string `json:"id"`
-	Slug               string `json:"slug"`
-	URL                string `json:"url"`
-	Version            string `json:"version"`
-	ChainID            *int64 `json:"chain_id"`
+	// ID and Slug name the KMS (for GET /kms/{kmsId}/pubkey/{appId}).
+	ID      string `json:"id"`
+	Slug    string `json:"slug"`
+	URL     string `json:"url"`
+	Version string `json:"version"`
+	ChainID *int64 `json:"chain_id"`
+	// KMSContractAddress is the KMS contract (the detail's
+	// dstack_kms_address).
 	KMSContractAddress string `json:"kms_contract_address"`
 	GatewayAppID       string `json:"gateway_app_id"`
+	// EncryptedEnvPublicKey is the X25519 env encryption key (central KMS,
+	// the detail's kms_info.encrypted_env_pubkey), hex.
+	EncryptedEnvPublicKey string `json:"encrypted_env_pubkey"`
+	// DstackAppAddress is the app's DstackApp contract (CVM detail).
+	DstackAppAddress string `json:"dstack_app_address"`
+	// DeployerAddress deployed the app contract (CVM detail).
+	DeployerAddress string `json:"deployer_address"`
+	// RPCEndpoint is the chain's RPC endpoint the API names (CVM detail);
+	// the SDK never uses it as a root of trust.
+	RPCEndpoint string `json:"rpc_endpoint"`
 }
+
+// OnChain reports whether the KMS is a contract, so that changes to the
+// compose hash take the two-phase flow.
+func (k *KMSInfo) OnChain() bool { return k != nil && k.ChainID != nil }
 
 // OnChainStatus is what the app contract allows now (multisig flow).
 type OnChainStatus struct {
@@ -89,7 +107,8 @@ type OnChainStatus struct {
 type PatchCVMResponse struct {
 	// RequiresOnChainHash is true for a 465 (phase 1 of the on-chain flow).
 	RequiresOnChainHash bool
-	// Status is StatusInProgress, StatusNoChange or StatusPreconditionRequired.
+	// Status is StatusInProgress or StatusNoChange; empty when
+	// RequiresOnChainHash.
 	Status UpdateStatus
 	// CorrelationID identifies the accepted update (see WaitForUpdate).
 	CorrelationID string
@@ -177,9 +196,7 @@ func decodeAcceptedLenient(r *response) (acceptedBody, error) {
 	if b[0] != '{' {
 		return a, unexpectedAnswer(r, "the body is not a JSON object")
 	}
-	if fast, ok := parseAccepted(b); ok {
-		a = fast
-	} else if err := json.Unmarshal(b, &a); err != nil {
+	if err := json.Unmarshal(b, &a); err != nil {
 		return a, unexpectedAnswer(r, "the body is not the JSON the call expects ("+jsonProblem(err)+")")
 	}
 	switch a.Status {
@@ -216,15 +233,15 @@ func toUpdateResult(r *response) (*UpdateResult, error) {
 		}
 		return &UpdateResult{Status: a.status(), Message: a.Message, CorrelationID: a.CorrelationID,
 			AllowedEnvsChanged: a.AllowedEnvsChanged, RequestID: r.header.Get(headerRequestID)}, nil
-	case HTTPStatusComposeHashRequired:
+	case statusComposeHashRequired:
 		p, err := parsePrecondition(r)
 		if err != nil {
 			return nil, err
 		}
-		return &UpdateResult{Status: StatusPreconditionRequired, Message: p.Message, RequiresOnChainHash: true,
+		return &UpdateResult{Message: p.Message, RequiresOnChainHash: true,
 			ComposeHash: p.ComposeHash, AppID: p.AppID, DeviceID: p.DeviceID, KMSInfo: p.KMSInfo, RequestID: p.RequestID}, nil
 	}
-	return nil, r.apiError()
+	return nil, unexpectedAnswer(r, "a status the call does not expect")
 }
 
 type updateResultKey struct{}

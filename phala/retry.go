@@ -78,13 +78,15 @@ type RetryEvent struct {
 
 // attempt is the outcome of one round trip.
 type attempt struct {
-	resp *http.Response
-	err  error
+	r   *response
+	err error
 	// apiErr is the answer's *APIError (decoded once) when its status is
 	// not 2xx.
 	apiErr *APIError
 	// reached is false when the request provably never reached the server.
 	reached bool
+	// final: an error no retry can mend (a success body over the limit).
+	final bool
 }
 
 // retryableAnswer is the SDK's one classification of an answer that is not
@@ -107,21 +109,21 @@ func retryableAnswer(method string, status int, code ErrorCode) bool {
 
 // retryWait decides whether the failed attempt n is retried, and after how
 // long; waited is the time already spent waiting in this call.
-func (p RetryPolicy) retryWait(req *http.Request, n int, a attempt, waited time.Duration) (time.Duration, bool) {
+func (p RetryPolicy) retryWait(ctx context.Context, req *http.Request, n int, a attempt, waited time.Duration) (time.Duration, bool) {
 	if n >= p.MaxAttempts || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
 		return 0, false
 	}
-	if req.Context().Err() != nil {
+	if ctx.Err() != nil {
 		return 0, false
 	}
 	var retry bool
 	var after time.Duration
 	if a.err != nil {
-		retry = !a.reached || isRead(req.Method)
+		retry = !a.final && (!a.reached || isRead(req.Method))
 	} else if a.apiErr != nil {
-		retry = retryableAnswer(req.Method, a.resp.StatusCode, a.apiErr.Code)
-		if s := a.resp.StatusCode; s == http.StatusTooManyRequests || s == http.StatusServiceUnavailable {
-			after, _ = parseRetryAfter(a.resp.Header.Get("Retry-After"), time.Now())
+		retry = retryableAnswer(req.Method, a.r.status, a.apiErr.Code)
+		if s := a.r.status; s == http.StatusTooManyRequests || s == http.StatusServiceUnavailable {
+			after, _ = parseRetryAfter(a.r.header.Get("Retry-After"), time.Now())
 		}
 	}
 	if !retry {

@@ -253,3 +253,38 @@ func TestOneRetryClassification(t *testing.T) {
 		})
 	}
 }
+
+// A 409 without a code ("another operation is in progress") that outlasts
+// the retries says what to do, and how many attempts were made over how
+// long; so does a transport error after retries (issue 24, point 6).
+func TestErrorAfterRetriesSaysAttemptsAndWhatToDo(t *testing.T) {
+	s := &scripted{steps: []func(http.ResponseWriter, *http.Request){status(409, `{"detail":"Another operation is in progress"}`)}}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	c, err := NewClient(WithAPIKey("k-409-conflict"), WithBaseURL(srv.URL+"/api/v1"), WithRetryPolicy(fastPolicy))
+	require.NoError(t, err)
+	_, err = c.UpdateDockerCompose(context.Background(), "my-app", "services: {}\n", nil)
+	require.ErrorIs(t, err, ErrConflict)
+	assert.Regexp(t, `^phala: HTTP 409: Another operation is in progress after 3 attempts over [0-9.]+m?s; another operation is running on this CVM: wait until it ends \(WaitForCVM`, err.Error())
+	assert.EqualValues(t, 3, s.hits.Load())
+
+	// One attempt: no count.
+	c1, err := NewClient(WithAPIKey("k-409-conflict"), WithBaseURL(srv.URL+"/api/v1"), WithoutRetries())
+	require.NoError(t, err)
+	_, err = c1.UpdateDockerCompose(context.Background(), "my-app", "services: {}\n", nil)
+	require.ErrorIs(t, err, ErrConflict)
+	assert.NotContains(t, err.Error(), "attempts")
+	assert.Contains(t, err.Error(), "WaitForCVM")
+
+	// A read that never gets an answer.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	c2, err := NewClient(WithAPIKey("k-409-conflict"), WithBaseURL("http://"+addr+"/api/v1"), WithRetryPolicy(fastPolicy))
+	require.NoError(t, err)
+	_, err = c2.GetCVMInfo(context.Background(), "my-app")
+	var te *TransportError
+	require.ErrorAs(t, err, &te)
+	assert.Regexp(t, `^phala: GET /api/v1/cvms/my-app after 3 attempts over [0-9.]+m?s: `, err.Error())
+}

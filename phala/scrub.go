@@ -10,12 +10,15 @@ import (
 	"sync"
 )
 
-// The scrubber is the one choke point for server bytes: sender.once passes
-// every answer through scrubResponse (status line, header values and names,
-// the body as it is read, trailers) and every transport error through
-// scrubError, before anything reaches a decoder, an error, a log record, a
-// hook or a result. It replaces the API key with [REDACTED] in the forms a
-// server or proxy plausibly echoes it:
+// The scrubber is the one choke point for server bytes: the engine's
+// attempt passes every answer through secrets (status line, header values
+// and names, the body), and every transport error, before anything reaches
+// a decoder, an error, a log record, a hook or a result; the texts built
+// from those bytes afterwards (an *APIError's fields, a snippet, a stream's
+// joined error message) are scrubbed again, as they are final, since a
+// transformation (JSON unescaping, UTF-8 repair, a join) can reassemble a
+// secret the bytes held apart. It replaces each secret with [REDACTED] in
+// the forms a server or proxy plausibly echoes it:
 //
 //   - as sent;
 //   - JSON-escaped per character (\u0070, any hex case, and \/);
@@ -321,37 +324,6 @@ func (s *keyScrubber) header(h http.Header) {
 	}
 }
 
-// scrubResponse makes resp safe to read: status text, headers and body,
-// whose reader becomes into.
-func (s *keyScrubber) scrubResponse(resp *http.Response, into *scrubReader) {
-	if s == nil {
-		return
-	}
-	s.scrubHead(resp)
-	*into = scrubReader{s: s, src: resp.Body, resp: resp}
-	resp.Body = into
-}
-
-// scrubHead scrubs the status line and the headers of resp.
-func (s *keyScrubber) scrubHead(resp *http.Response) {
-	if s == nil {
-		return
-	}
-	resp.Status = s.String(resp.Status)
-	s.header(resp.Header)
-}
-
-// scrubBody returns b, a whole body, scrubbed: b itself when it holds no
-// key, else a copy. cut says the body ended by an error, as for the
-// streaming scrubber (a partial key at the end is then always dropped).
-func (s *keyScrubber) scrubBody(b []byte, cut bool) []byte {
-	if s == nil {
-		return b
-	}
-	out, _, _ := s.scan(nil, b, true, cut)
-	return out
-}
-
 // scrubError returns err, or an error with the same text minus the key
 // when its text holds it (net/http quotes malformed answers in errors).
 // The replacement does not unwrap: the original carries the key.
@@ -372,11 +344,10 @@ func (s *keyScrubber) scrubError(err error) error {
 type scrubReader struct {
 	s       *keyScrubber
 	src     io.ReadCloser
-	resp    *http.Response // its Trailer is scrubbed at the end
-	pending []byte         // read, not yet decided (a possible key start)
-	out     []byte         // decided, not yet returned
-	outBuf  []byte         // scratch for chunks that change
-	err     error          // the source's error, returned once out is drained
+	pending []byte // read, not yet decided (a possible key start)
+	out     []byte // decided, not yet returned
+	outBuf  []byte // scratch for chunks that change
+	err     error  // the source's error, returned once out is drained
 	buf     *[]byte
 }
 
@@ -408,9 +379,6 @@ func (r *scrubReader) Read(p []byte) (int, error) {
 		}
 		r.out = out
 		r.pending = append(r.pending[:0], data[held:]...)
-		if atEnd && r.resp != nil {
-			r.s.header(r.resp.Trailer)
-		}
 	}
 	if len(r.out) > 0 {
 		n := copy(p, r.out)

@@ -73,7 +73,7 @@ func TestErrorSuggestionsCompile(t *testing.T) {
 	}{
 		{"WithUpdateResult forgotten", &phala.UpdateResult{}, "WithUpdateResult"},
 		{"nil result", nil, "WithUpdateResult"},
-		{"on-chain phase 1", &phala.UpdateResult{Status: phala.StatusPreconditionRequired, RequiresOnChainHash: true}, "ComposeHash"},
+		{"on-chain phase 1", &phala.UpdateResult{RequiresOnChainHash: true}, "ComposeHash"},
 		{"patch phase 1", &phala.PatchCVMResponse{RequiresOnChainHash: true}, "ConfirmCVMPatch"},
 		{"accepted without id", &phala.UpdateResult{Status: phala.StatusInProgress}, "WaitForCVM"},
 	}

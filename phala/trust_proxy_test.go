@@ -41,6 +41,9 @@ type attackerProxy struct {
 	// otherApp, when set, replaces the detail's app_id (an app whose
 	// validly signed key the attacker's own CVM can use).
 	otherApp string
+	// k256 adds kms_info.k256_pubkey naming the attacker's signer, as newer
+	// API versions carry the KMS root there.
+	k256 bool
 
 	mu        sync.Mutex
 	requests  []string // "METHOD /path" of every request seen
@@ -95,7 +98,7 @@ func (a *attackerProxy) rewrite(resp *http.Response) error {
 		compact := ecdsa.SignCompact(a.signer, h.Sum(nil), true)
 		sig := append(append([]byte(nil), compact[1:]...), compact[0]-27-4)
 		out, _ = json.Marshal(map[string]string{"public_key": hex.EncodeToString(pub), "signature": hex.EncodeToString(sig)})
-	case (a.dropChainID || a.otherApp != "") && resp.Request.Method == http.MethodGet && detailPath.MatchString(path) && resp.StatusCode == http.StatusOK:
+	case (a.dropChainID || a.otherApp != "" || a.k256) && resp.Request.Method == http.MethodGet && detailPath.MatchString(path) && resp.StatusCode == http.StatusOK:
 		var detail map[string]any
 		body, err := io.ReadAll(resp.Body)
 		if err != nil {
@@ -114,6 +117,9 @@ func (a *attackerProxy) rewrite(resp *http.Response) error {
 		}
 		if a.otherApp != "" {
 			detail["app_id"] = a.otherApp
+		}
+		if a.k256 {
+			kms["k256_pubkey"] = a.signerHex()
 		}
 		detail["kms_info"] = kms
 		out, _ = json.Marshal(detail)

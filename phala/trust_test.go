@@ -26,7 +26,8 @@ import (
 // leaves the SDK and the attacker decrypts nothing.
 func TestTrustAttackerSwapsKMSKey(t *testing.T) {
 	srv := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
-	cvm := phalatest.OnChainCVMName
+	seed, _ := srv.CVM(phalatest.OnChainCVMName)
+	cvm := "app_" + seed.AppID // named by its app id: the env key is trusted only for an app the caller named
 	ctx := context.Background()
 
 	t.Run("no anchor", func(t *testing.T) {
@@ -34,7 +35,9 @@ func TestTrustAttackerSwapsKMSKey(t *testing.T) {
 		a.swapKMSKey = true
 		_, err := a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, nil)
 		require.ErrorIs(t, err, phala.ErrKeyVerification)
-		assert.Contains(t, err.Error(), "phala.WithKeyAnchor(phala.PinnedSigner(", "the message says how to pin a signer")
+		assert.Contains(t, err.Error(), "phala.WithKeyAnchor", "the message says how to pin a signer")
+		assert.Contains(t, err.Error(), "phala.PinnedSigner")
+		assert.NotContains(t, err.Error(), "PinnedSigner(", "no call that would not compile (PinnedSigner returns two values)")
 		assert.Contains(t, err.Error(), "EnvKeyOptions.Anchor")
 		assert.Zero(t, a.count("PATCH", ""), "no PATCH sent")
 		assert.Zero(t, a.count("GET", "/kms/"), "refused before the KMS key was even fetched")
@@ -120,6 +123,8 @@ func TestTrustPinnedSignerWorks(t *testing.T) {
 	srv := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0), phalatest.WithCVM(phalatest.CVMSeed{
 		Name: "pinned-app", ChainID: 8453, AllowedEnvs: []string{"DB_PASSWORD"}}))
 	ctx := context.Background()
+	seed, _ := srv.CVM("pinned-app")
+	id := "app_" + seed.AppID // named by its app id: the env key is trusted only for an app the caller named
 	want := strings.ToLower(srv.KMSSigner())
 	anchor := mustPin(t, strings.ToUpper(srv.KMSSigner()[:2])+strings.ToUpper(srv.KMSSigner()[2:]))
 	assert.Equal(t, "pinned signer "+want, anchor.String(), "normalised to lowercase")
@@ -134,7 +139,7 @@ func TestTrustPinnedSignerWorks(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			// A value of its own per subtest: the same set twice is a no_change.
 			envs := []phala.EnvVar{{Key: "DB_PASSWORD", Value: "correct-horse-" + name}}
-			res, err := c.client.EncryptAndUpdateEnvs(ctx, "pinned-app", envs, c.opts)
+			res, err := c.client.EncryptAndUpdateEnvs(ctx, id, envs, c.opts)
 			require.NoError(t, err)
 			assert.Equal(t, phala.StatusInProgress, res.Status)
 			require.NotNil(t, res.EnvKey)
@@ -149,7 +154,7 @@ func TestTrustPinnedSignerWorks(t *testing.T) {
 			if c.opts != nil {
 				keyOpts = &c.opts.Key
 			}
-			key, err := c.client.GetEnvEncryptPublicKey(ctx, "pinned-app", keyOpts)
+			key, err := c.client.GetEnvEncryptPublicKey(ctx, id, keyOpts)
 			require.NoError(t, err)
 			assert.Equal(t, res.EnvKey.PublicKey, key.PublicKey)
 			assert.True(t, key.SignerVerified)
@@ -157,7 +162,7 @@ func TestTrustPinnedSignerWorks(t *testing.T) {
 	}
 
 	// The phase-1 answer of an on-chain key change carries the key too.
-	res, err := srv.Client(phala.WithKeyAnchor(anchor)).EncryptAndUpdateEnvs(ctx, "pinned-app",
+	res, err := srv.Client(phala.WithKeyAnchor(anchor)).EncryptAndUpdateEnvs(ctx, id,
 		[]phala.EnvVar{{Key: "DB_PASSWORD", Value: "x"}, {Key: "NEW_KEY", Value: "y"}}, nil)
 	require.NoError(t, err)
 	require.True(t, res.RequiresOnChainHash)
@@ -224,7 +229,8 @@ func (f *fakeAnchor) String() string { return "fake anchor" }
 func TestTrustAnchorErrorStopsTheUpdate(t *testing.T) {
 	srv := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
 	ctx := context.Background()
-	cvm := phalatest.OnChainCVMName
+	seed, _ := srv.CVM(phalatest.OnChainCVMName)
+	cvm := "app_" + seed.AppID // named by its app id: the env key is trusted only for an app the caller named
 	rpcDown := errors.New("chain RPC unreachable")
 	for name, anchor := range map[string]*fakeAnchor{
 		"error":            {err: rpcDown},
@@ -260,7 +266,7 @@ func TestTrustAnchorErrorStopsTheUpdate(t *testing.T) {
 	assert.Equal(t, phalatest.DefaultKMSSlug, ref.Slug)
 	require.NotNil(t, ref.ChainID)
 	assert.Equal(t, int64(8453), *ref.ChainID)
-	assert.Equal(t, info.KMSInfo.DstackKMSAddress, ref.ContractAddress)
+	assert.Equal(t, info.KMSInfo.KMSContractAddress, ref.ContractAddress)
 	assert.Regexp(t, `^0x[0-9a-f]{40}$`, ref.ContractAddress)
 	assert.Equal(t, strings.TrimPrefix(info.AppID, "app_"), ref.AppID)
 }
@@ -341,13 +347,8 @@ func TestTrustBadInput(t *testing.T) {
 // KMS really signed, for an app the attacker runs. When the caller named
 // the CVM by its app id, that is refused.
 func TestTrustDetailNamingAnotherApp(t *testing.T) {
-	srv := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0), phalatest.WithCVM(phalatest.CVMSeed{
-		Name: "attacker-app", ChainID: 8453}))
+	srv, victim, theirs, a := otherAppAttack(t)
 	ctx := context.Background()
-	victim, _ := srv.CVM(phalatest.OnChainCVMName)
-	theirs, _ := srv.CVM("attacker-app")
-	a := newAttackerProxy(t, srv)
-	a.otherApp = "app_" + theirs.AppID
 	c := a.client(t, srv, phala.WithKeyAnchor(mustPin(t, srv.KMSSigner())))
 	for _, id := range []string{"app_" + victim.AppID, victim.AppID, strings.ToUpper(victim.AppID)} {
 		_, err := c.EncryptAndUpdateEnvs(ctx, id, trustEnvs, nil)

@@ -166,125 +166,34 @@ func checkPositiveFields(fields ...intField) error {
 	return nil
 }
 
-// hexDigitByte marks the bytes 0-9, a-f and A-F.
-var hexDigitByte = func() (t [256]bool) {
-	for _, c := range "0123456789abcdefABCDEF" {
-		t[c] = true
-	}
-	return t
-}()
-
-// notHexByte is hexDigitByte inverted, as bytes to OR together.
-var notHexByte = func() (t [256]byte) {
-	for c := range t {
-		if !hexDigitByte[c] {
-			t[c] = 1
-		}
-	}
-	return t
-}()
-
-// allHex reports whether every byte of s is a hex digit. Eight lookups are
-// ORed per step with no branch between them, which the CPU overlaps; the
-// blob of a real env set (thousands of characters) is almost always valid,
-// so there is little to gain from stopping at the first bad byte.
-func allHex(s string) bool {
-	var bad byte
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		bad |= notHexByte[s[i]] | notHexByte[s[i+1]] | notHexByte[s[i+2]] | notHexByte[s[i+3]] |
-			notHexByte[s[i+4]] | notHexByte[s[i+5]] | notHexByte[s[i+6]] | notHexByte[s[i+7]]
-		if bad != 0 {
-			return false
-		}
-	}
-	for ; i < len(s); i++ {
-		bad |= notHexByte[s[i]]
-	}
-	return bad == 0
-}
-
-// checkHexBlob accepts a non-empty even-length string of hex digits. It
-// walks the bytes through a table: a multi-byte UTF-8 character has no
-// byte the table marks, so it is refused as the rune walk refused it.
+// checkHexBlob accepts a non-empty even-length string of hex digits
+// (0-9, a-f, A-F).
 func checkHexBlob(field, s string) error {
 	if s == "" {
 		return invalidArg(field, "is empty")
 	}
-	if len(s)%2 != 0 || !allHex(s) {
+	notHex := func(r rune) bool { return !('0' <= r && r <= '9' || 'a' <= r && r <= 'f' || 'A' <= r && r <= 'F') }
+	if len(s)%2 != 0 || strings.IndexFunc(s, notHex) >= 0 {
 		return invalidArg(field, "is not hex (an even number of 0-9a-f characters)")
 	}
 	return nil
 }
 
-// smallKeySet is how many keys checkEnvKeys compares pairwise before it
-// builds a map to find duplicates.
-const smallKeySet = 32
-
-// envKeyHash is validEnvKey and an FNV-1a hash of k, in one pass.
-func envKeyHash(k string) (uint64, bool) {
-	if k == "" || envKeyByte[k[0]] != envKeyLetter {
-		return 0, false
-	}
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(k); i++ {
-		if envKeyByte[k[i]] == 0 {
-			return 0, false
-		}
-		h = (h ^ uint64(k[i])) * 1099511628211
-	}
-	return h, true
-}
-
-// envKeyByte classes the bytes of an env key: letters and '_' may start
-// one, digits may follow.
-var envKeyByte = func() (t [256]uint8) {
-	for c := 'A'; c <= 'Z'; c++ {
-		t[c], t[c+'a'-'A'] = envKeyLetter, envKeyLetter
-	}
-	t['_'] = envKeyLetter
-	for c := '0'; c <= '9'; c++ {
-		t[c] = envKeyDigit
-	}
-	return t
-}()
-
-const (
-	envKeyLetter = 1 + iota
-	envKeyDigit
-)
-
+// checkEnvKeys accepts keys that match [A-Za-z_][A-Za-z0-9_]*, at most
+// MaxEnvKeyBytes long, each once.
 func checkEnvKeys(field string, keys []string) error {
-	var seen map[string]bool
-	if len(keys) > smallKeySet {
-		seen = make(map[string]bool, len(keys))
-	}
-	var hashes [smallKeySet]uint64
-	for i, k := range keys {
+	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
 		if len(k) > MaxEnvKeyBytes {
 			return invalidArg(field, "a key is %d bytes long, the limit is %d", len(k), MaxEnvKeyBytes)
 		}
-		h, ok := envKeyHash(k)
-		if !ok {
+		if !validEnvKey(k) {
 			return invalidArg(field, "key %q does not match [A-Za-z_][A-Za-z0-9_]*", k)
 		}
-		dup := false
-		if seen != nil {
-			dup, seen[k] = seen[k], true
-		} else {
-			// Pairwise, on hashes first: keys of one app often share a
-			// long prefix, which makes comparing the strings the cost.
-			for j := range i {
-				if hashes[j] == h && keys[j] == k {
-					dup = true
-					break
-				}
-			}
-			hashes[i] = h
-		}
-		if dup {
+		if seen[k] {
 			return invalidArg(field, "key %q is listed twice", k)
 		}
+		seen[k] = true
 	}
 	return nil
 }

@@ -1,10 +1,6 @@
 package phala
 
-import (
-	"fmt"
-	"slices"
-	"strings"
-)
+import "slices"
 
 // Version is this SDK's version, sent in the User-Agent. The published
 // spec's info.version equals it (a test in openapi/ checks both).
@@ -37,26 +33,6 @@ func SupportedAPIVersions() []string {
 // an *UnsupportedAPIVersionError, which wraps an *InvalidArgumentError
 // naming "WithAPIVersion" (so it matches ErrInvalidArgument as well).
 const ErrUnsupportedAPIVersion = sentinel("phala: unsupported API version")
-
-// UnsupportedAPIVersionError is NewClient's refusal of a version outside
-// SupportedAPIVersions: its answers may come in shapes the SDK cannot read.
-type UnsupportedAPIVersionError struct {
-	// Version is the refused version, as given to WithAPIVersion.
-	Version string
-}
-
-// Error names the option, the version and the supported ones.
-func (e *UnsupportedAPIVersionError) Error() string { return e.Unwrap().Error() }
-
-// Unwrap returns the *InvalidArgumentError (Field "WithAPIVersion") that
-// says the same, for callers that handle every refused option alike.
-func (e *UnsupportedAPIVersionError) Unwrap() error {
-	return &InvalidArgumentError{Field: "WithAPIVersion", Reason: fmt.Sprintf(
-		"%s is not an API version this SDK decodes (supported: %s)", e.Version, strings.Join(SupportedAPIVersions(), ", "))}
-}
-
-// Is reports whether target is ErrUnsupportedAPIVersion.
-func (e *UnsupportedAPIVersionError) Is(target error) bool { return target == ErrUnsupportedAPIVersion }
 
 // checkAPIVersion refuses a version outside SupportedAPIVersions.
 func checkAPIVersion(v string) error {

@@ -48,7 +48,7 @@ func TestGetCVMInfoLegacyShape(t *testing.T) {
 		assert.Equal(t, &phala.CVMInfo{ID: "4211", Name: "my-app", AppID: testAppID,
 			VMUUID: "0f3c5a9e-1b2d-4c3e-8f7a-6b5c4d3e2f1a", InstanceID: "instance_2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a",
 			Status:        "running",
-			KMSInfo:       &phala.CVMKMSInfo{EncryptedEnvPublicKey: "7b4e909bbe7ffe44c465a220037d608ee35897d31ef972f07f74892cb0f73f13"},
+			KMSInfo:       &phala.KMSInfo{EncryptedEnvPublicKey: "7b4e909bbe7ffe44c465a220037d608ee35897d31ef972f07f74892cb0f73f13"},
 			PublicSysinfo: true, Listed: true,
 			VCPU: 2, MemoryMB: 4096, MemoryGB: 4, DiskGB: 40, InstanceType: "tdx.medium"}, info)
 		assert.Equal(t, []string{"2025-10-28"}, h.only().Header.Values("X-Phala-Version"))
@@ -59,7 +59,7 @@ func TestGetCVMInfoLegacyShape(t *testing.T) {
 		info, err := h.client(phala.WithAPIVersion(phala.APIVersion20251028)).GetCVMInfo(ctx, "chain-app")
 		require.NoError(t, err)
 		chain := int64(8453)
-		assert.Equal(t, &phala.CVMKMSInfo{ChainID: &chain, ID: "kms_base_prod", Slug: "base-prod", DstackKMSAddress: "0x2f83",
+		assert.Equal(t, &phala.KMSInfo{ChainID: &chain, ID: "kms_base_prod", Slug: "base-prod", KMSContractAddress: "0x2f83",
 			DstackAppAddress: "0x" + testAppID, DeployerAddress: "0xdead"}, info.KMSInfo)
 		assert.True(t, info.KMSInfo.OnChain())
 		assert.True(t, info.InProgress)

@@ -260,8 +260,8 @@ func (w *waiter) seen(st *CVMState) (bool, error) {
 		w.o.OnEvent(*st)
 	}
 	w.observe(st.Status, st.Progress)
-	if st.BootError != "" {
-		return true, &BootError{CVMID: w.id, Status: st.Status, Message: st.BootError}
+	if st.BootErrorMessage != "" {
+		return true, &BootError{CVMID: w.id, Status: st.Status, Message: st.BootErrorMessage}
 	}
 	return st.Status == w.o.Target, nil
 }

@@ -43,8 +43,8 @@ func updateResultRefusal(r *UpdateResult) string {
 	switch {
 	case r == nil:
 		return "is a nil *UpdateResult: the update call that returned it failed (check its error)"
-	case r.RequiresOnChainHash || r.Status == StatusPreconditionRequired:
-		return "is phase 1 of an on-chain update (StatusPreconditionRequired): register ComposeHash on the app contract, " +
+	case r.RequiresOnChainHash:
+		return "is phase 1 of an on-chain update (RequiresOnChainHash): register ComposeHash on the app contract, " +
 			"repeat the call with the compose hash and the transaction hash, and wait on that call's result"
 	case r.Status == "" && r.Message == "" && r.RequestID == "":
 		return "was never filled by an update call; " + withUpdateResultHint

@@ -25,10 +25,6 @@ func (w *waiter) stream(ctx context.Context) (*CVMState, error) {
 	secs := int(w.o.StreamTimeout / time.Second)
 	interval := 5
 	params := &gen.GetCVMStateParams{Target: &w.o.Target, Timeout: &secs, Interval: &interval}
-	accept := func(_ context.Context, req *http.Request) error {
-		req.Header.Set("Accept", "text/event-stream")
-		return nil
-	}
 	// The stream has no per-attempt timeout (it lasts up to StreamTimeout),
 	// so its two waits are bounded here: the answer's headers must arrive
 	// within the attempt timeout (else the waiter polls instead), and the
@@ -38,40 +34,52 @@ func (w *waiter) stream(ctx context.Context) (*CVMState, error) {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	headerTimer := time.AfterFunc(grace, cancel)
-	resp, err := w.c.api.GetCVMState(withoutTimeout(sctx), w.id, params, accept)
-	if !headerTimer.Stop() || err != nil {
+	req, err := gen.NewGetCVMStateRequest(w.c.server, w.id, params)
+	r, err := w.c.do(sctx, opStreamCVMState, req, err)
+	if !headerTimer.Stop() {
 		if err == nil {
-			resp.Body.Close()
+			r.stream.Close()
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return nil, errNoStream
 	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		var e *APIError
+		if !errors.As(err, &e) || noStreamStatus(e) {
+			return nil, errNoStream
+		}
+		return nil, err
+	}
+	defer r.stream.Close()
+	if mt, _, _ := mime.ParseMediaType(r.header.Get("Content-Type")); mt != "text/event-stream" {
+		return nil, errNoStream
+	}
 	var expired atomic.Bool
 	lifeTimer := time.AfterFunc(w.o.StreamTimeout+grace, func() { expired.Store(true); cancel() })
 	defer lifeTimer.Stop()
-	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if resp.StatusCode != http.StatusOK || mt != "text/event-stream" {
-		r, err := read(resp, nil)
-		if err != nil {
-			if ctx.Err() == nil && expired.Load() {
-				return nil, errNoStream
-			}
-			return nil, err
-		}
-		if r.status == http.StatusOK || r.status == http.StatusNotFound && mt != "application/json" ||
-			r.status == http.StatusMethodNotAllowed || r.status == http.StatusNotImplemented || r.status == http.StatusNotAcceptable {
-			return nil, errNoStream
-		}
-		return nil, r.apiError()
-	}
-	defer resp.Body.Close()
-	st, err := w.events(resp.Body)
+	st, err := w.events(r.stream, r.secrets)
 	if err != nil && ctx.Err() == nil && expired.Load() {
 		return nil, nil // the SDK ended a stream that outlived its timeout: reconnect
 	}
 	return st, err
+}
+
+// noStreamStatus reports an error answer that says the server has no state
+// stream (the waiter polls instead): 405, 406, 501, or a 404 whose body is
+// not JSON (a route the server lacks, not an unknown CVM).
+func noStreamStatus(e *APIError) bool {
+	switch e.StatusCode {
+	case http.StatusMethodNotAllowed, http.StatusNotImplemented, http.StatusNotAcceptable:
+		return true
+	case http.StatusNotFound:
+		return !json.Valid(e.RawBody)
+	}
+	return false
 }
 
 // attemptTimeout is the per-attempt timeout, or DefaultTimeout when
@@ -84,7 +92,8 @@ func (c *Client) attemptTimeout() time.Duration {
 }
 
 // events parses server-sent events until a final one or the end.
-func (w *waiter) events(body io.Reader) (*CVMState, error) {
+// Texts built from an event are scrubbed of sec as final text.
+func (w *waiter) events(body io.Reader, sec secrets) (*CVMState, error) {
 	sc := bufio.NewScanner(body)
 	sc.Buffer(make([]byte, 0, 4096), MaxEventSize)
 	var name string
@@ -93,7 +102,7 @@ func (w *waiter) events(body io.Reader) (*CVMState, error) {
 		line := sc.Text()
 		switch {
 		case line == "":
-			st, final, err := w.dispatch(name, data.String())
+			st, final, err := w.dispatch(name, data.String(), sec)
 			if err != nil || final {
 				return st, err
 			}
@@ -122,7 +131,7 @@ func (w *waiter) events(body io.Reader) (*CVMState, error) {
 }
 
 // dispatch handles one event. An unnamed event is a state.
-func (w *waiter) dispatch(name, data string) (*CVMState, bool, error) {
+func (w *waiter) dispatch(name, data string, sec secrets) (*CVMState, bool, error) {
 	switch name {
 	case "", "state", "complete":
 		if data == "" {
@@ -146,7 +155,9 @@ func (w *waiter) dispatch(name, data string) (*CVMState, bool, error) {
 		if json.Unmarshal([]byte(data), &e) == nil && (e.Message != "" || e.Error != "") {
 			msg = e.Message + e.Error
 		}
-		return nil, true, &BootError{CVMID: w.id, Status: e.Status, Message: msg}
+		// The join is final text: a secret split across the two fields
+		// is whole only now.
+		return nil, true, &BootError{CVMID: w.id, Status: sec.String(e.Status), Message: sec.String(msg)}
 	}
 	return nil, false, nil
 }

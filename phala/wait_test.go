@@ -139,7 +139,7 @@ func TestWaitForUpdateMatchesCorrelationID(t *testing.T) {
 	assert.Equal(t, "running", st.Status)
 	assert.Equal(t, int32(3), s.detailCalls.Load())
 
-	_, err = waitClient(t, s).WaitForUpdate(context.Background(), "my-app", &UpdateResult{Status: StatusPreconditionRequired}, nil)
+	_, err = waitClient(t, s).WaitForUpdate(context.Background(), "my-app", &UpdateResult{RequiresOnChainHash: true}, nil)
 	assert.True(t, errors.Is(err, ErrInvalidArgument))
 }
 

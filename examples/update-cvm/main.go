@@ -68,9 +68,12 @@ const fakeUpdateDelay = 30 * time.Millisecond
 
 // env is where the example runs: the real cloud or the fake.
 type env struct {
-	client    *phala.Client
-	cvmID     string // central-KMS (or any) CVM for the single-aspect updates
-	onchainID string // on-chain-KMS CVM for the two-phase PatchCVM; "" skips it
+	client *phala.Client
+	cvmID  string // central-KMS (or any) CVM for the single-aspect updates
+	// onchainID names the on-chain-KMS CVM for the two-phase PatchCVM by
+	// its app id ("app_" + 40 hex): the env key is only trusted for an app
+	// the caller named. "" skips it.
+	onchainID string
 	// register registers a compose hash on-chain and returns the
 	// transaction hash; ok is false when the step must be skipped.
 	register func(ctx context.Context, out io.Writer, cvmID, appID, hash string) (tx string, ok bool)
@@ -145,7 +148,7 @@ func fakeEnv(srv *phalatest.Server) *env {
 	}
 	return &env{
 		client: srv.Client(phala.WithKeyAnchor(anchor)), anchor: anchor,
-		cvmID: central.ID, onchainID: onchain.ID, poll: 20 * time.Millisecond, fake: srv,
+		cvmID: central.ID, onchainID: "app_" + onchain.AppID, poll: 20 * time.Millisecond, fake: srv,
 		register: func(_ context.Context, out io.Writer, cvmID, _, hash string) (string, bool) {
 			tx := srv.RegisterComposeHash(cvmID, hash)
 			fmt.Fprintf(out, "    registered on the fake chain: tx %s\n", tx)
@@ -357,7 +360,7 @@ func patchOnChain(ctx context.Context, out io.Writer, p *printer, e *env, wait f
 // is false when nothing was verified.
 func checkOnChainKey(ctx context.Context, p *printer, e *env) (bool, error) {
 	if e.onchainID == "" {
-		p.kv("skipped", "set PHALA_ONCHAIN_CVM_ID to a CVM on an on-chain KMS")
+		p.kv("skipped", "set PHALA_ONCHAIN_CVM_ID to the app id (app_ + 40 hex) of a CVM on an on-chain KMS")
 		return false, nil
 	}
 	key, err := e.client.GetEnvEncryptPublicKey(ctx, e.onchainID, nil)

@@ -184,15 +184,66 @@ func (c *Chain) NewAccount(ctx context.Context, wei *big.Int) (string, common.Ad
 	return hex.EncodeToString(crypto.FromECDSA(k)), addr, nil
 }
 
-// DeployApp deploys another app contract owned by owner's address.
+// DeployApp deploys another app contract owned by owner's address and
+// registers it on the KMS contract (registerApp), as the real factory
+// deployAndRegisterApp does.
 func (c *Chain) DeployApp(ctx context.Context, owner *ecdsa.PrivateKey, anyDevice bool, device, composeHash [32]byte) (common.Address, error) {
-	return c.Deploy(ctx, c.faucet, contracts.App, crypto.PubkeyToAddress(owner.PublicKey), anyDevice, device, composeHash)
+	addr, err := c.Deploy(ctx, c.faucet, contracts.App, crypto.PubkeyToAddress(owner.PublicKey), anyDevice, device, composeHash)
+	if err != nil {
+		return addr, err
+	}
+	return addr, c.RegisterApp(ctx, c.KMSContract, addr)
 }
 
 // DeployAppOwnedBy deploys an app contract owned by addr (which need not
-// hold any funds) that allows any device.
+// hold any funds) that allows any device, registered on the KMS contract.
 func (c *Chain) DeployAppOwnedBy(ctx context.Context, addr common.Address) (common.Address, error) {
-	return c.Deploy(ctx, c.faucet, contracts.App, addr, true, [32]byte{}, [32]byte{})
+	app, err := c.Deploy(ctx, c.faucet, contracts.App, addr, true, [32]byte{}, [32]byte{})
+	if err != nil {
+		return app, err
+	}
+	return app, c.RegisterApp(ctx, c.KMSContract, app)
+}
+
+// AllowComposeHash allows hash (64 hex, optional 0x) on the app contract
+// as its owner, as the deployment of the CVM's current app-compose did.
+// Setup: Client().Sent does not count it.
+func (c *Chain) AllowComposeHash(ctx context.Context, hash string) error {
+	if err := c.transact(ctx, c.owner, c.AppContract, contracts.App, "addComposeHash", common.HexToHash(hash)); err != nil {
+		return err
+	}
+	c.client.sent.Add(-1)
+	return nil
+}
+
+// transact calls method of the contract named name (contracts.App or
+// contracts.KMS) at to, sent by from, and requires success.
+func (c *Chain) transact(ctx context.Context, from *ecdsa.PrivateKey, to common.Address, name, method string, args ...any) error {
+	art, err := contracts.Get(name)
+	if err != nil {
+		return err
+	}
+	parsed, err := abi.JSON(strings.NewReader(string(art.ABI)))
+	if err != nil {
+		return err
+	}
+	data, err := parsed.Pack(method, args...)
+	if err != nil {
+		return err
+	}
+	_, err = c.send(ctx, from, &to, nil, data, 500_000)
+	return err
+}
+
+// DeployKMS deploys another KMS contract whose root signer is the
+// compressed secp256k1 key root (e.g. a look-alike an attacker controls).
+func (c *Chain) DeployKMS(ctx context.Context, root []byte) (common.Address, error) {
+	return c.Deploy(ctx, c.faucet, contracts.KMS, c.Owner, root)
+}
+
+// RegisterApp calls registerApp(app) on the KMS contract at kms.
+func (c *Chain) RegisterApp(ctx context.Context, kms, app common.Address) error {
+	return c.transact(ctx, c.faucet, kms, contracts.KMS, "registerApp", app)
 }
 
 // Deploy deploys the named contract (contracts.App or contracts.KMS) with
@@ -224,26 +275,13 @@ func (c *Chain) Deploy(ctx context.Context, from *ecdsa.PrivateKey, name string,
 // SetKMSRootPubkey replaces the KMS contract's k256Pubkey (raw bytes, any
 // length: the contract stores what it is given), as its owner.
 func (c *Chain) SetKMSRootPubkey(ctx context.Context, k256 []byte) error {
-	art, err := contracts.Get(contracts.KMS)
-	if err != nil {
-		return err
-	}
-	parsed, err := abi.JSON(strings.NewReader(string(art.ABI)))
-	if err != nil {
-		return err
-	}
 	info := struct {
 		K256Pubkey []byte
 		CaPubkey   []byte
 		Quote      []byte
 		Eventlog   []byte
 	}{K256Pubkey: k256, CaPubkey: []byte{}, Quote: []byte{}, Eventlog: []byte{}}
-	data, err := parsed.Pack("setKmsInfo", info)
-	if err != nil {
-		return err
-	}
-	_, err = c.send(ctx, c.owner, &c.KMSContract, nil, data, 500_000)
-	return err
+	return c.transact(ctx, c.owner, c.KMSContract, contracts.KMS, "setKmsInfo", info)
 }
 
 // send signs and sends a transaction, mines it and requires success.

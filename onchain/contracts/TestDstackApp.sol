@@ -7,8 +7,11 @@
 // addComposeHash(bytes32), removeComposeHash(bytes32),
 // allowedComposeHashes(bytes32), addDevice(bytes32), removeDevice(bytes32),
 // allowedDeviceIds(bytes32), setAllowAnyDevice(bool), allowAnyDevice(),
-// owner(), the events ComposeHashAdded, ComposeHashRemoved, DeviceAdded,
-// DeviceRemoved, AllowAnyDeviceSet and the error
+// owner(), requireTcbUpToDate(), setRequireTcbUpToDate(bool) (newer
+// DstackApp versions: isAppAllowed then refuses a boot whose TCB status is
+// not "UpToDate"), the events ComposeHashAdded, ComposeHashRemoved,
+// DeviceAdded, DeviceRemoved, AllowAnyDeviceSet, RequireTcbUpToDateSet and
+// the error
 // OwnableUnauthorizedAccount(address). It is not upgradeable and sets its
 // state in the constructor; it is for tests only.
 pragma solidity 0.8.37;
@@ -16,6 +19,7 @@ pragma solidity 0.8.37;
 contract TestDstackApp {
     address public owner;
     bool public allowAnyDevice;
+    bool public requireTcbUpToDate;
     mapping(bytes32 => bool) public allowedComposeHashes;
     mapping(bytes32 => bool) public allowedDeviceIds;
 
@@ -24,6 +28,7 @@ contract TestDstackApp {
     event DeviceAdded(bytes32 deviceId);
     event DeviceRemoved(bytes32 deviceId);
     event AllowAnyDeviceSet(bool allowAny);
+    event RequireTcbUpToDateSet(bool requireUpToDate);
 
     error OwnableUnauthorizedAccount(address account);
 
@@ -70,5 +75,10 @@ contract TestDstackApp {
     function setAllowAnyDevice(bool anyDevice) external onlyOwner {
         allowAnyDevice = anyDevice;
         emit AllowAnyDeviceSet(anyDevice);
+    }
+
+    function setRequireTcbUpToDate(bool requireUpToDate) external onlyOwner {
+        requireTcbUpToDate = requireUpToDate;
+        emit RequireTcbUpToDateSet(requireUpToDate);
     }
 }

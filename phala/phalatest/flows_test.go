@@ -206,13 +206,13 @@ func TestOnChainEnvsBodyFields(t *testing.T) {
 	s, c := instantServer(t)
 	ctx := ctxT(t)
 	_, oc := seeds(t, s)
-	key, err := c.GetEnvEncryptPublicKey(ctx, oc.ID, &phala.EnvKeyOptions{ExpectedSigner: s.KMSSigner()})
+	key, err := c.GetEnvEncryptPublicKey(ctx, oc.ID, &phala.EnvKeyOptions{ExpectedSigner: s.KMSSigner(), AppID: oc.AppID})
 	require.NoError(t, err, "the fake's KMS signature verifies with the SDK")
 	require.True(t, key.OnChain)
 	require.Equal(t, strings.ToLower(s.KMSSigner()), strings.ToLower(key.Signer))
 
 	envs := []phala.EnvVar{{Key: "FOO", Value: "f"}, {Key: "BAR", Value: "b"}}
-	pinned := phala.EnvKeyOptions{ExpectedSigner: s.KMSSigner()}
+	pinned := phala.EnvKeyOptions{ExpectedSigner: s.KMSSigner(), AppID: oc.AppID}
 	// Same keys as allowed: no on-chain step.
 	res, err := c.EncryptAndUpdateEnvs(ctx, oc.ID, envs[:1], &phala.UpdateEnvsOptions{Key: pinned})
 	require.NoError(t, err)

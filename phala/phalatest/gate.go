@@ -67,7 +67,7 @@ func (cl *call) precondition(h string, prepareOnly bool) response {
 	c := cl.cvm
 	details := []detail{{"compose_hash", h}, {"app_id", c.seed.AppID}, {"device_id", c.seed.DeviceID}, {"kms_info", c.kmsInfo()}}
 	body := map[string]any{
-		"error_code": phala.CodeComposeHashRequired,
+		"error_code": "ERR-01-005", // the 465's code (official ErrorCodes: HASH_REGISTRATION_REQUIRED)
 		"message":    "Compose hash must be registered on-chain before this update",
 		"request_id": cl.reqID,
 		"suggestions": []string{"Call addComposeHash on the app contract 0x" + c.seed.AppID +
@@ -91,7 +91,7 @@ func (cl *call) precondition(h string, prepareOnly bool) response {
 		}
 	}
 	body["details"] = details
-	return jsonResponse(phala.HTTPStatusComposeHashRequired, body)
+	return jsonResponse(465, body) // phala.ErrComposeHashRequired
 }
 
 // phase2Values reads the compose and transaction hashes from the headers,

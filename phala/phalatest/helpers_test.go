@@ -2,7 +2,6 @@ package phalatest_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -13,16 +12,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/phalacloud/go-sdk/internal/testkit"
 	"github.com/phalacloud/go-sdk/phala"
 	"github.com/phalacloud/go-sdk/phala/phalatest"
 )
 
-func ctxT(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+// The helpers shared with onchain's tests.
+var ctxT, quickWait = testkit.Context, testkit.QuickWait
 
 // rawResult is an answer read with plain net/http.
 type rawResult struct {

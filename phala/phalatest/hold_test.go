@@ -52,7 +52,7 @@ func TestHoldUpdates(t *testing.T) {
 	st, err := c.GetCVMState(ctx, central.ID)
 	require.NoError(t, err)
 	require.Equal(t, "exited", st.Status)
-	require.Equal(t, "held boot failed", st.BootError)
+	require.Equal(t, "held boot failed", st.BootErrorMessage)
 
 	// After the release, updates run for the update delay again.
 	require.NoError(t, c.UpdateCVMResources(ctx, central.ID, &phala.UpdateResourcesRequest{VCPU: phala.Ptr(2)}))

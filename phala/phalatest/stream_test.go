@@ -17,7 +17,6 @@ import (
 )
 
 // quickWait makes the client's reconnect pauses and polls short.
-func quickWait() *phala.WaitOptions { return &phala.WaitOptions{PollInterval: 5 * time.Millisecond} }
 
 // heldServer is a test server whose updates end only when the test says
 // so (HoldUpdates): no assertion depends on how fast the machine runs.

@@ -84,10 +84,10 @@ func TestMethodMatrixPerAPIVersion(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, phala.StatusInProgress, res.Status)
 			assert.Equal(t, map[string]string{"FOO": "v-" + v}, s.Envs(central.ID))
-			ocKey, err := c.GetEnvEncryptPublicKey(ctx, oc.ID, &phala.EnvKeyOptions{ExpectedSigner: s.KMSSigner()})
+			ocKey, err := c.GetEnvEncryptPublicKey(ctx, oc.ID, &phala.EnvKeyOptions{ExpectedSigner: s.KMSSigner(), AppID: oc.AppID})
 			require.NoError(t, err)
 			assert.True(t, ocKey.OnChain)
-			_, err = c.EncryptAndUpdateEnvs(ctx, oc.ID, []phala.EnvVar{{Key: "FOO", Value: "w"}}, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: s.KMSSigner()}})
+			_, err = c.EncryptAndUpdateEnvs(ctx, oc.ID, []phala.EnvVar{{Key: "FOO", Value: "w"}}, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: s.KMSSigner(), AppID: oc.AppID}})
 			require.NoError(t, err)
 			assert.Equal(t, map[string]string{"FOO": "w"}, s.Envs(oc.ID))
 

@@ -42,7 +42,7 @@ func TestWaitBootError(t *testing.T) {
 	state, err := c.GetCVMState(ctxT(t), phalatest.CentralCVMName)
 	require.NoError(t, err)
 	require.Equal(t, "exited", state.Status)
-	require.Equal(t, msg, state.BootError)
+	require.Equal(t, msg, state.BootErrorMessage)
 	require.NotEmpty(t, state.ExitedAt)
 	require.Equal(t, "exited", s.Status(phalatest.CentralCVMName))
 
@@ -62,7 +62,7 @@ func TestWaitBootError(t *testing.T) {
 	st, err := c.WaitForUpdate(ctxT(t), phalatest.CentralCVMName, res, o)
 	require.NoError(t, err)
 	require.Equal(t, "running", st.Status)
-	require.Empty(t, st.BootError)
+	require.Empty(t, st.BootErrorMessage)
 	require.Equal(t, []string{"updating", "running"}, log2.statuses())
 
 	// Without an update delay the failure is immediate.
@@ -189,7 +189,7 @@ func TestWaitForUpdateMatchesCorrelationID(t *testing.T) {
 
 	// A result without a correlation id is refused before any request.
 	s.ResetRequests()
-	_, err = c.WaitForUpdate(ctxT(t), phalatest.CentralCVMName, &phala.UpdateResult{Status: phala.StatusPreconditionRequired}, o)
+	_, err = c.WaitForUpdate(ctxT(t), phalatest.CentralCVMName, &phala.UpdateResult{RequiresOnChainHash: true}, o)
 	require.True(t, errors.Is(err, phala.ErrInvalidArgument))
 	require.Empty(t, s.Requests())
 }

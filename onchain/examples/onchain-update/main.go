@@ -1,9 +1,13 @@
 // Command onchain-update runs the whole on-chain KMS update offline: an
 // in-memory Phala Cloud (phalatest) whose on-chain CVM uses contracts
 // deployed on an in-process EVM (chaintest), and the onchain.Updater
-// doing update -> 465 -> allowed? -> addComposeHash -> receipt -> phase 2
-// -> live, printing each step. Then the env variables are replaced, with
-// the env key checked against the KMS contract's root signer.
+// doing update -> 465 -> checked -> allowed? -> addComposeHash -> receipt
+// -> phase 2 -> live, printing each step. Before signing, the Updater
+// checks that the 465 names the pinned app and that its compose hash is the
+// SDK's own hash of the current app-compose with the new compose file.
+// Then the env variables are replaced, with the env key checked against
+// the root signer of the KMS contract pinned for the chain (never the one
+// the CVM detail names).
 //
 //	cd onchain && go run ./examples/onchain-update
 package main
@@ -44,6 +48,12 @@ func run() error {
 	defer srv.Close()
 	client := srv.Client()
 	fmt.Println("fake Phala Cloud at", srv.URL())
+	// The app-compose the CVM runs now was approved on chain when it was
+	// deployed (deployAndRegisterApp does it for a real CVM).
+	_, current, _ := srv.AppCompose("my-onchain-app")
+	if err := chain.AllowComposeHash(ctx, current); err != nil {
+		return err
+	}
 
 	// In real use: ethclient.Dial(rpcURL) and PrivateKeySigner(os.Getenv("PRIVATE_KEY")).
 	signer, err := onchain.PrivateKeySigner(chain.OwnerKey)
@@ -55,8 +65,12 @@ func run() error {
 	var began time.Time
 	stamp := func() string { return "[+" + elapsed(began) + "]" }
 	lastStatus := ""
+	// AppID pins the app whose compose hashes the owner approves (in real
+	// use, the app id you deployed). Before signing, Run checks that the
+	// 465 names this app and that its compose hash is the SDK's own hash of
+	// the current app-compose with exactly this change applied.
 	u := &onchain.Updater{
-		Client: client, Backend: chain.Client(), Signer: signer,
+		Client: client, Backend: chain.Client(), Signer: signer, AppID: chain.AppID(),
 		Tx: &onchain.TxOptions{PollInterval: 10 * time.Millisecond},
 		Wait: &phala.WaitOptions{PollInterval: 50 * time.Millisecond, OnEvent: func(st phala.CVMState) {
 			if st.Status != lastStatus {
@@ -93,10 +107,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	fmt.Printf("   checked before signing: current %s + new compose file = %s (%s)\n", out.Check.CurrentHash, out.Check.Hash, out.Check.Changed)
 	fmt.Printf("   the CVM runs compose hash %s (registered %s)\n", info.ComposeHash, out.TxHash.Hex())
 
 	fmt.Println("2. new env variables, key checked against the KMS contract")
-	anchor := onchain.NewKMSAnchor(chain.Client())
+	// The KMS contract is pinned by the caller, never taken from the CVM
+	// detail (in real use: the address Phala publishes for the chain).
+	anchor := onchain.NewKMSAnchor(chain.Client(), onchain.WithKMSContract(chain.KMSContract))
 	envs := []phala.EnvVar{{Key: "FOO", Value: "1"}, {Key: "API_TOKEN", Value: "example-token"}}
 	began, lastStatus = time.Now(), ""
 	if _, err := u.Run(ctx, "my-onchain-app", onchain.EnvsChange(client, "my-onchain-app", envs, anchor)); err != nil {
