@@ -150,9 +150,97 @@ type AppCompose struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
-// CVMInfo The CVM detail of API versions 2026-01-21 and 2026-05-22 (official `CVMInfoDetail`;
-// `@phala/cloud` 0.2.9 `CvmInfoDetailV20260121Schema`; the official Go SDK, which pins
-// 2026-05-22, decodes this shape). Departure from the official reference: only `id`, `name`
+// AttestationCertificate One certificate of the app's chain (official `Certificate`). The official reference requires
+// subject, issuer, serial number, validity, version, fingerprint and signature algorithm; this
+// document requires none, so that a certificate missing a descriptive field still yields its quote.
+//
+// Example: {"quote":"040002008100000000000000939a7233f79c4ca9940a0db3957f0607","serial_number":"3a1f","subject":{"common_name":"my-app.dstack"}}
+type AttestationCertificate struct {
+	// AppID App id the certificate was issued to (40 hex).
+	AppID *string `json:"app_id,omitempty"`
+
+	// CertUsage What the certificate is for, e.g. `app`.
+	CertUsage *string `json:"cert_usage,omitempty"`
+
+	// Fingerprint SHA-256 fingerprint, hex.
+	Fingerprint *string `json:"fingerprint,omitempty"`
+
+	// IsCa Whether this is a CA certificate.
+	IsCa *bool `json:"is_ca,omitempty"`
+
+	// Issuer A certificate's subject or issuer (official `CertificateSubject` / `CertificateIssuer`).
+	//
+	// Example: {"common_name":"my-app.dstack","organization":"Dstack"}
+	Issuer *CertificateName `json:"issuer,omitempty"`
+
+	// NotAfter End of validity (RFC 3339).
+	NotAfter *string `json:"not_after,omitempty"`
+
+	// NotBefore Start of validity (RFC 3339).
+	NotBefore *string `json:"not_before,omitempty"`
+
+	// PositionInChain Index in the chain, 0 for the leaf.
+	PositionInChain *int `json:"position_in_chain,omitempty"`
+
+	// Quote The TDX quote bound to this certificate, hex (DCAP v4 or v5, possibly with trailing zero bytes).
+	Quote *string `json:"quote,omitempty"`
+
+	// Sans Subject alternative names.
+	Sans *[]string `json:"sans,omitempty"`
+
+	// SerialNumber Serial number, hex.
+	SerialNumber *string `json:"serial_number,omitempty"`
+
+	// SignatureAlgorithm Signature algorithm, e.g. `ecdsa-with-SHA256`.
+	SignatureAlgorithm *string `json:"signature_algorithm,omitempty"`
+
+	// Subject A certificate's subject or issuer (official `CertificateSubject` / `CertificateIssuer`).
+	//
+	// Example: {"common_name":"my-app.dstack","organization":"Dstack"}
+	Subject *CertificateName `json:"subject,omitempty"`
+
+	// Version X.509 version, e.g. `v3`.
+	Version              *string                `json:"version,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// CVMAttestation A CVM's attestation as the API reports it (official `CvmAttestation`). Unverified: compare
+// it with what the caller pinned, or verify the quote and replay the event log.
+//
+// Example: {"app_certificates":[{"app_id":"9b5b3c1a4f2e6d7c8b9a0f1e2d3c4b5a69788796","cert_usage":"app","fingerprint":"6c1f0e5b7d2a9c4e8f3b1d0a2c4e6f8091a3b5c7d9e1f2031425364758697a8b","is_ca":false,"issuer":{"common_name":"Dstack App CA","organization":"Dstack"},"not_after":"2027-03-01T09:30:00Z","not_before":"2026-03-01T09:30:00Z","position_in_chain":0,"quote":"040002008100000000000000939a7233f79c4ca9940a0db3957f0607","sans":["my-app.dstack"],"serial_number":"3a1f","signature_algorithm":"ecdsa-with-SHA256","subject":{"common_name":"my-app.dstack","organization":"Dstack"},"version":"v3"}],"compose_file":"{\"manifest_version\":2,\"name\":\"my-app\",\"runner\":\"docker-compose\"}","error":null,"is_online":true,"is_public":true,"name":"my-app","tcb_info":{"app_compose":"{\"manifest_version\":2,\"name\":\"my-app\",\"runner\":\"docker-compose\"}","event_log":[{"digest":"1a76b2a80a0be71eae59f80945d876351a7a3fb8e9fd1ff1cede5734aa84ea11fd72b4edfbb6f04e5a85edd114c751bd","event":"system-ready","event_payload":"","event_type":134217729,"imr":3}],"mrtd":"f06dfda6dce1cf904d4e2bab1dc370634cf95cefa2ceb2de2eee127c9382698090d7a4a13e14c536ec6c9c3c8fa87077","rtmr0":"e673be2f70beefb70b48a6109eed4715d7270d4683b3bf356fa25fafbf1aa76e39e9127e6e688ccda98bdab1d4d47f46","rtmr1":"b598fde9491427341bc4683b75d10d3e36770af3a36a6954d8b6b7b22aa66358f13e1f172e51b7d6e6710d99a8d8532f","rtmr2":"c812d42bfff1c75382e91a37c867ab117b97eb5e8d6797488928ea38e5fd38b5ed2f87d9613d392507f1c3af94657c93","rtmr3":"86f1808cffc050f3c0c09d29da2bfcec7eba3e8fa52016a7341f28884230f9ca8b56400413d57bce00b578e36790b555"}}
+type CVMAttestation struct {
+	// AppCertificates The app's certificate chain, leaf first; a certificate may carry the TDX quote.
+	AppCertificates *[]AttestationCertificate `json:"app_certificates,omitempty"`
+
+	// ComposeFile The app-compose document as the API stores it (not necessarily the attested bytes).
+	ComposeFile *string `json:"compose_file,omitempty"`
+
+	// Error Why no attestation could be read (an offline CVM), else null.
+	Error *string `json:"error,omitempty"`
+
+	// IsOnline Whether the CVM answered; when false the other fields may be absent.
+	IsOnline bool `json:"is_online"`
+
+	// IsPublic Whether the CVM's TCB info is public.
+	IsPublic *bool `json:"is_public,omitempty"`
+
+	// Name CVM name.
+	Name *string `json:"name,omitempty"`
+
+	// TcbInfo The measurements the CVM reports (official `TcbInfo`, the dstack `Info()` shape): MRTD and
+	// RTMR0-3 as 96 hex characters, the event log, and the app-compose document as the exact bytes
+	// whose SHA-256 is the compose hash. Newer dstack versions add `compose_hash`, `os_image_hash`,
+	// `device_id`, `mr_aggregated` (kept by `additionalProperties`).
+	//
+	//
+	// Example: {"app_compose":"{\"manifest_version\":2,\"name\":\"my-app\",\"runner\":\"docker-compose\"}","event_log":[],"mrtd":"f06dfda6dce1cf904d4e2bab1dc370634cf95cefa2ceb2de2eee127c9382698090d7a4a13e14c536ec6c9c3c8fa87077","rtmr0":"e673be2f70beefb70b48a6109eed4715d7270d4683b3bf356fa25fafbf1aa76e39e9127e6e688ccda98bdab1d4d47f46","rtmr1":"b598fde9491427341bc4683b75d10d3e36770af3a36a6954d8b6b7b22aa66358f13e1f172e51b7d6e6710d99a8d8532f","rtmr2":"c812d42bfff1c75382e91a37c867ab117b97eb5e8d6797488928ea38e5fd38b5ed2f87d9613d392507f1c3af94657c93","rtmr3":"86f1808cffc050f3c0c09d29da2bfcec7eba3e8fa52016a7341f28884230f9ca8b56400413d57bce00b578e36790b555"}
+	TcbInfo              *TCBInfo               `json:"tcb_info,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// CVMInfo The CVM detail of API versions 2026-01-21, 2026-05-22 and 2026-06-23 (official
+// `CVMInfoDetail`; `@phala/cloud` 0.2.9 `CvmInfoDetailV20260121Schema`; the official Go SDK
+// v0.2.0, which defaults to 2026-06-23, decodes this shape). Departure from the official reference: only `id`, `name`
 // and `status` are required here, and unknown fields are allowed, so that a field the
 // server drops or adds does not fail a client.
 //
@@ -317,6 +405,11 @@ type CVMKMSInfo struct {
 	// ID KMS id (used with `/kms/{kmsId}/pubkey/{appId}`).
 	ID *string `json:"id,omitempty"`
 
+	// K256Pubkey The KMS root secp256k1 public key as the API reports it (newer answers; official Go and
+	// Python SDKs). Shown, never trusted: it may only be compared with a signer the caller
+	// pinned or read from the KMS contract through its own RPC.
+	K256Pubkey *string `json:"k256_pubkey,omitempty"`
+
 	// RPCEndpoint Chain RPC endpoint.
 	RPCEndpoint *string `json:"rpc_endpoint,omitempty"`
 
@@ -396,6 +489,27 @@ type CVMState struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
+// CertificateName A certificate's subject or issuer (official `CertificateSubject` / `CertificateIssuer`).
+//
+// Example: {"common_name":"my-app.dstack","organization":"Dstack"}
+type CertificateName struct {
+	// CommonName Common name.
+	CommonName *string `json:"common_name,omitempty"`
+
+	// Country Country code.
+	Country *string `json:"country,omitempty"`
+
+	// Locality Locality (subject only).
+	Locality *string `json:"locality,omitempty"`
+
+	// Organization Organization.
+	Organization *string `json:"organization,omitempty"`
+
+	// State State or province (subject only).
+	State                *string                `json:"state,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
 // CommitCVMUpdateRequest Phase 2 of a prepared (multisig) update, committed with its token.
 type CommitCVMUpdateRequest struct {
 	// ComposeHash The compose hash of the `465` answer, 64 hex (optional `0x`); empty means the token's.
@@ -424,6 +538,11 @@ type CommitComposeUpdateRequest struct {
 
 	// EnvKeys Env keys for the new set.
 	EnvKeys *[]string `json:"env_keys,omitempty"`
+
+	// TransactionHash On an on-chain KMS, the transaction that registered `compose_hash` on the app contract
+	// (Python SDK 0.4.6b4, "send transaction_hash when committing a compose file update").
+	// Optional; absent from the official reference.
+	TransactionHash *string `json:"transaction_hash,omitempty"`
 
 	// UpdateEnvVars Also replace the allowed env keys.
 	UpdateEnvVars *bool `json:"update_env_vars,omitempty"`
@@ -560,6 +679,33 @@ type ErrorResponse struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
+// EventLogEntry One TDX event-log entry (official `EventLog`, dstack's format). dstack runtime events have
+// `imr` 3 and `event_type` 134217729 (0x08000001); `event_type` may exceed 2^31.
+//
+// Example: {"digest":"1a76b2a80a0be71eae59f80945d876351a7a3fb8e9fd1ff1cede5734aa84ea11fd72b4edfbb6f04e5a85edd114c751bd","event":"system-ready","event_payload":"","event_type":134217729,"imr":3}
+type EventLogEntry struct {
+	// Digest SHA-384 digest extended into the register, hex (the API's word).
+	Digest string `json:"digest"`
+
+	// Event Event name (runtime events), e.g. `compose-hash`; empty for boot events.
+	Event string `json:"event"`
+
+	// EventPayload Event payload, hex.
+	EventPayload string `json:"event_payload"`
+
+	// EventType TCG event type.
+	EventType int64 `json:"event_type"`
+
+	// Imr The measurement register it extends (0-3 for RTMR0-3).
+	Imr int `json:"imr"`
+
+	// Version Newer dstack runtime events carry `2`: their digest is SHA-384 of the JCS JSON
+	// `{"name","payload","type"}` instead of SHA-384 of `type:event:payload` (absent: the
+	// original form).
+	Version              *int                   `json:"version,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
 // GpuConfig GPUs to attach.
 //
 // Example: {"count":1,"product_name":"H200"}
@@ -592,6 +738,11 @@ type KMSInfo struct {
 	// ID KMS id.
 	ID *string `json:"id,omitempty"`
 
+	// K256Pubkey The KMS root secp256k1 public key as the API reports it (newer answers; official Go and
+	// Python SDKs). Shown, never trusted: it may only be compared with a signer the caller
+	// pinned or read from the KMS contract through its own RPC.
+	K256Pubkey *string `json:"k256_pubkey,omitempty"`
+
 	// KMSContractAddress KMS contract address.
 	KMSContractAddress *string `json:"kms_contract_address,omitempty"`
 
@@ -604,6 +755,12 @@ type KMSInfo struct {
 	// Version KMS software version.
 	Version *string `json:"version,omitempty"`
 }
+
+// ListedResponse The CVM's `VM` object (official reference). Nothing is required: the flag is set when the
+// answer arrives, and the Go SDK does not read it.
+//
+// Example: {"id":4211,"name":"my-app","status":"running"}
+type ListedResponse map[string]interface{}
 
 // PatchCVMRequest Fields to change; each one present is applied, absent ones are kept.
 //
@@ -676,6 +833,27 @@ type PatchCVMRequest struct {
 
 	// VCPU Number of vCPUs.
 	VCPU *int `json:"vcpu,omitempty"`
+}
+
+// PreLaunchScriptUpgradeStatus How the CVM's pre-launch script compares with the official ones.
+//
+// Example: {"can_upgrade":true,"current_hash":"3b7a1f0c9d2e4b6a8c0e2f4a6b8d0c2e4f6a8b0d2c4e6f8a0b2d4c6e8f0a2b4c","is_latest":false,"is_official":true,"latest_official_hash":"9e1d3c5b7a9f1e3d5c7b9a1f3e5d7c9b1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d"}
+type PreLaunchScriptUpgradeStatus struct {
+	// CanUpgrade True only when the current script is official and not the latest.
+	CanUpgrade bool `json:"can_upgrade"`
+
+	// CurrentHash Hash of the CVM's current script; null when it has none.
+	CurrentHash *string `json:"current_hash,omitempty"`
+
+	// IsLatest Whether the current script is the latest official one.
+	IsLatest bool `json:"is_latest"`
+
+	// IsOfficial Whether the current script is one of the official scripts.
+	IsOfficial bool `json:"is_official"`
+
+	// LatestOfficialHash Hash of the latest official script.
+	LatestOfficialHash   string                 `json:"latest_official_hash"`
+	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
 // ProvisionComposeUpdateRequest The complete new app-compose plus `update_env_vars`.
@@ -803,6 +981,52 @@ type ProvisionComposeUpdateResponse struct {
 	OsImageHash *string `json:"os_image_hash,omitempty"`
 }
 
+// TCBInfo The measurements the CVM reports (official `TcbInfo`, the dstack `Info()` shape): MRTD and
+// RTMR0-3 as 96 hex characters, the event log, and the app-compose document as the exact bytes
+// whose SHA-256 is the compose hash. Newer dstack versions add `compose_hash`, `os_image_hash`,
+// `device_id`, `mr_aggregated` (kept by `additionalProperties`).
+//
+// Example: {"app_compose":"{\"manifest_version\":2,\"name\":\"my-app\",\"runner\":\"docker-compose\"}","event_log":[],"mrtd":"f06dfda6dce1cf904d4e2bab1dc370634cf95cefa2ceb2de2eee127c9382698090d7a4a13e14c536ec6c9c3c8fa87077","rtmr0":"e673be2f70beefb70b48a6109eed4715d7270d4683b3bf356fa25fafbf1aa76e39e9127e6e688ccda98bdab1d4d47f46","rtmr1":"b598fde9491427341bc4683b75d10d3e36770af3a36a6954d8b6b7b22aa66358f13e1f172e51b7d6e6710d99a8d8532f","rtmr2":"c812d42bfff1c75382e91a37c867ab117b97eb5e8d6797488928ea38e5fd38b5ed2f87d9613d392507f1c3af94657c93","rtmr3":"86f1808cffc050f3c0c09d29da2bfcec7eba3e8fa52016a7341f28884230f9ca8b56400413d57bce00b578e36790b555"}
+type TCBInfo struct {
+	// AppCompose The app-compose document, exact bytes (never re-serialise it before hashing).
+	AppCompose string `json:"app_compose"`
+
+	// EventLog The TDX event log: an array of entries, or (as dstack's `GetQuote` returns it) the same
+	// array as a JSON-encoded string.
+	EventLog TCBInfo_EventLog `json:"event_log"`
+
+	// Mrtd MRTD, hex.
+	Mrtd string `json:"mrtd"`
+
+	// RootfsHash Root filesystem hash (older dstack OS), hex.
+	RootfsHash *string `json:"rootfs_hash,omitempty"`
+
+	// Rtmr0 RTMR0, hex.
+	Rtmr0 string `json:"rtmr0"`
+
+	// Rtmr1 RTMR1, hex.
+	Rtmr1 string `json:"rtmr1"`
+
+	// Rtmr2 RTMR2, hex.
+	Rtmr2 string `json:"rtmr2"`
+
+	// Rtmr3 RTMR3, hex.
+	Rtmr3                string                 `json:"rtmr3"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// TCBInfoEventLog0 defines model for TCBInfo.EventLog.0.
+type TCBInfoEventLog0 = []EventLogEntry
+
+// TCBInfoEventLog1 defines model for TCBInfo.EventLog.1.
+type TCBInfoEventLog1 = string
+
+// TCBInfo_EventLog The TDX event log: an array of entries, or (as dstack's `GetQuote` returns it) the same
+// array as a JSON-encoded string.
+type TCBInfo_EventLog struct {
+	union json.RawMessage
+}
+
 // UpdateAcceptedResponse An accepted asynchronous update (`status: in_progress` with a `correlation_id`), or an
 // update that changed nothing (`status: no_change`, no `correlation_id`). Some endpoints
 // answer with fewer fields.
@@ -840,6 +1064,14 @@ type UpdateEnvsRequest struct {
 
 	// TransactionHash Phase 2 only; the registration transaction's hash.
 	TransactionHash *string `json:"transaction_hash,omitempty"`
+}
+
+// UpdateListedRequest The marketplace listing flag.
+//
+// Example: {"listed":true}
+type UpdateListedRequest struct {
+	// Listed Whether the CVM is listed.
+	Listed bool `json:"listed"`
 }
 
 // UpdateOSImageRequest The target OS image.
@@ -975,7 +1207,7 @@ type ComposeHashHeader = string
 // CVMID Example: my-app
 type CVMID = string
 
-// PhalaVersion Example: 2026-01-21
+// PhalaVersion Example: 2026-06-23
 type PhalaVersion = string
 
 // PrepareOnlyHeader Example: true
@@ -1092,8 +1324,8 @@ type ValidationFailed = HTTPValidationError
 // GetCVMInfoParams defines parameters for GetCVMInfo.
 type GetCVMInfoParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
@@ -1110,17 +1342,28 @@ type PatchCVMParams struct {
 	// XTransactionHash Phase 2 only; the hash of the transaction that registered the compose hash on-chain.
 	XTransactionHash *TransactionHashHeader `json:"X-Transaction-Hash,omitempty"`
 
-	// XPrepareOnly `true` asks for a commit token (multisig) instead of expecting registration right away.
+	// XPrepareOnly `true` asks for a commit token (multisig) instead of expecting registration right away. A
+	// newer prepare for the same CVM supersedes the previous, uncommitted commit token, which then
+	// answers `466` at commit (Phala's multisig-governance documentation); no call shows the
+	// pending prepared update beforehand.
 	XPrepareOnly *PatchCVMParamsXPrepareOnly `json:"X-Prepare-Only,omitempty"`
 
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // PatchCVMParamsXPrepareOnly defines parameters for PatchCVM.
 type PatchCVMParamsXPrepareOnly string
+
+// GetCVMAttestationParams defines parameters for GetCVMAttestation.
+type GetCVMAttestationParams struct {
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
+	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
+}
 
 // CommitCVMUpdateParams defines parameters for CommitCVMUpdate.
 type CommitCVMUpdateParams struct {
@@ -1128,32 +1371,32 @@ type CommitCVMUpdateParams struct {
 	Token *string `form:"token,omitempty" json:"token,omitempty"`
 
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // GetCVMComposeFileParams defines parameters for GetCVMComposeFile.
 type GetCVMComposeFileParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // CommitCVMComposeFileUpdateParams defines parameters for CommitCVMComposeFileUpdate.
 type CommitCVMComposeFileUpdateParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // ProvisionCVMComposeFileUpdateParams defines parameters for ProvisionCVMComposeFileUpdate.
 type ProvisionCVMComposeFileUpdateParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
@@ -1166,24 +1409,32 @@ type UpdateDockerComposeParams struct {
 	XTransactionHash *TransactionHashHeader `json:"X-Transaction-Hash,omitempty"`
 
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // UpdateCVMEnvsParams defines parameters for UpdateCVMEnvs.
 type UpdateCVMEnvsParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
+	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
+}
+
+// UpdateCVMListedParams defines parameters for UpdateCVMListed.
+type UpdateCVMListedParams struct {
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // UpdateOSImageParams defines parameters for UpdateOSImage.
 type UpdateOSImageParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
@@ -1199,16 +1450,38 @@ type UpdatePreLaunchScriptParams struct {
 	XTransactionHash *TransactionHashHeader `json:"X-Transaction-Hash,omitempty"`
 
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
+	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
+}
+
+// GetPreLaunchScriptUpgradeStatusParams defines parameters for GetPreLaunchScriptUpgradeStatus.
+type GetPreLaunchScriptUpgradeStatusParams struct {
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
+	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
+}
+
+// UpgradePreLaunchScriptParams defines parameters for UpgradePreLaunchScript.
+type UpgradePreLaunchScriptParams struct {
+	// XComposeHash Phase 2 only; the compose hash from the 465 answer, 64 hex characters with or without `0x`.
+	XComposeHash *ComposeHashHeader `json:"X-Compose-Hash,omitempty"`
+
+	// XTransactionHash Phase 2 only; the hash of the transaction that registered the compose hash on-chain.
+	XTransactionHash *TransactionHashHeader `json:"X-Transaction-Hash,omitempty"`
+
+	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // UpdateCVMResourcesParams defines parameters for UpdateCVMResources.
 type UpdateCVMResourcesParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
@@ -1224,24 +1497,24 @@ type GetCVMStateParams struct {
 	Timeout *int `form:"timeout,omitempty" json:"timeout,omitempty"`
 
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // UpdateCVMVisibilityParams defines parameters for UpdateCVMVisibility.
 type UpdateCVMVisibilityParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
 // GetKMSEnvEncryptPublicKeyParams defines parameters for GetKMSEnvEncryptPublicKey.
 type GetKMSEnvEncryptPublicKeyParams struct {
 	// XPhalaVersion API version as a date; response shapes depend on it. The versions the official SDKs
-	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21` (its default),
-	// `2026-05-22`.
+	// support, and the only ones the Go SDK sends: `2025-10-28`, `2026-01-21`, `2026-05-22`,
+	// `2026-06-23` (its default). `2026-11-11` exists but its shapes are not described here.
 	XPhalaVersion *PhalaVersion `json:"X-Phala-Version,omitempty"`
 }
 
@@ -1259,6 +1532,9 @@ type ProvisionCVMComposeFileUpdateJSONRequestBody = ProvisionComposeUpdateReques
 
 // UpdateCVMEnvsJSONRequestBody defines body for UpdateCVMEnvs for application/json ContentType.
 type UpdateCVMEnvsJSONRequestBody = UpdateEnvsRequest
+
+// UpdateCVMListedJSONRequestBody defines body for UpdateCVMListed for application/json ContentType.
+type UpdateCVMListedJSONRequestBody = UpdateListedRequest
 
 // UpdateOSImageJSONRequestBody defines body for UpdateOSImage for application/json ContentType.
 type UpdateOSImageJSONRequestBody = UpdateOSImageRequest
@@ -1668,6 +1944,425 @@ func (a AppCompose) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// Getter for additional properties for AttestationCertificate. Returns the specified
+// element and whether it was found
+func (a AttestationCertificate) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for AttestationCertificate
+func (a *AttestationCertificate) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for AttestationCertificate to handle AdditionalProperties
+func (a *AttestationCertificate) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["app_id"]; found {
+		err = json.Unmarshal(raw, &a.AppID)
+		if err != nil {
+			return fmt.Errorf("error reading 'app_id': %w", err)
+		}
+		delete(object, "app_id")
+	}
+
+	if raw, found := object["cert_usage"]; found {
+		err = json.Unmarshal(raw, &a.CertUsage)
+		if err != nil {
+			return fmt.Errorf("error reading 'cert_usage': %w", err)
+		}
+		delete(object, "cert_usage")
+	}
+
+	if raw, found := object["fingerprint"]; found {
+		err = json.Unmarshal(raw, &a.Fingerprint)
+		if err != nil {
+			return fmt.Errorf("error reading 'fingerprint': %w", err)
+		}
+		delete(object, "fingerprint")
+	}
+
+	if raw, found := object["is_ca"]; found {
+		err = json.Unmarshal(raw, &a.IsCa)
+		if err != nil {
+			return fmt.Errorf("error reading 'is_ca': %w", err)
+		}
+		delete(object, "is_ca")
+	}
+
+	if raw, found := object["issuer"]; found {
+		err = json.Unmarshal(raw, &a.Issuer)
+		if err != nil {
+			return fmt.Errorf("error reading 'issuer': %w", err)
+		}
+		delete(object, "issuer")
+	}
+
+	if raw, found := object["not_after"]; found {
+		err = json.Unmarshal(raw, &a.NotAfter)
+		if err != nil {
+			return fmt.Errorf("error reading 'not_after': %w", err)
+		}
+		delete(object, "not_after")
+	}
+
+	if raw, found := object["not_before"]; found {
+		err = json.Unmarshal(raw, &a.NotBefore)
+		if err != nil {
+			return fmt.Errorf("error reading 'not_before': %w", err)
+		}
+		delete(object, "not_before")
+	}
+
+	if raw, found := object["position_in_chain"]; found {
+		err = json.Unmarshal(raw, &a.PositionInChain)
+		if err != nil {
+			return fmt.Errorf("error reading 'position_in_chain': %w", err)
+		}
+		delete(object, "position_in_chain")
+	}
+
+	if raw, found := object["quote"]; found {
+		err = json.Unmarshal(raw, &a.Quote)
+		if err != nil {
+			return fmt.Errorf("error reading 'quote': %w", err)
+		}
+		delete(object, "quote")
+	}
+
+	if raw, found := object["sans"]; found {
+		err = json.Unmarshal(raw, &a.Sans)
+		if err != nil {
+			return fmt.Errorf("error reading 'sans': %w", err)
+		}
+		delete(object, "sans")
+	}
+
+	if raw, found := object["serial_number"]; found {
+		err = json.Unmarshal(raw, &a.SerialNumber)
+		if err != nil {
+			return fmt.Errorf("error reading 'serial_number': %w", err)
+		}
+		delete(object, "serial_number")
+	}
+
+	if raw, found := object["signature_algorithm"]; found {
+		err = json.Unmarshal(raw, &a.SignatureAlgorithm)
+		if err != nil {
+			return fmt.Errorf("error reading 'signature_algorithm': %w", err)
+		}
+		delete(object, "signature_algorithm")
+	}
+
+	if raw, found := object["subject"]; found {
+		err = json.Unmarshal(raw, &a.Subject)
+		if err != nil {
+			return fmt.Errorf("error reading 'subject': %w", err)
+		}
+		delete(object, "subject")
+	}
+
+	if raw, found := object["version"]; found {
+		err = json.Unmarshal(raw, &a.Version)
+		if err != nil {
+			return fmt.Errorf("error reading 'version': %w", err)
+		}
+		delete(object, "version")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for AttestationCertificate to handle AdditionalProperties
+func (a AttestationCertificate) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.AppID != nil {
+		object["app_id"], err = json.Marshal(a.AppID)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'app_id': %w", err)
+		}
+	}
+
+	if a.CertUsage != nil {
+		object["cert_usage"], err = json.Marshal(a.CertUsage)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'cert_usage': %w", err)
+		}
+	}
+
+	if a.Fingerprint != nil {
+		object["fingerprint"], err = json.Marshal(a.Fingerprint)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'fingerprint': %w", err)
+		}
+	}
+
+	if a.IsCa != nil {
+		object["is_ca"], err = json.Marshal(a.IsCa)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'is_ca': %w", err)
+		}
+	}
+
+	if a.Issuer != nil {
+		object["issuer"], err = json.Marshal(a.Issuer)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'issuer': %w", err)
+		}
+	}
+
+	if a.NotAfter != nil {
+		object["not_after"], err = json.Marshal(a.NotAfter)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'not_after': %w", err)
+		}
+	}
+
+	if a.NotBefore != nil {
+		object["not_before"], err = json.Marshal(a.NotBefore)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'not_before': %w", err)
+		}
+	}
+
+	if a.PositionInChain != nil {
+		object["position_in_chain"], err = json.Marshal(a.PositionInChain)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'position_in_chain': %w", err)
+		}
+	}
+
+	if a.Quote != nil {
+		object["quote"], err = json.Marshal(a.Quote)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'quote': %w", err)
+		}
+	}
+
+	if a.Sans != nil {
+		object["sans"], err = json.Marshal(a.Sans)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'sans': %w", err)
+		}
+	}
+
+	if a.SerialNumber != nil {
+		object["serial_number"], err = json.Marshal(a.SerialNumber)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'serial_number': %w", err)
+		}
+	}
+
+	if a.SignatureAlgorithm != nil {
+		object["signature_algorithm"], err = json.Marshal(a.SignatureAlgorithm)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'signature_algorithm': %w", err)
+		}
+	}
+
+	if a.Subject != nil {
+		object["subject"], err = json.Marshal(a.Subject)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'subject': %w", err)
+		}
+	}
+
+	if a.Version != nil {
+		object["version"], err = json.Marshal(a.Version)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'version': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for CVMAttestation. Returns the specified
+// element and whether it was found
+func (a CVMAttestation) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for CVMAttestation
+func (a *CVMAttestation) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for CVMAttestation to handle AdditionalProperties
+func (a *CVMAttestation) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["app_certificates"]; found {
+		err = json.Unmarshal(raw, &a.AppCertificates)
+		if err != nil {
+			return fmt.Errorf("error reading 'app_certificates': %w", err)
+		}
+		delete(object, "app_certificates")
+	}
+
+	if raw, found := object["compose_file"]; found {
+		err = json.Unmarshal(raw, &a.ComposeFile)
+		if err != nil {
+			return fmt.Errorf("error reading 'compose_file': %w", err)
+		}
+		delete(object, "compose_file")
+	}
+
+	if raw, found := object["error"]; found {
+		err = json.Unmarshal(raw, &a.Error)
+		if err != nil {
+			return fmt.Errorf("error reading 'error': %w", err)
+		}
+		delete(object, "error")
+	}
+
+	if raw, found := object["is_online"]; found {
+		err = json.Unmarshal(raw, &a.IsOnline)
+		if err != nil {
+			return fmt.Errorf("error reading 'is_online': %w", err)
+		}
+		delete(object, "is_online")
+	}
+
+	if raw, found := object["is_public"]; found {
+		err = json.Unmarshal(raw, &a.IsPublic)
+		if err != nil {
+			return fmt.Errorf("error reading 'is_public': %w", err)
+		}
+		delete(object, "is_public")
+	}
+
+	if raw, found := object["name"]; found {
+		err = json.Unmarshal(raw, &a.Name)
+		if err != nil {
+			return fmt.Errorf("error reading 'name': %w", err)
+		}
+		delete(object, "name")
+	}
+
+	if raw, found := object["tcb_info"]; found {
+		err = json.Unmarshal(raw, &a.TcbInfo)
+		if err != nil {
+			return fmt.Errorf("error reading 'tcb_info': %w", err)
+		}
+		delete(object, "tcb_info")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for CVMAttestation to handle AdditionalProperties
+func (a CVMAttestation) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.AppCertificates != nil {
+		object["app_certificates"], err = json.Marshal(a.AppCertificates)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'app_certificates': %w", err)
+		}
+	}
+
+	if a.ComposeFile != nil {
+		object["compose_file"], err = json.Marshal(a.ComposeFile)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'compose_file': %w", err)
+		}
+	}
+
+	if a.Error != nil {
+		object["error"], err = json.Marshal(a.Error)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'error': %w", err)
+		}
+	}
+
+	object["is_online"], err = json.Marshal(a.IsOnline)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'is_online': %w", err)
+	}
+
+	if a.IsPublic != nil {
+		object["is_public"], err = json.Marshal(a.IsPublic)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'is_public': %w", err)
+		}
+	}
+
+	if a.Name != nil {
+		object["name"], err = json.Marshal(a.Name)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'name': %w", err)
+		}
+	}
+
+	if a.TcbInfo != nil {
+		object["tcb_info"], err = json.Marshal(a.TcbInfo)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'tcb_info': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
 // Getter for additional properties for CVMState. Returns the specified
 // element and whether it was found
 func (a CVMState) Get(fieldName string) (value interface{}, found bool) {
@@ -1857,6 +2552,134 @@ func (a CVMState) MarshalJSON() ([]byte, error) {
 		object["uptime"], err = json.Marshal(a.Uptime)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'uptime': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for CertificateName. Returns the specified
+// element and whether it was found
+func (a CertificateName) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for CertificateName
+func (a *CertificateName) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for CertificateName to handle AdditionalProperties
+func (a *CertificateName) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["common_name"]; found {
+		err = json.Unmarshal(raw, &a.CommonName)
+		if err != nil {
+			return fmt.Errorf("error reading 'common_name': %w", err)
+		}
+		delete(object, "common_name")
+	}
+
+	if raw, found := object["country"]; found {
+		err = json.Unmarshal(raw, &a.Country)
+		if err != nil {
+			return fmt.Errorf("error reading 'country': %w", err)
+		}
+		delete(object, "country")
+	}
+
+	if raw, found := object["locality"]; found {
+		err = json.Unmarshal(raw, &a.Locality)
+		if err != nil {
+			return fmt.Errorf("error reading 'locality': %w", err)
+		}
+		delete(object, "locality")
+	}
+
+	if raw, found := object["organization"]; found {
+		err = json.Unmarshal(raw, &a.Organization)
+		if err != nil {
+			return fmt.Errorf("error reading 'organization': %w", err)
+		}
+		delete(object, "organization")
+	}
+
+	if raw, found := object["state"]; found {
+		err = json.Unmarshal(raw, &a.State)
+		if err != nil {
+			return fmt.Errorf("error reading 'state': %w", err)
+		}
+		delete(object, "state")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for CertificateName to handle AdditionalProperties
+func (a CertificateName) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.CommonName != nil {
+		object["common_name"], err = json.Marshal(a.CommonName)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'common_name': %w", err)
+		}
+	}
+
+	if a.Country != nil {
+		object["country"], err = json.Marshal(a.Country)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'country': %w", err)
+		}
+	}
+
+	if a.Locality != nil {
+		object["locality"], err = json.Marshal(a.Locality)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'locality': %w", err)
+		}
+	}
+
+	if a.Organization != nil {
+		object["organization"], err = json.Marshal(a.Organization)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'organization': %w", err)
+		}
+	}
+
+	if a.State != nil {
+		object["state"], err = json.Marshal(a.State)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'state': %w", err)
 		}
 	}
 
@@ -2301,6 +3124,259 @@ func (a ErrorResponse) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// Getter for additional properties for EventLogEntry. Returns the specified
+// element and whether it was found
+func (a EventLogEntry) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for EventLogEntry
+func (a *EventLogEntry) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for EventLogEntry to handle AdditionalProperties
+func (a *EventLogEntry) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["digest"]; found {
+		err = json.Unmarshal(raw, &a.Digest)
+		if err != nil {
+			return fmt.Errorf("error reading 'digest': %w", err)
+		}
+		delete(object, "digest")
+	}
+
+	if raw, found := object["event"]; found {
+		err = json.Unmarshal(raw, &a.Event)
+		if err != nil {
+			return fmt.Errorf("error reading 'event': %w", err)
+		}
+		delete(object, "event")
+	}
+
+	if raw, found := object["event_payload"]; found {
+		err = json.Unmarshal(raw, &a.EventPayload)
+		if err != nil {
+			return fmt.Errorf("error reading 'event_payload': %w", err)
+		}
+		delete(object, "event_payload")
+	}
+
+	if raw, found := object["event_type"]; found {
+		err = json.Unmarshal(raw, &a.EventType)
+		if err != nil {
+			return fmt.Errorf("error reading 'event_type': %w", err)
+		}
+		delete(object, "event_type")
+	}
+
+	if raw, found := object["imr"]; found {
+		err = json.Unmarshal(raw, &a.Imr)
+		if err != nil {
+			return fmt.Errorf("error reading 'imr': %w", err)
+		}
+		delete(object, "imr")
+	}
+
+	if raw, found := object["version"]; found {
+		err = json.Unmarshal(raw, &a.Version)
+		if err != nil {
+			return fmt.Errorf("error reading 'version': %w", err)
+		}
+		delete(object, "version")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for EventLogEntry to handle AdditionalProperties
+func (a EventLogEntry) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["digest"], err = json.Marshal(a.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'digest': %w", err)
+	}
+
+	object["event"], err = json.Marshal(a.Event)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'event': %w", err)
+	}
+
+	object["event_payload"], err = json.Marshal(a.EventPayload)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'event_payload': %w", err)
+	}
+
+	object["event_type"], err = json.Marshal(a.EventType)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'event_type': %w", err)
+	}
+
+	object["imr"], err = json.Marshal(a.Imr)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'imr': %w", err)
+	}
+
+	if a.Version != nil {
+		object["version"], err = json.Marshal(a.Version)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'version': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for PreLaunchScriptUpgradeStatus. Returns the specified
+// element and whether it was found
+func (a PreLaunchScriptUpgradeStatus) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for PreLaunchScriptUpgradeStatus
+func (a *PreLaunchScriptUpgradeStatus) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for PreLaunchScriptUpgradeStatus to handle AdditionalProperties
+func (a *PreLaunchScriptUpgradeStatus) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["can_upgrade"]; found {
+		err = json.Unmarshal(raw, &a.CanUpgrade)
+		if err != nil {
+			return fmt.Errorf("error reading 'can_upgrade': %w", err)
+		}
+		delete(object, "can_upgrade")
+	}
+
+	if raw, found := object["current_hash"]; found {
+		err = json.Unmarshal(raw, &a.CurrentHash)
+		if err != nil {
+			return fmt.Errorf("error reading 'current_hash': %w", err)
+		}
+		delete(object, "current_hash")
+	}
+
+	if raw, found := object["is_latest"]; found {
+		err = json.Unmarshal(raw, &a.IsLatest)
+		if err != nil {
+			return fmt.Errorf("error reading 'is_latest': %w", err)
+		}
+		delete(object, "is_latest")
+	}
+
+	if raw, found := object["is_official"]; found {
+		err = json.Unmarshal(raw, &a.IsOfficial)
+		if err != nil {
+			return fmt.Errorf("error reading 'is_official': %w", err)
+		}
+		delete(object, "is_official")
+	}
+
+	if raw, found := object["latest_official_hash"]; found {
+		err = json.Unmarshal(raw, &a.LatestOfficialHash)
+		if err != nil {
+			return fmt.Errorf("error reading 'latest_official_hash': %w", err)
+		}
+		delete(object, "latest_official_hash")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for PreLaunchScriptUpgradeStatus to handle AdditionalProperties
+func (a PreLaunchScriptUpgradeStatus) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["can_upgrade"], err = json.Marshal(a.CanUpgrade)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'can_upgrade': %w", err)
+	}
+
+	if a.CurrentHash != nil {
+		object["current_hash"], err = json.Marshal(a.CurrentHash)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'current_hash': %w", err)
+		}
+	}
+
+	object["is_latest"], err = json.Marshal(a.IsLatest)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'is_latest': %w", err)
+	}
+
+	object["is_official"], err = json.Marshal(a.IsOfficial)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'is_official': %w", err)
+	}
+
+	object["latest_official_hash"], err = json.Marshal(a.LatestOfficialHash)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'latest_official_hash': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
 // Getter for additional properties for ProvisionComposeUpdateRequest. Returns the specified
 // element and whether it was found
 func (a ProvisionComposeUpdateRequest) Get(fieldName string) (value interface{}, found bool) {
@@ -2712,6 +3788,165 @@ func (a ProvisionComposeUpdateRequest) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// Getter for additional properties for TCBInfo. Returns the specified
+// element and whether it was found
+func (a TCBInfo) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for TCBInfo
+func (a *TCBInfo) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for TCBInfo to handle AdditionalProperties
+func (a *TCBInfo) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["app_compose"]; found {
+		err = json.Unmarshal(raw, &a.AppCompose)
+		if err != nil {
+			return fmt.Errorf("error reading 'app_compose': %w", err)
+		}
+		delete(object, "app_compose")
+	}
+
+	if raw, found := object["event_log"]; found {
+		err = json.Unmarshal(raw, &a.EventLog)
+		if err != nil {
+			return fmt.Errorf("error reading 'event_log': %w", err)
+		}
+		delete(object, "event_log")
+	}
+
+	if raw, found := object["mrtd"]; found {
+		err = json.Unmarshal(raw, &a.Mrtd)
+		if err != nil {
+			return fmt.Errorf("error reading 'mrtd': %w", err)
+		}
+		delete(object, "mrtd")
+	}
+
+	if raw, found := object["rootfs_hash"]; found {
+		err = json.Unmarshal(raw, &a.RootfsHash)
+		if err != nil {
+			return fmt.Errorf("error reading 'rootfs_hash': %w", err)
+		}
+		delete(object, "rootfs_hash")
+	}
+
+	if raw, found := object["rtmr0"]; found {
+		err = json.Unmarshal(raw, &a.Rtmr0)
+		if err != nil {
+			return fmt.Errorf("error reading 'rtmr0': %w", err)
+		}
+		delete(object, "rtmr0")
+	}
+
+	if raw, found := object["rtmr1"]; found {
+		err = json.Unmarshal(raw, &a.Rtmr1)
+		if err != nil {
+			return fmt.Errorf("error reading 'rtmr1': %w", err)
+		}
+		delete(object, "rtmr1")
+	}
+
+	if raw, found := object["rtmr2"]; found {
+		err = json.Unmarshal(raw, &a.Rtmr2)
+		if err != nil {
+			return fmt.Errorf("error reading 'rtmr2': %w", err)
+		}
+		delete(object, "rtmr2")
+	}
+
+	if raw, found := object["rtmr3"]; found {
+		err = json.Unmarshal(raw, &a.Rtmr3)
+		if err != nil {
+			return fmt.Errorf("error reading 'rtmr3': %w", err)
+		}
+		delete(object, "rtmr3")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for TCBInfo to handle AdditionalProperties
+func (a TCBInfo) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["app_compose"], err = json.Marshal(a.AppCompose)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'app_compose': %w", err)
+	}
+
+	object["event_log"], err = json.Marshal(a.EventLog)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'event_log': %w", err)
+	}
+
+	object["mrtd"], err = json.Marshal(a.Mrtd)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'mrtd': %w", err)
+	}
+
+	if a.RootfsHash != nil {
+		object["rootfs_hash"], err = json.Marshal(a.RootfsHash)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'rootfs_hash': %w", err)
+		}
+	}
+
+	object["rtmr0"], err = json.Marshal(a.Rtmr0)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'rtmr0': %w", err)
+	}
+
+	object["rtmr1"], err = json.Marshal(a.Rtmr1)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'rtmr1': %w", err)
+	}
+
+	object["rtmr2"], err = json.Marshal(a.Rtmr2)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'rtmr2': %w", err)
+	}
+
+	object["rtmr3"], err = json.Marshal(a.Rtmr3)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'rtmr3': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
 // Getter for additional properties for VisibilityResponse. Returns the specified
 // element and whether it was found
 func (a VisibilityResponse) Get(fieldName string) (value interface{}, found bool) {
@@ -3003,6 +4238,68 @@ func (a VisibilityResponse) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// AsTCBInfoEventLog0 returns the union data inside the TCBInfo_EventLog as a TCBInfoEventLog0
+func (t TCBInfo_EventLog) AsTCBInfoEventLog0() (TCBInfoEventLog0, error) {
+	var body TCBInfoEventLog0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTCBInfoEventLog0 overwrites any union data inside the TCBInfo_EventLog as the provided TCBInfoEventLog0
+func (t *TCBInfo_EventLog) FromTCBInfoEventLog0(v TCBInfoEventLog0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTCBInfoEventLog0 performs a merge with any union data inside the TCBInfo_EventLog, using the provided TCBInfoEventLog0
+func (t *TCBInfo_EventLog) MergeTCBInfoEventLog0(v TCBInfoEventLog0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTCBInfoEventLog1 returns the union data inside the TCBInfo_EventLog as a TCBInfoEventLog1
+func (t TCBInfo_EventLog) AsTCBInfoEventLog1() (TCBInfoEventLog1, error) {
+	var body TCBInfoEventLog1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTCBInfoEventLog1 overwrites any union data inside the TCBInfo_EventLog as the provided TCBInfoEventLog1
+func (t *TCBInfo_EventLog) FromTCBInfoEventLog1(v TCBInfoEventLog1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTCBInfoEventLog1 performs a merge with any union data inside the TCBInfo_EventLog, using the provided TCBInfoEventLog1
+func (t *TCBInfo_EventLog) MergeTCBInfoEventLog1(v TCBInfoEventLog1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t TCBInfo_EventLog) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *TCBInfo_EventLog) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // AsValidationErrorLoc0 returns the union data inside the ValidationError_Loc_Item as a ValidationErrorLoc0
 func (t ValidationError_Loc_Item) AsValidationErrorLoc0() (ValidationErrorLoc0, error) {
 	var body ValidationErrorLoc0
@@ -3210,7 +4507,7 @@ type ClientInterface interface {
 	//
 	// The shape depends on `X-Phala-Version` (`@phala/cloud` 0.2.9 `getCvmInfo` picks its schema
 	// by version): `2025-10-28` answers `CVMInfoLegacy` (integer `id`, flat `vcpu`, `memory` in
-	// MB, `disk_size` in GB); `2026-01-21` and `2026-05-22` answer `CVMInfo` (a `cvm_...` string
+	// MB, `disk_size` in GB); `2026-01-21`, `2026-05-22` and `2026-06-23` answer `CVMInfo` (a `cvm_...` string
 	// `id`, nested `resource` with `memory_in_gb`, `os`, `kms_type`, `progress`). The official
 	// reference gives `anyOf` of the two; the two never both match (the type of `id` differs), so
 	// this document says `oneOf`.
@@ -3265,6 +4562,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /cvms/{cvmId} (the `PatchCVM` operationId).
 	PatchCVM(ctx context.Context, cvmid CVMID, params *PatchCVMParams, body PatchCVMJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCVMAttestation Get a CVM's attestation
+	//
+	// Returns what the CVM's guest agent reports about the TEE it runs in: its app certificates
+	// (the first usually carries the TDX quote, hex, in `quote`) and its `tcb_info` (MRTD, RTMR0-3,
+	// the event log that replays into the RTMRs, and the exact app-compose document whose SHA-256
+	// is the compose hash). An offline CVM answers `200` with `is_online: false` and `error` set.
+	//
+	// Everything here is the API's word: a client that needs to know what runs verifies the quote
+	// against Intel's root and replays the event log itself; it never trusts these fields as they
+	// come.
+	//
+	// Departure from the official reference: `tcb_info.event_log` is an array there; dstack's
+	// `GetQuote` (and older answers) give the same array as a JSON-encoded string, so this document
+	// accepts both.
+	//
+	// Corresponds with GET /cvms/{cvmId}/attestation (the `GetCVMAttestation` operationId).
+	GetCVMAttestation(ctx context.Context, cvmid CVMID, params *GetCVMAttestationParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CommitCVMUpdateWithBody Commit a prepared update with its one-time token (multisig, no API key)
 	//
@@ -3391,6 +4706,30 @@ type ClientInterface interface {
 	// Corresponds with PATCH /cvms/{cvmId}/envs (the `UpdateCVMEnvs` operationId).
 	UpdateCVMEnvs(ctx context.Context, cvmid CVMID, params *UpdateCVMEnvsParams, body UpdateCVMEnvsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// UpdateCVMListedWithBody List or unlist a CVM in the marketplace
+	//
+	// Sets whether the CVM is listed. The change applies in place: no redeploy, no restart, no
+	// change of the compose hash or of the attestation (official Go SDK v0.2.0 `UpdateCVMListed`;
+	// the Terraform provider uses it instead of recreating the CVM). The answer is the CVM's
+	// `VM` object, which clients need not read.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /cvms/{cvmId}/listed (the `UpdateCVMListed` operationId).
+	UpdateCVMListedWithBody(ctx context.Context, cvmid CVMID, params *UpdateCVMListedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCVMListed List or unlist a CVM in the marketplace
+	//
+	// Sets whether the CVM is listed. The change applies in place: no redeploy, no restart, no
+	// change of the compose hash or of the attestation (official Go SDK v0.2.0 `UpdateCVMListed`;
+	// the Terraform provider uses it instead of recreating the CVM). The answer is the CVM's
+	// `VM` object, which clients need not read.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /cvms/{cvmId}/listed (the `UpdateCVMListed` operationId).
+	UpdateCVMListed(ctx context.Context, cvmid CVMID, params *UpdateCVMListedParams, body UpdateCVMListedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// UpdateOSImageWithBody Change the OS image
 	//
 	// Moves the CVM to another dstack OS image, by a name or slug from
@@ -3434,6 +4773,29 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /cvms/{cvmId}/pre-launch-script (the `UpdatePreLaunchScript` operationId).
 	UpdatePreLaunchScriptWithTextBody(ctx context.Context, cvmid CVMID, params *UpdatePreLaunchScriptParams, body UpdatePreLaunchScriptTextRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPreLaunchScriptUpgradeStatus Whether the CVM's pre-launch script can move to the latest official one
+	//
+	// Compares the CVM's pre-launch script with Phala's official scripts. `can_upgrade` is true
+	// only when the CVM runs an official script that is not the latest (official Go
+	// `cvms_compose.go`, `@phala/cloud` `get_prelaunch_script_upgrade_status.ts`, Python
+	// `test_prelaunch_script_upgrade.py`). Not in the official reference document this
+	// repository compares with.
+	//
+	// Corresponds with GET /cvms/{cvmId}/pre-launch-script/upgrade-status (the `GetPreLaunchScriptUpgradeStatus` operationId).
+	GetPreLaunchScriptUpgradeStatus(ctx context.Context, cvmid CVMID, params *GetPreLaunchScriptUpgradeStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpgradePreLaunchScript Move the pre-launch script to the latest official one
+	//
+	// Replaces the CVM's pre-launch script with the latest official script, which the server
+	// holds (no request body), and restarts the CVM. The script is part of the app-compose, so
+	// on an on-chain KMS the first call answers `465` with the new compose hash; after
+	// registering it, repeat the call with `X-Compose-Hash` and `X-Transaction-Hash` (official
+	// Go `cvms_compose.go`, `@phala/cloud` `upgrade_prelaunch_script.ts`). Not in the official
+	// reference document this repository compares with.
+	//
+	// Corresponds with POST /cvms/{cvmId}/pre-launch-script/upgrade-to-latest-official (the `UpgradePreLaunchScript` operationId).
+	UpgradePreLaunchScript(ctx context.Context, cvmid CVMID, params *UpgradePreLaunchScriptParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateCVMResourcesWithBody Resize a CVM
 	//
@@ -3499,6 +4861,10 @@ type ClientInterface interface {
 	// the KMS. Verify the signature (secp256k1 over
 	// `keccak256("dstack-env-encrypt-pubkey:" || app_id(20 bytes) || public_key)`) before use.
 	//
+	// `{kmsId}` names a KMS node. From `2026-06-23` the `/kms/{x}` paths resolve a KMS contract,
+	// so the official SDKs (Go, `@phala/cloud`, Python) send this call with
+	// `X-Phala-Version: 2026-05-22` whatever the client's version; the Go SDK does the same.
+	//
 	// Corresponds with GET /kms/{kmsId}/pubkey/{appId} (the `GetKMSEnvEncryptPublicKey` operationId).
 	GetKMSEnvEncryptPublicKey(ctx context.Context, kmsid string, appID string, params *GetKMSEnvEncryptPublicKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
@@ -3512,7 +4878,7 @@ type ClientInterface interface {
 //
 // The shape depends on `X-Phala-Version` (`@phala/cloud` 0.2.9 `getCvmInfo` picks its schema
 // by version): `2025-10-28` answers `CVMInfoLegacy` (integer `id`, flat `vcpu`, `memory` in
-// MB, `disk_size` in GB); `2026-01-21` and `2026-05-22` answer `CVMInfo` (a `cvm_...` string
+// MB, `disk_size` in GB); `2026-01-21`, `2026-05-22` and `2026-06-23` answer `CVMInfo` (a `cvm_...` string
 // `id`, nested `resource` with `memory_in_gb`, `os`, `kms_type`, `progress`). The official
 // reference gives `anyOf` of the two; the two never both match (the type of `id` differs), so
 // this document says `oneOf`.
@@ -3588,6 +4954,34 @@ func (c *Client) PatchCVMWithBody(ctx context.Context, cvmid CVMID, params *Patc
 // Corresponds with PATCH /cvms/{cvmId} (the `PatchCVM` operationId).
 func (c *Client) PatchCVM(ctx context.Context, cvmid CVMID, params *PatchCVMParams, body PatchCVMJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPatchCVMRequest(c.Server, cvmid, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCVMAttestation Get a CVM's attestation
+//
+// Returns what the CVM's guest agent reports about the TEE it runs in: its app certificates
+// (the first usually carries the TDX quote, hex, in `quote`) and its `tcb_info` (MRTD, RTMR0-3,
+// the event log that replays into the RTMRs, and the exact app-compose document whose SHA-256
+// is the compose hash). An offline CVM answers `200` with `is_online: false` and `error` set.
+//
+// Everything here is the API's word: a client that needs to know what runs verifies the quote
+// against Intel's root and replays the event log itself; it never trusts these fields as they
+// come.
+//
+// Departure from the official reference: `tcb_info.event_log` is an array there; dstack's
+// `GetQuote` (and older answers) give the same array as a JSON-encoded string, so this document
+// accepts both.
+//
+// Corresponds with GET /cvms/{cvmId}/attestation (the `GetCVMAttestation` operationId).
+func (c *Client) GetCVMAttestation(ctx context.Context, cvmid CVMID, params *GetCVMAttestationParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCVMAttestationRequest(c.Server, cvmid, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3823,6 +5217,50 @@ func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmid CVMID, params *UpdateC
 	return c.Client.Do(req)
 }
 
+// UpdateCVMListedWithBody List or unlist a CVM in the marketplace
+//
+// Sets whether the CVM is listed. The change applies in place: no redeploy, no restart, no
+// change of the compose hash or of the attestation (official Go SDK v0.2.0 `UpdateCVMListed`;
+// the Terraform provider uses it instead of recreating the CVM). The answer is the CVM's
+// `VM` object, which clients need not read.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /cvms/{cvmId}/listed (the `UpdateCVMListed` operationId).
+func (c *Client) UpdateCVMListedWithBody(ctx context.Context, cvmid CVMID, params *UpdateCVMListedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCVMListedRequestWithBody(c.Server, cvmid, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCVMListed List or unlist a CVM in the marketplace
+//
+// Sets whether the CVM is listed. The change applies in place: no redeploy, no restart, no
+// change of the compose hash or of the attestation (official Go SDK v0.2.0 `UpdateCVMListed`;
+// the Terraform provider uses it instead of recreating the CVM). The answer is the CVM's
+// `VM` object, which clients need not read.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /cvms/{cvmId}/listed (the `UpdateCVMListed` operationId).
+func (c *Client) UpdateCVMListed(ctx context.Context, cvmid CVMID, params *UpdateCVMListedParams, body UpdateCVMListedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCVMListedRequest(c.Server, cvmid, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // UpdateOSImageWithBody Change the OS image
 //
 // Moves the CVM to another dstack OS image, by a name or slug from
@@ -3897,6 +5335,49 @@ func (c *Client) UpdatePreLaunchScriptWithBody(ctx context.Context, cvmid CVMID,
 // Corresponds with PATCH /cvms/{cvmId}/pre-launch-script (the `UpdatePreLaunchScript` operationId).
 func (c *Client) UpdatePreLaunchScriptWithTextBody(ctx context.Context, cvmid CVMID, params *UpdatePreLaunchScriptParams, body UpdatePreLaunchScriptTextRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdatePreLaunchScriptRequestWithTextBody(c.Server, cvmid, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPreLaunchScriptUpgradeStatus Whether the CVM's pre-launch script can move to the latest official one
+//
+// Compares the CVM's pre-launch script with Phala's official scripts. `can_upgrade` is true
+// only when the CVM runs an official script that is not the latest (official Go
+// `cvms_compose.go`, `@phala/cloud` `get_prelaunch_script_upgrade_status.ts`, Python
+// `test_prelaunch_script_upgrade.py`). Not in the official reference document this
+// repository compares with.
+//
+// Corresponds with GET /cvms/{cvmId}/pre-launch-script/upgrade-status (the `GetPreLaunchScriptUpgradeStatus` operationId).
+func (c *Client) GetPreLaunchScriptUpgradeStatus(ctx context.Context, cvmid CVMID, params *GetPreLaunchScriptUpgradeStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPreLaunchScriptUpgradeStatusRequest(c.Server, cvmid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpgradePreLaunchScript Move the pre-launch script to the latest official one
+//
+// Replaces the CVM's pre-launch script with the latest official script, which the server
+// holds (no request body), and restarts the CVM. The script is part of the app-compose, so
+// on an on-chain KMS the first call answers `465` with the new compose hash; after
+// registering it, repeat the call with `X-Compose-Hash` and `X-Transaction-Hash` (official
+// Go `cvms_compose.go`, `@phala/cloud` `upgrade_prelaunch_script.ts`). Not in the official
+// reference document this repository compares with.
+//
+// Corresponds with POST /cvms/{cvmId}/pre-launch-script/upgrade-to-latest-official (the `UpgradePreLaunchScript` operationId).
+func (c *Client) UpgradePreLaunchScript(ctx context.Context, cvmid CVMID, params *UpgradePreLaunchScriptParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpgradePreLaunchScriptRequest(c.Server, cvmid, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4020,6 +5501,10 @@ func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmid CVMID, params *U
 // Returns the X25519 public key that encrypts the app's environment variables, signed by
 // the KMS. Verify the signature (secp256k1 over
 // `keccak256("dstack-env-encrypt-pubkey:" || app_id(20 bytes) || public_key)`) before use.
+//
+// `{kmsId}` names a KMS node. From `2026-06-23` the `/kms/{x}` paths resolve a KMS contract,
+// so the official SDKs (Go, `@phala/cloud`, Python) send this call with
+// `X-Phala-Version: 2026-05-22` whatever the client's version; the Go SDK does the same.
 //
 // Corresponds with GET /kms/{kmsId}/pubkey/{appId} (the `GetKMSEnvEncryptPublicKey` operationId).
 func (c *Client) GetKMSEnvEncryptPublicKey(ctx context.Context, kmsid string, appID string, params *GetKMSEnvEncryptPublicKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4171,6 +5656,55 @@ func NewPatchCVMRequestWithBody(server string, cvmid CVMID, params *PatchCVMPara
 			}
 
 			req.Header.Set("X-Phala-Version", headerParam3)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetCVMAttestationRequest constructs an http.Request for the GetCVMAttestation method
+func NewGetCVMAttestationRequest(server string, cvmid CVMID, params *GetCVMAttestationParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cvms/%s/attestation", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XPhalaVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Phala-Version", headerParam0)
 		}
 
 	}
@@ -4575,6 +6109,68 @@ func NewUpdateCVMEnvsRequestWithBody(server string, cvmid CVMID, params *UpdateC
 	return req, nil
 }
 
+// NewUpdateCVMListedRequest calls the generic UpdateCVMListed builder with application/json body
+func NewUpdateCVMListedRequest(server string, cvmid CVMID, params *UpdateCVMListedParams, body UpdateCVMListedJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateCVMListedRequestWithBody(server, cvmid, params, "application/json", bodyReader)
+}
+
+// NewUpdateCVMListedRequestWithBody constructs an http.Request for the UpdateCVMListed method, with any body, and a specified content type
+func NewUpdateCVMListedRequestWithBody(server string, cvmid CVMID, params *UpdateCVMListedParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cvms/%s/listed", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.XPhalaVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Phala-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewUpdateOSImageRequest calls the generic UpdateOSImage builder with application/json body
 func NewUpdateOSImageRequest(server string, cvmid CVMID, params *UpdateOSImageParams, body UpdateOSImageJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -4680,6 +6276,126 @@ func NewUpdatePreLaunchScriptRequestWithBody(server string, cvmid CVMID, params 
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.XComposeHash != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Compose-Hash", *params.XComposeHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Compose-Hash", headerParam0)
+		}
+
+		if params.XTransactionHash != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Transaction-Hash", *params.XTransactionHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Transaction-Hash", headerParam1)
+		}
+
+		if params.XPhalaVersion != nil {
+			var headerParam2 string
+
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Phala-Version", headerParam2)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetPreLaunchScriptUpgradeStatusRequest constructs an http.Request for the GetPreLaunchScriptUpgradeStatus method
+func NewGetPreLaunchScriptUpgradeStatusRequest(server string, cvmid CVMID, params *GetPreLaunchScriptUpgradeStatusParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cvms/%s/pre-launch-script/upgrade-status", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XPhalaVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Phala-Version", *params.XPhalaVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Phala-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpgradePreLaunchScriptRequest constructs an http.Request for the UpgradePreLaunchScript method
+func NewUpgradePreLaunchScriptRequest(server string, cvmid CVMID, params *UpgradePreLaunchScriptParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cvmId", cvmid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cvms/%s/pre-launch-script/upgrade-to-latest-official", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	if params != nil {
 
@@ -5054,7 +6770,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// The shape depends on `X-Phala-Version` (`@phala/cloud` 0.2.9 `getCvmInfo` picks its schema
 	// by version): `2025-10-28` answers `CVMInfoLegacy` (integer `id`, flat `vcpu`, `memory` in
-	// MB, `disk_size` in GB); `2026-01-21` and `2026-05-22` answer `CVMInfo` (a `cvm_...` string
+	// MB, `disk_size` in GB); `2026-01-21`, `2026-05-22` and `2026-06-23` answer `CVMInfo` (a `cvm_...` string
 	// `id`, nested `resource` with `memory_in_gb`, `os`, `kms_type`, `progress`). The official
 	// reference gives `anyOf` of the two; the two never both match (the type of `id` differs), so
 	// this document says `oneOf`.
@@ -5111,6 +6827,26 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /cvms/{cvmId} (the `PatchCVM` operationId).
 	PatchCVMWithResponse(ctx context.Context, cvmid CVMID, params *PatchCVMParams, body PatchCVMJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchCVMResponse, error)
+
+	// GetCVMAttestationWithResponse Get a CVM's attestation
+	//
+	// Returns what the CVM's guest agent reports about the TEE it runs in: its app certificates
+	// (the first usually carries the TDX quote, hex, in `quote`) and its `tcb_info` (MRTD, RTMR0-3,
+	// the event log that replays into the RTMRs, and the exact app-compose document whose SHA-256
+	// is the compose hash). An offline CVM answers `200` with `is_online: false` and `error` set.
+	//
+	// Everything here is the API's word: a client that needs to know what runs verifies the quote
+	// against Intel's root and replays the event log itself; it never trusts these fields as they
+	// come.
+	//
+	// Departure from the official reference: `tcb_info.event_log` is an array there; dstack's
+	// `GetQuote` (and older answers) give the same array as a JSON-encoded string, so this document
+	// accepts both.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /cvms/{cvmId}/attestation (the `GetCVMAttestation` operationId).
+	GetCVMAttestationWithResponse(ctx context.Context, cvmid CVMID, params *GetCVMAttestationParams, reqEditors ...RequestEditorFn) (*GetCVMAttestationResponse, error)
 
 	// CommitCVMUpdateWithBodyWithResponse Commit a prepared update with its one-time token (multisig, no API key)
 	//
@@ -5239,6 +6975,30 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /cvms/{cvmId}/envs (the `UpdateCVMEnvs` operationId).
 	UpdateCVMEnvsWithResponse(ctx context.Context, cvmid CVMID, params *UpdateCVMEnvsParams, body UpdateCVMEnvsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCVMEnvsResponse, error)
 
+	// UpdateCVMListedWithBodyWithResponse List or unlist a CVM in the marketplace
+	//
+	// Sets whether the CVM is listed. The change applies in place: no redeploy, no restart, no
+	// change of the compose hash or of the attestation (official Go SDK v0.2.0 `UpdateCVMListed`;
+	// the Terraform provider uses it instead of recreating the CVM). The answer is the CVM's
+	// `VM` object, which clients need not read.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /cvms/{cvmId}/listed (the `UpdateCVMListed` operationId).
+	UpdateCVMListedWithBodyWithResponse(ctx context.Context, cvmid CVMID, params *UpdateCVMListedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCVMListedResponse, error)
+
+	// UpdateCVMListedWithResponse List or unlist a CVM in the marketplace
+	//
+	// Sets whether the CVM is listed. The change applies in place: no redeploy, no restart, no
+	// change of the compose hash or of the attestation (official Go SDK v0.2.0 `UpdateCVMListed`;
+	// the Terraform provider uses it instead of recreating the CVM). The answer is the CVM's
+	// `VM` object, which clients need not read.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /cvms/{cvmId}/listed (the `UpdateCVMListed` operationId).
+	UpdateCVMListedWithResponse(ctx context.Context, cvmid CVMID, params *UpdateCVMListedParams, body UpdateCVMListedJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCVMListedResponse, error)
+
 	// UpdateOSImageWithBodyWithResponse Change the OS image
 	//
 	// Moves the CVM to another dstack OS image, by a name or slug from
@@ -5282,6 +7042,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /cvms/{cvmId}/pre-launch-script (the `UpdatePreLaunchScript` operationId).
 	UpdatePreLaunchScriptWithTextBodyWithResponse(ctx context.Context, cvmid CVMID, params *UpdatePreLaunchScriptParams, body UpdatePreLaunchScriptTextRequestBody, reqEditors ...RequestEditorFn) (*UpdatePreLaunchScriptResponse, error)
+
+	// GetPreLaunchScriptUpgradeStatusWithResponse Whether the CVM's pre-launch script can move to the latest official one
+	//
+	// Compares the CVM's pre-launch script with Phala's official scripts. `can_upgrade` is true
+	// only when the CVM runs an official script that is not the latest (official Go
+	// `cvms_compose.go`, `@phala/cloud` `get_prelaunch_script_upgrade_status.ts`, Python
+	// `test_prelaunch_script_upgrade.py`). Not in the official reference document this
+	// repository compares with.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /cvms/{cvmId}/pre-launch-script/upgrade-status (the `GetPreLaunchScriptUpgradeStatus` operationId).
+	GetPreLaunchScriptUpgradeStatusWithResponse(ctx context.Context, cvmid CVMID, params *GetPreLaunchScriptUpgradeStatusParams, reqEditors ...RequestEditorFn) (*GetPreLaunchScriptUpgradeStatusResponse, error)
+
+	// UpgradePreLaunchScriptWithResponse Move the pre-launch script to the latest official one
+	//
+	// Replaces the CVM's pre-launch script with the latest official script, which the server
+	// holds (no request body), and restarts the CVM. The script is part of the app-compose, so
+	// on an on-chain KMS the first call answers `465` with the new compose hash; after
+	// registering it, repeat the call with `X-Compose-Hash` and `X-Transaction-Hash` (official
+	// Go `cvms_compose.go`, `@phala/cloud` `upgrade_prelaunch_script.ts`). Not in the official
+	// reference document this repository compares with.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /cvms/{cvmId}/pre-launch-script/upgrade-to-latest-official (the `UpgradePreLaunchScript` operationId).
+	UpgradePreLaunchScriptWithResponse(ctx context.Context, cvmid CVMID, params *UpgradePreLaunchScriptParams, reqEditors ...RequestEditorFn) (*UpgradePreLaunchScriptResponse, error)
 
 	// UpdateCVMResourcesWithBodyWithResponse Resize a CVM
 	//
@@ -5348,6 +7135,10 @@ type ClientWithResponsesInterface interface {
 	// Returns the X25519 public key that encrypts the app's environment variables, signed by
 	// the KMS. Verify the signature (secp256k1 over
 	// `keccak256("dstack-env-encrypt-pubkey:" || app_id(20 bytes) || public_key)`) before use.
+	//
+	// `{kmsId}` names a KMS node. From `2026-06-23` the `/kms/{x}` paths resolve a KMS contract,
+	// so the official SDKs (Go, `@phala/cloud`, Python) send this call with
+	// `X-Phala-Version: 2026-05-22` whatever the client's version; the Go SDK does the same.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5708,6 +7499,140 @@ func (r PatchCVMResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PatchCVMResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCVMAttestationResponse401Headers the declared response headers of an HTTP 401 response for GetCVMAttestation
+type GetCVMAttestationResponse401Headers struct {
+	XRequestID *string
+}
+
+// GetCVMAttestationResponse403Headers the declared response headers of an HTTP 403 response for GetCVMAttestation
+type GetCVMAttestationResponse403Headers struct {
+	XRequestID *string
+}
+
+// GetCVMAttestationResponse404Headers the declared response headers of an HTTP 404 response for GetCVMAttestation
+type GetCVMAttestationResponse404Headers struct {
+	XRequestID *string
+}
+
+// GetCVMAttestationResponse429Headers the declared response headers of an HTTP 429 response for GetCVMAttestation
+type GetCVMAttestationResponse429Headers struct {
+	RetryAfter *string
+	XRequestID *string
+}
+
+// GetCVMAttestationResponse500Headers the declared response headers of an HTTP 500 response for GetCVMAttestation
+type GetCVMAttestationResponse500Headers struct {
+	XRequestID *string
+}
+
+// GetCVMAttestationResponse503Headers the declared response headers of an HTTP 503 response for GetCVMAttestation
+type GetCVMAttestationResponse503Headers struct {
+	RetryAfter *string
+	XRequestID *string
+}
+
+type GetCVMAttestationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CVMAttestation
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCVMAttestationResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetCVMAttestationResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetCVMAttestationResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetCVMAttestationResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetCVMAttestationResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCVMAttestationResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCVMAttestationResponse) GetJSON200() *CVMAttestation {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCVMAttestationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCVMAttestationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCVMAttestationResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetCVMAttestationResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetCVMAttestationResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCVMAttestationResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCVMAttestationResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCVMAttestationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCVMAttestationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCVMAttestationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCVMAttestationResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6868,6 +8793,168 @@ func (r UpdateCVMEnvsResponse) ContentType() string {
 	return ""
 }
 
+// UpdateCVMListedResponse400Headers the declared response headers of an HTTP 400 response for UpdateCVMListed
+type UpdateCVMListedResponse400Headers struct {
+	XRequestID *string
+}
+
+// UpdateCVMListedResponse401Headers the declared response headers of an HTTP 401 response for UpdateCVMListed
+type UpdateCVMListedResponse401Headers struct {
+	XRequestID *string
+}
+
+// UpdateCVMListedResponse403Headers the declared response headers of an HTTP 403 response for UpdateCVMListed
+type UpdateCVMListedResponse403Headers struct {
+	XRequestID *string
+}
+
+// UpdateCVMListedResponse404Headers the declared response headers of an HTTP 404 response for UpdateCVMListed
+type UpdateCVMListedResponse404Headers struct {
+	XRequestID *string
+}
+
+// UpdateCVMListedResponse409Headers the declared response headers of an HTTP 409 response for UpdateCVMListed
+type UpdateCVMListedResponse409Headers struct {
+	XRequestID *string
+}
+
+// UpdateCVMListedResponse429Headers the declared response headers of an HTTP 429 response for UpdateCVMListed
+type UpdateCVMListedResponse429Headers struct {
+	RetryAfter *string
+	XRequestID *string
+}
+
+// UpdateCVMListedResponse500Headers the declared response headers of an HTTP 500 response for UpdateCVMListed
+type UpdateCVMListedResponse500Headers struct {
+	XRequestID *string
+}
+
+// UpdateCVMListedResponse503Headers the declared response headers of an HTTP 503 response for UpdateCVMListed
+type UpdateCVMListedResponse503Headers struct {
+	RetryAfter *string
+	XRequestID *string
+}
+
+type UpdateCVMListedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListedResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UpdateCVMListedResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateCVMListedResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UpdateCVMListedResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UpdateCVMListedResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UpdateCVMListedResponse409Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateCVMListedResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *UpdateCVMListedResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateCVMListedResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateCVMListedResponse) GetJSON200() *ListedResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateCVMListedResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateCVMListedResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateCVMListedResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateCVMListedResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateCVMListedResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpdateCVMListedResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateCVMListedResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdateCVMListedResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateCVMListedResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateCVMListedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateCVMListedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateCVMListedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateCVMListedResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // UpdateOSImageResponse400Headers the declared response headers of an HTTP 400 response for UpdateOSImage
 type UpdateOSImageResponse400Headers struct {
 	XRequestID *string
@@ -7249,6 +9336,365 @@ func (r UpdatePreLaunchScriptResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdatePreLaunchScriptResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPreLaunchScriptUpgradeStatusResponse401Headers the declared response headers of an HTTP 401 response for GetPreLaunchScriptUpgradeStatus
+type GetPreLaunchScriptUpgradeStatusResponse401Headers struct {
+	XRequestID *string
+}
+
+// GetPreLaunchScriptUpgradeStatusResponse403Headers the declared response headers of an HTTP 403 response for GetPreLaunchScriptUpgradeStatus
+type GetPreLaunchScriptUpgradeStatusResponse403Headers struct {
+	XRequestID *string
+}
+
+// GetPreLaunchScriptUpgradeStatusResponse404Headers the declared response headers of an HTTP 404 response for GetPreLaunchScriptUpgradeStatus
+type GetPreLaunchScriptUpgradeStatusResponse404Headers struct {
+	XRequestID *string
+}
+
+// GetPreLaunchScriptUpgradeStatusResponse429Headers the declared response headers of an HTTP 429 response for GetPreLaunchScriptUpgradeStatus
+type GetPreLaunchScriptUpgradeStatusResponse429Headers struct {
+	RetryAfter *string
+	XRequestID *string
+}
+
+// GetPreLaunchScriptUpgradeStatusResponse500Headers the declared response headers of an HTTP 500 response for GetPreLaunchScriptUpgradeStatus
+type GetPreLaunchScriptUpgradeStatusResponse500Headers struct {
+	XRequestID *string
+}
+
+// GetPreLaunchScriptUpgradeStatusResponse503Headers the declared response headers of an HTTP 503 response for GetPreLaunchScriptUpgradeStatus
+type GetPreLaunchScriptUpgradeStatusResponse503Headers struct {
+	RetryAfter *string
+	XRequestID *string
+}
+
+type GetPreLaunchScriptUpgradeStatusResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PreLaunchScriptUpgradeStatus
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetPreLaunchScriptUpgradeStatusResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetPreLaunchScriptUpgradeStatusResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetPreLaunchScriptUpgradeStatusResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPreLaunchScriptUpgradeStatusResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetPreLaunchScriptUpgradeStatusResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetPreLaunchScriptUpgradeStatusResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPreLaunchScriptUpgradeStatusResponse) GetJSON200() *PreLaunchScriptUpgradeStatus {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPreLaunchScriptUpgradeStatusResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetPreLaunchScriptUpgradeStatusResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetPreLaunchScriptUpgradeStatusResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetPreLaunchScriptUpgradeStatusResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetPreLaunchScriptUpgradeStatusResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetPreLaunchScriptUpgradeStatusResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetPreLaunchScriptUpgradeStatusResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPreLaunchScriptUpgradeStatusResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPreLaunchScriptUpgradeStatusResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPreLaunchScriptUpgradeStatusResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPreLaunchScriptUpgradeStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpgradePreLaunchScriptResponse400Headers the declared response headers of an HTTP 400 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse400Headers struct {
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse401Headers the declared response headers of an HTTP 401 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse401Headers struct {
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse403Headers the declared response headers of an HTTP 403 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse403Headers struct {
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse404Headers the declared response headers of an HTTP 404 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse404Headers struct {
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse409Headers the declared response headers of an HTTP 409 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse409Headers struct {
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse429Headers the declared response headers of an HTTP 429 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse429Headers struct {
+	RetryAfter *string
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse465Headers the declared response headers of an HTTP 465 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse465Headers struct {
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse466Headers the declared response headers of an HTTP 466 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse466Headers struct {
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse467Headers the declared response headers of an HTTP 467 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse467Headers struct {
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse468Headers the declared response headers of an HTTP 468 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse468Headers struct {
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse500Headers the declared response headers of an HTTP 500 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse500Headers struct {
+	XRequestID *string
+}
+
+// UpgradePreLaunchScriptResponse503Headers the declared response headers of an HTTP 503 response for UpgradePreLaunchScript
+type UpgradePreLaunchScriptResponse503Headers struct {
+	RetryAfter *string
+	XRequestID *string
+}
+
+type UpgradePreLaunchScriptResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UpdateNoChange
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *UpdateAccepted
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON465 the response for an HTTP 465 `application/json` response
+	JSON465 *ComposeHashRegistrationRequired
+	// JSON466 the response for an HTTP 466 `application/json` response
+	JSON466 *ComposeHashExpired
+	// JSON467 the response for an HTTP 467 `application/json` response
+	JSON467 *TransactionVerificationFailed
+	// JSON468 the response for an HTTP 468 `application/json` response
+	JSON468 *ComposeHashNotAllowed
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UpgradePreLaunchScriptResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpgradePreLaunchScriptResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UpgradePreLaunchScriptResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UpgradePreLaunchScriptResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UpgradePreLaunchScriptResponse409Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpgradePreLaunchScriptResponse429Headers
+	// Headers465 the parsed response headers for an HTTP 465 response
+	Headers465 *UpgradePreLaunchScriptResponse465Headers
+	// Headers466 the parsed response headers for an HTTP 466 response
+	Headers466 *UpgradePreLaunchScriptResponse466Headers
+	// Headers467 the parsed response headers for an HTTP 467 response
+	Headers467 *UpgradePreLaunchScriptResponse467Headers
+	// Headers468 the parsed response headers for an HTTP 468 response
+	Headers468 *UpgradePreLaunchScriptResponse468Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *UpgradePreLaunchScriptResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpgradePreLaunchScriptResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON200() *UpdateNoChange {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON202() *UpdateAccepted {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON465 returns the response for an HTTP 465 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON465() *ComposeHashRegistrationRequired {
+	return r.JSON465
+}
+
+// GetJSON466 returns the response for an HTTP 466 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON466() *ComposeHashExpired {
+	return r.JSON466
+}
+
+// GetJSON467 returns the response for an HTTP 467 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON467() *TransactionVerificationFailed {
+	return r.JSON467
+}
+
+// GetJSON468 returns the response for an HTTP 468 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON468() *ComposeHashNotAllowed {
+	return r.JSON468
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpgradePreLaunchScriptResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpgradePreLaunchScriptResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpgradePreLaunchScriptResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpgradePreLaunchScriptResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpgradePreLaunchScriptResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7842,7 +10288,7 @@ func (r GetKMSEnvEncryptPublicKeyResponse) ContentType() string {
 //
 // The shape depends on `X-Phala-Version` (`@phala/cloud` 0.2.9 `getCvmInfo` picks its schema
 // by version): `2025-10-28` answers `CVMInfoLegacy` (integer `id`, flat `vcpu`, `memory` in
-// MB, `disk_size` in GB); `2026-01-21` and `2026-05-22` answer `CVMInfo` (a `cvm_...` string
+// MB, `disk_size` in GB); `2026-01-21`, `2026-05-22` and `2026-06-23` answer `CVMInfo` (a `cvm_...` string
 // `id`, nested `resource` with `memory_in_gb`, `os`, `kms_type`, `progress`). The official
 // reference gives `anyOf` of the two; the two never both match (the type of `id` differs), so
 // this document says `oneOf`.
@@ -7916,6 +10362,32 @@ func (c *ClientWithResponses) PatchCVMWithResponse(ctx context.Context, cvmid CV
 		return nil, err
 	}
 	return ParsePatchCVMResponse(rsp)
+}
+
+// GetCVMAttestationWithResponse Get a CVM's attestation
+//
+// Returns what the CVM's guest agent reports about the TEE it runs in: its app certificates
+// (the first usually carries the TDX quote, hex, in `quote`) and its `tcb_info` (MRTD, RTMR0-3,
+// the event log that replays into the RTMRs, and the exact app-compose document whose SHA-256
+// is the compose hash). An offline CVM answers `200` with `is_online: false` and `error` set.
+//
+// Everything here is the API's word: a client that needs to know what runs verifies the quote
+// against Intel's root and replays the event log itself; it never trusts these fields as they
+// come.
+//
+// Departure from the official reference: `tcb_info.event_log` is an array there; dstack's
+// `GetQuote` (and older answers) give the same array as a JSON-encoded string, so this document
+// accepts both.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /cvms/{cvmId}/attestation (the `GetCVMAttestation` operationId).
+func (c *ClientWithResponses) GetCVMAttestationWithResponse(ctx context.Context, cvmid CVMID, params *GetCVMAttestationParams, reqEditors ...RequestEditorFn) (*GetCVMAttestationResponse, error) {
+	rsp, err := c.GetCVMAttestation(ctx, cvmid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCVMAttestationResponse(rsp)
 }
 
 // CommitCVMUpdateWithBodyWithResponse Commit a prepared update with its one-time token (multisig, no API key)
@@ -8105,6 +10577,42 @@ func (c *ClientWithResponses) UpdateCVMEnvsWithResponse(ctx context.Context, cvm
 	return ParseUpdateCVMEnvsResponse(rsp)
 }
 
+// UpdateCVMListedWithBodyWithResponse List or unlist a CVM in the marketplace
+//
+// Sets whether the CVM is listed. The change applies in place: no redeploy, no restart, no
+// change of the compose hash or of the attestation (official Go SDK v0.2.0 `UpdateCVMListed`;
+// the Terraform provider uses it instead of recreating the CVM). The answer is the CVM's
+// `VM` object, which clients need not read.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /cvms/{cvmId}/listed (the `UpdateCVMListed` operationId).
+func (c *ClientWithResponses) UpdateCVMListedWithBodyWithResponse(ctx context.Context, cvmid CVMID, params *UpdateCVMListedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCVMListedResponse, error) {
+	rsp, err := c.UpdateCVMListedWithBody(ctx, cvmid, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCVMListedResponse(rsp)
+}
+
+// UpdateCVMListedWithResponse List or unlist a CVM in the marketplace
+//
+// Sets whether the CVM is listed. The change applies in place: no redeploy, no restart, no
+// change of the compose hash or of the attestation (official Go SDK v0.2.0 `UpdateCVMListed`;
+// the Terraform provider uses it instead of recreating the CVM). The answer is the CVM's
+// `VM` object, which clients need not read.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /cvms/{cvmId}/listed (the `UpdateCVMListed` operationId).
+func (c *ClientWithResponses) UpdateCVMListedWithResponse(ctx context.Context, cvmid CVMID, params *UpdateCVMListedParams, body UpdateCVMListedJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCVMListedResponse, error) {
+	rsp, err := c.UpdateCVMListed(ctx, cvmid, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCVMListedResponse(rsp)
+}
+
 // UpdateOSImageWithBodyWithResponse Change the OS image
 //
 // Moves the CVM to another dstack OS image, by a name or slug from
@@ -8171,6 +10679,45 @@ func (c *ClientWithResponses) UpdatePreLaunchScriptWithTextBodyWithResponse(ctx 
 		return nil, err
 	}
 	return ParseUpdatePreLaunchScriptResponse(rsp)
+}
+
+// GetPreLaunchScriptUpgradeStatusWithResponse Whether the CVM's pre-launch script can move to the latest official one
+//
+// Compares the CVM's pre-launch script with Phala's official scripts. `can_upgrade` is true
+// only when the CVM runs an official script that is not the latest (official Go
+// `cvms_compose.go`, `@phala/cloud` `get_prelaunch_script_upgrade_status.ts`, Python
+// `test_prelaunch_script_upgrade.py`). Not in the official reference document this
+// repository compares with.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /cvms/{cvmId}/pre-launch-script/upgrade-status (the `GetPreLaunchScriptUpgradeStatus` operationId).
+func (c *ClientWithResponses) GetPreLaunchScriptUpgradeStatusWithResponse(ctx context.Context, cvmid CVMID, params *GetPreLaunchScriptUpgradeStatusParams, reqEditors ...RequestEditorFn) (*GetPreLaunchScriptUpgradeStatusResponse, error) {
+	rsp, err := c.GetPreLaunchScriptUpgradeStatus(ctx, cvmid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPreLaunchScriptUpgradeStatusResponse(rsp)
+}
+
+// UpgradePreLaunchScriptWithResponse Move the pre-launch script to the latest official one
+//
+// Replaces the CVM's pre-launch script with the latest official script, which the server
+// holds (no request body), and restarts the CVM. The script is part of the app-compose, so
+// on an on-chain KMS the first call answers `465` with the new compose hash; after
+// registering it, repeat the call with `X-Compose-Hash` and `X-Transaction-Hash` (official
+// Go `cvms_compose.go`, `@phala/cloud` `upgrade_prelaunch_script.ts`). Not in the official
+// reference document this repository compares with.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /cvms/{cvmId}/pre-launch-script/upgrade-to-latest-official (the `UpgradePreLaunchScript` operationId).
+func (c *ClientWithResponses) UpgradePreLaunchScriptWithResponse(ctx context.Context, cvmid CVMID, params *UpgradePreLaunchScriptParams, reqEditors ...RequestEditorFn) (*UpgradePreLaunchScriptResponse, error) {
+	rsp, err := c.UpgradePreLaunchScript(ctx, cvmid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpgradePreLaunchScriptResponse(rsp)
 }
 
 // UpdateCVMResourcesWithBodyWithResponse Resize a CVM
@@ -8268,6 +10815,10 @@ func (c *ClientWithResponses) UpdateCVMVisibilityWithResponse(ctx context.Contex
 // Returns the X25519 public key that encrypts the app's environment variables, signed by
 // the KMS. Verify the signature (secp256k1 over
 // `keccak256("dstack-env-encrypt-pubkey:" || app_id(20 bytes) || public_key)`) before use.
+//
+// `{kmsId}` names a KMS node. From `2026-06-23` the `/kms/{x}` paths resolve a KMS contract,
+// so the official SDKs (Go, `@phala/cloud`, Python) send this call with
+// `X-Phala-Version: 2026-05-22` whatever the client's version; the Go SDK does the same.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -8673,6 +11224,158 @@ func ParsePatchCVMResponse(rsp *http.Response) (*PatchCVMResponse, error) {
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers PatchCVMResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCVMAttestationResponse parses an HTTP response from a GetCVMAttestationWithResponse call
+func ParseGetCVMAttestationResponse(rsp *http.Response) (*GetCVMAttestationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCVMAttestationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CVMAttestation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetCVMAttestationResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetCVMAttestationResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetCVMAttestationResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetCVMAttestationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetCVMAttestationResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCVMAttestationResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -10030,6 +12733,192 @@ func ParseUpdateCVMEnvsResponse(rsp *http.Response) (*UpdateCVMEnvsResponse, err
 	return response, nil
 }
 
+// ParseUpdateCVMListedResponse parses an HTTP response from a UpdateCVMListedWithResponse call
+func ParseUpdateCVMListedResponse(rsp *http.Response) (*UpdateCVMListedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateCVMListedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListedResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers UpdateCVMListedResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpdateCVMListedResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UpdateCVMListedResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UpdateCVMListedResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers UpdateCVMListedResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpdateCVMListedResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers UpdateCVMListedResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateCVMListedResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseUpdateOSImageResponse parses an HTTP response from a UpdateOSImageWithResponse call
 func ParseUpdateOSImageResponse(rsp *http.Response) (*UpdateOSImageResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -10460,6 +13349,419 @@ func ParseUpdatePreLaunchScriptResponse(rsp *http.Response) (*UpdatePreLaunchScr
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdatePreLaunchScriptResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPreLaunchScriptUpgradeStatusResponse parses an HTTP response from a GetPreLaunchScriptUpgradeStatusWithResponse call
+func ParseGetPreLaunchScriptUpgradeStatusResponse(rsp *http.Response) (*GetPreLaunchScriptUpgradeStatusResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPreLaunchScriptUpgradeStatusResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PreLaunchScriptUpgradeStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetPreLaunchScriptUpgradeStatusResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetPreLaunchScriptUpgradeStatusResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetPreLaunchScriptUpgradeStatusResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetPreLaunchScriptUpgradeStatusResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetPreLaunchScriptUpgradeStatusResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetPreLaunchScriptUpgradeStatusResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpgradePreLaunchScriptResponse parses an HTTP response from a UpgradePreLaunchScriptWithResponse call
+func ParseUpgradePreLaunchScriptResponse(rsp *http.Response) (*UpgradePreLaunchScriptResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpgradePreLaunchScriptResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UpdateNoChange
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest UpdateAccepted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 465:
+		var dest ComposeHashRegistrationRequired
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON465 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 466:
+		var dest ComposeHashExpired
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON466 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 467:
+		var dest TransactionVerificationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON467 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 468:
+		var dest ComposeHashNotAllowed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON468 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers UpgradePreLaunchScriptResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpgradePreLaunchScriptResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UpgradePreLaunchScriptResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UpgradePreLaunchScriptResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers UpgradePreLaunchScriptResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpgradePreLaunchScriptResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 465:
+		var headers UpgradePreLaunchScriptResponse465Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers465 = &headers
+	case rsp.StatusCode == 466:
+		var headers UpgradePreLaunchScriptResponse466Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers466 = &headers
+	case rsp.StatusCode == 467:
+		var headers UpgradePreLaunchScriptResponse467Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers467 = &headers
+	case rsp.StatusCode == 468:
+		var headers UpgradePreLaunchScriptResponse468Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers468 = &headers
+	case rsp.StatusCode == 500:
+		var headers UpgradePreLaunchScriptResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpgradePreLaunchScriptResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -14,7 +14,8 @@
 // expose yet, or the raw answer of a call. Its clients take the base URL
 // with the /api/v1 prefix (phala.DefaultBaseURL); set X-Phala-Version in
 // each operation's params (XPhalaVersion; phala.DefaultAPIVersion is the
-// version the facade pins) and X-API-Key yourself, e.g. with
+// version the facade sends, except on GetKMSEnvEncryptPublicKey, which it
+// sends as 2026-05-22 as the official SDKs do) and X-API-Key yourself, e.g. with
 // WithRequestEditorFn.
 //
 // gen carries no compatibility promise: it is regenerated whenever the

@@ -53,7 +53,48 @@ func ExampleUpdater() {
 	// hash_required
 	// submitted
 	// confirmed
+	// awaiting_finality
+	// final
 	// committed
 	// live
 	// registered on chain: true
+}
+
+// WaitFinality is the wait Updater runs between the registration and
+// phase 2 (Updater.Finality: "safe" by default). The simulated chain
+// finalizes by 32-block epochs, so blocks are mined meanwhile.
+func ExampleWaitFinality() {
+	ctx := context.Background()
+	chain, err := chaintest.New(&chaintest.Options{AllowAnyDevice: true})
+	if err != nil {
+		panic(err)
+	}
+	defer chain.Close()
+	signer, err := onchain.PrivateKeySigner(chain.OwnerKey)
+	if err != nil {
+		panic(err)
+	}
+	app, err := onchain.NewApp(chain.Client(), chain.AppID())
+	if err != nil {
+		panic(err)
+	}
+	tx, err := app.AddComposeHash(ctx, signer, "8f1c0f5d3d2b7b8e1f8d4c1e6b2a9f0e3c5d7a9b1c3e5f7a9b0c2d4e6f8a0b1c",
+		&onchain.TxOptions{PollInterval: time.Millisecond})
+	if err != nil {
+		panic(err)
+	}
+	stop := chain.AutoCommit(time.Millisecond)
+	defer stop()
+	rcpt, err := onchain.WaitFinality(ctx, chain.Client(), tx.Hash, onchain.FinalityFinalized,
+		&onchain.FinalityOptions{PollInterval: time.Millisecond,
+			OnWaiting: func(s onchain.Finality, _ time.Duration) { fmt.Println("waiting for", s) }})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("final:", rcpt.Status == 1)
+	fmt.Println("Base p90:", onchain.ExpectedFinality(8453, onchain.FinalitySafe), onchain.ExpectedFinality(8453, onchain.FinalityFinalized))
+	// Output:
+	// waiting for finalized
+	// final: true
+	// Base p90: 1m13s 20m35s
 }

@@ -26,7 +26,8 @@ func TestFullFlowRegistersOnChainAndGoesLive(t *testing.T) {
 	rec := &recorder{}
 	out, err := e.updater(e.owner, rec).Run(ctx, e.cvm.ID, onchain.ComposeChange(e.client, e.cvm.ID, newCompose))
 	require.NoError(t, err)
-	require.Equal(t, []onchain.Step{onchain.StepHashRequired, onchain.StepSubmitted, onchain.StepConfirmed, onchain.StepCommitted, onchain.StepLive}, rec.steps())
+	require.Equal(t, []onchain.Step{onchain.StepHashRequired, onchain.StepSubmitted, onchain.StepConfirmed,
+		onchain.StepAwaitingFinality, onchain.StepFinal, onchain.StepCommitted, onchain.StepLive}, rec.steps())
 	require.True(t, out.OnChain)
 	require.False(t, out.AlreadyAllowed)
 	require.NotEqual(t, common.Hash{}, out.TxHash)
@@ -67,7 +68,8 @@ func TestFlowWithHashAllowedBeforeSendsNothing(t *testing.T) {
 	require.True(t, out.AlreadyAllowed)
 	require.Equal(t, reg.Hash, out.TxHash, "the registering transaction is found in the logs")
 	require.Equal(t, sent, e.chain.Client().Sent(), "no second transaction")
-	require.Equal(t, []onchain.Step{onchain.StepHashRequired, onchain.StepAllowed, onchain.StepCommitted, onchain.StepLive}, rec.steps())
+	require.Equal(t, []onchain.Step{onchain.StepHashRequired, onchain.StepAllowed, onchain.StepAwaitingFinality, onchain.StepFinal,
+		onchain.StepCommitted, onchain.StepLive}, rec.steps())
 }
 
 func TestFlowPatchWithTransactOptsAndConfirmations(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -39,13 +40,19 @@ type Event struct {
 	Receipt       *types.Receipt
 	CorrelationID string
 	State         *phala.CVMState
+	// Finality and ExpectedWait (StepAwaitingFinality, StepFinal): the
+	// stage waited for and its measured p90 from inclusion (0: unknown).
+	Finality     Finality
+	ExpectedWait time.Duration
 }
 
 // Updater runs the whole on-chain KMS update: send the change; on the 465,
 // check the chain, read whether the app contract already allows the
 // compose hash and register it if not (addComposeHash, receipt with
-// confirmations), check the device allow-list, send the change again with
-// the hashes, and wait until the CVM runs the new version.
+// confirmations), check the device allow-list, wait until the registration
+// is as final as Finality asks ("safe" by default, see DefaultFinality),
+// send the change again with the hashes, and wait until the CVM runs the
+// new version.
 type Updater struct {
 	// Client talks to Phala Cloud.
 	Client *phala.Client
@@ -90,6 +97,10 @@ type Updater struct {
 	// RegistrationFromBlock is where FindRegistration starts looking for
 	// the transaction of a hash allowed before (nil: block 0).
 	RegistrationFromBlock *big.Int
+	// Finality is how final the registration must be before phase 2
+	// (finality.go): "" means DefaultFinality ("safe"); FinalityFinalized,
+	// or FinalityNone for Tx.Confirmations alone.
+	Finality Finality
 	// OnProgress is called at each Step.
 	OnProgress func(Event)
 }
@@ -147,7 +158,9 @@ type Outcome struct {
 // before anything is signed; *ChainMismatchError when Backend serves
 // another chain than the CVM's KMS; *NoContractError, *RevertError,
 // *InsufficientFundsError from the registration; ErrDeviceNotAllowed;
-// WaitForUpdate's errors; ctx's.
+// *FinalityError (ErrFinalityUnavailable, ErrFinalityTimeout) from the
+// finality wait, phase 2 not sent; an invalid Finality before anything is
+// sent; WaitForUpdate's errors; ctx's.
 func (u *Updater) Run(ctx context.Context, cvmID string, change Change) (*Outcome, error) {
 	if u == nil || u.Client == nil {
 		return nil, invalidArg("updater.Client", "is nil")
@@ -164,6 +177,9 @@ func (u *Updater) Run(ctx context.Context, cvmID string, change Change) (*Outcom
 			return nil, err
 		}
 	}
+	if _, err := u.finality(); err != nil {
+		return nil, err
+	}
 	res, err := change.Send(ctx, Phase{AppID: app})
 	if err != nil {
 		return nil, err
@@ -171,6 +187,9 @@ func (u *Updater) Run(ctx context.Context, cvmID string, change Change) (*Outcom
 	out := &Outcome{Result: res}
 	if res.RequiresOnChainHash {
 		if err := u.register(ctx, cvmID, app, change, res, out); err != nil || out.Registration != nil && out.Registration.Receipt == nil {
+			return out, err
+		}
+		if err := u.awaitFinality(ctx, out); err != nil {
 			return out, err
 		}
 		if res, err = change.Send(ctx, Phase{ComposeHash: out.ComposeHash, TxHash: out.TxHash.Hex(), AppID: app}); err != nil {

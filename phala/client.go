@@ -17,10 +17,13 @@ import (
 const (
 	// DefaultBaseURL is the production API, including its /api/v1 prefix.
 	DefaultBaseURL = "https://cloud-api.phala.com/api/v1"
-	// DefaultAPIVersion is the X-Phala-Version the SDK pins by default, the
-	// default of @phala/cloud 0.2.9; the response shapes of each version in
-	// SupportedAPIVersions, which WithAPIVersion accepts, are decoded.
-	DefaultAPIVersion = APIVersion20260121
+	// DefaultAPIVersion is the X-Phala-Version the SDK pins by default: the
+	// newest supported version, the default of the official Go SDK v0.2.0
+	// and of @phala/cloud since 2026-06 (no measured reason favours an
+	// older one: every CVM call answers the 2026-05-22 shapes under it).
+	// The response shapes of each version in SupportedAPIVersions, which
+	// WithAPIVersion accepts, are decoded.
+	DefaultAPIVersion = APIVersion20260623
 	// DefaultTimeout bounds each HTTP attempt (connect, send, wait for the
 	// answer, read its body) unless WithTimeout says otherwise or the
 	// context's deadline is sooner. Retries are new attempts with a new

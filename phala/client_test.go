@@ -36,7 +36,7 @@ func TestNewClientDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "https://cloud-api.phala.com/api/v1", c.BaseURL())
 	assert.Equal(t, phala.DefaultBaseURL, c.BaseURL())
-	assert.Equal(t, "2026-01-21", phala.DefaultAPIVersion)
+	assert.Equal(t, "2026-06-23", phala.DefaultAPIVersion)
 	assert.Equal(t, 60*time.Second, phala.DefaultTimeout)
 }
 

@@ -24,7 +24,11 @@ const TransactionAlreadyRegistered = "already-registered"
 // empty for the token's own; txHash is the addComposeHash transaction
 // (0x + 64 hex), or "" / TransactionAlreadyRegistered when the hash was
 // already allowed. The token is sent only in the body and never appears in
-// errors or logs.
+// errors or logs. Commit only once the registration is final enough for
+// you (the onchain module's WaitFinality waits for the "safe" or
+// "finalized" block): a commit checked against a block that a reorg later
+// removes leaves the CVM on a hash its contract does not allow. A newer
+// prepare for the same CVM supersedes the token (466).
 //
 // Before the signers approve the prepared hash on the app contract, check
 // it: VerifyPreparedUpdate (or the onchain module's VerifyPrepared, which

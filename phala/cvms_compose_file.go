@@ -224,14 +224,19 @@ type CommitComposeUpdateRequest struct {
 	EnvKeys []string
 	// UpdateEnvVars also replaces the allowed env keys.
 	UpdateEnvVars *bool
+	// TransactionHash optionally names the transaction that registered
+	// ComposeHash on the app contract (on-chain KMS), 0x + 64 hex; sent as
+	// transaction_hash, as the Python SDK 0.4.6b4 does on this commit. ""
+	// sends nothing.
+	TransactionHash string
 }
 
 // CommitCVMComposeFileUpdate applies a provisioned compose update (step 2
 // of 2) and restarts the CVM; it returns nil once the API accepted it. To
 // wait for the restart, pass a context from WithUpdateResult and give the
 // result it fills to WaitForUpdate. Errors: an ErrInvalidArgument error
-// for a nil request, a malformed hash, non-hex EncryptedEnv or malformed
-// keys; an ErrUnexpectedResponse error for a success answer whose body is
+// for a nil request, a malformed hash or TransactionHash, non-hex
+// EncryptedEnv or malformed keys; an ErrUnexpectedResponse error for a success answer whose body is
 // not a JSON object; an *APIError otherwise (465 on an on-chain KMS whose
 // contract does not allow the hash yet, 466 for an expired provision).
 func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, req *CommitComposeUpdateRequest) (err error) {
@@ -247,6 +252,12 @@ func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, r
 		return err
 	}
 	body := gen.CommitComposeUpdateRequest{ComposeHash: req.ComposeHash, UpdateEnvVars: req.UpdateEnvVars}
+	if req.TransactionHash != "" {
+		if err := checkTxHash("req.TransactionHash", req.TransactionHash); err != nil {
+			return err
+		}
+		body.TransactionHash = &req.TransactionHash
+	}
 	if req.EncryptedEnv != "" {
 		if err := checkEncryptedEnv("req.EncryptedEnv", req.EncryptedEnv); err != nil {
 			return err

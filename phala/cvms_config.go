@@ -121,7 +121,9 @@ type UpdateResourcesRequest struct {
 // ErrInvalidArgument error for a nil or empty request or a non-positive
 // size; an ErrUnexpectedResponse error for a success answer whose body is
 // not a JSON object (e.g. a proxy's page); an *APIError for any other
-// answer.
+// answer. The official reference marks PATCH /resources deprecated and the
+// official SDKs now resize through PATCH /cvms/{id}: PatchCVM with VCPU,
+// Memory or DiskSize does the same and returns the correlation id.
 func (c *Client) UpdateCVMResources(ctx context.Context, cvmID string, req *UpdateResourcesRequest) (err error) {
 	defer auditErr(&err)
 	ctx, id, err := c.start(ctx, cvmID)

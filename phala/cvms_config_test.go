@@ -17,7 +17,7 @@ import (
 func assertSDKHeaders(t *testing.T, r recorded, contentType string) {
 	t.Helper()
 	assert.Equal(t, testAPIKey, r.Header.Get("X-API-Key"), "X-API-Key")
-	assert.Equal(t, "2026-01-21", r.Header.Get("X-Phala-Version"), "X-Phala-Version")
+	assert.Equal(t, phala.DefaultAPIVersion, r.Header.Get("X-Phala-Version"), "X-Phala-Version")
 	assert.True(t, strings.HasPrefix(r.Header.Get("User-Agent"), "phala-go-sdk/0.1.0"), "User-Agent %q", r.Header.Get("User-Agent"))
 	assert.Equal(t, "application/json", r.Header.Get("Accept"), "Accept")
 	assert.Equal(t, contentType, r.Header.Get("Content-Type"), "Content-Type")

@@ -53,6 +53,16 @@ type PatchCVMRequest struct {
 	TransactionHash *string
 	// PrepareOnly asks for a commit token (multisig) instead of expecting the
 	// hash to be registered right away (X-Prepare-Only: true).
+	//
+	// A newer prepare replaces a pending one: a prepare-only request for a
+	// CVM whose previous prepared update was never committed supersedes the
+	// old commit token, which then fails at commit with 466
+	// (ErrComposeHashExpired), even when its hash was already registered on
+	// chain (Phala's multisig-governance documentation). The API exposes no
+	// pending prepared update to check first (no field or call for it is
+	// known), so the SDK cannot warn: coordinate prepares of one CVM so that
+	// signers are not left holding a superseded token. Re-preparing an
+	// unchanged compose gives a fresh token for the same hash.
 	PrepareOnly bool
 }
 

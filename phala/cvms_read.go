@@ -12,8 +12,8 @@ import (
 
 // CVMInfo is the part of a CVM's detail that configuration flows need. It
 // is decoded from the detail of every API version the SDK supports (see
-// SupportedAPIVersions): the CVMInfoDetail shape of 2026-01-21 and
-// 2026-05-22 and the legacy CvmBasicInfo shape of 2025-10-28. A field the
+// SupportedAPIVersions): the CVMInfoDetail shape of 2026-01-21, 2026-05-22
+// and 2026-06-23 and the legacy CvmBasicInfo shape of 2025-10-28. A field the
 // answer does not carry is left zero; the fields' comments say which
 // shape lacks them.
 type CVMInfo struct {
@@ -71,7 +71,7 @@ type CVMProgress struct {
 
 // GetCVMInfo reads the CVM's detail (GET /cvms/{cvmId}) in the shape of
 // the client's API version: 2025-10-28 answers the legacy shape (integer
-// id, flat vcpu/memory/disk_size), 2026-01-21 and 2026-05-22 the detail
+// id, flat vcpu/memory/disk_size), 2026-01-21 and later the detail
 // (hash-id string, nested resource). The shape is recognised by the type
 // of its id, so an answer in the other shape decodes too. Errors: an
 // ErrInvalidArgument error for a malformed id; an *APIError (ErrNotFound,
@@ -169,7 +169,7 @@ func cvmInfoFromGen(g *gen.CVMInfo) *CVMInfo {
 	if k := g.KMSInfo; k != nil {
 		info.KMSInfo = &KMSInfo{ID: deref(k.ID), Slug: deref(k.Slug), EncryptedEnvPublicKey: deref(k.EncryptedEnvPubkey),
 			KMSContractAddress: deref(k.DstackKMSAddress), DstackAppAddress: deref(k.DstackAppAddress),
-			DeployerAddress: deref(k.DeployerAddress), RPCEndpoint: deref(k.RPCEndpoint)}
+			DeployerAddress: deref(k.DeployerAddress), RPCEndpoint: deref(k.RPCEndpoint), K256PublicKey: deref(k.K256Pubkey)}
 		if k.ChainID != nil {
 			v := int64(*k.ChainID)
 			info.KMSInfo.ChainID = &v
@@ -192,7 +192,7 @@ func setMemoryMB(info *CVMInfo) {
 
 func kmsInfoFromGen(k *gen.KMSInfo) *KMSInfo {
 	out := &KMSInfo{ID: deref(k.ID), Slug: deref(k.Slug), URL: deref(k.URL), Version: deref(k.Version),
-		KMSContractAddress: deref(k.KMSContractAddress), GatewayAppID: deref(k.GatewayAppID)}
+		KMSContractAddress: deref(k.KMSContractAddress), GatewayAppID: deref(k.GatewayAppID), K256PublicKey: deref(k.K256Pubkey)}
 	if k.ChainID != nil {
 		v := int64(*k.ChainID)
 		out.ChainID = &v

@@ -3,9 +3,11 @@
 // Intel TDX on the dstack stack.
 //
 // It covers the CVM configuration API: the compose file, the pre-launch
-// script, encrypted environment variables, resources, visibility, the OS
-// image, the unified patch and the two-step compose update, including the
-// on-chain KMS two-phase flow. Env encryption and compose hashes match the
+// script (and its upgrade to the latest official one), encrypted
+// environment variables, resources, visibility, marketplace listing, the
+// OS image, the unified patch and the two-step compose update, including
+// the on-chain KMS two-phase flow; and it reads the CVM's attestation
+// (unverified: the quote and event log for a verifier). Env encryption and compose hashes match the
 // official JavaScript packages byte for byte.
 //
 // # Quick start
@@ -100,6 +102,38 @@
 // context's deadline is not started: the answer comes back at once.
 // [WithoutRetries] makes every call one attempt; [WithHooks] and
 // [WithLogger] observe every attempt and retry.
+//
+// # Limits
+//
+// The defaults, each changeable where named:
+//
+//   - Per attempt: 60 s ([WithTimeout]; WithTimeout(0) leaves only the
+//     context) to connect, send, wait and read the body.
+//   - Attempts: 3 per request ([WithRetryPolicy], [WithoutRetries]); full
+//     jitter, first wait at most 0.5 s, each wait at most 5 s.
+//   - Worst case of a call without a deadline: R x 3 x 60 s + 15 s, R being
+//     the requests it makes (1 for most methods; 2 for UpdateCVMVisibility
+//     with a nil flag, ProvisionCVMComposeFileUpdate and an on-chain
+//     GetEnvEncryptPublicKey). WaitForCVM and WaitForUpdate run until the
+//     target or the context's end.
+//   - Bodies: an error body is kept up to [MaxErrorBody] (64 KiB), a success
+//     body read up to [MaxResponseBody] (8 MiB), a state-stream event up to
+//     [MaxEventSize] (1 MiB).
+//   - The state stream's headers must arrive within the attempt timeout,
+//     else the wait polls; WaitOptions.StreamTimeout ends a silent stream.
+//   - Idempotency-Key headers are refused by [WithHeader] and stripped from
+//     every PATCH and POST: with them net/http resends a change on a dead
+//     reused connection, and a CVM update must never be applied twice.
+//   - The API key goes only to the base URL's host; redirects are never
+//     followed; a plain http:// base URL is refused with a key unless the
+//     host is localhost or a loopback IP ([WithInsecureHTTP] overrides).
+//
+// # Units
+//
+// Memory is in MB on both sides: UpdateResourcesRequest.Memory and
+// CVMInfo.MemoryMB (8 GB is 8192). Disk sizes are in GB everywhere.
+// [Client.UpdateCVMVisibility] reads only the three flags of its answer; a
+// flag the answer lacks is the value that was sent.
 //
 // # The on-chain KMS two-phase flow
 //

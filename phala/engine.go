@@ -155,7 +155,9 @@ func (c *Client) prepare(ctx context.Context, req *http.Request, op operation) e
 		}
 	}
 	req.Header.Set("User-Agent", c.userAgent())
-	req.Header.Set("X-Phala-Version", c.cfg.apiVersion)
+	if req.Header.Get("X-Phala-Version") == "" { // a call may pin its own (kmsPubkeyAPIVersion)
+		req.Header.Set("X-Phala-Version", c.cfg.apiVersion)
+	}
 	if op.stream {
 		req.Header.Set("Accept", "text/event-stream")
 	} else if req.Header.Get("Accept") == "" {

@@ -305,6 +305,10 @@ func TestNilContextIsRefused(t *testing.T) {
 		{"GetEnvEncryptPublicKey", func() error { _, err := c.GetEnvEncryptPublicKey(ctx, "my-app", nil); return err }},
 		{"EncryptAndUpdateEnvs", func() error { _, err := c.EncryptAndUpdateEnvs(ctx, "my-app", envs, nil); return err }},
 		{"CommitCVMUpdate", func() error { _, err := c.CommitCVMUpdate(ctx, "my-app", "token", testHash, testTx); return err }},
+		{"GetCVMAttestation", func() error { _, err := c.GetCVMAttestation(ctx, "my-app"); return err }},
+		{"UpdateCVMListed", func() error { return c.UpdateCVMListed(ctx, "my-app", true) }},
+		{"GetPreLaunchScriptUpgradeStatus", func() error { _, err := c.GetPreLaunchScriptUpgradeStatus(ctx, "my-app"); return err }},
+		{"UpgradePreLaunchScript", func() error { _, err := c.UpgradePreLaunchScript(ctx, "my-app", nil); return err }},
 	}
 	for _, tc := range calls {
 		t.Run(tc.name, func(t *testing.T) {

@@ -246,7 +246,8 @@ func (c *Client) envEncryptPublicKey(ctx context.Context, cvmID string, opts *En
 // kmsPublicKey fetches an on-chain KMS's key for appID and recovers its
 // signature's signer (not compared with anything here).
 func (c *Client) kmsPublicKey(ctx context.Context, kms, appID string, opts *EnvKeyOptions) (*EnvEncryptPublicKey, error) {
-	req, err := gen.NewGetKMSEnvEncryptPublicKeyRequest(c.server, kms, appID, nil)
+	req, err := gen.NewGetKMSEnvEncryptPublicKeyRequest(c.server, kms, appID,
+		&gen.GetKMSEnvEncryptPublicKeyParams{XPhalaVersion: Ptr(kmsPubkeyAPIVersion)})
 	r, err := c.do(ctx, opGetKMSEnvEncryptPublicKey, req, err)
 	if err != nil {
 		return nil, err

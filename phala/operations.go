@@ -22,26 +22,30 @@ type operation struct {
 
 // The operations the facade calls.
 var (
-	opGetCVMInfo                    = operation{id: "getCVMInfo", success: []int{http.StatusOK}}
-	opGetCVMState                   = operation{id: "getCVMState", success: []int{http.StatusOK}}
-	opGetCVMComposeFile             = operation{id: "getCVMComposeFile", success: []int{http.StatusOK}}
-	opGetKMSEnvEncryptPublicKey     = operation{id: "getKMSEnvEncryptPublicKey", success: []int{http.StatusOK}, optionalAuth: true}
-	opPatchCVM                      = operation{id: "patchCVM", success: []int{http.StatusOK, http.StatusAccepted}, phase1: true}
-	opUpdateDockerCompose           = operation{id: "updateDockerCompose", success: []int{http.StatusOK, http.StatusAccepted}, phase1: true}
-	opUpdatePreLaunchScript         = operation{id: "updatePreLaunchScript", success: []int{http.StatusOK, http.StatusAccepted}, phase1: true}
-	opUpdateCVMEnvs                 = operation{id: "updateCVMEnvs", success: []int{http.StatusOK, http.StatusAccepted}, phase1: true}
-	opUpdateCVMResources            = operation{id: "updateCVMResources", success: []int{http.StatusAccepted, http.StatusNoContent}}
-	opUpdateOSImage                 = operation{id: "updateOSImage", success: []int{http.StatusAccepted, http.StatusNoContent}}
-	opUpdateCVMVisibility           = operation{id: "updateCVMVisibility", success: []int{http.StatusOK}}
-	opProvisionCVMComposeFileUpdate = operation{id: "provisionCVMComposeFileUpdate", success: []int{http.StatusOK}}
-	opCommitCVMComposeFileUpdate    = operation{id: "commitCVMComposeFileUpdate", success: []int{http.StatusAccepted, http.StatusNoContent}}
-	opCommitCVMUpdate               = operation{id: "commitCVMUpdate", success: []int{http.StatusAccepted}, optionalAuth: true}
+	opGetCVMInfo                      = operation{id: "getCVMInfo", success: []int{http.StatusOK}}
+	opGetCVMState                     = operation{id: "getCVMState", success: []int{http.StatusOK}}
+	opGetCVMComposeFile               = operation{id: "getCVMComposeFile", success: []int{http.StatusOK}}
+	opGetKMSEnvEncryptPublicKey       = operation{id: "getKMSEnvEncryptPublicKey", success: []int{http.StatusOK}, optionalAuth: true}
+	opPatchCVM                        = operation{id: "patchCVM", success: []int{http.StatusOK, http.StatusAccepted}, phase1: true}
+	opUpdateDockerCompose             = operation{id: "updateDockerCompose", success: []int{http.StatusOK, http.StatusAccepted}, phase1: true}
+	opUpdatePreLaunchScript           = operation{id: "updatePreLaunchScript", success: []int{http.StatusOK, http.StatusAccepted}, phase1: true}
+	opUpdateCVMEnvs                   = operation{id: "updateCVMEnvs", success: []int{http.StatusOK, http.StatusAccepted}, phase1: true}
+	opUpdateCVMResources              = operation{id: "updateCVMResources", success: []int{http.StatusAccepted, http.StatusNoContent}}
+	opUpdateOSImage                   = operation{id: "updateOSImage", success: []int{http.StatusAccepted, http.StatusNoContent}}
+	opUpdateCVMVisibility             = operation{id: "updateCVMVisibility", success: []int{http.StatusOK}}
+	opProvisionCVMComposeFileUpdate   = operation{id: "provisionCVMComposeFileUpdate", success: []int{http.StatusOK}}
+	opCommitCVMComposeFileUpdate      = operation{id: "commitCVMComposeFileUpdate", success: []int{http.StatusAccepted, http.StatusNoContent}}
+	opCommitCVMUpdate                 = operation{id: "commitCVMUpdate", success: []int{http.StatusAccepted}, optionalAuth: true}
+	opGetCVMAttestation               = operation{id: "getCVMAttestation", success: []int{http.StatusOK}}
+	opUpdateCVMListed                 = operation{id: "updateCVMListed", success: []int{http.StatusOK}}
+	opGetPreLaunchScriptUpgradeStatus = operation{id: "getPreLaunchScriptUpgradeStatus", success: []int{http.StatusOK}}
+	opUpgradePreLaunchScript          = operation{id: "upgradePreLaunchScript", success: []int{http.StatusOK, http.StatusAccepted}, phase1: true}
 	// opStreamCVMState is getCVMState asked for its event stream (target set).
 	opStreamCVMState = operation{id: "getCVMState", success: []int{http.StatusOK}, stream: true}
 )
 
 // operations lists the table, for its test.
-var operations = []operation{opGetCVMInfo, opGetCVMState, opGetCVMComposeFile, opGetKMSEnvEncryptPublicKey,
+var operations = []operation{opGetCVMInfo, opGetCVMState, opGetCVMComposeFile, opGetCVMAttestation, opGetKMSEnvEncryptPublicKey,
 	opPatchCVM, opUpdateDockerCompose, opUpdatePreLaunchScript, opUpdateCVMEnvs, opUpdateCVMResources,
 	opUpdateOSImage, opUpdateCVMVisibility, opProvisionCVMComposeFileUpdate, opCommitCVMComposeFileUpdate,
-	opCommitCVMUpdate}
+	opCommitCVMUpdate, opUpdateCVMListed, opGetPreLaunchScriptUpgradeStatus, opUpgradePreLaunchScript}

@@ -83,7 +83,7 @@ func WithHTTPClient(hc *http.Client) Option {
 
 // WithAPIVersion sets the X-Phala-Version header (YYYY-MM-DD). The default is
 // DefaultAPIVersion. Only the versions of SupportedAPIVersions are accepted
-// (2025-10-28, 2026-01-21, 2026-05-22), since the SDK decodes each one's
+// (2025-10-28, 2026-01-21, 2026-05-22, 2026-06-23), since the SDK decodes each one's
 // response shapes and no other's: NewClient fails for a malformed date
 // with an ErrInvalidArgument error naming "WithAPIVersion", and for
 // another date with an *UnsupportedAPIVersionError (matching both

@@ -85,6 +85,12 @@ type KMSInfo struct {
 	// RPCEndpoint is the chain's RPC endpoint the API names (CVM detail);
 	// the SDK never uses it as a root of trust.
 	RPCEndpoint string `json:"rpc_endpoint"`
+	// K256PublicKey is kms_info.k256_pubkey, the KMS root secp256k1 key as
+	// the API reports it (newer answers; "" when absent). Shown, never
+	// trusted: the API's word is no anchor. Compare it with a KeyAnchor's
+	// signer (a pinned key, or the KMS contract read through your RPC);
+	// GetEnvEncryptPublicKey never uses it.
+	K256PublicKey string `json:"k256_pubkey"`
 }
 
 // OnChain reports whether the KMS is a contract, so that changes to the

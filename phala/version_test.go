@@ -3,12 +3,14 @@ package phala_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/phalacloud/go-sdk/phala"
+	"github.com/phalacloud/go-sdk/phala/phalatest"
 )
 
 // legacyCentralJSON is a 2025-10-28 detail (official CvmBasicInfo, the shape
@@ -111,9 +113,11 @@ func TestNewClientRefusesUnsupportedAPIVersion(t *testing.T) {
 		_, err := phala.NewClient(phala.WithAPIKey(testAPIKey), phala.WithAPIVersion(v))
 		require.NoError(t, err, v)
 	}
-	assert.Equal(t, []string{"2025-10-28", "2026-01-21", "2026-05-22"}, phala.SupportedAPIVersions())
+	assert.Equal(t, []string{"2025-10-28", "2026-01-21", "2026-05-22", "2026-06-23"}, phala.SupportedAPIVersions())
 	assert.Contains(t, phala.SupportedAPIVersions(), phala.DefaultAPIVersion)
-	for _, v := range []string{"2025-05-31", "2026-06-23", "2026-01-22", "1999-01-01"} {
+	// 2026-11-11 exists (python phala-cloud 0.4.5 defaults to it) but its
+	// CVM shapes are unknown: refused with the supported list.
+	for _, v := range []string{"2025-05-31", "2026-11-11", "2026-01-22", "1999-01-01"} {
 		h := newHarness(t)
 		_, err := phala.NewClient(phala.WithAPIKey(testAPIKey), phala.WithBaseURL(h.baseURL()), phala.WithAPIVersion(v))
 		require.ErrorIs(t, err, phala.ErrUnsupportedAPIVersion, v)
@@ -125,7 +129,73 @@ func TestNewClientRefusesUnsupportedAPIVersion(t *testing.T) {
 		require.ErrorAs(t, err, &ia)
 		assert.Equal(t, "WithAPIVersion", ia.Field)
 		assert.Contains(t, err.Error(), v)
-		assert.Contains(t, err.Error(), "2025-10-28, 2026-01-21, 2026-05-22")
+		assert.Contains(t, err.Error(), "2025-10-28, 2026-01-21, 2026-05-22, 2026-06-23")
 		assert.Equal(t, 0, h.count())
 	}
+}
+
+// TestAPIVersion20260623 covers the default version: the newest supported
+// one (official Go SDK v0.2.0 go/version.go and @phala/cloud client.ts
+// default to it), whose CVM detail is the 2026-05-22 shape (Python
+// full_client _model_for_response @01ee3fd2 picks the V20260522 models for
+// it), with the KMS public-key call still sent as 2026-05-22, as all three
+// official SDKs pin it (api-2026.md, section 2.1).
+func TestAPIVersion20260623(t *testing.T) {
+	ctx := context.Background()
+	assert.Equal(t, phala.APIVersion20260623, phala.DefaultAPIVersion)
+	assert.Equal(t, phala.DefaultAPIVersion, phala.SupportedAPIVersions()[len(phala.SupportedAPIVersions())-1], "the newest is the default")
+
+	srv := phalatest.NewTestServer(t)
+	anchor, err := phala.PinnedSigner(srv.KMSSigner())
+	require.NoError(t, err)
+	c := srv.Client(phala.WithKeyAnchor(anchor))
+	info, err := c.GetCVMInfo(ctx, phalatest.OnChainCVMName)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(info.ID, "cvm_"), "the 2026-05-22 detail shape: %s", info.ID)
+	assert.Equal(t, 8453, int(*info.KMSInfo.ChainID))
+	_, err = c.GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, &phala.EnvKeyOptions{AppID: info.AppID})
+	require.NoError(t, err)
+	versions := map[string]string{}
+	for _, r := range srv.Requests() {
+		versions[r.Operation] = r.Header.Get("X-Phala-Version")
+	}
+	assert.Equal(t, "2026-06-23", versions["getCVMInfo"])
+	assert.Equal(t, "2026-05-22", versions["getKMSEnvEncryptPublicKey"], "the node-keyed KMS call stays on 2026-05-22")
+	assert.Empty(t, srv.SpecViolations())
+}
+
+// TestK256PubkeyShownNeverTrusted: kms_info.k256_pubkey (official Go
+// CvmKmsInfo and Python models, api-2026.md section 2.4) is decoded and
+// shown, but a key signed by another KMS root is still refused: the
+// detail's k256_pubkey is the API's word, and only the caller's anchor
+// decides.
+func TestK256PubkeyShownNeverTrusted(t *testing.T) {
+	ctx := context.Background()
+	srv := phalatest.NewTestServer(t)
+	info, err := srv.Client().GetCVMInfo(ctx, phalatest.OnChainCVMName)
+	require.NoError(t, err)
+	assert.Equal(t, srv.KMSSigner(), info.KMSInfo.K256PublicKey)
+
+	// A pinned signer other than the one the API shows: refused, although
+	// the detail names the actual signer as k256_pubkey.
+	other, err := phala.PinnedSigner("0x0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798") // secp256k1 G
+	require.NoError(t, err)
+	_, err = srv.Client(phala.WithKeyAnchor(other)).GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, nil)
+	assert.ErrorIs(t, err, phala.ErrKeyVerification)
+	// No anchor at all: refused, k256_pubkey is not a fallback.
+	_, err = srv.Client().GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, nil)
+	assert.ErrorIs(t, err, phala.ErrKeyVerification)
+
+	t.Run("decoded from the detail", func(t *testing.T) {
+		h := newHarness(t)
+		body := `{"id":"cvm_x","name":"chain-app","status":"running","kms_info":{"chain_id":8453,"k256_pubkey":"0x0334c7"}}`
+		h.reply("GET /cvms/a", http.StatusOK, body)
+		// The same detail with repeated unknown keys decodes alike.
+		h.reply("GET /cvms/b", http.StatusOK, strings.Replace(body, `"status"`, `"x":1,"x":2,"status"`, 1))
+		for _, id := range []string{"a", "b"} {
+			info, err := h.client().GetCVMInfo(ctx, id)
+			require.NoError(t, err)
+			assert.Equal(t, "0x0334c7", info.KMSInfo.K256PublicKey, id)
+		}
+	})
 }

@@ -18,6 +18,7 @@
 //	GET  /_fake/requests          the request log
 //	GET  /_fake/violations        answers that broke the OpenAPI document
 //	GET  /_fake/kms-signer        the on-chain KMS's signing key
+//	PUT  /_fake/attestation/{cvmId} the attestation answer to serve (DELETE: the recorded sample)
 //
 // It also serves, without an API key, the OpenAPI document at
 // /openapi.json and its reference page at /docs.

@@ -8,15 +8,25 @@ import (
 
 // commitToken is a one-time token of a prepare-only 465 answer.
 type commitToken struct {
-	cvmID string
-	hash  string
+	cvmID      string
+	hash       string
+	superseded bool // a newer prepare for the same CVM replaced it
 }
 
 // rememberCommitToken records a token handed out with a prepare-only 465
-// (called with s.mu held).
+// (called with s.mu held). A newer prepare for the same CVM supersedes
+// every earlier token of that CVM, as Phala documents it (phala-docs
+// multisig-governance.mdx @af079833; 466 at commit time): the earlier
+// tokens then answer 466.
 func (s *Server) rememberCommitToken(token string, c *cvm, hash string) {
 	if s.commitTokens == nil {
 		s.commitTokens = map[string]commitToken{}
+	}
+	for k, t := range s.commitTokens {
+		if t.cvmID == c.seed.ID {
+			t.superseded = true
+			s.commitTokens[k] = t
+		}
 	}
 	s.commitTokens[token] = commitToken{cvmID: c.seed.ID, hash: hash}
 }
@@ -47,6 +57,10 @@ func (cl *call) commitCVMUpdate() response {
 			[]string{"Prepare the update again with X-Prepare-Only: true"})
 	}
 	h := t.hash
+	if t.superseded {
+		return *cl.hashRefused(phala.HTTPStatusComposeHashExpired, h,
+			"Compose hash is invalid or expired: a newer prepare for this CVM superseded the commit token; prepare again")
+	}
 	if b.ComposeHash != "" && normHash(b.ComposeHash) != h {
 		return *cl.hashRefused(phala.HTTPStatusComposeHashExpired, normHash(b.ComposeHash),
 			"Compose hash is invalid: it is not the hash of the prepared update")

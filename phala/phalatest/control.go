@@ -38,6 +38,22 @@ func (s *Server) controlMux() *http.ServeMux {
 	route("GET /_fake/violations", func(*http.Request) response {
 		return jsonResponse(http.StatusOK, nonNil(s.SpecViolations()))
 	})
+	route("PUT /_fake/attestation/{cvmId}", func(r *http.Request) response {
+		body, _ := io.ReadAll(r.Body) // ServeHTTP has read it into memory already
+		if !json.Valid(body) {
+			return jsonResponse(http.StatusBadRequest, map[string]any{"detail": "want the attestation answer as JSON"})
+		}
+		if !s.SetAttestation(r.PathValue("cvmId"), body) {
+			return controlNotFound()
+		}
+		return jsonResponse(http.StatusOK, map[string]any{"ok": true})
+	})
+	route("DELETE /_fake/attestation/{cvmId}", func(r *http.Request) response {
+		if !s.SetAttestation(r.PathValue("cvmId"), nil) {
+			return controlNotFound()
+		}
+		return jsonResponse(http.StatusOK, map[string]any{"ok": true})
+	})
 	route("GET /_fake/kms-signer", func(*http.Request) response {
 		return jsonResponse(http.StatusOK, map[string]any{"signer": s.KMSSigner()})
 	})

@@ -95,3 +95,24 @@ func TestControlEndpointsNeedTheOption(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, controlCall(t, s, "GET", "/_fake/cvms", "", &detail))
 	assert.Equal(t, "Not Found", detail["detail"])
 }
+
+// TestControlAttestation: PUT /_fake/attestation/{cvmId} sets what GET
+// /cvms/{id}/attestation answers, DELETE restores the recorded sample.
+func TestControlAttestation(t *testing.T) {
+	t.Parallel()
+	s := phalatest.NewTestServer(t, phalatest.WithControlEndpoints())
+	var ok map[string]any
+	require.Equal(t, http.StatusOK, controlCall(t, s, http.MethodPut, "/_fake/attestation/"+phalatest.CentralCVMName,
+		`{"is_online": false, "error": "stopped"}`, &ok))
+	a, err := s.Client().GetCVMAttestation(t.Context(), phalatest.CentralCVMName)
+	require.NoError(t, err)
+	assert.False(t, a.IsOnline)
+	assert.Equal(t, "stopped", a.Error)
+	require.Equal(t, http.StatusOK, controlCall(t, s, http.MethodDelete, "/_fake/attestation/"+phalatest.CentralCVMName, "", &ok))
+	a, err = s.Client().GetCVMAttestation(t.Context(), phalatest.CentralCVMName)
+	require.NoError(t, err)
+	assert.True(t, a.IsOnline)
+	var nf map[string]any
+	assert.Equal(t, http.StatusNotFound, controlCall(t, s, http.MethodPut, "/_fake/attestation/no-such-cvm", `{}`, &nf))
+	assert.Equal(t, http.StatusBadRequest, controlCall(t, s, http.MethodPut, "/_fake/attestation/"+phalatest.CentralCVMName, `not json`, &nf))
+}

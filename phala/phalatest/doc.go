@@ -29,7 +29,7 @@
 //
 // GET /cvms/{id} answers in the shape of the request's X-Phala-Version: a
 // version before 2026-01-21 (such as 2025-10-28) gets the legacy detail
-// (integer id, flat vcpu, memory in MB, disk_size), 2026-01-21, 2026-05-22
+// (integer id, flat vcpu, memory in MB, disk_size), 2026-01-21, 2026-05-22, 2026-06-23
 // or no header the current detail (cvm_... id, nested resource). The
 // visibility PATCH answers the legacy VM object in every version.
 //
@@ -79,6 +79,15 @@
 // status and headers of a stream are checked against the OpenAPI
 // document as an answer; each event's data is checked against the
 // CVMState schema.
+//
+// GET /cvms/{id}/attestation answers a recorded Phala Cloud production
+// attestation (its real TDX quote, event log and app-compose; see
+// SampleAttestationAppID) for a running CVM, and is_online false
+// otherwise; SetAttestation replaces the answer. PATCH /cvms/{id}/listed
+// sets the flag in place. The pre-launch script upgrade status and the
+// upgrade to the latest official script (OfficialPreLaunchScripts) take
+// the same two phases as a pre-launch script update. A newer prepare-only
+// PATCH supersedes the CVM's earlier commit tokens (466 at commit).
 //
 // The compose hash is phala.DumpAppComposeHash of the app-compose. Not
 // modelled: the multisig commit endpoint, multipart uploads, workspaces,

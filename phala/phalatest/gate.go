@@ -65,7 +65,9 @@ func (cl *call) phase2(ch *change, h, tx string) (*change, *response) {
 // precondition is the 465 answer (phase 1).
 func (cl *call) precondition(h string, prepareOnly bool) response {
 	c := cl.cvm
-	details := []detail{{"compose_hash", h}, {"app_id", c.seed.AppID}, {"device_id", c.seed.DeviceID}, {"kms_info", c.kmsInfo()}}
+	kms := c.kmsInfo()
+	kms["k256_pubkey"] = cl.s.kms.pubHex() // the KMS root key, as newer answers show it
+	details := []detail{{"compose_hash", h}, {"app_id", c.seed.AppID}, {"device_id", c.seed.DeviceID}, {"kms_info", kms}}
 	body := map[string]any{
 		"error_code": "ERR-01-005", // the 465's code (official ErrorCodes: HASH_REGISTRATION_REQUIRED)
 		"message":    "Compose hash must be registered on-chain before this update",

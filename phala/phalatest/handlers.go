@@ -30,20 +30,24 @@ var handlers map[string]handlerFunc
 
 func init() {
 	handlers = map[string]handlerFunc{
-		"getCVMInfo":                    (*call).getCVMInfo,
-		"patchCVM":                      (*call).patchCVM,
-		"updateDockerCompose":           (*call).updateDockerCompose,
-		"updatePreLaunchScript":         (*call).updatePreLaunchScript,
-		"updateCVMResources":            (*call).updateResources,
-		"updateCVMVisibility":           (*call).updateVisibility,
-		"updateCVMEnvs":                 (*call).updateEnvs,
-		"updateOSImage":                 (*call).updateOSImage,
-		"getCVMComposeFile":             (*call).getComposeFile,
-		"commitCVMComposeFileUpdate":    (*call).commitComposeFile,
-		"provisionCVMComposeFileUpdate": (*call).provisionComposeFile,
-		"getCVMState":                   (*call).getState,
-		"getKMSEnvEncryptPublicKey":     (*call).getKMSPubkey,
-		"commitCVMUpdate":               (*call).commitCVMUpdate,
+		"getCVMInfo":                      (*call).getCVMInfo,
+		"patchCVM":                        (*call).patchCVM,
+		"updateDockerCompose":             (*call).updateDockerCompose,
+		"updatePreLaunchScript":           (*call).updatePreLaunchScript,
+		"updateCVMResources":              (*call).updateResources,
+		"updateCVMVisibility":             (*call).updateVisibility,
+		"updateCVMEnvs":                   (*call).updateEnvs,
+		"updateOSImage":                   (*call).updateOSImage,
+		"getCVMComposeFile":               (*call).getComposeFile,
+		"commitCVMComposeFileUpdate":      (*call).commitComposeFile,
+		"provisionCVMComposeFileUpdate":   (*call).provisionComposeFile,
+		"getCVMState":                     (*call).getState,
+		"getCVMAttestation":               (*call).getAttestation,
+		"updateCVMListed":                 (*call).updateListed,
+		"getPreLaunchScriptUpgradeStatus": (*call).getPreLaunchUpgradeStatus,
+		"upgradePreLaunchScript":          (*call).upgradePreLaunchScript,
+		"getKMSEnvEncryptPublicKey":       (*call).getKMSPubkey,
+		"commitCVMUpdate":                 (*call).commitCVMUpdate,
 	}
 }
 

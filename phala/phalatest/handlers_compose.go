@@ -37,9 +37,14 @@ func (cl *call) updatePreLaunchScript() response {
 	if resp, ok := cl.resolveMutable(); !ok {
 		return resp
 	}
-	script := string(cl.body)
+	return cl.setPreLaunchScript(string(cl.body), "Pre-launch script is unchanged")
+}
+
+// setPreLaunchScript replaces the CVM's pre-launch script through the
+// on-chain gate; the same script is no_change (answered with unchanged).
+func (cl *call) setPreLaunchScript(script, unchanged string) response {
 	if cur, ok := cl.cvm.appCompose["pre_launch_script"].(string); cl.unchanged(ok && cur == script) {
-		return cl.noChange("Pre-launch script is unchanged")
+		return cl.noChange(unchanged)
 	}
 	ch := &change{preLaunch: &script}
 	ch.add("pre_launch_script")
@@ -79,6 +84,9 @@ func (cl *call) commitComposeFile() response {
 		ComposeHash  string    `json:"compose_hash"`
 		EncryptedEnv *string   `json:"encrypted_env"`
 		EnvKeys      *[]string `json:"env_keys"`
+		// TransactionHash (optional, Python SDK 0.4.6b4) is checked like a
+		// phase-2 transaction when given: 467 when it did not register the hash.
+		TransactionHash *string `json:"transaction_hash"`
 	}
 	if resp, ok := cl.resolveMutableJSON(&b); !ok {
 		return resp
@@ -96,6 +104,11 @@ func (cl *call) commitComposeFile() response {
 	}
 	if c.onChain() && !cl.hashAllowed(h) {
 		return cl.precondition(h, false)
+	}
+	if c.onChain() && b.TransactionHash != nil {
+		if resp := cl.checkRegistration(h, *b.TransactionHash); resp != nil {
+			return *resp
+		}
 	}
 	ch := &change{full: p.appCompose}
 	ch.add("app_compose")

@@ -22,7 +22,13 @@ func (cl *call) getCVMInfo() response {
 	if v := cl.r.Header.Get("X-Phala-Version"); v != "" && v < phala.APIVersion20260121 {
 		return jsonResponse(http.StatusOK, cl.cvm.legacyInfoJSON())
 	}
-	return jsonResponse(http.StatusOK, cl.cvm.infoJSON())
+	info := cl.cvm.infoJSON()
+	if cl.cvm.onChain() {
+		// The KMS root key as newer answers show it (official Go and Python
+		// SDKs decode kms_info.k256_pubkey): the fake KMS's signer.
+		info["kms_info"].(map[string]any)["k256_pubkey"] = cl.s.kms.pubHex()
+	}
+	return jsonResponse(http.StatusOK, info)
 }
 
 // getState answers the run state: JSON, or with ?target= and Accept:

@@ -89,6 +89,7 @@ func WithListener(l net.Listener) Option { return func(o *options) { o.listener 
 //	GET  /_fake/requests              -> the request log
 //	GET  /_fake/applied/{cvmId}       -> the changes applied to a CVM
 //	GET  /_fake/violations            -> answers that broke the spec
+//	PUT  /_fake/attestation/{cvmId}   -> SetAttestation(cvmId, body); DELETE restores the default
 func WithControlEndpoints() Option { return func(o *options) { o.control = true } }
 
 // WithSeed seeds the random generator that decides fractional faults.

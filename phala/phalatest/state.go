@@ -47,6 +47,8 @@ type cvm struct {
 	registered map[string]string         // compose hash -> transaction hash (the "chain")
 	provisions map[string]*provision     // by compose hash
 	applied    []AppliedChange
+
+	attestation []byte // SetAttestation's body; nil: the recorded sample
 }
 
 type progress struct {

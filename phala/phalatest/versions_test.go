@@ -118,5 +118,5 @@ func TestMethodMatrixPerAPIVersion(t *testing.T) {
 // talked into a version the SDK does not decode.
 func TestUnsupportedVersionIsRefused(t *testing.T) {
 	s := phalatest.NewTestServer(t)
-	require.Panics(t, func() { s.Client(phala.WithAPIVersion("2026-06-23")) })
+	require.Panics(t, func() { s.Client(phala.WithAPIVersion("2026-11-11")) })
 }

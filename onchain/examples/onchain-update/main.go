@@ -2,7 +2,7 @@
 // in-memory Phala Cloud (phalatest) whose on-chain CVM uses contracts
 // deployed on an in-process EVM (chaintest), and the onchain.Updater
 // doing update -> 465 -> checked -> allowed? -> addComposeHash -> receipt
-// -> phase 2 -> live, printing each step. Before signing, the Updater
+// -> safe block (Updater.Finality) -> phase 2 -> live, printing each step. Before signing, the Updater
 // checks that the 465 names the pinned app and that its compose hash is the
 // SDK's own hash of the current app-compose with the new compose file.
 // Then the env variables are replaced, with the env key checked against
@@ -88,6 +88,14 @@ func run() error {
 				fmt.Printf("  %s submitted addComposeHash: %s\n", stamp(), e.TxHash.Hex())
 			case onchain.StepConfirmed:
 				fmt.Printf("  %s confirmed in block %s (gas %d)\n", stamp(), e.Receipt.BlockNumber, e.Receipt.GasUsed)
+			case onchain.StepAwaitingFinality:
+				eta := "unknown for this chain"
+				if e.ExpectedWait > 0 {
+					eta = "about " + e.ExpectedWait.Round(time.Minute).String() + " (p90)"
+				}
+				fmt.Printf("  %s waiting for the %q block to include it: %s\n", stamp(), e.Finality, eta)
+			case onchain.StepFinal:
+				fmt.Printf("  %s %s in block %s\n", stamp(), e.Finality, e.Receipt.BlockNumber)
 			case onchain.StepCommitted:
 				fmt.Printf("  %s phase 2 accepted, correlation id %s\n", stamp(), e.CorrelationID)
 			case onchain.StepLive:
