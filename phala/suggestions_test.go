@@ -26,12 +26,13 @@ import (
 // message every Go snippet (phala.X(...), client.X(...), context.X())
 // and compiles them all in a throw-away package (go build -overlay), and
 // checks that every other identifier the message names (WithInsecureHTTP,
-// PatchCVMRequest.PrepareOnly) is one of phala's exported names, fields or
-// methods. A suggestion like phala.WithKeyAnchor(phala.PinnedSigner("0x..."))
+// PatchCVMRequest.PrepareOnly) is one of phala's (or the onchain module's)
+// exported names, fields or methods, and every PHALA_ variable one of
+// phala's constants. A suggestion like phala.WithKeyAnchor(phala.PinnedSigner("0x..."))
 // (PinnedSigner returns two values) fails here.
 //
-// Not covered: the key-anchor refusals of the env-key code (kms.go) and the
-// retry messages, which are being rewritten elsewhere.
+// The messages that need a server (the env-key refusals, the 409 hint) come
+// from phalatest.
 func TestErrorSuggestionsCompile(t *testing.T) {
 	ctx := context.Background()
 	c, err := phala.NewClient(phala.WithAPIKey("k-test-key"), phala.WithBaseURL("http://127.0.0.1:1/api/v1"),
@@ -66,6 +67,41 @@ func TestErrorSuggestionsCompile(t *testing.T) {
 			return err
 		}, "WithAPIKey"},
 	}
+	srv := phalatest.NewTestServer(t)
+	fake := srv.Client(phala.WithoutRetries())
+	pinned, err := phala.PinnedSigner(srv.KMSSigner())
+	require.NoError(t, err)
+	cases = append(cases, []struct {
+		name string
+		err  func() error
+		says string
+	}{
+		{"on-chain key without anchor", func() error {
+			_, err := fake.GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, nil)
+			return err
+		}, "PinnedSigner"},
+		{"central KMS with an anchor", func() error {
+			_, err := srv.Client(phala.WithKeyAnchor(pinned)).GetEnvEncryptPublicKey(ctx, phalatest.CentralCVMName, nil)
+			return err
+		}, "InsecureTrustAPISigner"},
+		{"on-chain CVM named by name", func() error {
+			_, err := fake.GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, &phala.EnvKeyOptions{Anchor: pinned})
+			return err
+		}, "EnvKeyOptions.AppID"},
+		{"anchor and expected signer", func() error {
+			_, err := fake.GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName,
+				&phala.EnvKeyOptions{Anchor: pinned, ExpectedSigner: srv.KMSSigner()})
+			return err
+		}, "ExpectedSigner"},
+		{"409 without a code", func() error {
+			srv.HoldUpdates()
+			defer srv.ReleaseUpdates()
+			_, err := fake.UpdateDockerCompose(ctx, phalatest.CentralCVMName, "services:\n  a:\n    image: nginx:1\n", nil)
+			require.NoError(t, err)
+			_, err = fake.UpdateDockerCompose(ctx, phalatest.CentralCVMName, "services:\n  b:\n    image: nginx:1\n", nil)
+			return err
+		}, "WaitForCVM"},
+	}...)
 	waits := []struct {
 		name   string
 		result phala.Waitable
@@ -116,9 +152,12 @@ func TestErrorSuggestionsCompile(t *testing.T) {
 // snippetRE finds the start of a Go snippet in a message.
 var snippetRE = regexp.MustCompile(`\b(phala|client|context)\.[A-Z][A-Za-z0-9]*`)
 
-// splitSnippets takes the Go snippets out of msg: a qualified name and, if
-// it is followed by one, its balanced (...) or {...}. It returns them and
-// the message without them.
+// selectorRE matches a selector continuing a snippet.
+var selectorRE = regexp.MustCompile(`^\.[A-Z][A-Za-z0-9]*`)
+
+// splitSnippets takes the Go snippets out of msg: a qualified name with
+// the balanced (...) or {...} and the selectors that follow it. It returns
+// them and the message without them.
 func splitSnippets(msg string) (snippets []string, rest string) {
 	var b strings.Builder
 	last := 0
@@ -127,8 +166,14 @@ func splitSnippets(msg string) (snippets []string, rest string) {
 			continue
 		}
 		end := m[1]
-		for end < len(msg) && (msg[end] == '(' || msg[end] == '{') {
-			end = balanced(msg, end)
+		for end < len(msg) {
+			if msg[end] == '(' || msg[end] == '{' {
+				end = balanced(msg, end)
+			} else if sel := selectorRE.FindString(msg[end:]); sel != "" { // a chain: .Method(...)
+				end += len(sel)
+			} else {
+				break
+			}
 		}
 		b.WriteString(msg[last:m[0]])
 		snippets = append(snippets, msg[m[0]:end])
@@ -161,16 +206,34 @@ func balanced(msg string, i int) int {
 	return len(msg)
 }
 
-// identRE matches a Go-style exported name with a lower-case letter in it
-// (so not CVM or KMS), optionally Type.Member.
-var identRE = regexp.MustCompile(`\b[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*(\.[A-Z][A-Za-z0-9]*)?\b`)
+// identRE matches a capitalised word, optionally Type.Member; identifiers
+// keeps those shaped like Go names: a lower-case letter (so not CVM or
+// KMS) and a second capital or a selector (so not "Another" starting the
+// server's sentence), such as WithAPIKey, PatchCVM or EnvKeyOptions.KMS.
+var identRE = regexp.MustCompile(`\b[A-Z][A-Za-z0-9]*(\.[A-Z][A-Za-z0-9]*)?\b`)
 
-func identifiers(s string) []string { return identRE.FindAllString(s, -1) }
+func identifiers(s string) []string {
+	var out []string
+	for _, w := range identRE.FindAllString(s, -1) {
+		upper := 0
+		for _, r := range w {
+			if r >= 'A' && r <= 'Z' {
+				upper++
+			}
+		}
+		if strings.ToUpper(w) != w && (strings.Contains(w, ".") || upper >= 2) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
 
 // envVarRE matches an environment variable a message tells the user to set.
 var envVarRE = regexp.MustCompile(`\bPHALA_[A-Z0-9_]+\b`)
 
-// exportedNames lists phala's exported names from its source: top-level
+// exportedNames lists phala's exported names (and the onchain module's,
+// which messages name too, as "the onchain module's NewKMSAnchor") from
+// their source: top-level
 // names, for every type T with a field or method M both "M" and "T.M" (a
 // message names Client methods bare, as "PatchCVM"), and the values of
 // string constants, quoted (a message names PHALA_CLOUD_API_KEY).
@@ -179,6 +242,9 @@ func exportedNames(t *testing.T) map[string]bool {
 	fset := token.NewFileSet()
 	files, err := filepath.Glob("*.go")
 	require.NoError(t, err)
+	onchain, err := filepath.Glob("../onchain/*.go")
+	require.NoError(t, err)
+	files = append(files, onchain...)
 	names := map[string]bool{}
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
