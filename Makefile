@@ -33,13 +33,21 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
-## test: the whole suite with the race detector
-test:
-	$(GO) test -race -count=1 ./...
-	cd onchain && $(GO) test -race -count=1 ./...
+# TESTSUMMARY runs `go test -json` commands (separated by " + ") and prints what
+# plain go test would, then a summary: failures, every skipped test with its reason
+# (which says how to enable it), the slowest packages and the total time.
+TESTSUMMARY = $(GO) run ./internal/testsummary --
 
+## test: the whole suite, both modules (this one and onchain/), with the race
+## detector; ends with what was skipped and how to enable it
+test:
+	$(TESTSUMMARY) $(GO) test -race -count=1 -json ./... + $(GO) -C onchain test -race -count=1 -json ./...
+
+## test-short: a faster local run of both modules: no race detector (the onchain
+## module's race build of go-ethereum is most of make test's time) and -short (no
+## chaos test); every other test runs. make test stays what CI runs.
 test-short:
-	$(GO) test -short ./...
+	$(TESTSUMMARY) $(GO) test -short -count=1 -json ./... + $(GO) -C onchain test -short -count=1 -json ./...
 
 FUZZTIME ?= 5s
 ## fuzz: run every Fuzz target of every package for FUZZTIME each (their seed corpora

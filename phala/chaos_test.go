@@ -65,7 +65,7 @@ func mutations(c *phala.Client, cvm string, i int) []func(context.Context) error
 // retry budget.
 func TestChaosNeverAppliesTwice(t *testing.T) {
 	if testing.Short() {
-		t.Skip("chaos test: -short")
+		t.Skip("chaos test: not run with -short (make test-short); make test runs it")
 	}
 	const workers, calls = 16, 500
 	var seeds []phalatest.Option

@@ -48,7 +48,8 @@ func (c *Client) CommitCVMUpdate(ctx context.Context, cvmID, token, composeHash,
 		return nil, err
 	}
 	if strings.TrimSpace(token) == "" {
-		return nil, invalidArg("token", "is empty: pass PatchCVMResponse.CommitToken of a PrepareOnly PatchCVM")
+		return nil, invalidArg("token", "is empty: pass the CommitToken of the PatchCVMResponse "+
+			"that PatchCVM returned for a PatchCVMRequest with PrepareOnly set")
 	}
 	if strings.ContainsAny(token, "\r\n") {
 		return nil, invalidArg("token", "contains a line break")

@@ -78,7 +78,8 @@ func (c *Client) UpdatePreLaunchScript(ctx context.Context, cvmID, script string
 		return nil, err
 	}
 	if script == "" {
-		return nil, invalidArg("script", "is empty (to restore the default script, use PatchCVM with PreLaunchScript: phala.String(\"\"))")
+		return nil, invalidArg("script", "is empty (to restore the default script, call "+
+			"client.PatchCVM(ctx, cvmID, &phala.PatchCVMRequest{PreLaunchScript: phala.String(\"\")}))")
 	}
 	if err := checkContent("script", script); err != nil {
 		return nil, err
@@ -103,7 +104,7 @@ func (c *Client) UpdatePreLaunchScript(ctx context.Context, cvmID, script string
 type UpdateResourcesRequest struct {
 	// VCPU is the number of vCPUs.
 	VCPU *int
-	// Memory is in MB.
+	// Memory is in MB (8 GB is 8192), not GB.
 	Memory *int
 	// DiskSize is in GB.
 	DiskSize *int

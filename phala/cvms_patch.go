@@ -27,7 +27,7 @@ type PatchCVMRequest struct {
 	Listed     *bool
 	// VCPU is the number of vCPUs.
 	VCPU *int
-	// Memory is in MB.
+	// Memory is in MB (8 GB is 8192), not GB.
 	Memory *int
 	// DiskSize is in GB, as for UpdateCVMResources (the official reference's
 	// text says MB for this endpoint; every official SDK sends GB).

@@ -32,6 +32,10 @@
 //	}
 //	state, err := client.WaitForUpdate(ctx, "my-app", result, nil) // until the CVM runs the change
 //
+// UpdateCVMResources, UpdateOSImage and CommitCVMComposeFileUpdate return
+// only an error; to wait for their update, call them with a context from
+// WithUpdateResult and pass the UpdateResult it fills to WaitForUpdate.
+//
 // Every method takes a context first; its deadline and cancellation bound
 // the whole call, retries included. A nil context is refused.
 //

@@ -87,7 +87,10 @@ func (r *CVMActionResponse) waitNoChange() bool {
 // /cvms/{cvmId}/state, no waiting). A result still waiting for on-chain
 // confirmation, or without a correlation id (a nil or typed-nil result
 // too), has nothing to wait for and gives an ErrInvalidArgument error
-// before any request.
+// before any request; its text names the fix for each case. In particular
+// UpdateCVMResources, UpdateOSImage and CommitCVMComposeFileUpdate return
+// only an error: their update is waited on through an UpdateResult filled
+// by WithUpdateResult, and an UpdateResult no call filled is refused.
 func (c *Client) WaitForUpdate(ctx context.Context, cvmID string, result Waitable, opts *WaitOptions) (out *CVMState, err error) {
 	defer auditOut(&out, &err)
 	if ctx, err = c.beginWait(ctx); err != nil {
@@ -96,8 +99,8 @@ func (c *Client) WaitForUpdate(ctx context.Context, cvmID string, result Waitabl
 	if result != nil && result.waitNoChange() {
 		return c.GetCVMState(ctx, cvmID)
 	}
-	if result == nil || result.waitCorrelationID() == "" {
-		return nil, invalidArg("result", "names no accepted update (no correlation id; confirm the on-chain step first)")
+	if why := nothingToWaitFor(result); why != "" {
+		return nil, invalidArg("result", "%s", why)
 	}
 	o := WaitOptions{}
 	if opts != nil {
@@ -119,9 +122,10 @@ func (c *Client) WaitForUpdate(ctx context.Context, cvmID string, result Waitabl
 // lasts until the target is reached. Errors: an ErrInvalidArgument error
 // for a nil ctx or a malformed id or option; a
 // *BootError when the CVM reports a boot error or the stream an error
-// event; when ctx ends first, an error that names the CVM, the target and
-// the last status seen and wraps ctx's error (errors.Is(err,
-// context.DeadlineExceeded) holds); an *APIError for other answers.
+// event; when ctx ends first, an error that names the CVM, the status
+// waited for, the last status seen and how long the wait lasted, and wraps
+// ctx's error (errors.Is(err, context.DeadlineExceeded) or
+// context.Canceled holds); an *APIError for other answers.
 func (c *Client) WaitForCVM(ctx context.Context, cvmID string, opts *WaitOptions) (out *CVMState, err error) {
 	defer auditOut(&out, &err)
 	if ctx, err = c.beginWait(ctx); err != nil {
@@ -153,24 +157,40 @@ func (c *Client) WaitForCVM(ctx context.Context, cvmID string, opts *WaitOptions
 	w := &waiter{c: c, id: id, o: o, begun: time.Now()}
 	st, err := w.run(ctx)
 	if err != nil && ctx.Err() != nil {
-		return nil, w.ended(err)
+		return nil, w.ended(err, ctx.Err())
 	}
 	return st, err
 }
 
 // ended wraps the error of a wait that ctx ended (its deadline, say) with
-// what a caller needs to act on: the CVM, the target and the last status
-// seen. errors.Is still finds context.DeadlineExceeded or context.Canceled.
-func (w *waiter) ended(err error) error {
+// what a caller needs to act on: the CVM, the status waited for (not one
+// the CVM has), the last status seen and how long the wait lasted.
+// errors.Is still finds context.DeadlineExceeded or context.Canceled.
+// ctxErr, ctx's own error, says whether it was cancelled or timed out.
+func (w *waiter) ended(err, ctxErr error) error {
 	last := "none yet"
 	if w.last != "" {
 		last = fmt.Sprintf("%q", w.last)
 	}
-	what := fmt.Sprintf("status %q", w.o.Target)
+	what := fmt.Sprintf("CVM %s to reach status %q", w.id, w.o.Target)
 	if w.o.CorrelationID != "" {
-		what = fmt.Sprintf("update %s to finish with status %q", w.o.CorrelationID, w.o.Target)
+		what = fmt.Sprintf("update %s of CVM %s to finish with status %q", w.o.CorrelationID, w.id, w.o.Target)
 	}
-	return fmt.Errorf("phala: waiting for CVM %s (%s), last status seen %s: %w", w.id, what, last, err)
+	how := "cancelled"
+	if errors.Is(ctxErr, context.DeadlineExceeded) {
+		how = "timed out (ctx deadline)"
+	}
+	return fmt.Errorf("phala: wait for %s %s after %s; last status seen: %s: %w",
+		what, how, roundElapsed(time.Since(w.begun)), last, err)
+}
+
+// roundElapsed rounds a duration for a message: milliseconds below a
+// second, tenths of a second above.
+func roundElapsed(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(100 * time.Millisecond)
 }
 
 type waiter struct {

@@ -3,6 +3,8 @@ package main
 import (
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -63,4 +65,20 @@ func TestRestartLagFlag(t *testing.T) {
 	state := send(http.MethodGet, "/cvms/central-app/state", "")
 	assert.Contains(t, state, `"status":"running"`)
 	assert.NotContains(t, state, `"progress"`)
+}
+
+// A seed file holds the seeds to what the cloud accepts, as WithCVM does:
+// memory in GB or a compose that is not YAML is an error naming the
+// field, not a CVM reporting 8 MB.
+func TestRefusesSeedsTheCloudWouldNot(t *testing.T) {
+	for seed, want := range map[string]string{
+		`[{"name":"small-app","memory_mb":8}]`:                         "MemoryMB 8 refused: memory is in MB",
+		`[{"name":"small-app","docker_compose_file":"this: [is not"}]`: "not valid YAML",
+	} {
+		f := filepath.Join(t.TempDir(), "seeds.json")
+		require.NoError(t, os.WriteFile(f, []byte(seed), 0o600))
+		err := run([]string{"-seed", f}, io.Discard, io.Discard, nil)
+		require.Error(t, err, seed)
+		assert.Contains(t, err.Error(), want)
+	}
 }

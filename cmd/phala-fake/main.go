@@ -35,7 +35,10 @@
 // The seed file is a JSON array of phalatest.CVMSeed objects, e.g.
 // [{"name":"my-app","chain_id":8453,"allowed_envs":["FOO"]}]; they are
 // added to the two default CVMs (central-app, onchain-app) unless
-// -no-default-cvms is given.
+// -no-default-cvms is given. A seed must be one the cloud could hold, as
+// requests must: memory_mb in MB and disk_gb in GB within the bounds
+// phalatest states (MinMemoryMB, MinDiskGB, ...), a docker_compose_file
+// that is YAML with services; phala-fake exits with the reason otherwise.
 package main
 
 import (

@@ -7,7 +7,8 @@
 // After each accepted update it waits for exactly that update, following
 // the CVM's state event stream (WaitForUpdate; the calls that return only
 // an error hand over their result through phala.WithUpdateResult), and
-// prints every status change.
+// prints every status change with the time since the wait began (and,
+// against the cloud, a line every 15 s while the status stands still).
 //
 // With no configuration it runs against an in-memory Phala Cloud
 // (package phala/phalatest), so `go run ./examples/update-cvm` works on a
@@ -45,6 +46,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/phalacloud/go-sdk/phala"
@@ -77,6 +79,8 @@ type env struct {
 	register func(ctx context.Context, out io.Writer, cvmID, appID, hash string) (tx string, ok bool)
 	// poll is the polling interval while waiting for an update.
 	poll time.Duration
+	// beat is how often a wait says it is still waiting (0: never).
+	beat time.Duration
 	// fake is set when running against phalatest.
 	fake *phalatest.Server
 	// anchor is the client-wide KMS signer anchor (nil: none pinned).
@@ -120,7 +124,7 @@ func realEnv() (*env, error) {
 		return nil, err
 	}
 	return &env{client: c, cvmID: id, onchainID: strings.TrimSpace(os.Getenv("PHALA_ONCHAIN_CVM_ID")),
-		register: registerByHand, poll: 5 * time.Second, anchor: anchor}, nil
+		register: registerByHand, poll: 5 * time.Second, beat: 15 * time.Second, anchor: anchor}, nil
 }
 
 // registerByHand uses the transaction the user sent, or explains how.
@@ -153,26 +157,22 @@ func fakeEnv(srv *phalatest.Server) *env {
 	}
 }
 
-// printer numbers the steps.
-type printer struct {
-	out io.Writer
-	n   int
-}
-
-func (p *printer) step(title string) {
-	p.n++
-	fmt.Fprintf(p.out, "\n==> %d. %s\n", p.n, title)
-}
-
-func (p *printer) kv(key string, v any) { fmt.Fprintf(p.out, "    %-15s %v\n", key+":", v) }
-
 func runWith(ctx context.Context, out io.Writer, e *env) error {
 	p := &printer{out: out}
 	c := e.client
 	// wait blocks until the update that res describes has finished,
 	// printing each status change the server reports.
 	wait := func(cvmID string, res phala.Waitable) error {
-		last := ""
+		start := time.Now()
+		var last atomic.Pointer[string]
+		stop := p.heartbeat(e.beat, func() string {
+			seen := "no status yet"
+			if l := last.Load(); l != nil {
+				seen = *l
+			}
+			return fmt.Sprintf("still waiting, %s so far (last: %s)", elapsed(start), seen)
+		})
+		defer stop()
 		opts := &phala.WaitOptions{PollInterval: e.poll, OnEvent: func(st phala.CVMState) {
 			line := st.Status
 			if st.BootProgress != "" {
@@ -181,20 +181,20 @@ func runWith(ctx context.Context, out io.Writer, e *env) error {
 			if st.Progress != nil && st.Progress.CorrelationID != "" {
 				line += " [update " + st.Progress.CorrelationID + "]"
 			}
-			if line != last {
-				p.kv("progress", line)
-				last = line
+			if l := last.Load(); l == nil || *l != line {
+				p.kv("progress", line+"  +"+elapsed(start))
+				last.Store(&line)
 			}
 		}}
 		st, err := c.WaitForUpdate(ctx, cvmID, res, opts)
 		if err != nil {
 			var boot *phala.BootError
 			if errors.As(err, &boot) {
-				return fmt.Errorf("the CVM did not come back: %s", boot.Message)
+				return fmt.Errorf("the CVM did not come back after %s: %s", elapsed(start), boot.Message)
 			}
 			return fmt.Errorf("waiting for the update: %w", err)
 		}
-		p.kv("now", st.Status)
+		p.kv("now", st.Status+" after "+elapsed(start))
 		return nil
 	}
 
@@ -337,6 +337,7 @@ func patchOnChain(ctx context.Context, out io.Writer, p *printer, e *env, wait f
 		p.kv("status", "accepted without on-chain step (the hash was already allowed)")
 		return true, nil
 	}
+	start := time.Now()
 	p.kv("phase 1", "the compose hash must be registered on-chain first")
 	p.kv("compose hash", patch.ComposeHash)
 	p.kv("app contract", "0x"+patch.AppID)
@@ -348,7 +349,7 @@ func patchOnChain(ctx context.Context, out io.Writer, p *printer, e *env, wait f
 	if err != nil {
 		return false, err
 	}
-	p.kv("phase 2", "confirmed")
+	p.kv("phase 2", "confirmed, "+elapsed(start)+" after phase 1")
 	p.kv("correlation id", confirmed.CorrelationID)
 	return true, wait(e.onchainID, confirmed)
 }

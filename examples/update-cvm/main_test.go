@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,12 @@ func TestRunAgainstFake(t *testing.T) {
 		require.Contains(t, text, want)
 	}
 	require.NotContains(t, text, "demo-token", "env values must not be printed")
+	// Issue 24 point 8: every wait shows its elapsed time, as do the
+	// on-chain phases.
+	dur := `[0-9.]+(ms|s|m[0-9.]+s)`
+	require.Len(t, regexp.MustCompile(`now:            running after `+dur+`\n`).FindAllString(text, -1), 7)
+	require.Regexp(t, `progress:       running \(boot: done\)  \+`+dur+`\n`, text)
+	require.Regexp(t, `phase 2:        confirmed, `+dur+` after phase 1\n`, text)
 
 	central, _ := srv.CVM(phalatest.CentralCVMName)
 	require.Equal(t, map[string]string{"FOO": "bar", "API_TOKEN": "demo-token"}, srv.Envs(central.ID))
@@ -146,4 +153,24 @@ func TestCheckOnChainKeyWithoutAnchor(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, checked)
 	require.Contains(t, out.String(), "refused:        no signer pinned: set PHALA_KMS_SIGNER")
+}
+
+// The heartbeat prints while a wait lasts and stops when told; 0 prints
+// nothing.
+func TestHeartbeat(t *testing.T) {
+	var out bytes.Buffer
+	p := &printer{out: &out}
+	stop := p.heartbeat(time.Millisecond, func() string { return "still waiting" })
+	require.Eventually(t, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return strings.Contains(out.String(), "waiting:        still waiting\n")
+	}, 5*time.Second, time.Millisecond)
+	stop()
+	p.mu.Lock()
+	n := out.Len()
+	p.mu.Unlock()
+	time.Sleep(10 * time.Millisecond)
+	require.Equal(t, n, out.Len(), "nothing printed after stop")
+	p.heartbeat(0, func() string { panic("never called") })()
 }

@@ -178,7 +178,8 @@ func requireTools(t testing.TB) (node, npm string) {
 	t.Helper()
 	node, npm, err := findTools()
 	if err != nil {
-		testenv.Missing(t, fmt.Sprintf("nodejs: %v; skipping the JavaScript interop test", err))
+		testenv.Missing(t, fmt.Sprintf("%v; skipping the JavaScript interop test: install Node.js %d or later with npm "+
+			"(the first run installs the pinned @phala/cloud with npm ci into the user cache)", err, MinNodeMajor))
 	}
 	return node, npm
 }

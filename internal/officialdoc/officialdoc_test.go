@@ -16,13 +16,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// sharedAbsent is the skip reason of the tests that need the shared
+// extract's own bytes, with how to enable them.
+const sharedAbsent = SharedPath + " is absent (relative to the module root): put the official document's extract " +
+	"there (its x-extract-notes say how it was cut) to run this test"
+
 // shared reads the shared extract, or skips (these tests need its bytes to
 // build documents; the contract test reports its absence).
 func shared(t *testing.T) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", SharedPath))
 	if errors.Is(err, os.ErrNotExist) {
-		t.Skip(SharedPath + " is absent")
+		t.Skip(sharedAbsent)
 	}
 	require.NoError(t, err)
 	return b
@@ -63,7 +68,7 @@ func server(t *testing.T, body []byte) (*httptest.Server, *atomic.Int32) {
 func TestSharedExtractMatchesThePin(t *testing.T) {
 	ex, from, err := Load(context.Background(), Source{SharedFile: filepath.Join("..", "..", SharedPath), WantSHA256: ExtractSHA256})
 	if errors.Is(err, ErrUnavailable) {
-		t.Skip(SharedPath + " is absent")
+		t.Skip(sharedAbsent)
 	}
 	require.NoError(t, err)
 	assert.Contains(t, from, "shared extract")

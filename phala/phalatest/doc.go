@@ -13,6 +13,15 @@
 //	_, err := client.UpdateDockerCompose(ctx, phalatest.CentralCVMName, compose, nil)
 //	env := srv.Envs(phalatest.CentralCVMName)  // what the VM would see
 //
+// Beyond the document, it refuses what the cloud refuses, with the
+// cloud's 400 and ERR- code, and applies nothing: a Docker Compose file
+// that is not YAML with a non-empty services mapping (ERR-01-003), and
+// vcpu, memory (MB) or disk_size (GB) outside MinVCPU..MaxVCPU,
+// MinMemoryMB..MaxMemoryMB and MinDiskGB..MaxDiskGB (ERR-02-008; memory 8
+// is refused, 8 GB is 8192). The API documents the units but no bounds:
+// these are the fake's, chosen to catch unit mistakes (see MinMemoryMB).
+// WithCVM seeds obey the same rules (NewServer panics otherwise).
+//
 // Two CVMs are seeded: CentralCVMName on the central KMS and
 // OnChainCVMName on an on-chain KMS (Base, chain id 8453); WithCVM adds
 // more. Each answers to every id form: hashed id, VM UUID with or without

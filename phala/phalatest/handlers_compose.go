@@ -22,6 +22,9 @@ func (cl *call) updateDockerCompose() response {
 	if strings.TrimSpace(compose) == "" {
 		return cl.badRequest(phala.CodeComposeRequired, "Docker Compose file is required")
 	}
+	if resp := cl.checkCompose(compose); resp != nil {
+		return *resp
+	}
 	if cl.unchanged(composeString(cl.cvm.appCompose, "docker_compose_file") == compose) {
 		return cl.noChange("Docker Compose file is unchanged")
 	}
@@ -57,6 +60,11 @@ func (cl *call) provisionComposeFile() response {
 	runner, _ := ac["runner"].(string)
 	if dc, _ := ac["docker_compose_file"].(string); (runner == "" || runner == "docker-compose") && strings.TrimSpace(dc) == "" {
 		return cl.badRequest(phala.CodeComposeRequired, "Docker Compose file is required")
+	}
+	if dc, ok := ac["docker_compose_file"].(string); ok && (runner == "" || runner == "docker-compose") {
+		if resp := cl.checkCompose(dc); resp != nil {
+			return *resp
+		}
 	}
 	c := cl.cvm
 	h := hashOf(ac)

@@ -68,6 +68,9 @@ func (cl *call) updateResources() response {
 	if resp, ok := cl.resolveMutableJSON(&b); !ok {
 		return resp
 	}
+	if resp := cl.checkResources(b.VCPU, b.Memory, b.DiskSize); resp != nil {
+		return *resp
+	}
 	ch := &change{}
 	cl.resources(ch, b.VCPU, b.Memory, b.DiskSize, b.InstanceType)
 	if ch.empty() {

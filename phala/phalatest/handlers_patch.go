@@ -34,6 +34,9 @@ func (cl *call) patchCVM() response {
 	if resp, ok := cl.resolveMutableJSON(&b); !ok {
 		return resp
 	}
+	if resp := cl.checkPatch(&b); resp != nil {
+		return *resp
+	}
 	ch := &change{}
 	setField(ch, &ch.compose, b.DockerComposeFile, "docker_compose_file")
 	setField(ch, &ch.preLaunch, b.PreLaunchScript, "pre_launch_script")
@@ -75,4 +78,15 @@ func (cl *call) patchCVM() response {
 	}
 	prepare := strings.EqualFold(cl.r.Header.Get("X-Prepare-Only"), "true")
 	return cl.gateAndApply(ch, b.ComposeHash, b.TransactionHash, prepare, nil)
+}
+
+// checkPatch refuses what the cloud refuses in a patch: a compose that is
+// not a Docker Compose file, resources out of range.
+func (cl *call) checkPatch(b *patchBody) *response {
+	if b.DockerComposeFile != nil {
+		if resp := cl.checkCompose(*b.DockerComposeFile); resp != nil {
+			return resp
+		}
+	}
+	return cl.checkResources(b.VCPU, b.Memory, b.DiskSize)
 }

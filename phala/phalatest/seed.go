@@ -40,7 +40,7 @@ type CVMSeed struct {
 	KMSContractAddress string `json:"kms_contract_address,omitempty"`
 
 	// DockerComposeFile is the initial compose file (a small nginx service
-	// when empty).
+	// when empty): YAML with a non-empty services mapping, as updates are.
 	DockerComposeFile string `json:"docker_compose_file,omitempty"`
 	// PreLaunchScript is the initial pre-launch script (none when empty).
 	PreLaunchScript string `json:"pre_launch_script,omitempty"`
@@ -53,7 +53,9 @@ type CVMSeed struct {
 	PublicSysinfo bool `json:"public_sysinfo,omitempty"`
 	PublicTcbinfo bool `json:"public_tcbinfo,omitempty"`
 
-	// VCPU, MemoryMB and DiskGB are the resources (defaults 2, 4096, 40).
+	// VCPU, MemoryMB and DiskGB are the resources (defaults 2, 4096, 40),
+	// within MinVCPU..MaxVCPU, MinMemoryMB..MaxMemoryMB (MB) and
+	// MinDiskGB..MaxDiskGB (GB) as the API's requests are.
 	VCPU     int `json:"vcpu,omitempty"`
 	MemoryMB int `json:"memory_mb,omitempty"`
 	DiskGB   int `json:"disk_gb,omitempty"`
@@ -163,7 +165,7 @@ func (sd CVMSeed) normalize() (CVMSeed, error) {
 	if sd.OSImage == "" {
 		sd.OSImage = "dstack-0.5.3"
 	}
-	return sd, nil
+	return sd, sd.checkSeed()
 }
 
 func setDefault(p *int, v int) {

@@ -60,42 +60,53 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// Every line says how long the update has run: on a real chain and a
+	// real restart the steps take seconds to minutes.
+	var began time.Time
+	stamp := func() string { return "[+" + elapsed(began) + "]" }
+	lastStatus := ""
 	// AppID pins the app whose compose hashes the owner approves (in real
 	// use, the app id you deployed). Before signing, Run checks that the
 	// 465 names this app and that its compose hash is the SDK's own hash of
 	// the current app-compose with exactly this change applied.
 	u := &onchain.Updater{
 		Client: client, Backend: chain.Client(), Signer: signer, AppID: chain.AppID(),
-		Tx:   &onchain.TxOptions{PollInterval: 10 * time.Millisecond},
-		Wait: &phala.WaitOptions{PollInterval: 50 * time.Millisecond},
+		Tx: &onchain.TxOptions{PollInterval: 10 * time.Millisecond},
+		Wait: &phala.WaitOptions{PollInterval: 50 * time.Millisecond, OnEvent: func(st phala.CVMState) {
+			if st.Status != lastStatus {
+				fmt.Printf("  %s status %s\n", stamp(), st.Status)
+				lastStatus = st.Status
+			}
+		}},
 		OnProgress: func(e onchain.Event) {
 			switch e.Step {
 			case onchain.StepHashRequired:
-				fmt.Printf("  465: register compose hash %s\n", e.ComposeHash)
+				fmt.Printf("  %s 465: register compose hash %s\n", stamp(), e.ComposeHash)
 			case onchain.StepAllowed:
-				fmt.Printf("  already allowed on chain (transaction %s)\n", e.TxHash.Hex())
+				fmt.Printf("  %s already allowed on chain (transaction %s)\n", stamp(), e.TxHash.Hex())
 			case onchain.StepSubmitted:
-				fmt.Printf("  submitted addComposeHash: %s\n", e.TxHash.Hex())
+				fmt.Printf("  %s submitted addComposeHash: %s\n", stamp(), e.TxHash.Hex())
 			case onchain.StepConfirmed:
-				fmt.Printf("  confirmed in block %s (gas %d)\n", e.Receipt.BlockNumber, e.Receipt.GasUsed)
+				fmt.Printf("  %s confirmed in block %s (gas %d)\n", stamp(), e.Receipt.BlockNumber, e.Receipt.GasUsed)
 			case onchain.StepAwaitingFinality:
 				eta := "unknown for this chain"
 				if e.ExpectedWait > 0 {
 					eta = "about " + e.ExpectedWait.Round(time.Minute).String() + " (p90)"
 				}
-				fmt.Printf("  waiting for the %q block to include it: %s\n", e.Finality, eta)
+				fmt.Printf("  %s waiting for the %q block to include it: %s\n", stamp(), e.Finality, eta)
 			case onchain.StepFinal:
-				fmt.Printf("  %s in block %s\n", e.Finality, e.Receipt.BlockNumber)
+				fmt.Printf("  %s %s in block %s\n", stamp(), e.Finality, e.Receipt.BlockNumber)
 			case onchain.StepCommitted:
-				fmt.Printf("  phase 2 accepted, correlation id %s\n", e.CorrelationID)
+				fmt.Printf("  %s phase 2 accepted, correlation id %s\n", stamp(), e.CorrelationID)
 			case onchain.StepLive:
-				fmt.Printf("  live: %s\n", e.State.Status)
+				fmt.Printf("  %s live: %s\n", stamp(), e.State.Status)
 			}
 		},
 	}
 
 	fmt.Println("1. new compose file")
 	compose := "services:\n  web:\n    image: nginx:1.28\n"
+	began, lastStatus = time.Now(), ""
 	out, err := u.Run(ctx, "my-onchain-app", onchain.ComposeChange(client, "my-onchain-app", compose))
 	if err != nil {
 		return err
@@ -112,10 +123,21 @@ func run() error {
 	// detail (in real use: the address Phala publishes for the chain).
 	anchor := onchain.NewKMSAnchor(chain.Client(), onchain.WithKMSContract(chain.KMSContract))
 	envs := []phala.EnvVar{{Key: "FOO", Value: "1"}, {Key: "API_TOKEN", Value: "example-token"}}
+	began, lastStatus = time.Now(), ""
 	if _, err := u.Run(ctx, "my-onchain-app", onchain.EnvsChange(client, "my-onchain-app", envs, anchor)); err != nil {
 		return err
 	}
 	fmt.Printf("   trusted signer from %s\n", anchor)
 	fmt.Printf("   env keys inside the VM: %d\n", len(srv.Envs("my-onchain-app")))
 	return nil
+}
+
+// elapsed is the time since start, in milliseconds under a second and
+// tenths of a second above.
+func elapsed(start time.Time) string {
+	d := time.Since(start)
+	if d < time.Second {
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(100 * time.Millisecond).String()
 }
