@@ -34,6 +34,9 @@ type TCBInfo struct {
 	ComposeHash string   `json:"compose_hash,omitempty"`
 	OSImageHash string   `json:"os_image_hash,omitempty"`
 	DeviceID    string   `json:"device_id,omitempty"`
+	// MRAggregated is newer dstack's digest of the measurements, reported
+	// as given (a claim; nothing is derived from it).
+	MRAggregated string `json:"mr_aggregated,omitempty"`
 }
 
 // ParseEvidence builds Evidence from a raw quote and the JSON of a dstack

@@ -51,6 +51,8 @@ type TDReport struct {
 type Quote struct {
 	Version        uint16
 	TEEType        uint32
+	QESVN          uint16 // header QE SVN (zero in TDX quotes seen)
+	PCESVN         uint16 // header PCE SVN
 	QEVendorID     [16]byte
 	UserData       [20]byte
 	BodyType       uint16 // 2 (TDX 1.0) or 3 (TDX 1.5)
@@ -97,7 +99,7 @@ func ParseQuote(raw []byte) (*Quote, error) {
 	q.Version = r.u16()
 	keyType := r.u16()
 	q.TEEType = r.u32()
-	r.take(4) // reserved (QE SVN, PCE SVN in SGX quotes)
+	q.QESVN, q.PCESVN = r.u16(), r.u16()
 	copy(q.QEVendorID[:], r.take(16))
 	copy(q.UserData[:], r.take(20))
 	if r.err {

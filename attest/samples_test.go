@@ -2,6 +2,7 @@ package attest
 
 import (
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"os"
@@ -251,4 +252,11 @@ func TestSampleComposeHashAndMRConfigID(t *testing.T) {
 		assert.Equal(t, want.MRConfigID.Hex, hex.EncodeToString(v1[:]), s)
 		assert.NoError(t, VerifyMRConfigID(id, MRConfig{ComposeHash: sum}))
 	}
+}
+
+func parseCRL(t testing.TB, der []byte) *x509.RevocationList {
+	t.Helper()
+	crl, err := x509.ParseRevocationList(der)
+	require.NoError(t, err)
+	return crl
 }

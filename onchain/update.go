@@ -9,6 +9,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/phalacloud/go-sdk/attest"
 	"github.com/phalacloud/go-sdk/phala"
 )
 
@@ -44,6 +45,8 @@ type Event struct {
 	// stage waited for and its measured p90 from inclusion (0: unknown).
 	Finality     Finality
 	ExpectedWait time.Duration
+	// Attestation (StepAttested) is the verified attestation's report.
+	Attestation *attest.Report
 }
 
 // Updater runs the whole on-chain KMS update: send the change; on the 465,
@@ -68,6 +71,13 @@ type Updater struct {
 	Wait *phala.WaitOptions
 	// SkipWait returns after phase 2 without waiting for the CVM.
 	SkipWait bool
+	// Attest, when set, ends the run with StepAttested: once the CVM is
+	// live, its attestation (GetCVMAttestation) is verified with
+	// attest.Verify against the hash this run registered and the caller's
+	// app; Attest gives the time, collateral or source, policy, KMS and
+	// pins (see attest.Expected). Its failure is an *attest.Error naming
+	// the check, with the report in Outcome.Attestation.
+	Attest *attest.Expected
 	// AppID pins the caller's app (40 hex, optional "0x" or "app_"): the
 	// 465's app id must be it, and the env key of EnvsChange is trusted
 	// only for it. Required, unless the cvmID given to Run is the app id
@@ -130,6 +140,9 @@ type Outcome struct {
 	Result *phala.UpdateResult
 	// State is the CVM's state once live (nil with SkipWait).
 	State *phala.CVMState
+	// Attestation is the report of Updater.Attest's verification (nil
+	// without Attest).
+	Attestation *attest.Report
 	// Boot is what the app contract predicted for the CVM's device before
 	// the registration (nil when no device was checked). With
 	// Boot.RequireTcbUpToDate the CVM boots only if its TCB is up to date,
@@ -180,6 +193,9 @@ func (u *Updater) Run(ctx context.Context, cvmID string, change Change) (*Outcom
 	if _, err := u.finality(); err != nil {
 		return nil, err
 	}
+	if err := u.checkAttest(); err != nil {
+		return nil, err
+	}
 	res, err := change.Send(ctx, Phase{AppID: app})
 	if err != nil {
 		return nil, err
@@ -210,6 +226,9 @@ func (u *Updater) Run(ctx context.Context, cvmID string, change Change) (*Outcom
 	}
 	out.State = st
 	u.progress(Event{Step: StepLive, ComposeHash: out.ComposeHash, TxHash: out.TxHash, CorrelationID: res.CorrelationID, State: st})
+	if u.Attest != nil {
+		return out, u.attest(ctx, cvmID, app, out)
+	}
 	return out, nil
 }
 
