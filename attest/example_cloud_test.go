@@ -54,3 +54,30 @@ func ExampleVerifyUpdate() {
 	// passed: app-id
 	// passed: mr-config-id
 }
+
+// The running CVM's attested app-compose is the baseline an on-chain
+// update applies its change to: its bytes hash to the compose-hash event
+// of a quote verified to Intel's root, and the hash is one the caller
+// allows (here a fixed set; the app contract's allowed hashes fit).
+func ExampleAttestedBaseline() {
+	srv := phalatest.NewServer()
+	defer srv.Close()
+	col, err := attest.ParseCollateral(mustRead("dstack-0.5.3-phala-prod7.collateral.json"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	allowed := map[[32]byte]bool{[32]byte(mustHex("12a20aed7d6c68601e9f6e108a93b4199ae7231684307ffc4833c9cd08d45de7")): true}
+	doc, report, err := attest.AttestedBaseline(context.Background(), srv.Client(), phalatest.CentralCVMName, attest.Expected{
+		Time:       time.Date(2025, 9, 2, 9, 0, 0, 0, time.UTC),
+		Collateral: col,
+		AppID:      mustHex(phalatest.SampleAttestationAppID),
+		ComposeHashAllowed: func(_ context.Context, h [32]byte) (bool, error) {
+			return allowed[h], nil
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%d bytes, compose hash %x\n", len(doc), report.ComposeHash[:4])
+	// Output: 7272 bytes, compose hash 12a20aed
+}

@@ -162,3 +162,14 @@ func ExampleReportDataForAppKey() {
 	// 63616c6c6572206e6f6e6365
 	// 64
 }
+
+// Without collateral (an archived attestation), only the signatures and
+// the PCK chain can be checked; the result has no TCB status.
+func ExampleVerifyQuoteSignature() {
+	res, err := attest.VerifyQuoteSignature(mustRead("dstack-2025-01-example.quote.bin"), time.Date(2025, 1, 23, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("FMSPC %s, status %q\n", res.FMSPC, res.Status)
+	// Output: FMSPC b0c06f000000, status ""
+}
