@@ -5,7 +5,7 @@ import (
 	"encoding/hex"
 	"strings"
 
-	"github.com/phalacloud/go-sdk/attest"
+	"github.com/phalacloud/go-sdk/phala/attest"
 )
 
 // StepAttested: the live CVM's attestation verified (Attestation), after

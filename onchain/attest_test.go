@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/phalacloud/go-sdk/attest"
+	"github.com/phalacloud/go-sdk/phala/attest"
 	"github.com/phalacloud/go-sdk/onchain"
 	"github.com/phalacloud/go-sdk/phala"
 )
@@ -15,7 +15,7 @@ import (
 // attestExpected verifies phalatest's recorded attestation (the prod7
 // sample) at a time its collateral holds.
 func attestExpected(t *testing.T) *attest.Expected {
-	b, err := os.ReadFile("../attest/testdata/dstack-0.5.3-phala-prod7.collateral.json")
+	b, err := os.ReadFile("../phala/attest/testdata/dstack-0.5.3-phala-prod7.collateral.json")
 	require.NoError(t, err)
 	col, err := attest.ParseCollateral(b)
 	require.NoError(t, err)

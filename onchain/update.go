@@ -9,7 +9,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/phalacloud/go-sdk/attest"
+	"github.com/phalacloud/go-sdk/phala/attest"
 	"github.com/phalacloud/go-sdk/phala"
 )
 

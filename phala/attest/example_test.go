@@ -8,7 +8,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/phalacloud/go-sdk/attest"
+	"github.com/phalacloud/go-sdk/phala/attest"
 )
 
 func mustRead(name string) []byte {

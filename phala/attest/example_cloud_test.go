@@ -6,7 +6,7 @@ import (
 	"log"
 	"time"
 
-	"github.com/phalacloud/go-sdk/attest"
+	"github.com/phalacloud/go-sdk/phala/attest"
 	"github.com/phalacloud/go-sdk/phala/phalatest"
 )
 
