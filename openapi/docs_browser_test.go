@@ -174,10 +174,27 @@ func renderInChromium(t *testing.T, chromium string, page []byte, shot string, m
 	}))
 	defer srv.Close()
 
+	// Chromium's helper processes may still write to the profile after the
+	// browser process has been killed and waited for, which t.TempDir's
+	// cleanup reports as a failure: the profile is removed here, retried
+	// until those processes have gone.
+	profile, err := os.MkdirTemp("", "phala-docs-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 50 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("chromium profile %s left behind", profile)
+	})
 	cmd := exec.CommandContext(ctx, chromium,
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-extensions", "--disable-dev-shm-usage", "--user-data-dir="+t.TempDir(),
+		"--disable-extensions", "--disable-dev-shm-usage", "--user-data-dir="+profile,
 		"--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
 		"--window-size=1280,2000", "about:blank")
 	stderr, err := cmd.StderrPipe()
