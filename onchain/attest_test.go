@@ -7,9 +7,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/phalacloud/go-sdk/phala/attest"
 	"github.com/phalacloud/go-sdk/onchain"
 	"github.com/phalacloud/go-sdk/phala"
+	"github.com/phalacloud/go-sdk/phala/attest"
 )
 
 // attestExpected verifies phalatest's recorded attestation (the prod7

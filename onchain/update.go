@@ -9,8 +9,8 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/phalacloud/go-sdk/phala/attest"
 	"github.com/phalacloud/go-sdk/phala"
+	"github.com/phalacloud/go-sdk/phala/attest"
 )
 
 // Step names a point of the on-chain flow reported to Updater.OnProgress.
