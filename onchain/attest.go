@@ -3,8 +3,11 @@ package onchain
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"strings"
 
+	"github.com/phalacloud/go-sdk/phala"
 	"github.com/phalacloud/go-sdk/phala/attest"
 )
 
@@ -18,11 +21,24 @@ func (u *Updater) checkAttest() error {
 	a := u.Attest
 	switch {
 	case a == nil:
-		return nil
+		return u.checkBaseline()
 	case a.Time.IsZero():
 		return invalidArg("updater.Attest.Time", "is zero: pass the verification time explicitly")
 	case a.Collateral == nil && a.Source == nil && !a.SignatureOnly:
 		return invalidArg("updater.Attest", "has no Collateral or Source (or SignatureOnly)")
+	}
+	return u.checkBaseline()
+}
+
+// checkBaseline refuses AttestedBaseline settings that could never verify.
+func (u *Updater) checkBaseline() error {
+	switch b := u.AttestedBaseline; {
+	case b == nil:
+		return nil
+	case b.Time.IsZero():
+		return invalidArg("updater.AttestedBaseline.Time", "is zero: pass the verification time explicitly")
+	case b.Collateral == nil && b.Source == nil:
+		return invalidArg("updater.AttestedBaseline", "has no Collateral or Source: the baseline must be verified to Intel's root")
 	}
 	return nil
 }
@@ -60,4 +76,32 @@ func (u *Updater) attest(ctx context.Context, cvmID, app string, out *Outcome) e
 	}
 	u.progress(Event{Step: StepAttested, ComposeHash: out.ComposeHash, TxHash: out.TxHash, State: out.State, Attestation: out.Attestation})
 	return nil
+}
+
+// verify checks the 465's compose hash against the change applied to the
+// current app-compose: the attested one with AttestedBaseline, else the
+// API's (whose hash the app contract must allow, see verifyChange).
+func (u *Updater) verify(ctx context.Context, app *App, cvmID, appID string, edit *phala.PatchCVMRequest, res *phala.UpdateResult) (*phala.ComposeCheck, error) {
+	if u.AttestedBaseline == nil {
+		return verifyChange(ctx, u.Client, app, cvmID, appID, edit, res.AppID, res.ComposeHash)
+	}
+	exp := *u.AttestedBaseline
+	var err error
+	if exp.AppID, err = hex.DecodeString(appID); err != nil || len(exp.AppID) != 20 {
+		return nil, invalidArg("updater.AppID", "is needed to attest the app (40 hex)")
+	}
+	if exp.ComposeHash == nil && exp.AppCompose == nil && exp.ComposeHashAllowed == nil {
+		exp.ComposeHashAllowed = func(ctx context.Context, h [32]byte) (bool, error) {
+			return app.ComposeHashAllowed(ctx, hex.EncodeToString(h[:]))
+		}
+	}
+	raw, _, err := attest.AttestedBaseline(ctx, u.Client, cvmID, exp)
+	if err != nil {
+		return nil, err
+	}
+	var cur phala.AppCompose
+	if err := json.Unmarshal(raw, &cur); err != nil {
+		return nil, fmt.Errorf("onchain: the attested app-compose: %w", err)
+	}
+	return phala.CheckComposeHash(&cur, edit, res.ComposeHash)
 }

@@ -50,3 +50,25 @@ func TestAttestSettingsCheckedBeforeSending(t *testing.T) {
 	require.ErrorIs(t, err, phala.ErrInvalidArgument)
 	require.Empty(t, e.srv.Applied(e.cvm.ID))
 }
+
+// With AttestedBaseline the change is applied to the running CVM's
+// attested app-compose, never to the API's: the fake serves a recorded
+// attestation whose compose hash the fake app's contract does not allow,
+// so the baseline is refused before anything is signed (the same run
+// without AttestedBaseline registers and goes live, see
+// TestAttestedStepRefusesAnotherComposeHash).
+func TestAttestedBaselineIsVerifiedBeforeSigning(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	rec := &recorder{}
+	u := e.updater(e.owner, rec)
+	u.AttestedBaseline = attestExpected(t)
+	_, err := u.Run(ctxT(t), e.cvm.ID, onchain.ComposeChange(e.client, e.cvm.ID, newCompose))
+	require.ErrorIs(t, err, attest.ErrComposeHash)
+	require.NotContains(t, rec.steps(), onchain.StepSubmitted, "nothing is signed")
+	require.Empty(t, e.srv.Applied(e.cvm.ID))
+
+	u = e.updater(e.owner, nil)
+	u.AttestedBaseline = &attest.Expected{}
+	_, err = u.Run(ctxT(t), e.cvm.ID, onchain.ComposeChange(e.client, e.cvm.ID, newCompose))
+	require.ErrorIs(t, err, phala.ErrInvalidArgument, "a baseline that could never verify is refused before sending")
+}

@@ -38,7 +38,10 @@
 //     hash must equal it (*phala.ComposeHashMismatchError, naming both
 //     hashes and the differing fields), and the current app-compose, which
 //     comes from the API, is accepted only because your app contract
-//     already allows its hash ([ErrCurrentNotAllowed]).
+//     already allows its hash ([ErrCurrentNotAllowed]). With
+//     Updater.AttestedBaseline the current app-compose is instead the
+//     running CVM's attested one (package phala/attest: the bytes whose
+//     hash the TDX quote binds, verified to Intel's root).
 //   - Which device is added: only Updater.DeviceID with AddDevice; the 465's
 //     device id is read for the boot prediction only ([App.PredictBoot],
 //     which reads allowAnyDevice, the allowed devices and

@@ -78,6 +78,16 @@ type Updater struct {
 	// pins (see attest.Expected). Its failure is an *attest.Error naming
 	// the check, with the report in Outcome.Attestation.
 	Attest *attest.Expected
+	// AttestedBaseline, when set, makes the document a change is applied
+	// to before its hash is checked the running CVM's attested app-compose
+	// (attest.AttestedBaseline: the exact bytes whose hash the quote's
+	// RTMR3 binds, verified to Intel's root with these expectations and the
+	// caller's app), instead of the app-compose GET .../compose_file
+	// returns. The owner then approves what the hardware says runs plus
+	// exactly the change. Its Time and collateral are needed as for Attest;
+	// its compose expectation may be left empty (the app contract's
+	// allowed hashes are used).
+	AttestedBaseline *attest.Expected
 	// AppID pins the caller's app (40 hex, optional "0x" or "app_"): the
 	// 465's app id must be it, and the env key of EnvsChange is trusted
 	// only for it. Required, unless the cvmID given to Run is the app id
@@ -263,7 +273,7 @@ func (u *Updater) register(ctx context.Context, cvmID, appID string, change Chan
 			return invalidArg("change.Edit", "is nil, so the compose hash %s of the 465 cannot be checked; nothing was signed "+
 				"(build the change with ComposeChange, PatchChange or EnvsChange, or set Updater.InsecureTrustAPIComposeHash to approve the API's hash unchecked)", res.ComposeHash)
 		}
-		if out.Check, err = verifyChange(ctx, u.Client, app, cvmID, appID, change.Edit, res.AppID, res.ComposeHash); err != nil {
+		if out.Check, err = u.verify(ctx, app, cvmID, appID, change.Edit, res); err != nil {
 			return err
 		}
 	}
