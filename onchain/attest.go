@@ -52,8 +52,8 @@ func (u *Updater) checkBaseline() error {
 func (u *Updater) attest(ctx context.Context, cvmID, app string, out *Outcome) error {
 	exp := *u.Attest
 	var err error
-	if exp.AppID, err = hex.DecodeString(app); err != nil || len(exp.AppID) != 20 {
-		return invalidArg("updater.AppID", "is needed to attest the app (40 hex)")
+	if exp.AppID, err = attestedApp(app); err != nil {
+		return err
 	}
 	if out.OnChain {
 		h, err := hex.DecodeString(strings.TrimPrefix(out.ComposeHash, "0x"))
@@ -87,8 +87,8 @@ func (u *Updater) verify(ctx context.Context, app *App, cvmID, appID string, edi
 	}
 	exp := *u.AttestedBaseline
 	var err error
-	if exp.AppID, err = hex.DecodeString(appID); err != nil || len(exp.AppID) != 20 {
-		return nil, invalidArg("updater.AppID", "is needed to attest the app (40 hex)")
+	if exp.AppID, err = attestedApp(appID); err != nil {
+		return nil, err
 	}
 	if exp.ComposeHash == nil && exp.AppCompose == nil && exp.ComposeHashAllowed == nil {
 		exp.ComposeHashAllowed = func(ctx context.Context, h [32]byte) (bool, error) {
@@ -104,4 +104,13 @@ func (u *Updater) verify(ctx context.Context, app *App, cvmID, appID string, edi
 		return nil, fmt.Errorf("onchain: the attested app-compose: %w", err)
 	}
 	return phala.CheckComposeHash(&cur, edit, res.ComposeHash)
+}
+
+// attestedApp is the caller's app id (40 hex) as attest.Expected.AppID.
+func attestedApp(appID string) ([]byte, error) {
+	b, err := hex.DecodeString(appID)
+	if err != nil || len(b) != 20 {
+		return nil, invalidArg("updater.AppID", "is needed to attest the app (40 hex)")
+	}
+	return b, nil
 }
