@@ -19,13 +19,13 @@ func TestAppComposeRoundTripKeepsHash(t *testing.T) {
 	}
 	docs = append(docs, composeCorpus(100)...)
 	for i, doc := range docs {
-		want, err := ComposeHash([]byte(doc))
+		want, err := audited(ComposeHash([]byte(doc)))
 		require.NoError(t, err)
 		var c AppCompose
 		require.NoError(t, json.Unmarshal([]byte(doc), &c), "doc %d", i)
 		out, err := json.Marshal(c)
 		require.NoError(t, err)
-		got, err := ComposeHash(out)
+		got, err := audited(ComposeHash(out))
 		require.NoError(t, err)
 		assert.Equal(t, want, got, "doc %d: %s\n-> %s", i, doc, out)
 		// pointer receiver path too

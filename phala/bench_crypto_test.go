@@ -25,7 +25,7 @@ func BenchmarkEncryptEnvVars(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(envPlaintext(envs))))
 			for b.Loop() {
-				if _, err := EncryptEnvVars(envs, pub); err != nil {
+				if _, err := audited(EncryptEnvVars(secretEnvs(envs), pub)); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -40,11 +40,11 @@ func benchComposes() map[string][]byte {
 }
 
 func BenchmarkComposeHash(b *testing.B) {
-	benchComposeFunc(b, func(doc []byte) error { _, err := ComposeHash(doc); return err })
+	benchComposeFunc(b, func(doc []byte) error { _, err := audited(ComposeHash(doc)); return err })
 }
 
 func BenchmarkDumpAppCompose(b *testing.B) {
-	benchComposeFunc(b, func(doc []byte) error { _, err := DumpAppCompose(doc); return err })
+	benchComposeFunc(b, func(doc []byte) error { _, err := audited(DumpAppCompose(doc)); return err })
 }
 
 // benchComposeFunc times fn on each benchmark compose, as sub-benchmarks
@@ -67,7 +67,7 @@ func benchComposeFunc(b *testing.B, fn func([]byte) error) {
 
 func TestBenchComposesAreValid(t *testing.T) {
 	for name, doc := range benchComposes() {
-		if _, err := ComposeHash(doc); err != nil {
+		if _, err := audited(ComposeHash(doc)); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		if name == "200KiB" && len(doc) < 200<<10 {

@@ -49,16 +49,16 @@ func TestChangeIsNotReplayedOnAReusedConnection(t *testing.T) {
 	}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithoutRetries(),
+	c, err := auditedClient(NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithoutRetries(),
 		WithHooks(Hooks{BeforeSend: func(_ context.Context, req *http.Request) {
 			req.Header.Set("Idempotency-Key", "op-1")
 			req.Header.Set("X-Idempotency-Key", "op-1")
-		}}))
+		}})))
 	require.NoError(t, err)
 	ctx := context.Background()
-	_, err = c.GetCVMInfo(ctx, "my-app") // leaves an idle keep-alive connection
+	_, err = audited(c.GetCVMInfo(ctx, "my-app")) // leaves an idle keep-alive connection
 	require.NoError(t, err)
-	_, err = c.UpdateDockerCompose(ctx, "my-app", "services: {}\n", nil)
+	_, err = audited(c.UpdateDockerCompose(ctx, "my-app", "services: {}\n", nil))
 	var te *TransportError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, int32(1), patches.Load(), "the PATCH reached the server once")
@@ -67,7 +67,7 @@ func TestChangeIsNotReplayedOnAReusedConnection(t *testing.T) {
 
 	// WithHeader refuses them outright.
 	for _, h := range []string{"Idempotency-Key", "x-idempotency-key"} {
-		_, err := NewClient(WithHeader(h, "op-1"))
+		_, err := auditedClient(NewClient(WithHeader(h, "op-1")))
 		var ia *InvalidArgumentError
 		require.ErrorAs(t, err, &ia, h)
 		assert.Equal(t, "WithHeader", ia.Field)
@@ -124,15 +124,15 @@ func TestRetryBudgetHoldsPerMethodCall(t *testing.T) {
 	p := RetryPolicy{MaxAttempts: 3, MaxRetryAfter: 20 * time.Millisecond, MaxTotalWait: 30 * time.Millisecond}
 	calls := map[string]func(c *Client) error{
 		"UpdateCVMVisibility": func(c *Client) error {
-			_, err := c.UpdateCVMVisibility(context.Background(), "my-app", &UpdateVisibilityRequest{PublicLogs: Bool(false)})
+			_, err := audited(c.UpdateCVMVisibility(context.Background(), "my-app", &UpdateVisibilityRequest{PublicLogs: Bool(false)}))
 			return err
 		},
 		"EncryptAndUpdateEnvs": func(c *Client) error {
-			_, err := c.EncryptAndUpdateEnvs(context.Background(), "my-app", []EnvVar{{Key: "A", Value: "b"}}, nil)
+			_, err := audited(c.EncryptAndUpdateEnvs(context.Background(), "my-app", secretEnvs([]EnvVar{{Key: "A", Value: "b"}}), nil))
 			return err
 		},
 		"ProvisionCVMComposeFileUpdate": func(c *Client) error {
-			_, err := c.ProvisionCVMComposeFileUpdate(context.Background(), "my-app", &ProvisionComposeUpdateRequest{DockerComposeFile: "x: y\n"})
+			_, err := audited(c.ProvisionCVMComposeFileUpdate(context.Background(), "my-app", &ProvisionComposeUpdateRequest{DockerComposeFile: "x: y\n"}))
 			return err
 		},
 	}
@@ -161,9 +161,9 @@ func TestRetryBudgetHoldsPerMethodCall(t *testing.T) {
 	t.Cleanup(srv.Close)
 	var events []RetryEvent
 	c := retryClient(t, srv.URL, p, &events)
-	_, err := c.GetCVMInfo(context.Background(), "my-app")
+	_, err := audited(c.GetCVMInfo(context.Background(), "my-app"))
 	require.NoError(t, err)
-	_, err = c.GetCVMComposeFile(context.Background(), "my-app")
+	_, err = audited(c.GetCVMComposeFile(context.Background(), "my-app"))
 	require.NoError(t, err)
 	assert.Len(t, events, 2)
 }
@@ -181,7 +181,7 @@ func TestDeadlineSoonerThanRetryAfterReturnsTheAnswer(t *testing.T) {
 	c := retryClient(t, srv.URL, DefaultRetryPolicy(), &events)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
-	_, err := c.GetCVMInfo(ctx, "my-app")
+	_, err := audited(c.GetCVMInfo(ctx, "my-app"))
 	var api *APIError
 	require.ErrorAs(t, err, &api)
 	assert.Equal(t, http.StatusTooManyRequests, api.StatusCode)
@@ -210,7 +210,7 @@ func TestReadRetriedWhenTheBodyIsCut(t *testing.T) {
 	t.Cleanup(srv.Close)
 	var events []RetryEvent
 	c := retryClient(t, srv.URL, fastPolicy, &events)
-	info, err := c.GetCVMInfo(context.Background(), "my-app")
+	info, err := audited(c.GetCVMInfo(context.Background(), "my-app"))
 	require.NoError(t, err)
 	assert.Equal(t, "my-app", info.Name)
 	require.Len(t, events, 1)
@@ -229,7 +229,7 @@ func TestReadRetriedWhenTheBodyIsCut(t *testing.T) {
 	srv2 := httptest.NewServer(p)
 	t.Cleanup(srv2.Close)
 	c2 := retryClient(t, srv2.URL, fastPolicy, &events)
-	_, err = c2.UpdateDockerCompose(context.Background(), "my-app", "a: b\n", nil)
+	_, err = audited(c2.UpdateDockerCompose(context.Background(), "my-app", "a: b\n", nil))
 	var te *TransportError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, int32(1), p.hits.Load(), "a change whose answer was cut may have been applied: not retried")
@@ -253,13 +253,13 @@ func TestEveryAttemptIsBoundedByTheTimeout(t *testing.T) {
 	var attempts []RequestInfo
 	var events []RetryEvent
 	p := RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond, MaxTotalWait: 10 * time.Millisecond}
-	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithTimeout(30*time.Millisecond),
+	c, err := auditedClient(NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithTimeout(30*time.Millisecond),
 		WithRetryPolicy(p), WithHooks(Hooks{
 			AfterAttempt: func(_ context.Context, info RequestInfo) { attempts = append(attempts, info) },
-			OnRetry:      func(ev RetryEvent) { events = append(events, ev) }}))
+			OnRetry:      func(ev RetryEvent) { events = append(events, ev) }})))
 	require.NoError(t, err)
 
-	_, err = c.GetCVMInfo(context.Background(), "my-app") // no deadline of its own
+	_, err = audited(c.GetCVMInfo(context.Background(), "my-app")) // no deadline of its own
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Equal(t, int32(3), hits.Load(), "a read: MaxAttempts attempts")
 	require.Len(t, attempts, 3)
@@ -273,7 +273,7 @@ func TestEveryAttemptIsBoundedByTheTimeout(t *testing.T) {
 	assert.LessOrEqual(t, waited, p.MaxTotalWait)
 
 	hits.Store(0)
-	_, err = c.UpdateDockerCompose(context.Background(), "my-app", "a: b\n", nil)
+	_, err = audited(c.UpdateDockerCompose(context.Background(), "my-app", "a: b\n", nil))
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Equal(t, int32(1), hits.Load(), "a change the server received: one attempt")
 }

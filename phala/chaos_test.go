@@ -37,22 +37,22 @@ type callKey struct{}
 func mutations(c *phala.Client, cvm string, i int) []func(context.Context) error {
 	return []func(context.Context) error{
 		func(ctx context.Context) error {
-			_, err := c.UpdateDockerCompose(ctx, cvm, fmt.Sprintf("services:\n  app:\n    image: nginx:1.%d\n", i), nil)
+			_, err := audited(c.UpdateDockerCompose(ctx, cvm, fmt.Sprintf("services:\n  app:\n    image: nginx:1.%d\n", i), nil))
 			return err
 		},
 		func(ctx context.Context) error {
-			_, err := c.UpdatePreLaunchScript(ctx, cvm, fmt.Sprintf("#!/bin/sh\necho call %d\n", i), nil)
+			_, err := audited(c.UpdatePreLaunchScript(ctx, cvm, fmt.Sprintf("#!/bin/sh\necho call %d\n", i), nil))
 			return err
 		},
 		func(ctx context.Context) error {
-			_, err := c.PatchCVM(ctx, cvm, &phala.PatchCVMRequest{VCPU: phala.Int(1 + i%8), PublicLogs: phala.Bool(i%2 == 0)})
+			_, err := audited(c.PatchCVM(ctx, cvm, &phala.PatchCVMRequest{VCPU: phala.Int(1 + i%8), PublicLogs: phala.Bool(i%2 == 0)}))
 			return err
 		},
 		func(ctx context.Context) error {
-			return c.UpdateCVMResources(ctx, cvm, &phala.UpdateResourcesRequest{Memory: phala.Int(1024 * (1 + i%8))})
+			return auditedErr(c.UpdateCVMResources(ctx, cvm, &phala.UpdateResourcesRequest{Memory: phala.Int(1024 * (1 + i%8))}))
 		},
 		func(ctx context.Context) error {
-			return c.UpdateOSImage(ctx, cvm, &phala.UpdateOSImageRequest{OSImageName: fmt.Sprintf("dstack-0.5.%d", 3+i%3)})
+			return auditedErr(c.UpdateOSImage(ctx, cvm, &phala.UpdateOSImageRequest{OSImageName: fmt.Sprintf("dstack-0.5.%d", 3+i%3)}))
 		},
 	}
 }
@@ -85,7 +85,7 @@ func TestChaosNeverAppliesTwice(t *testing.T) {
 		MaxRetryAfter: 20 * time.Millisecond, MaxTotalWait: 200 * time.Millisecond}
 	const timeout = 2 * time.Second
 	var retries atomic.Int64
-	c := srv.Client(phala.WithRetryPolicy(policy), phala.WithTimeout(timeout), tagCalls(func(phala.RetryEvent) { retries.Add(1) }))
+	c := auditedFake(srv.Client(phala.WithRetryPolicy(policy), phala.WithTimeout(timeout), tagCalls(func(phala.RetryEvent) { retries.Add(1) })))
 
 	errs := make([]error, calls)
 	took := make([]time.Duration, calls)
@@ -155,7 +155,7 @@ func TestOneClientManyGoroutines(t *testing.T) {
 		seeds = append(seeds, phalatest.WithCVM(phalatest.CVMSeed{Name: fmt.Sprintf("many-%02d", w), AllowedEnvs: []string{"A", "B"}}))
 	}
 	srv := phalatest.NewTestServer(t, append(seeds, phalatest.WithUpdateDelay(0))...)
-	c := srv.Client()
+	c := auditedFake(srv.Client())
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*16)
@@ -167,18 +167,18 @@ func TestOneClientManyGoroutines(t *testing.T) {
 			for _, op := range mutations(c, cvm, w) {
 				errs <- op(ctx)
 			}
-			_, err := c.UpdateCVMVisibility(ctx, cvm, &phala.UpdateVisibilityRequest{PublicSysinfo: phala.Bool(w%2 == 0)})
+			_, err := audited(c.UpdateCVMVisibility(ctx, cvm, &phala.UpdateVisibilityRequest{PublicSysinfo: phala.Bool(w%2 == 0)}))
 			errs <- err
-			_, err = c.EncryptAndUpdateEnvs(ctx, cvm, []phala.EnvVar{{Key: "A", Value: strconv.Itoa(w)}}, nil)
+			_, err = audited(c.EncryptAndUpdateEnvs(ctx, cvm, secretEnvs([]phala.EnvVar{{Key: "A", Value: strconv.Itoa(w)}}), nil))
 			errs <- err
-			p, err := c.ProvisionCVMComposeFileUpdate(ctx, cvm, &phala.ProvisionComposeUpdateRequest{DockerComposeFile: fmt.Sprintf("services:\n  w%d:\n    image: busybox\n", w)})
+			p, err := audited(c.ProvisionCVMComposeFileUpdate(ctx, cvm, &phala.ProvisionComposeUpdateRequest{DockerComposeFile: fmt.Sprintf("services:\n  w%d:\n    image: busybox\n", w)}))
 			errs <- err
 			if err == nil {
-				errs <- c.CommitCVMComposeFileUpdate(ctx, cvm, &phala.CommitComposeUpdateRequest{ComposeHash: p.ComposeHash})
+				errs <- auditedErr(c.CommitCVMComposeFileUpdate(ctx, cvm, &phala.CommitComposeUpdateRequest{ComposeHash: p.ComposeHash}))
 			}
-			_, err = c.GetCVMInfo(ctx, cvm)
+			_, err = audited(c.GetCVMInfo(ctx, cvm))
 			errs <- err
-			_, err = c.GetCVMState(ctx, cvm)
+			_, err = audited(c.GetCVMState(ctx, cvm))
 			errs <- err
 		}()
 	}

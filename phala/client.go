@@ -120,7 +120,6 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	_, std := c.hc.Transport.(*http.Transport)
 	c.stdTransport = std || c.hc.Transport == nil
-	auditClient(c)
 	return c, nil
 }
 
@@ -239,7 +238,6 @@ func (c *Client) begin(ctx context.Context, handed ...string) (context.Context, 
 	if ctx == nil {
 		return nil, invalidArg("ctx", "is nil (use context.Background())")
 	}
-	auditSecrets(handed...)
 	if cs, ok := ctx.Value(callKey{}).(*callState); ok {
 		cs.mu.Lock()
 		cs.secrets = cs.secrets.with(handed...)

@@ -32,7 +32,7 @@ func requireInvalidOption(t *testing.T, err error, field string) {
 func TestNewClientDefaults(t *testing.T) {
 	t.Setenv(phala.EnvAPIKey, "")
 	t.Setenv(phala.EnvAPIPrefix, "")
-	c, err := phala.NewClient()
+	c, err := auditedClient(phala.NewClient())
 	require.NoError(t, err)
 	assert.Equal(t, "https://cloud-api.phala.com/api/v1", c.BaseURL())
 	assert.Equal(t, phala.DefaultBaseURL, c.BaseURL())
@@ -45,10 +45,10 @@ func TestNewClientBaseURLFromEnvironment(t *testing.T) {
 	h.reply("GET /cvms/{id}", http.StatusOK, cvmInfoMin)
 	t.Setenv(phala.EnvAPIPrefix, " "+h.baseURL()+"/ ")
 	t.Setenv(phala.EnvAPIKey, testAPIKey)
-	c, err := phala.NewClient(phala.WithHTTPClient(h.httpClient()))
+	c, err := auditedClient(phala.NewClient(phala.WithHTTPClient(h.httpClient())))
 	require.NoError(t, err)
 	assert.Equal(t, h.baseURL(), c.BaseURL(), "trimmed, without the trailing slash")
-	_, err = c.GetCVMInfo(context.Background(), "my-app")
+	_, err = audited(c.GetCVMInfo(context.Background(), "my-app"))
 	require.NoError(t, err)
 	r := h.only()
 	assert.Equal(t, "/api/v1/cvms/my-app", r.EscapedPath)
@@ -56,7 +56,7 @@ func TestNewClientBaseURLFromEnvironment(t *testing.T) {
 
 	// WithBaseURL wins over the environment.
 	t.Setenv(phala.EnvAPIPrefix, "https://elsewhere.example/api/v1")
-	c, err = phala.NewClient(phala.WithBaseURL(h.baseURL()), phala.WithHTTPClient(h.httpClient()))
+	c, err = auditedClient(phala.NewClient(phala.WithBaseURL(h.baseURL()), phala.WithHTTPClient(h.httpClient())))
 	require.NoError(t, err)
 	assert.Equal(t, h.baseURL(), c.BaseURL())
 }
@@ -65,14 +65,14 @@ func TestWithBaseURL(t *testing.T) {
 	t.Run("trailing slash", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("GET /cvms/{id}", http.StatusOK, cvmInfoMin)
-		_, err := h.client(phala.WithBaseURL(h.baseURL()+"///")).GetCVMInfo(context.Background(), "my-app")
+		_, err := audited(h.client(phala.WithBaseURL(h.baseURL()+"///")).GetCVMInfo(context.Background(), "my-app"))
 		require.NoError(t, err)
 		assert.Equal(t, "/api/v1/cvms/my-app", h.only().EscapedPath)
 	})
 	t.Run("a base without /api/v1 misses the API", func(t *testing.T) {
 		var reports []error
 		h := newHarness(t, withReport(func(_ string, _ *http.Request, err error) { reports = append(reports, err) }))
-		_, err := h.client(phala.WithBaseURL(h.srv.URL)).GetCVMInfo(context.Background(), "my-app")
+		_, err := audited(h.client(phala.WithBaseURL(h.srv.URL)).GetCVMInfo(context.Background(), "my-app"))
 		require.ErrorIs(t, err, phala.ErrNotFound)
 		assert.Equal(t, "/cvms/my-app", h.only().EscapedPath)
 		assert.NotEmpty(t, reports, "the validator sees a path outside the spec's server")
@@ -82,7 +82,7 @@ func TestWithBaseURL(t *testing.T) {
 		"https://cloud-api.phala.com/api/v1#frag", "https:///api/v1", "://x"}
 	for _, u := range bad {
 		t.Run(u, func(t *testing.T) {
-			_, err := phala.NewClient(phala.WithAPIKey(testAPIKey), phala.WithBaseURL(u))
+			_, err := auditedClient(phala.NewClient(phala.WithAPIKey(testAPIKey), phala.WithBaseURL(u)))
 			requireInvalidOption(t, err, "base URL")
 			assert.NotContains(t, err.Error(), "pw")
 		})
@@ -92,24 +92,24 @@ func TestWithBaseURL(t *testing.T) {
 func TestPlainHTTPBaseURL(t *testing.T) {
 	t.Setenv(phala.EnvAPIKey, "")
 	remote := "http://cloud-api.example.com/api/v1"
-	_, err := phala.NewClient(phala.WithAPIKey(testAPIKey), phala.WithBaseURL(remote))
+	_, err := auditedClient(phala.NewClient(phala.WithAPIKey(testAPIKey), phala.WithBaseURL(remote)))
 	requireInvalidOption(t, err, "base URL")
 	assert.NotContains(t, err.Error(), testAPIKey)
 
-	c, err := phala.NewClient(phala.WithAPIKey(testAPIKey), phala.WithBaseURL(remote), phala.WithInsecureHTTP())
+	c, err := auditedClient(phala.NewClient(phala.WithAPIKey(testAPIKey), phala.WithBaseURL(remote), phala.WithInsecureHTTP()))
 	require.NoError(t, err)
 	assert.Equal(t, remote, c.BaseURL())
 
-	_, err = phala.NewClient(phala.WithBaseURL(remote))
+	_, err = auditedClient(phala.NewClient(phala.WithBaseURL(remote)))
 	require.NoError(t, err, "without a key there is nothing to leak")
 
 	t.Setenv(phala.EnvAPIKey, "from-env")
-	_, err = phala.NewClient(phala.WithBaseURL(remote))
+	_, err = auditedClient(phala.NewClient(phala.WithBaseURL(remote)))
 	requireInvalidOption(t, err, "base URL")
 
 	for _, u := range []string{"http://127.0.0.1:8080/api/v1", "http://localhost/api/v1", "http://[::1]:9/api/v1",
 		"http://LocalHost:8080/api/v1", "http://127.1.2.3/api/v1", "https://cloud-api.example.com/api/v1"} {
-		_, err := phala.NewClient(phala.WithAPIKey(testAPIKey), phala.WithBaseURL(u))
+		_, err := auditedClient(phala.NewClient(phala.WithAPIKey(testAPIKey), phala.WithBaseURL(u)))
 		assert.NoError(t, err, u)
 	}
 	// Only exactly "localhost" and loopback IP literals: Go resolves any
@@ -117,7 +117,7 @@ func TestPlainHTTPBaseURL(t *testing.T) {
 	// any address (issue 12, section 5).
 	for _, u := range []string{"http://10.0.0.1/api/v1", "http://localhost.example.com/api/v1", "http://127.example.com/api/v1",
 		"http://anything.localhost/api/v1", "http://api.localhost/api/v1", "http://localhost./api/v1"} {
-		_, err := phala.NewClient(phala.WithAPIKey(testAPIKey), phala.WithBaseURL(u))
+		_, err := auditedClient(phala.NewClient(phala.WithAPIKey(testAPIKey), phala.WithBaseURL(u)))
 		assert.ErrorIs(t, err, phala.ErrInvalidArgument, u)
 	}
 }
@@ -125,12 +125,12 @@ func TestPlainHTTPBaseURL(t *testing.T) {
 func TestWithAPIVersion(t *testing.T) {
 	h := newHarness(t)
 	h.reply("GET /cvms/{id}", http.StatusOK, `{"id":4211,"name":"my-app","status":"running"}`)
-	_, err := h.client(phala.WithAPIVersion("2025-10-28")).GetCVMInfo(context.Background(), "my-app")
+	_, err := audited(h.client(phala.WithAPIVersion("2025-10-28")).GetCVMInfo(context.Background(), "my-app"))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"2025-10-28"}, h.only().Header.Values("X-Phala-Version"))
 
 	for _, v := range []string{"", "latest", "20260121", "2026-1-21", "2026-13-01", "2026-02-30", "2026-01-21T00:00:00Z", "2026-01-21\n"} {
-		_, err := phala.NewClient(phala.WithAPIKey(testAPIKey), phala.WithAPIVersion(v))
+		_, err := auditedClient(phala.NewClient(phala.WithAPIKey(testAPIKey), phala.WithAPIVersion(v)))
 		requireInvalidOption(t, err, "WithAPIVersion")
 	}
 }
@@ -138,43 +138,43 @@ func TestWithAPIVersion(t *testing.T) {
 func TestWithUserAgent(t *testing.T) {
 	h := newHarness(t)
 	h.reply("GET /cvms/{id}", http.StatusOK, cvmInfoMin)
-	_, err := h.client(phala.WithUserAgent("my-tool/1.2")).GetCVMInfo(context.Background(), "my-app")
+	_, err := audited(h.client(phala.WithUserAgent("my-tool/1.2")).GetCVMInfo(context.Background(), "my-app"))
 	require.NoError(t, err)
 	assert.Equal(t, "phala-go-sdk/"+phala.Version+" my-tool/1.2", h.only().Header.Get("User-Agent"))
 	assert.Equal(t, "0.1.0", phala.Version)
 
-	_, err = phala.NewClient(phala.WithUserAgent("evil\r\nX-API-Key: x"))
+	_, err = auditedClient(phala.NewClient(phala.WithUserAgent("evil\r\nX-API-Key: x")))
 	requireInvalidOption(t, err, "WithUserAgent")
 }
 
 func TestWithHeader(t *testing.T) {
 	h := newHarness(t)
 	h.reply("GET /cvms/{id}", http.StatusOK, cvmInfoMin)
-	_, err := h.client(phala.WithHeader("X-Trace", "abc"), phala.WithHeader("X-Trace", "def")).GetCVMInfo(context.Background(), "my-app")
+	_, err := audited(h.client(phala.WithHeader("X-Trace", "abc"), phala.WithHeader("X-Trace", "def")).GetCVMInfo(context.Background(), "my-app"))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"abc", "def"}, h.only().Header.Values("X-Trace"))
 
 	for _, name := range []string{"X-API-Key", "x-api-key", "X-Phala-Version", "user-agent", "Content-Type", "Host", "accept", "X-Compose-Hash", "x-transaction-hash", "X-Prepare-Only"} {
-		_, err := phala.NewClient(phala.WithHeader(name, "v"))
+		_, err := auditedClient(phala.NewClient(phala.WithHeader(name, "v")))
 		requireInvalidOption(t, err, "WithHeader")
 	}
-	_, err = phala.NewClient(phala.WithHeader("", "v"))
+	_, err = auditedClient(phala.NewClient(phala.WithHeader("", "v")))
 	requireInvalidOption(t, err, "WithHeader")
-	_, err = phala.NewClient(phala.WithHeader("X-A", "v\r\nX-API-Key: stolen"))
+	_, err = auditedClient(phala.NewClient(phala.WithHeader("X-A", "v\r\nX-API-Key: stolen")))
 	requireInvalidOption(t, err, "WithHeader")
 }
 
 func TestOtherOptionErrors(t *testing.T) {
-	_, err := phala.NewClient(phala.WithHTTPClient(nil))
+	_, err := auditedClient(phala.NewClient(phala.WithHTTPClient(nil)))
 	requireInvalidOption(t, err, "WithHTTPClient")
-	_, err = phala.NewClient(phala.WithTimeout(-time.Second))
+	_, err = auditedClient(phala.NewClient(phala.WithTimeout(-time.Second)))
 	requireInvalidOption(t, err, "WithTimeout")
 	for _, k := range []string{" " + testAPIKey, testAPIKey + "\n", "a\r\nb"} {
-		_, err = phala.NewClient(phala.WithAPIKey(k))
+		_, err = auditedClient(phala.NewClient(phala.WithAPIKey(k)))
 		requireInvalidOption(t, err, "WithAPIKey")
 		assert.NotContains(t, err.Error(), strings.TrimSpace(k))
 	}
-	_, err = phala.NewClient(nil, phala.WithAPIKey(testAPIKey))
+	_, err = auditedClient(phala.NewClient(nil, phala.WithAPIKey(testAPIKey)))
 	require.NoError(t, err, "a nil option is ignored")
 }
 
@@ -192,7 +192,7 @@ func TestWithTimeout(t *testing.T) {
 		h := newHarness(t)
 		h.handle("GET /cvms/{id}", slowHandler)
 		start := time.Now()
-		_, err := h.client(phala.WithTimeout(100*time.Millisecond)).GetCVMInfo(context.Background(), "my-app")
+		_, err := audited(h.client(phala.WithTimeout(100*time.Millisecond)).GetCVMInfo(context.Background(), "my-app"))
 		require.Error(t, err)
 		assert.Less(t, time.Since(start), 5*time.Second)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
@@ -208,7 +208,7 @@ func TestWithTimeout(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		_, err := h.client(phala.WithTimeout(time.Minute)).GetCVMInfo(ctx, "my-app")
+		_, err := audited(h.client(phala.WithTimeout(time.Minute)).GetCVMInfo(ctx, "my-app"))
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Less(t, time.Since(start), 5*time.Second)
 	})
@@ -217,13 +217,13 @@ func TestWithTimeout(t *testing.T) {
 		h.handle("GET /cvms/{id}", slowHandler)
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() { time.Sleep(50 * time.Millisecond); cancel() }()
-		_, err := h.client().GetCVMInfo(ctx, "my-app")
+		_, err := audited(h.client().GetCVMInfo(ctx, "my-app"))
 		require.ErrorIs(t, err, context.Canceled)
 	})
 	t.Run("a fast answer within the timeout", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("GET /cvms/{id}", http.StatusOK, cvmInfoMin)
-		_, err := h.client(phala.WithTimeout(5*time.Second)).GetCVMInfo(context.Background(), "my-app")
+		_, err := audited(h.client(phala.WithTimeout(5*time.Second)).GetCVMInfo(context.Background(), "my-app"))
 		require.NoError(t, err)
 	})
 }
@@ -232,7 +232,7 @@ func TestTransportErrorHidesSecrets(t *testing.T) {
 	h := newHarness(t)
 	c := h.client()
 	h.srv.Close() // nothing listens any more
-	_, err := c.UpdateDockerCompose(context.Background(), "my-app", testCompose, nil)
+	_, err := audited(c.UpdateDockerCompose(context.Background(), "my-app", testCompose, nil))
 	var te *phala.TransportError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, http.MethodPatch, te.Method)
@@ -261,7 +261,7 @@ func TestAPIKeyNeverPrinted(t *testing.T) {
 	assert.NotContains(t, buf.String(), testAPIKey)
 	assert.NotEmpty(t, buf.String())
 
-	_, err := c.GetCVMInfo(context.Background(), "my-app")
+	_, err := audited(c.GetCVMInfo(context.Background(), "my-app"))
 	require.ErrorIs(t, err, phala.ErrUnauthorized)
 	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", err, err, err), testAPIKey)
 	// It was sent, though.
@@ -272,7 +272,7 @@ func TestSuccessBodyOverLimit(t *testing.T) {
 	h := newHarness(t, withoutResponseValidation("the answer is deliberately larger than the SDK reads"))
 	big := `{"id":"cvm_1","name":"my-app","status":"running","pad":"` + strings.Repeat("x", phala.MaxResponseBody) + `"}`
 	h.reply("GET /cvms/{id}", http.StatusOK, big)
-	_, err := h.client().GetCVMInfo(context.Background(), "my-app")
+	_, err := audited(h.client().GetCVMInfo(context.Background(), "my-app"))
 	require.ErrorIs(t, err, phala.ErrResponseTooLarge)
 }
 
@@ -298,9 +298,9 @@ func TestBaseURLWithoutAPIPrefixExplainsThe404(t *testing.T) {
 		base string
 		hint bool
 	}{{srv.URL, true}, {srv.URL + "/api", true}, {srv.URL + "/api/v1", false}} {
-		c, err := phala.NewClient(phala.WithAPIKey("phak_test_key"), phala.WithBaseURL(tc.base))
+		c, err := auditedClient(phala.NewClient(phala.WithAPIKey("phak_test_key"), phala.WithBaseURL(tc.base)))
 		require.NoError(t, err)
-		_, err = c.GetCVMInfo(context.Background(), "my-app")
+		_, err = audited(c.GetCVMInfo(context.Background(), "my-app"))
 		require.ErrorIs(t, err, phala.ErrNotFound)
 		if tc.hint {
 			assert.Contains(t, err.Error(), "does not end in /api/v1", tc.base)

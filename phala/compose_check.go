@@ -204,7 +204,6 @@ func cloneAppCompose(a *AppCompose) (*AppCompose, error) {
 // (ExpectedAppCompose); an *AppMismatchError; GetCVMComposeFile's errors;
 // a *ComposeHashMismatchError.
 func (c *Client) CheckComposeChange(ctx context.Context, cvmID, appID string, change *PatchCVMRequest, answerApp, composeHash string) (out *ComposeCheck, err error) {
-	defer auditOut(&out, &err)
 	want, err := callerAppID(cvmID, appID, "appID")
 	if err != nil {
 		return nil, err
@@ -236,7 +235,6 @@ func (c *Client) CheckComposeChange(ctx context.Context, cvmID, appID string, ch
 // that its hash is allowed on the app contract. Errors are
 // CheckComposeChange's, and an ErrInvalidArgument error for a nil prepared.
 func (c *Client) VerifyPreparedUpdate(ctx context.Context, cvmID, appID string, req *PatchCVMRequest, prepared *PatchCVMResponse) (out *ComposeCheck, err error) {
-	defer auditOut(&out, &err)
 	if prepared == nil {
 		return nil, invalidArg("prepared", "is nil")
 	}

@@ -33,7 +33,7 @@ func dumpHash(t *testing.T, ac *phala.AppCompose) string {
 	t.Helper()
 	b, err := json.Marshal(ac)
 	require.NoError(t, err)
-	h, err := phala.DumpAppComposeHash(b)
+	h, err := audited(phala.DumpAppComposeHash(b))
 	require.NoError(t, err)
 	return h
 }
@@ -41,13 +41,13 @@ func dumpHash(t *testing.T, ac *phala.AppCompose) string {
 func TestCheckComposeHashAcceptsOnlyTheIntendedDocument(t *testing.T) {
 	cur := currentCompose(t)
 	change := &phala.PatchCVMRequest{DockerComposeFile: phala.String("services:\n  web: {}\n"), AllowedEnvs: []string{"B", "A"}, VCPU: phala.Int(4)}
-	want, err := phala.ExpectedAppCompose(cur, change)
+	want, err := audited(phala.ExpectedAppCompose(cur, change))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"B", "A"}, want.AllowedEnvs, "as sent")
 	assert.Contains(t, want.Extra, "x_server_field", "fields the change does not touch are kept")
 	assert.Equal(t, []string{"A"}, cur.AllowedEnvs, "current is not modified")
 
-	ck, err := phala.CheckComposeHash(cur, change, "0x"+dumpHash(t, want))
+	ck, err := audited(phala.CheckComposeHash(cur, change, "0x"+dumpHash(t, want)))
 	require.NoError(t, err)
 	assert.Equal(t, dumpHash(t, want), ck.Hash)
 	assert.Equal(t, []string{"allowed_envs", "docker_compose_file"}, ck.Changed)
@@ -55,14 +55,14 @@ func TestCheckComposeHashAcceptsOnlyTheIntendedDocument(t *testing.T) {
 
 	// The dstack form of the same document is accepted too.
 	b, _ := json.Marshal(want)
-	dstack, err := phala.ComposeHash(b)
+	dstack, err := audited(phala.ComposeHash(b))
 	require.NoError(t, err)
-	_, err = phala.CheckComposeHash(cur, change, dstack)
+	_, err = audited(phala.CheckComposeHash(cur, change, dstack))
 	require.NoError(t, err)
 
 	// Only the compose file applied: the error names the field left out.
-	partial, _ := phala.ExpectedAppCompose(cur, &phala.PatchCVMRequest{DockerComposeFile: change.DockerComposeFile})
-	_, err = phala.CheckComposeHash(cur, change, dumpHash(t, partial))
+	partial, _ := audited(phala.ExpectedAppCompose(cur, &phala.PatchCVMRequest{DockerComposeFile: change.DockerComposeFile}))
+	_, err = audited(phala.CheckComposeHash(cur, change, dumpHash(t, partial)))
 	var me *phala.ComposeHashMismatchError
 	require.True(t, errors.As(err, &me), "%v", err)
 	assert.Equal(t, []string{"allowed_envs"}, me.Missing)
@@ -70,9 +70,9 @@ func TestCheckComposeHashAcceptsOnlyTheIntendedDocument(t *testing.T) {
 	assert.Contains(t, err.Error(), "leaves out your change of allowed_envs")
 
 	// A document differing elsewhere (the server added a field).
-	other, _ := phala.ExpectedAppCompose(cur, change)
+	other, _ := audited(phala.ExpectedAppCompose(cur, change))
 	other.Salt = phala.String("added")
-	_, err = phala.CheckComposeHash(cur, change, dumpHash(t, other))
+	_, err = audited(phala.CheckComposeHash(cur, change, dumpHash(t, other)))
 	require.True(t, errors.As(err, &me))
 	assert.Nil(t, me.Missing)
 	assert.Contains(t, err.Error(), "fields you did not change")
@@ -85,10 +85,10 @@ func TestExpectedAppComposeRefusesWhatItCannotReproduce(t *testing.T) {
 		"no app-compose field":      {VCPU: phala.Int(2)},
 		"nil":                       nil,
 	} {
-		_, err := phala.ExpectedAppCompose(cur, change)
+		_, err := audited(phala.ExpectedAppCompose(cur, change))
 		require.ErrorIs(t, err, phala.ErrInvalidArgument, name)
 	}
-	_, err := phala.CheckComposeHash(cur, &phala.PatchCVMRequest{PublicLogs: phala.Bool(false)}, "xyz")
+	_, err := audited(phala.CheckComposeHash(cur, &phala.PatchCVMRequest{PublicLogs: phala.Bool(false)}, "xyz"))
 	require.ErrorIs(t, err, phala.ErrInvalidArgument)
 }
 
@@ -98,7 +98,7 @@ func TestProvisionHashComparedWithWhatWasSent(t *testing.T) {
 	srv := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
 	ctx := context.Background()
 	req := &phala.ProvisionComposeUpdateRequest{DockerComposeFile: "services:\n  web:\n    image: nginx:1.28\n"}
-	p, err := srv.Client().ProvisionCVMComposeFileUpdate(ctx, phalatest.OnChainCVMName, req)
+	p, err := audited(auditedFake(srv.Client()).ProvisionCVMComposeFileUpdate(ctx, phalatest.OnChainCVMName, req))
 	require.NoError(t, err)
 	assert.True(t, p.ComposeHashMatchesSent)
 	assert.Equal(t, p.ComposeHash, p.SentComposeHash)
@@ -120,11 +120,53 @@ func TestProvisionHashComparedWithWhatWasSent(t *testing.T) {
 	}
 	hs := httptest.NewServer(rp)
 	t.Cleanup(hs.Close)
-	c, err := phala.NewClient(phala.WithBaseURL(hs.URL+"/api/v1"), phala.WithAPIKey(srv.APIKey()), phala.WithoutRetries())
+	c, err := auditedClient(phala.NewClient(phala.WithBaseURL(hs.URL+"/api/v1"), phala.WithAPIKey(srv.APIKey()), phala.WithoutRetries()))
 	require.NoError(t, err)
-	bad, err := c.ProvisionCVMComposeFileUpdate(ctx, phalatest.OnChainCVMName, req)
+	bad, err := audited(c.ProvisionCVMComposeFileUpdate(ctx, phalatest.OnChainCVMName, req))
 	require.NoError(t, err)
 	assert.Equal(t, evil, bad.ComposeHash)
 	assert.False(t, bad.ComposeHashMatchesSent, "the API's hash is not that of the document sent")
 	assert.Equal(t, p.SentComposeHash, bad.SentComposeHash)
+}
+
+// CheckComposeChange reads the current app-compose itself and accepts only
+// the hash of it with exactly the change applied, for the caller's app; a
+// call that names no app is refused before anything is sent.
+func TestCheckComposeChange(t *testing.T) {
+	srv := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
+	c := auditedFake(srv.Client())
+	ctx := context.Background()
+	seed, ok := srv.CVM(phalatest.OnChainCVMName)
+	require.True(t, ok)
+	change := &phala.PatchCVMRequest{DockerComposeFile: phala.String("services:\n  web:\n    image: nginx:1.28\n")}
+	cur, err := audited(c.GetCVMComposeFile(ctx, phalatest.OnChainCVMName))
+	require.NoError(t, err)
+	want, err := audited(phala.ExpectedAppCompose(cur, change))
+	require.NoError(t, err)
+	hash := dumpHash(t, want)
+
+	ck, err := audited(c.CheckComposeChange(ctx, phalatest.OnChainCVMName, seed.AppID, change, seed.AppID, hash))
+	require.NoError(t, err)
+	assert.Equal(t, hash, ck.Hash)
+	assert.Equal(t, []string{"docker_compose_file"}, ck.Changed)
+	// The app id in its app_ form names the app too.
+	_, err = audited(c.CheckComposeChange(ctx, "app_"+seed.AppID, "", change, "0x"+seed.AppID, hash))
+	require.NoError(t, err)
+
+	_, err = audited(c.CheckComposeChange(ctx, phalatest.OnChainCVMName, seed.AppID, change, seed.AppID, dumpHash(t, cur)))
+	var mismatch *phala.ComposeHashMismatchError
+	require.ErrorAs(t, err, &mismatch, "the hash of the current document is not the change's")
+	assert.Equal(t, hash, mismatch.Want)
+
+	other := strings.Repeat("ab", 20)
+	_, err = audited(c.CheckComposeChange(ctx, phalatest.OnChainCVMName, seed.AppID, change, other, hash))
+	var app *phala.AppMismatchError
+	require.ErrorAs(t, err, &app)
+	assert.Equal(t, other, app.Got)
+
+	srv.ResetRequests()
+	_, err = audited(c.CheckComposeChange(ctx, phalatest.OnChainCVMName, "", change, seed.AppID, hash))
+	require.ErrorIs(t, err, phala.ErrInvalidArgument, "a CVM name does not name the app")
+	assert.Contains(t, err.Error(), "appID")
+	assert.Empty(t, srv.Requests(), "refused before any request")
 }

@@ -12,19 +12,19 @@ import (
 func TestComposeHashKnownAnswers(t *testing.T) {
 	ka := loadKnownAnswers(t)
 	for i, v := range ka.ComposeHash {
-		h, err := ComposeHash(v.AppCompose)
+		h, err := audited(ComposeHash(v.AppCompose))
 		require.NoError(t, err)
 		assert.Equal(t, v.DstackForm, h, "vector %d dstack form", i)
 
-		h, err = ComposeHashNormalized(v.AppCompose)
+		h, err = audited(ComposeHashNormalized(v.AppCompose))
 		require.NoError(t, err)
 		assert.Equal(t, v.DstackFormNormalized, h, "vector %d normalized", i)
 
-		dump, err := DumpAppCompose(v.AppCompose)
+		dump, err := audited(DumpAppCompose(v.AppCompose))
 		require.NoError(t, err)
 		assert.Equal(t, v.DumpFormText, string(dump), "vector %d dump text", i)
 
-		h, err = DumpAppComposeHash(v.AppCompose)
+		h, err = audited(DumpAppComposeHash(v.AppCompose))
 		require.NoError(t, err)
 		assert.Equal(t, v.DumpFormHash, h, "vector %d dump hash", i)
 	}
@@ -56,7 +56,7 @@ func TestComposeHashSerialisationRules(t *testing.T) {
 			require.NoError(t, err)
 			got := string(v.Sorted().Stringify(""))
 			assert.Equal(t, c.want, got)
-			h, err := ComposeHash([]byte(c.in))
+			h, err := audited(ComposeHash([]byte(c.in)))
 			require.NoError(t, err)
 			assert.Equal(t, sha256Hex([]byte(c.want)), h)
 		})
@@ -64,7 +64,7 @@ func TestComposeHashSerialisationRules(t *testing.T) {
 }
 
 func TestDumpAppComposeReplacesColonSpaceEverywhere(t *testing.T) {
-	out, err := DumpAppCompose([]byte(`{"runner":"bash","bash_script":"echo \": x\"","docker_compose_file":"gone","pre_launch_script":null,"n":[]}`))
+	out, err := audited(DumpAppCompose([]byte(`{"runner":"bash","bash_script":"echo \": x\"","docker_compose_file":"gone","pre_launch_script":null,"n":[]}`)))
 	require.NoError(t, err)
 	assert.Equal(t, "{\n    \"bash_script\":\"echo \\\":x\\\"\",\n    \"n\":[],\n    \"runner\":\"bash\"\n}", string(out))
 }
@@ -74,12 +74,12 @@ func TestComposeHashNormalization(t *testing.T) {
 		return []byte(`{"name":"x"` + extra + `}`)
 	}
 	hash := func(doc []byte) string {
-		h, err := ComposeHash(doc)
+		h, err := audited(ComposeHash(doc))
 		require.NoError(t, err)
 		return h
 	}
 	norm := func(doc []byte) string {
-		h, err := ComposeHashNormalized(doc)
+		h, err := audited(ComposeHashNormalized(doc))
 		require.NoError(t, err)
 		return h
 	}
@@ -102,7 +102,7 @@ func TestComposeHashNormalization(t *testing.T) {
 
 func TestComposeHashRefusals(t *testing.T) {
 	for _, in := range []string{``, `[]`, `"x"`, `1`, `{`, `{"a":1,}`, `{"a":01}`, `{"a":.5}`, `{"a":"\x"}`, "{\"a\":\"\x01\"}", "{\"a\":\"\xff\"}", `{"a":1} x`, `{'a':1}`, `{"a":NaN}`, `{"a":"\u12"}`} {
-		_, err := ComposeHash([]byte(in))
+		_, err := audited(ComposeHash([]byte(in)))
 		require.Error(t, err, "%q", in)
 		assert.True(t, errors.Is(err, ErrInvalidArgument), "%q", in)
 		var iae *InvalidArgumentError
@@ -113,12 +113,12 @@ func TestComposeHashRefusals(t *testing.T) {
 	for i := 0; i < 2000; i++ {
 		deep = append(deep, '[')
 	}
-	_, err := ComposeHash(deep)
+	_, err := audited(ComposeHash(deep))
 	assert.ErrorIs(t, err, ErrInvalidArgument)
 }
 
 func TestDumpIsValidJSON(t *testing.T) {
-	out, err := DumpAppCompose([]byte(`{"a":{"b":[1,2,{"c":"d"}]},"e":"f"}`))
+	out, err := audited(DumpAppCompose([]byte(`{"a":{"b":[1,2,{"c":"d"}]},"e":"f"}`)))
 	require.NoError(t, err)
 	assert.True(t, json.Valid(out))
 }

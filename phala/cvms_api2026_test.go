@@ -26,7 +26,7 @@ func TestUpdateCVMListed(t *testing.T) {
 		h := newHarness(t)
 		// Official reference: 200 with the CVM's VM object.
 		h.reply("PATCH /cvms/{id}/listed", http.StatusOK, `{"id":4211,"name":"my-app","status":"running"}`)
-		require.NoError(t, h.client().UpdateCVMListed(ctx, "my-app", listed))
+		require.NoError(t, auditedErr(h.client().UpdateCVMListed(ctx, "my-app", listed)))
 		r := h.only()
 		// Go cvms_config_test.go: PATCH /cvms/{id}/listed with {"listed": bool}.
 		assert.Equal(t, http.MethodPatch, r.Method)
@@ -41,28 +41,28 @@ func TestUpdateCVMListed(t *testing.T) {
 	t.Run("not a JSON object", func(t *testing.T) {
 		h := newHarness(t, withoutResponseValidation("a proxy's page"))
 		h.reply("PATCH /cvms/{id}/listed", http.StatusOK, `<html>hi</html>`)
-		assert.ErrorIs(t, h.client().UpdateCVMListed(ctx, "my-app", true), phala.ErrUnexpectedResponse)
+		assert.ErrorIs(t, auditedErr(h.client().UpdateCVMListed(ctx, "my-app", true)), phala.ErrUnexpectedResponse)
 	})
 	t.Run("against phalatest, in place", func(t *testing.T) {
 		srv := phalatest.NewTestServer(t)
-		c := srv.Client()
+		c := auditedFake(srv.Client())
 		before, _, _ := srv.AppCompose(phalatest.CentralCVMName)
-		require.NoError(t, c.UpdateCVMListed(ctx, phalatest.CentralCVMName, true))
-		info, err := c.GetCVMInfo(ctx, phalatest.CentralCVMName)
+		require.NoError(t, auditedErr(c.UpdateCVMListed(ctx, phalatest.CentralCVMName, true)))
+		info, err := audited(c.GetCVMInfo(ctx, phalatest.CentralCVMName))
 		require.NoError(t, err)
 		assert.True(t, info.Listed)
 		assert.Equal(t, "running", info.Status, "no restart")
 		after, _, _ := srv.AppCompose(phalatest.CentralCVMName)
 		assert.Equal(t, before, after, "no compose change")
-		require.NoError(t, c.UpdateCVMListed(ctx, phalatest.CentralCVMName, false))
-		info, err = c.GetCVMInfo(ctx, phalatest.CentralCVMName)
+		require.NoError(t, auditedErr(c.UpdateCVMListed(ctx, phalatest.CentralCVMName, false)))
+		info, err = audited(c.GetCVMInfo(ctx, phalatest.CentralCVMName))
 		require.NoError(t, err)
 		assert.False(t, info.Listed)
 		assert.Empty(t, srv.SpecViolations())
 	})
 	t.Run("bad id", func(t *testing.T) {
 		h := newHarness(t)
-		assert.ErrorIs(t, h.client().UpdateCVMListed(ctx, "", true), phala.ErrInvalidArgument)
+		assert.ErrorIs(t, auditedErr(h.client().UpdateCVMListed(ctx, "", true)), phala.ErrInvalidArgument)
 		assert.Equal(t, 0, h.count())
 	})
 }
@@ -76,12 +76,12 @@ func TestGetPreLaunchScriptUpgradeStatus(t *testing.T) {
 		`{"current_hash":"aa11","latest_official_hash":"bb22","is_official":true,"is_latest":false,"can_upgrade":true}`)
 	h.reply("GET /cvms/b/pre-launch-script/upgrade-status", http.StatusOK,
 		`{"current_hash":null,"latest_official_hash":"bb22","is_official":false,"is_latest":false,"can_upgrade":false}`)
-	s, err := h.client().GetPreLaunchScriptUpgradeStatus(ctx, "a")
+	s, err := audited(h.client().GetPreLaunchScriptUpgradeStatus(ctx, "a"))
 	require.NoError(t, err)
 	assert.Equal(t, &phala.PreLaunchScriptUpgradeStatus{CurrentHash: "aa11", LatestOfficialHash: "bb22",
 		IsOfficial: true, CanUpgrade: true}, s)
 	assert.Equal(t, http.MethodGet, h.requests()[0].Method)
-	s, err = h.client().GetPreLaunchScriptUpgradeStatus(ctx, "b")
+	s, err = audited(h.client().GetPreLaunchScriptUpgradeStatus(ctx, "b"))
 	require.NoError(t, err)
 	assert.Equal(t, &phala.PreLaunchScriptUpgradeStatus{LatestOfficialHash: "bb22"}, s, "null current_hash: no script")
 
@@ -89,7 +89,7 @@ func TestGetPreLaunchScriptUpgradeStatus(t *testing.T) {
 		h := newHarness(t, withoutResponseValidation("the field the spec requires is missing"))
 		h.reply("GET /cvms/{id}/pre-launch-script/upgrade-status", http.StatusOK,
 			`{"current_hash":"aa11","latest_official_hash":"bb22","is_official":true,"is_latest":false}`)
-		_, err := h.client().GetPreLaunchScriptUpgradeStatus(ctx, "a")
+		_, err := audited(h.client().GetPreLaunchScriptUpgradeStatus(ctx, "a"))
 		assert.ErrorIs(t, err, phala.ErrUnexpectedResponse)
 		assert.ErrorContains(t, err, "can_upgrade")
 	})
@@ -100,7 +100,7 @@ func TestUpgradePreLaunchScript(t *testing.T) {
 	t.Run("phase 1 accepted", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("POST /cvms/{id}/pre-launch-script/upgrade-to-latest-official", http.StatusAccepted, acceptedJSON)
-		res, err := h.client().UpgradePreLaunchScript(ctx, "my-app", nil)
+		res, err := audited(h.client().UpgradePreLaunchScript(ctx, "my-app", nil))
 		require.NoError(t, err)
 		r := h.only()
 		// Go cvms_compose.go / JS upgrade_prelaunch_script.ts: POST, no body, no hashes.
@@ -120,7 +120,7 @@ func TestUpgradePreLaunchScript(t *testing.T) {
 				{"field":"compose_hash","value":"`+testHash+`"},{"field":"app_id","value":"`+testAppID+`"},
 				{"field":"device_id","value":"`+testDeviceID+`"},
 				{"field":"kms_info","value":{"id":"kms_base_prod","chain_id":8453,"k256_pubkey":"0x0334c7"}}]}`)
-		res, err := h.client().UpgradePreLaunchScript(ctx, "my-app", nil)
+		res, err := audited(h.client().UpgradePreLaunchScript(ctx, "my-app", nil))
 		require.NoError(t, err)
 		assert.Empty(t, res.Status)
 		assert.True(t, res.RequiresOnChainHash)
@@ -137,7 +137,7 @@ func TestUpgradePreLaunchScript(t *testing.T) {
 		h.reply("POST /cvms/{id}/pre-launch-script/upgrade-to-latest-official", 465,
 			`{"error_code":"ERR-01-005","message":"Compose hash verification required","details":[
 				{"field":"compose_hash","value":"`+testHash+`"},{"field":"app_id","value":"`+testAppID+`"}]}`)
-		res, err := h.client().UpgradePreLaunchScript(ctx, "my-app", nil)
+		res, err := audited(h.client().UpgradePreLaunchScript(ctx, "my-app", nil))
 		require.NoError(t, err)
 		assert.True(t, res.RequiresOnChainHash)
 		assert.Empty(t, res.DeviceID)
@@ -146,7 +146,7 @@ func TestUpgradePreLaunchScript(t *testing.T) {
 	t.Run("phase 2 headers", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("POST /cvms/{id}/pre-launch-script/upgrade-to-latest-official", http.StatusAccepted, acceptedJSON)
-		_, err := h.client().UpgradePreLaunchScript(ctx, "my-app", &phala.ComposeUpdateOptions{ComposeHash: testHash, TransactionHash: testTx})
+		_, err := audited(h.client().UpgradePreLaunchScript(ctx, "my-app", &phala.ComposeUpdateOptions{ComposeHash: testHash, TransactionHash: testTx}))
 		require.NoError(t, err)
 		r := h.only()
 		assert.Equal(t, []string{testHash}, r.Header.Values("X-Compose-Hash"))
@@ -155,7 +155,7 @@ func TestUpgradePreLaunchScript(t *testing.T) {
 	})
 	t.Run("half a phase 2 is refused before sending", func(t *testing.T) {
 		h := newHarness(t)
-		_, err := h.client().UpgradePreLaunchScript(ctx, "my-app", &phala.ComposeUpdateOptions{ComposeHash: testHash})
+		_, err := audited(h.client().UpgradePreLaunchScript(ctx, "my-app", &phala.ComposeUpdateOptions{ComposeHash: testHash}))
 		assert.ErrorIs(t, err, phala.ErrInvalidArgument)
 		assert.Equal(t, 0, h.count())
 	})
@@ -163,31 +163,31 @@ func TestUpgradePreLaunchScript(t *testing.T) {
 		old := phalatest.OfficialPreLaunchScripts()[0]
 		srv := phalatest.NewTestServer(t, phalatest.WithoutDefaultCVMs(),
 			phalatest.WithCVM(phalatest.CVMSeed{Name: "chain-app", ChainID: 8453, PreLaunchScript: old}))
-		c := srv.Client()
-		st, err := c.GetPreLaunchScriptUpgradeStatus(ctx, "chain-app")
+		c := auditedFake(srv.Client())
+		st, err := audited(c.GetPreLaunchScriptUpgradeStatus(ctx, "chain-app"))
 		require.NoError(t, err)
 		assert.True(t, st.IsOfficial)
 		assert.False(t, st.IsLatest)
 		assert.True(t, st.CanUpgrade)
 
-		res, err := c.UpgradePreLaunchScript(ctx, "chain-app", nil)
+		res, err := audited(c.UpgradePreLaunchScript(ctx, "chain-app", nil))
 		require.NoError(t, err)
 		require.True(t, res.RequiresOnChainHash)
 		assert.Equal(t, srv.KMSSigner(), res.KMSInfo.K256PublicKey, "shown from the 465's kms_info")
 		tx := srv.RegisterComposeHash("chain-app", res.ComposeHash)
-		res, err = c.UpgradePreLaunchScript(ctx, "chain-app", &phala.ComposeUpdateOptions{ComposeHash: res.ComposeHash, TransactionHash: tx})
+		res, err = audited(c.UpgradePreLaunchScript(ctx, "chain-app", &phala.ComposeUpdateOptions{ComposeHash: res.ComposeHash, TransactionHash: tx}))
 		require.NoError(t, err)
 		assert.Equal(t, phala.StatusInProgress, res.Status)
-		_, err = c.WaitForUpdate(ctx, "chain-app", res, nil)
+		_, err = audited(c.WaitForUpdate(ctx, "chain-app", res, nil))
 		require.NoError(t, err)
 		ac, _, _ := srv.AppCompose("chain-app")
 		latest := phalatest.OfficialPreLaunchScripts()[len(phalatest.OfficialPreLaunchScripts())-1]
 		assert.Equal(t, latest, ac["pre_launch_script"])
-		st, err = c.GetPreLaunchScriptUpgradeStatus(ctx, "chain-app")
+		st, err = audited(c.GetPreLaunchScriptUpgradeStatus(ctx, "chain-app"))
 		require.NoError(t, err)
 		assert.True(t, st.IsLatest)
 		assert.False(t, st.CanUpgrade)
-		res, err = c.UpgradePreLaunchScript(ctx, "chain-app", nil)
+		res, err = audited(c.UpgradePreLaunchScript(ctx, "chain-app", nil))
 		require.NoError(t, err)
 		assert.Equal(t, phala.StatusNoChange, res.Status, "already the latest")
 		assert.Empty(t, srv.SpecViolations())
@@ -203,7 +203,7 @@ func TestUpgradePreLaunchScript(t *testing.T) {
 func TestResizeThroughPatchCVM(t *testing.T) {
 	h := newHarness(t)
 	h.reply("PATCH /cvms/{id}", http.StatusAccepted, `{"message":"queued","correlation_id":"corr-1","status":"in_progress"}`)
-	p, err := h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{VCPU: phala.Int(4)})
+	p, err := audited(h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{VCPU: phala.Int(4)}))
 	require.NoError(t, err)
 	r := h.only()
 	assert.Equal(t, "/api/v1/cvms/my-app", r.EscapedPath)
@@ -219,13 +219,13 @@ func TestCommitComposeFileTransactionHash(t *testing.T) {
 	h := newHarness(t)
 	h.reply("PATCH /cvms/{id}/compose_file", http.StatusAccepted, acceptedJSON)
 	c := h.client()
-	require.NoError(t, c.CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash, TransactionHash: testTx}))
-	require.NoError(t, c.CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash}))
+	require.NoError(t, auditedErr(c.CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash, TransactionHash: testTx})))
+	require.NoError(t, auditedErr(c.CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash})))
 	reqs := h.requests()
 	require.Len(t, reqs, 2)
 	assert.JSONEq(t, `{"compose_hash":"`+testHash+`","transaction_hash":"`+testTx+`"}`, string(reqs[0].Body))
 	assert.JSONEq(t, `{"compose_hash":"`+testHash+`"}`, string(reqs[1].Body), "absent when not given")
-	err := c.CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash, TransactionHash: "0x12"})
+	err := auditedErr(c.CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash, TransactionHash: "0x12"}))
 	assert.ErrorIs(t, err, phala.ErrInvalidArgument)
 	assert.ErrorContains(t, err, "req.TransactionHash")
 	assert.Equal(t, 2, h.count())
@@ -238,24 +238,24 @@ func TestCommitComposeFileTransactionHash(t *testing.T) {
 func TestNewerPrepareSupersedesPending(t *testing.T) {
 	ctx := context.Background()
 	srv := phalatest.NewTestServer(t)
-	c := srv.Client()
-	first, err := c.PatchCVM(ctx, phalatest.OnChainCVMName, &phala.PatchCVMRequest{
-		DockerComposeFile: phala.String("services:\n  a:\n    image: nginx:1.27\n"), PrepareOnly: true})
+	c := auditedFake(srv.Client())
+	first, err := audited(c.PatchCVM(ctx, phalatest.OnChainCVMName, &phala.PatchCVMRequest{
+		DockerComposeFile: phala.String("services:\n  a:\n    image: nginx:1.27\n"), PrepareOnly: true}))
 	require.NoError(t, err)
 	require.NotEmpty(t, first.CommitToken)
 	tx1 := srv.RegisterComposeHash(phalatest.OnChainCVMName, first.ComposeHash)
 
-	second, err := c.PatchCVM(ctx, phalatest.OnChainCVMName, &phala.PatchCVMRequest{
-		DockerComposeFile: phala.String("services:\n  b:\n    image: nginx:1.28\n"), PrepareOnly: true})
+	second, err := audited(c.PatchCVM(ctx, phalatest.OnChainCVMName, &phala.PatchCVMRequest{
+		DockerComposeFile: phala.String("services:\n  b:\n    image: nginx:1.28\n"), PrepareOnly: true}))
 	require.NoError(t, err)
 	require.NotEqual(t, first.CommitToken, second.CommitToken)
 
-	_, err = c.CommitCVMUpdate(ctx, phalatest.OnChainCVMName, first.CommitToken, first.ComposeHash, tx1)
+	_, err = audited(c.CommitCVMUpdate(ctx, phalatest.OnChainCVMName, secretToken(first.CommitToken), first.ComposeHash, tx1))
 	require.ErrorIs(t, err, phala.ErrComposeHashExpired, "the first token was superseded")
 	assert.Empty(t, srv.Applied(phalatest.OnChainCVMName))
 
 	tx2 := srv.RegisterComposeHash(phalatest.OnChainCVMName, second.ComposeHash)
-	_, err = c.CommitCVMUpdate(ctx, phalatest.OnChainCVMName, second.CommitToken, second.ComposeHash, tx2)
+	_, err = audited(c.CommitCVMUpdate(ctx, phalatest.OnChainCVMName, secretToken(second.CommitToken), second.ComposeHash, tx2))
 	require.NoError(t, err)
 	assert.Len(t, srv.Applied(phalatest.OnChainCVMName), 1)
 	assert.Empty(t, srv.SpecViolations())
@@ -266,14 +266,14 @@ func TestNewerPrepareSupersedesPending(t *testing.T) {
 func TestCommitComposeFileTransactionHashAgainstPhalatest(t *testing.T) {
 	ctx := context.Background()
 	srv := phalatest.NewTestServer(t)
-	c := srv.Client()
-	p, err := c.ProvisionCVMComposeFileUpdate(ctx, phalatest.OnChainCVMName,
-		&phala.ProvisionComposeUpdateRequest{DockerComposeFile: "services:\n  a:\n    image: nginx:1.29\n"})
+	c := auditedFake(srv.Client())
+	p, err := audited(c.ProvisionCVMComposeFileUpdate(ctx, phalatest.OnChainCVMName,
+		&phala.ProvisionComposeUpdateRequest{DockerComposeFile: "services:\n  a:\n    image: nginx:1.29\n"}))
 	require.NoError(t, err)
 	tx := srv.RegisterComposeHash(phalatest.OnChainCVMName, p.ComposeHash)
-	err = c.CommitCVMComposeFileUpdate(ctx, phalatest.OnChainCVMName, &phala.CommitComposeUpdateRequest{ComposeHash: p.ComposeHash, TransactionHash: testTx})
+	err = auditedErr(c.CommitCVMComposeFileUpdate(ctx, phalatest.OnChainCVMName, &phala.CommitComposeUpdateRequest{ComposeHash: p.ComposeHash, TransactionHash: testTx}))
 	require.ErrorIs(t, err, phala.ErrTransactionVerificationFailed, "another transaction than the registration")
-	require.NoError(t, c.CommitCVMComposeFileUpdate(ctx, phalatest.OnChainCVMName, &phala.CommitComposeUpdateRequest{ComposeHash: p.ComposeHash, TransactionHash: tx}))
+	require.NoError(t, auditedErr(c.CommitCVMComposeFileUpdate(ctx, phalatest.OnChainCVMName, &phala.CommitComposeUpdateRequest{ComposeHash: p.ComposeHash, TransactionHash: tx})))
 	assert.Len(t, srv.Applied(phalatest.OnChainCVMName), 1)
 	assert.Empty(t, srv.SpecViolations())
 }

@@ -181,7 +181,6 @@ func decodeHexField(s string) ([]byte, error) {
 // the attestation JSON (including an event log that is neither an array
 // nor a string holding one).
 func (c *Client) GetCVMAttestation(ctx context.Context, cvmID string) (out *CVMAttestation, err error) {
-	defer auditOut(&out, &err)
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err

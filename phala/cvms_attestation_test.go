@@ -27,7 +27,7 @@ const (
 
 func TestGetCVMAttestationRecordedSample(t *testing.T) {
 	srv := phalatest.NewTestServer(t)
-	a, err := srv.Client().GetCVMAttestation(context.Background(), phalatest.CentralCVMName)
+	a, err := audited(auditedFake(srv.Client()).GetCVMAttestation(context.Background(), phalatest.CentralCVMName))
 	require.NoError(t, err)
 	assert.True(t, a.IsOnline)
 	assert.Empty(t, a.Error)
@@ -90,7 +90,7 @@ func TestGetCVMAttestationStringEventLog(t *testing.T) {
 	srv := phalatest.NewTestServer(t)
 	require.True(t, srv.SetAttestation(phalatest.CentralCVMName, body))
 
-	a, err := srv.Client().GetCVMAttestation(context.Background(), phalatest.CentralCVMName)
+	a, err := audited(auditedFake(srv.Client()).GetCVMAttestation(context.Background(), phalatest.CentralCVMName))
 	require.NoError(t, err)
 	require.Len(t, a.TCBInfo.EventLog, 28)
 	var got string
@@ -115,7 +115,7 @@ func TestGetCVMAttestationOfflineAndErrors(t *testing.T) {
 		h := newHarness(t)
 		h.reply("GET /cvms/{id}/attestation", http.StatusOK,
 			`{"is_online": false, "is_public": false, "error": "CVM is not running", "app_certificates": null, "tcb_info": null}`)
-		a, err := h.client().GetCVMAttestation(ctx, "my-app")
+		a, err := audited(h.client().GetCVMAttestation(ctx, "my-app"))
 		require.NoError(t, err)
 		assert.Equal(t, "/api/v1/cvms/my-app/attestation", h.only().EscapedPath)
 		assert.False(t, a.IsOnline)
@@ -129,7 +129,7 @@ func TestGetCVMAttestationOfflineAndErrors(t *testing.T) {
 		h := newHarness(t)
 		h.reply("GET /cvms/{id}/attestation", http.StatusOK, `{"is_online": true, "tcb_info": {"mrtd": "", "rtmr0": "",
 			"rtmr1": "", "rtmr2": "", "rtmr3": "", "event_log": "{\"imr\": 3}", "app_compose": ""}}`)
-		_, err := h.client().GetCVMAttestation(ctx, "my-app")
+		_, err := audited(h.client().GetCVMAttestation(ctx, "my-app"))
 		assert.ErrorIs(t, err, phala.ErrUnexpectedResponse)
 		assert.ErrorContains(t, err, "event_log")
 	})
@@ -140,10 +140,10 @@ func TestGetCVMAttestationOfflineAndErrors(t *testing.T) {
 		h.reply("GET /cvms/b/attestation", http.StatusOK, `{"is_online": true, "tcb_info": {"mrtd": "", "rtmr0": "",
 			"rtmr1": "", "rtmr2": "", "rtmr3": "", "app_compose": "", "event_log": [{"imr": 3, "event_type": 134217729,
 			"digest": "00", "event": "app-id", "event_payload": "0xab", "version": 2}]}}`)
-		a, err := h.client().GetCVMAttestation(ctx, "a")
+		a, err := audited(h.client().GetCVMAttestation(ctx, "a"))
 		require.NoError(t, err)
 		assert.Empty(t, a.TCBInfo.EventLog)
-		b, err := h.client().GetCVMAttestation(ctx, "b")
+		b, err := audited(h.client().GetCVMAttestation(ctx, "b"))
 		require.NoError(t, err)
 		require.Len(t, b.TCBInfo.EventLog, 1)
 		assert.Equal(t, 2, b.TCBInfo.EventLog[0].Version)
@@ -157,11 +157,11 @@ func TestGetCVMAttestationOfflineAndErrors(t *testing.T) {
 		assert.ErrorContains(t, err, "app_certificates[1].quote")
 	})
 	t.Run("not found", func(t *testing.T) {
-		_, err := phalatest.NewTestServer(t).Client().GetCVMAttestation(ctx, "no-such-cvm")
+		_, err := audited(auditedFake(phalatest.NewTestServer(t).Client()).GetCVMAttestation(ctx, "no-such-cvm"))
 		assert.ErrorIs(t, err, phala.ErrNotFound)
 	})
 	t.Run("bad id", func(t *testing.T) {
-		_, err := phalatest.NewTestServer(t).Client().GetCVMAttestation(ctx, "")
+		_, err := audited(auditedFake(phalatest.NewTestServer(t).Client()).GetCVMAttestation(ctx, ""))
 		assert.ErrorIs(t, err, phala.ErrInvalidArgument)
 	})
 }

@@ -42,7 +42,6 @@ const TransactionAlreadyRegistered = "already-registered"
 // ErrTransactionVerificationFailed and ErrComposeHashNotAllowed, 466
 // ErrComposeHashExpired, 404 an unknown or used token).
 func (c *Client) CommitCVMUpdate(ctx context.Context, cvmID, token, composeHash, txHash string) (out *CVMActionResponse, err error) {
-	defer auditOut(&out, &err)
 	ctx, id, err := c.start(ctx, cvmID, token)
 	if err != nil {
 		return nil, err

@@ -83,7 +83,6 @@ type ProvisionCVMResponse struct {
 // not the provision JSON or lacks a valid compose hash; an *APIError for
 // any other answer.
 func (c *Client) ProvisionCVMComposeFileUpdate(ctx context.Context, cvmID string, req *ProvisionComposeUpdateRequest) (out *ProvisionCVMResponse, err error) {
-	defer auditOut(&out, &err)
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
@@ -199,7 +198,6 @@ func overlayBool(dst **bool, v *bool) {
 // as fetched. Errors: an ErrInvalidArgument error for a malformed id; an
 // *APIError for any answer other than 200.
 func (c *Client) GetCVMComposeFile(ctx context.Context, cvmID string) (out *AppCompose, err error) {
-	defer auditOut(&out, &err)
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
@@ -240,7 +238,6 @@ type CommitComposeUpdateRequest struct {
 // not a JSON object; an *APIError otherwise (465 on an on-chain KMS whose
 // contract does not allow the hash yet, 466 for an expired provision).
 func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, req *CommitComposeUpdateRequest) (err error) {
-	defer auditErr(&err)
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return err

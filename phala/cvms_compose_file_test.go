@@ -44,7 +44,7 @@ func TestProvisionKeepsEverySpecKey(t *testing.T) {
 	h.reply("GET /cvms/{id}/compose_file", http.StatusOK, string(body))
 	h.reply("POST /cvms/{id}/compose_file/provision", http.StatusOK, `{"compose_hash":"`+testHash+`"}`)
 	newCompose := "services:\n  app:\n    image: nginx:1.27\n"
-	_, err = h.client().ProvisionCVMComposeFileUpdate(t.Context(), "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: newCompose})
+	_, err = audited(h.client().ProvisionCVMComposeFileUpdate(t.Context(), "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: newCompose}))
 	require.NoError(t, err)
 
 	reqs := h.requests()
@@ -91,9 +91,9 @@ func TestProvisionCVMComposeFileUpdate(t *testing.T) {
 				"chain_id": 8453, "kms_contract_address": "0x2f83172a49584c017f2b256f0fb2dca14126ba9c", "gateway_app_id": "0xabc"},
 			"compose_hash_registered": true}`)
 		newCompose := "services:\n  app:\n    image: nginx:1.27\n"
-		resp, err := h.client().ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{
+		resp, err := audited(h.client().ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{
 			DockerComposeFile: newCompose, AllowedEnvs: []string{"FOO", "BAR"}, PublicLogs: phala.Bool(false),
-			SecureTime: phala.Bool(true), UpdateEnvVars: phala.Bool(true)})
+			SecureTime: phala.Bool(true), UpdateEnvVars: phala.Bool(true)}))
 		require.NoError(t, err)
 
 		reqs := h.requests()
@@ -136,8 +136,8 @@ func TestProvisionCVMComposeFileUpdate(t *testing.T) {
 		h := newHarness(t)
 		h.reply("GET /cvms/{id}/compose_file", http.StatusOK, currentAppCompose)
 		h.reply("POST /cvms/{id}/compose_file/provision", http.StatusOK, `{"compose_hash":"`+testHash+`","kms_info":null}`)
-		resp, err := h.client().ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{
-			Name: phala.String("demo2"), PreLaunchScript: phala.String("")})
+		resp, err := audited(h.client().ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{
+			Name: phala.String("demo2"), PreLaunchScript: phala.String("")}))
 		require.NoError(t, err)
 		body := h.requests()[1].JSON(t)
 		assert.Equal(t, "demo2", body["name"])
@@ -150,7 +150,7 @@ func TestProvisionCVMComposeFileUpdate(t *testing.T) {
 	t.Run("the read fails: nothing is provisioned", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("GET /cvms/{id}/compose_file", http.StatusForbidden, `{"error_code":"ERR-03-005","message":"Access denied"}`)
-		_, err := h.client().ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose})
+		_, err := audited(h.client().ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose}))
 		require.ErrorIs(t, err, phala.ErrForbidden)
 		require.Equal(t, 1, h.count())
 	})
@@ -158,7 +158,7 @@ func TestProvisionCVMComposeFileUpdate(t *testing.T) {
 		h := newHarness(t, withoutResponseValidation("the spec requires compose_hash; this answer lacks it on purpose"))
 		h.reply("GET /cvms/{id}/compose_file", http.StatusOK, currentAppCompose)
 		h.reply("POST /cvms/{id}/compose_file/provision", http.StatusOK, `{"app_id":"`+testAppID+`"}`)
-		_, err := h.client().ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose})
+		_, err := audited(h.client().ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose}))
 		require.ErrorIs(t, err, phala.ErrUnexpectedResponse)
 		var ue *phala.UnexpectedResponseError
 		require.ErrorAs(t, err, &ue)
@@ -171,7 +171,7 @@ func TestCommitCVMComposeFileUpdate(t *testing.T) {
 	t.Run("hash only", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}/compose_file", http.StatusAccepted, acceptedJSON)
-		require.NoError(t, h.client().CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash}))
+		require.NoError(t, auditedErr(h.client().CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash})))
 		r := h.only()
 		assert.Equal(t, http.MethodPatch, r.Method)
 		assert.Equal(t, "/api/v1/cvms/my-app/compose_file", r.EscapedPath)
@@ -182,8 +182,8 @@ func TestCommitCVMComposeFileUpdate(t *testing.T) {
 	t.Run("with env", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}/compose_file", http.StatusAccepted, acceptedJSON)
-		require.NoError(t, h.client().CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{
-			ComposeHash: testHash, EncryptedEnv: encHex, EnvKeys: []string{"FOO"}, UpdateEnvVars: phala.Bool(false)}))
+		require.NoError(t, auditedErr(h.client().CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{
+			ComposeHash: testHash, EncryptedEnv: encHex, EnvKeys: []string{"FOO"}, UpdateEnvVars: phala.Bool(false)})))
 		assert.JSONEq(t, `{"compose_hash":"`+testHash+`","encrypted_env":"`+encHex+`","env_keys":["FOO"],"update_env_vars":false}`,
 			string(h.only().Body))
 	})
@@ -191,7 +191,7 @@ func TestCommitCVMComposeFileUpdate(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}/compose_file", phala.HTTPStatusComposeHashExpired,
 			`{"error_code":"ERR-01-006","message":"Compose hash is invalid or expired"}`)
-		err := h.client().CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash})
+		err := auditedErr(h.client().CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash}))
 		require.ErrorIs(t, err, phala.ErrComposeHashExpired)
 	})
 }
@@ -205,7 +205,7 @@ func sentHash(t *testing.T, body []byte) string {
 	delete(doc, "update_env_vars")
 	b, err := json.Marshal(doc)
 	require.NoError(t, err)
-	h, err := phala.DumpAppComposeHash(b)
+	h, err := audited(phala.DumpAppComposeHash(b))
 	require.NoError(t, err)
 	return h
 }

@@ -44,7 +44,6 @@ func (o *ComposeUpdateOptions) params() (composeHash, txHash *string, err error)
 // API's (a proxy's HTML page, malformed JSON, no correlation id) or a 465
 // without a valid compose hash; an *APIError for any other answer.
 func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string, opts *ComposeUpdateOptions) (out *UpdateResult, err error) {
-	defer auditOut(&out, &err)
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
@@ -72,7 +71,6 @@ func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string,
 // CVM's containers start (sent as text/plain) and restarts the CVM. The
 // on-chain flow and errors are those of UpdateDockerCompose.
 func (c *Client) UpdatePreLaunchScript(ctx context.Context, cvmID, script string, opts *ComposeUpdateOptions) (out *UpdateResult, err error) {
-	defer auditOut(&out, &err)
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
@@ -125,7 +123,6 @@ type UpdateResourcesRequest struct {
 // official SDKs now resize through PATCH /cvms/{id}: PatchCVM with VCPU,
 // Memory or DiskSize does the same and returns the correlation id.
 func (c *Client) UpdateCVMResources(ctx context.Context, cvmID string, req *UpdateResourcesRequest) (err error) {
-	defer auditErr(&err)
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return err
@@ -188,7 +185,6 @@ type CVMVisibility struct {
 // *APIError for any answer other than 200; a decoding error for a 200 body
 // that is not a JSON object.
 func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *UpdateVisibilityRequest) (out *CVMVisibility, err error) {
-	defer auditOut(&out, &err)
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
@@ -301,7 +297,6 @@ type UpdateEnvsRequest struct {
 // an ErrUnexpectedResponse error for a success (or 465) answer that is not
 // the API's; an *APIError for any other answer.
 func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmID string, req *UpdateEnvsRequest) (out *UpdateResult, err error) {
-	defer auditOut(&out, &err)
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
@@ -352,7 +347,6 @@ type UpdateOSImageRequest struct {
 // answer whose body is not a JSON object; an *APIError for any other
 // answer.
 func (c *Client) UpdateOSImage(ctx context.Context, cvmID string, req *UpdateOSImageRequest) (err error) {
-	defer auditErr(&err)
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return err

@@ -36,7 +36,7 @@ func TestUpdateDockerCompose(t *testing.T) {
 	t.Run("phase 1", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}/docker-compose", http.StatusAccepted, acceptedJSON, "X-Request-ID", "req_1")
-		res, err := h.client().UpdateDockerCompose(ctx, "my-app", testCompose, nil)
+		res, err := audited(h.client().UpdateDockerCompose(ctx, "my-app", testCompose, nil))
 		require.NoError(t, err)
 
 		r := h.only()
@@ -53,8 +53,8 @@ func TestUpdateDockerCompose(t *testing.T) {
 	t.Run("phase 2 headers", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}/docker-compose", http.StatusAccepted, acceptedJSON)
-		res, err := h.client().UpdateDockerCompose(ctx, "my-app", testCompose,
-			&phala.ComposeUpdateOptions{ComposeHash: testHash, TransactionHash: testTx})
+		res, err := audited(h.client().UpdateDockerCompose(ctx, "my-app", testCompose,
+			&phala.ComposeUpdateOptions{ComposeHash: testHash, TransactionHash: testTx}))
 		require.NoError(t, err)
 		r := h.only()
 		assertSDKHeaders(t, r, "text/yaml")
@@ -68,7 +68,7 @@ func TestUpdateDockerCompose(t *testing.T) {
 	t.Run("empty options send no phase 2 headers", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}/docker-compose", http.StatusAccepted, acceptedJSON)
-		_, err := h.client().UpdateDockerCompose(ctx, "my-app", testCompose, &phala.ComposeUpdateOptions{})
+		_, err := audited(h.client().UpdateDockerCompose(ctx, "my-app", testCompose, &phala.ComposeUpdateOptions{}))
 		require.NoError(t, err)
 		assertNoPhase2Headers(t, h.only())
 	})
@@ -80,7 +80,7 @@ func TestUpdatePreLaunchScript(t *testing.T) {
 	t.Run("phase 1", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}/pre-launch-script", http.StatusAccepted, acceptedJSON)
-		res, err := h.client().UpdatePreLaunchScript(ctx, "my-app", script, nil)
+		res, err := audited(h.client().UpdatePreLaunchScript(ctx, "my-app", script, nil))
 		require.NoError(t, err)
 		r := h.only()
 		assert.Equal(t, http.MethodPatch, r.Method)
@@ -93,8 +93,8 @@ func TestUpdatePreLaunchScript(t *testing.T) {
 	t.Run("phase 2 headers", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}/pre-launch-script", http.StatusAccepted, acceptedJSON)
-		_, err := h.client().UpdatePreLaunchScript(ctx, "my-app", script,
-			&phala.ComposeUpdateOptions{ComposeHash: "0x" + testHash, TransactionHash: testTx})
+		_, err := audited(h.client().UpdatePreLaunchScript(ctx, "my-app", script,
+			&phala.ComposeUpdateOptions{ComposeHash: "0x" + testHash, TransactionHash: testTx}))
 		require.NoError(t, err)
 		r := h.only()
 		assert.Equal(t, "0x"+testHash, r.Header.Get("X-Compose-Hash"))
@@ -108,10 +108,10 @@ func TestUpdateCVMResources(t *testing.T) {
 	t.Run("all fields", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}/resources", http.StatusAccepted, acceptedJSON)
-		err := h.client().UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{
+		err := auditedErr(h.client().UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{
 			VCPU: phala.Int(4), Memory: phala.Int(8192), DiskSize: phala.Int(50),
 			InstanceType: phala.String("tdx.large"), AllowRestart: phala.Bool(true),
-		})
+		}))
 		require.NoError(t, err)
 		r := h.only()
 		assert.Equal(t, http.MethodPatch, r.Method)
@@ -123,15 +123,15 @@ func TestUpdateCVMResources(t *testing.T) {
 	t.Run("unset fields are omitted, false is sent", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}/resources", http.StatusAccepted, acceptedJSON)
-		err := h.client().UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{
-			Memory: phala.Int(2048), AllowRestart: phala.Bool(false)})
+		err := auditedErr(h.client().UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{
+			Memory: phala.Int(2048), AllowRestart: phala.Bool(false)}))
 		require.NoError(t, err)
 		assert.JSONEq(t, `{"memory":2048,"allow_restart":false}`, string(h.only().Body))
 	})
 	t.Run("an undeclared status is an error", func(t *testing.T) {
 		h := newHarness(t, withoutResponseValidation("201 is not declared for /resources; the SDK must refuse it"))
 		h.reply("PATCH /cvms/{id}/resources", http.StatusCreated, `{}`)
-		err := h.client().UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(1)})
+		err := auditedErr(h.client().UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(1)}))
 		var apiErr *phala.APIError
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, http.StatusCreated, apiErr.StatusCode)
@@ -145,8 +145,8 @@ func TestUpdateCVMVisibility(t *testing.T) {
 	t.Run("both required flags given: one request", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}/visibility", http.StatusOK, visibilityJSON)
-		v, err := h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{
-			PublicSysinfo: phala.Bool(true), PublicLogs: phala.Bool(false), PublicTcbinfo: phala.Bool(true)})
+		v, err := audited(h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{
+			PublicSysinfo: phala.Bool(true), PublicLogs: phala.Bool(false), PublicTcbinfo: phala.Bool(true)}))
 		require.NoError(t, err)
 		r := h.only()
 		assert.Equal(t, http.MethodPatch, r.Method)
@@ -159,7 +159,7 @@ func TestUpdateCVMVisibility(t *testing.T) {
 		h := newHarness(t)
 		h.reply("GET /cvms/{id}", http.StatusOK, `{"id":"cvm_kq3Zp8","name":"my-app","status":"running","public_logs":true,"public_sysinfo":false,"public_tcbinfo":false}`)
 		h.reply("PATCH /cvms/{id}/visibility", http.StatusOK, `{"id":4211,"name":"my-app","status":"running","public_sysinfo":true,"public_logs":true}`)
-		v, err := h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{PublicSysinfo: phala.Bool(true)})
+		v, err := audited(h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{PublicSysinfo: phala.Bool(true)}))
 		require.NoError(t, err)
 		reqs := h.requests()
 		require.Len(t, reqs, 2)
@@ -178,7 +178,7 @@ func TestUpdateCVMVisibility(t *testing.T) {
 		h := newHarness(t)
 		h.reply("GET /cvms/{id}", http.StatusOK, `{"id":"cvm_kq3Zp8","name":"my-app","status":"running","public_logs":false,"public_sysinfo":true}`)
 		h.reply("PATCH /cvms/{id}/visibility", http.StatusOK, visibilityJSON)
-		_, err := h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{PublicTcbinfo: phala.Bool(false)})
+		_, err := audited(h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{PublicTcbinfo: phala.Bool(false)}))
 		require.NoError(t, err)
 		reqs := h.requests()
 		require.Len(t, reqs, 2)
@@ -198,8 +198,8 @@ func TestUpdateCVMVisibility(t *testing.T) {
 				h = newHarness(t, withoutResponseValidation("fields of types no schema allows, on purpose"))
 			}
 			h.reply("PATCH /cvms/{id}/visibility", http.StatusOK, answer)
-			v, err := h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{
-				PublicSysinfo: phala.Bool(true), PublicLogs: phala.Bool(true), PublicTcbinfo: phala.Bool(true)})
+			v, err := audited(h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{
+				PublicSysinfo: phala.Bool(true), PublicLogs: phala.Bool(true), PublicTcbinfo: phala.Bool(true)}))
 			require.NoError(t, err, answer)
 			assert.Equal(t, &phala.CVMVisibility{PublicSysinfo: true, PublicLogs: true, PublicTcbinfo: true}, v, answer)
 			assert.Equal(t, 1, h.count(), answer)
@@ -209,8 +209,8 @@ func TestUpdateCVMVisibility(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}/visibility", http.StatusOK, `{"id":4211,"name":"my-app","status":"running"}`)
 		h.reply("GET /cvms/{id}", http.StatusOK, `{"id":"cvm_kq3Zp8","name":"my-app","status":"running","public_logs":false,"public_sysinfo":true,"public_tcbinfo":true}`)
-		v, err := h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{
-			PublicSysinfo: phala.Bool(true), PublicLogs: phala.Bool(false)})
+		v, err := audited(h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{
+			PublicSysinfo: phala.Bool(true), PublicLogs: phala.Bool(false)}))
 		require.NoError(t, err)
 		assert.Equal(t, &phala.CVMVisibility{PublicSysinfo: true, PublicLogs: false, PublicTcbinfo: true}, v)
 		reqs := h.requests()
@@ -221,15 +221,15 @@ func TestUpdateCVMVisibility(t *testing.T) {
 	t.Run("the answer's flags win over the values sent", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}/visibility", http.StatusOK, `{"id":4211,"name":"my-app","status":"running","public_sysinfo":false,"public_logs":true,"public_tcbinfo":false}`)
-		v, err := h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{
-			PublicSysinfo: phala.Bool(true), PublicLogs: phala.Bool(false), PublicTcbinfo: phala.Bool(true)})
+		v, err := audited(h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{
+			PublicSysinfo: phala.Bool(true), PublicLogs: phala.Bool(false), PublicTcbinfo: phala.Bool(true)}))
 		require.NoError(t, err)
 		assert.Equal(t, &phala.CVMVisibility{PublicSysinfo: false, PublicLogs: true, PublicTcbinfo: false}, v)
 	})
 	t.Run("the read fails: nothing is patched", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("GET /cvms/{id}", http.StatusNotFound, `{"error_code":"ERR-03-001","message":"CVM not found"}`)
-		_, err := h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{PublicLogs: phala.Bool(true)})
+		_, err := audited(h.client().UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{PublicLogs: phala.Bool(true)}))
 		require.ErrorIs(t, err, phala.ErrNotFound)
 		require.Equal(t, 1, h.count())
 	})
@@ -245,8 +245,8 @@ func TestUpdateCVMEnvs(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}/envs", http.StatusOK,
 			`{"status":"in_progress","message":"ok","correlation_id":"`+testCorrID+`","allowed_envs_changed":true}`)
-		res, err := h.client().UpdateCVMEnvs(ctx, "my-app", &phala.UpdateEnvsRequest{
-			EncryptedEnv: encHex, EnvKeys: []string{"DATABASE_URL", "SECRET_KEY"}})
+		res, err := audited(h.client().UpdateCVMEnvs(ctx, "my-app", &phala.UpdateEnvsRequest{
+			EncryptedEnv: encHex, EnvKeys: []string{"DATABASE_URL", "SECRET_KEY"}}))
 		require.NoError(t, err)
 		r := h.only()
 		assert.Equal(t, http.MethodPatch, r.Method)
@@ -260,8 +260,8 @@ func TestUpdateCVMEnvs(t *testing.T) {
 	t.Run("phase 2 values travel in the body", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}/envs", http.StatusAccepted, acceptedJSON)
-		_, err := h.client().UpdateCVMEnvs(ctx, "my-app", &phala.UpdateEnvsRequest{
-			EncryptedEnv: encHex, ComposeHash: phala.String(testHash), TransactionHash: phala.String(testTx)})
+		_, err := audited(h.client().UpdateCVMEnvs(ctx, "my-app", &phala.UpdateEnvsRequest{
+			EncryptedEnv: encHex, ComposeHash: phala.String(testHash), TransactionHash: phala.String(testTx)}))
 		require.NoError(t, err)
 		r := h.only()
 		assertNoPhase2Headers(t, r)
@@ -272,7 +272,7 @@ func TestUpdateCVMEnvs(t *testing.T) {
 func TestUpdateOSImage(t *testing.T) {
 	h := newHarness(t)
 	h.reply("PATCH /cvms/{id}/os-image", http.StatusAccepted, acceptedJSON)
-	err := h.client().UpdateOSImage(context.Background(), "my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"})
+	err := auditedErr(h.client().UpdateOSImage(context.Background(), "my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"}))
 	require.NoError(t, err)
 	r := h.only()
 	assert.Equal(t, http.MethodPatch, r.Method)

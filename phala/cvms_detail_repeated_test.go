@@ -75,11 +75,11 @@ func TestRepeatedKeyDetailReadsAsGenReadsIt(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	c, err := NewClient(WithAPIKey("k-repeated"), WithBaseURL(srv.URL+"/api/v1"), WithoutRetries())
+	c, err := auditedClient(NewClient(WithAPIKey("k-repeated"), WithBaseURL(srv.URL+"/api/v1"), WithoutRetries()))
 	require.NoError(t, err)
 	ctx := context.Background()
 
-	info, err := c.GetCVMInfo(ctx, "my-app")
+	info, err := audited(c.GetCVMInfo(ctx, "my-app"))
 	require.NoError(t, err)
 	assert.Equal(t, cvmInfoFromGen(&ref), info)
 	assert.Equal(t, "running", info.Status)
@@ -90,18 +90,18 @@ func TestRepeatedKeyDetailReadsAsGenReadsIt(t *testing.T) {
 	assert.Nil(t, info.Progress)
 	assert.Equal(t, ka.EncryptEnv.RemotePublicKey, info.KMSInfo.EncryptedEnvPublicKey)
 
-	v, err := c.UpdateCVMVisibility(ctx, "my-app", &UpdateVisibilityRequest{PublicSysinfo: Bool(false)})
+	v, err := audited(c.UpdateCVMVisibility(ctx, "my-app", &UpdateVisibilityRequest{PublicSysinfo: Bool(false)}))
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"public_sysinfo":false,"public_logs":false}`, visibilityBody.Load().(string), "public_logs as gen reads it")
 	assert.False(t, v.PublicLogs)
 	assert.False(t, v.PublicTcbinfo)
 
-	key, err := c.GetEnvEncryptPublicKey(ctx, "my-app", &EnvKeyOptions{Anchor: InsecureTrustAPISigner()})
+	key, err := audited(c.GetEnvEncryptPublicKey(ctx, "my-app", &EnvKeyOptions{Anchor: InsecureTrustAPISigner()}))
 	require.NoError(t, err)
 	assert.Equal(t, ka.EncryptEnv.RemotePublicKey, key.PublicKey)
 	assert.Equal(t, strings.Repeat("bb", 20), key.AppID)
 
-	res, err := c.EncryptAndUpdateEnvs(ctx, "my-app", []EnvVar{{Key: "A", Value: "b"}}, &UpdateEnvsOptions{Key: EnvKeyOptions{Anchor: InsecureTrustAPISigner()}})
+	res, err := audited(c.EncryptAndUpdateEnvs(ctx, "my-app", secretEnvs([]EnvVar{{Key: "A", Value: "b"}}), &UpdateEnvsOptions{Key: EnvKeyOptions{Anchor: InsecureTrustAPISigner()}}))
 	require.NoError(t, err)
 	assert.Equal(t, ka.EncryptEnv.RemotePublicKey, res.EnvKey.PublicKey)
 	assert.NotEmpty(t, envsBody.Load())
@@ -110,8 +110,8 @@ func TestRepeatedKeyDetailReadsAsGenReadsIt(t *testing.T) {
 	// none runs: the wait ends at once.
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	st, err := c.WaitForUpdate(wctx, "my-app", &UpdateResult{Status: StatusInProgress, CorrelationID: "c-77"},
-		&WaitOptions{DisableStreaming: true, PollInterval: 10 * time.Millisecond, StartTimeout: time.Nanosecond})
+	st, err := audited(c.WaitForUpdate(wctx, "my-app", &UpdateResult{Status: StatusInProgress, CorrelationID: "c-77"},
+		&WaitOptions{DisableStreaming: true, PollInterval: 10 * time.Millisecond, StartTimeout: time.Nanosecond}))
 	require.NoError(t, err)
 	assert.Equal(t, "running", st.Status)
 }

@@ -29,7 +29,7 @@ func TestGetCVMInfo(t *testing.T) {
 			"gateway_enabled": true, "secure_time": true, "listed": true, "storage_fs": "zfs",
 			"unknown_future_field": {"a": 1}
 		}`)
-		info, err := h.client().GetCVMInfo(ctx, "my-app")
+		info, err := audited(h.client().GetCVMInfo(ctx, "my-app"))
 		require.NoError(t, err)
 		r := h.only()
 		assert.Equal(t, http.MethodGet, r.Method)
@@ -55,7 +55,7 @@ func TestGetCVMInfo(t *testing.T) {
 				"deployer_address": "0xdead", "rpc_endpoint": "https://rpc.example"},
 			"resource": {"memory_in_gb": 1.5}
 		}`)
-		info, err := h.client().GetCVMInfo(ctx, "cvm_x")
+		info, err := audited(h.client().GetCVMInfo(ctx, "cvm_x"))
 		require.NoError(t, err)
 		chain := int64(8453)
 		assert.Equal(t, &phala.CVMProgress{Target: "update", StartedAt: "2026-03-01T09:30:00Z", CorrelationID: testCorrID}, info.Progress)
@@ -69,7 +69,7 @@ func TestGetCVMInfo(t *testing.T) {
 	t.Run("a success body that is not JSON", func(t *testing.T) {
 		h := newHarness(t, withoutResponseValidation("the body is deliberately not the declared JSON"))
 		h.handle("GET /cvms/{id}", replyFunc(http.StatusOK, "text/html", "<html>login</html>"))
-		_, err := h.client().GetCVMInfo(ctx, "my-app")
+		_, err := audited(h.client().GetCVMInfo(ctx, "my-app"))
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "200")
 		assert.Contains(t, err.Error(), "<html>login</html>")

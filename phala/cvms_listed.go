@@ -18,7 +18,6 @@ import (
 // not a JSON object (e.g. a proxy's page; an empty body is accepted); an *APIError for any other
 // answer.
 func (c *Client) UpdateCVMListed(ctx context.Context, cvmID string, listed bool) (err error) {
-	defer auditErr(&err)
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return err

@@ -136,8 +136,7 @@ func (r *PatchCVMRequest) body() gen.PatchCVMRequest {
 // a success (or 465) answer that is not the API's (no JSON object, no
 // correlation id, no valid compose hash); an *APIError for any other answer.
 func (c *Client) PatchCVM(ctx context.Context, cvmID string, req *PatchCVMRequest) (out *PatchCVMResponse, err error) {
-	defer c.rememberToken(&out) // after the audit saw the result, which carries it
-	defer auditOut(&out, &err)
+	defer c.rememberToken(&out)
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
@@ -197,7 +196,6 @@ type ConfirmCVMPatchRequest struct {
 // ErrComposeHashExpired, ErrTransactionVerificationFailed and
 // ErrComposeHashNotAllowed).
 func (c *Client) ConfirmCVMPatch(ctx context.Context, cvmID string, req *ConfirmCVMPatchRequest) (out *CVMActionResponse, err error) {
-	defer auditOut(&out, &err)
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err

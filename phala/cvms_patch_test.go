@@ -17,7 +17,7 @@ func TestPatchCVM(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}", http.StatusAccepted, acceptedJSON, "X-Request-ID", "req_9")
 		compose, script, image := testCompose, "#!/bin/sh\ntrue\n", "dstack-0.5.4"
-		resp, err := h.client().PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{
+		resp, err := audited(h.client().PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{
 			DockerComposeFile: &compose, PreLaunchScript: &script, EncryptedEnv: phala.String(encHex),
 			AllowedEnvs:   []string{"FOO", "BAR"},
 			PublicSysinfo: phala.Bool(true), PublicLogs: phala.Bool(false), PublicTcbinfo: phala.Bool(true),
@@ -25,7 +25,7 @@ func TestPatchCVM(t *testing.T) {
 			VCPU: phala.Int(4), Memory: phala.Int(8192), DiskSize: phala.Int(50),
 			InstanceType: phala.String("tdx.large"), OSImageName: &image, AllowRestart: phala.Bool(true),
 			UserConfig: phala.String("cfg"), ShutdownTimeout: phala.Int(120), AllowForceStop: phala.Bool(true),
-		})
+		}))
 		require.NoError(t, err)
 		r := h.only()
 		assert.Equal(t, http.MethodPatch, r.Method)
@@ -50,16 +50,16 @@ func TestPatchCVM(t *testing.T) {
 	t.Run("OS image alone is sent under both names", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}", http.StatusAccepted, acceptedJSON)
-		_, err := h.client().PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{OSImageName: phala.String("dstack-0.5.4")})
+		_, err := audited(h.client().PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{OSImageName: phala.String("dstack-0.5.4")}))
 		require.NoError(t, err)
 		assert.JSONEq(t, `{"image":"dstack-0.5.4","os_image_name":"dstack-0.5.4"}`, string(h.only().Body))
 	})
 	t.Run("phase 2 and prepare-only headers", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}", http.StatusAccepted, acceptedJSON)
-		_, err := h.client().PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{
+		_, err := audited(h.client().PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{
 			DockerComposeFile: phala.String(testCompose), ComposeHash: phala.String(testHash),
-			TransactionHash: phala.String(testTx), PrepareOnly: true})
+			TransactionHash: phala.String(testTx), PrepareOnly: true}))
 		require.NoError(t, err)
 		r := h.only()
 		assert.Equal(t, testHash, r.Header.Get("X-Compose-Hash"))
@@ -73,8 +73,8 @@ func TestPatchCVM(t *testing.T) {
 func TestConfirmCVMPatch(t *testing.T) {
 	h := newHarness(t)
 	h.reply("PATCH /cvms/{id}", http.StatusAccepted, acceptedJSON)
-	resp, err := h.client().ConfirmCVMPatch(context.Background(), "my-app",
-		&phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: testTx})
+	resp, err := audited(h.client().ConfirmCVMPatch(context.Background(), "my-app",
+		&phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: testTx}))
 	require.NoError(t, err)
 	r := h.only()
 	assert.Equal(t, http.MethodPatch, r.Method)

@@ -30,7 +30,6 @@ type PreLaunchScriptUpgradeStatus struct {
 // for a malformed id; an *APIError for any answer other than 200; an
 // ErrUnexpectedResponse error for a body that is not the status JSON.
 func (c *Client) GetPreLaunchScriptUpgradeStatus(ctx context.Context, cvmID string) (out *PreLaunchScriptUpgradeStatus, err error) {
-	defer auditOut(&out, &err)
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
@@ -74,7 +73,6 @@ func (c *Client) GetPreLaunchScriptUpgradeStatus(ctx context.Context, cvmID stri
 // error for a success answer that is not the API's or a 465 without a
 // valid compose hash; an *APIError for any other answer.
 func (c *Client) UpgradePreLaunchScript(ctx context.Context, cvmID string, opts *ComposeUpdateOptions) (out *UpdateResult, err error) {
-	defer auditOut(&out, &err)
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err

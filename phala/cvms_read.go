@@ -78,7 +78,6 @@ type CVMProgress struct {
 // ...) for any answer other than 200; a decoding error naming the status
 // for a body that is neither shape.
 func (c *Client) GetCVMInfo(ctx context.Context, cvmID string) (out *CVMInfo, err error) {
-	defer auditOut(&out, &err)
 	if ctx, err = c.begin(ctx); err != nil {
 		return nil, err
 	}

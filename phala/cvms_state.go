@@ -44,7 +44,6 @@ func (s *CVMState) UnmarshalJSON(b []byte) error {
 // ErrInvalidArgument error for a malformed id; an *APIError for any answer
 // other than 200.
 func (c *Client) GetCVMState(ctx context.Context, cvmID string) (out *CVMState, err error) {
-	defer auditOut(&out, &err)
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err

@@ -33,7 +33,7 @@ func TestDefaultTransportReusesConnections(t *testing.T) {
 	}
 	srv.Start()
 	defer srv.Close()
-	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"))
+	c, err := auditedClient(NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1")))
 	require.NoError(t, err)
 	const inflight, rounds = 16, 5
 	for range rounds {
@@ -42,7 +42,7 @@ func TestDefaultTransportReusesConnections(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := c.UpdateDockerCompose(context.Background(), "my-app", "a: b\n", nil)
+				_, err := audited(c.UpdateDockerCompose(context.Background(), "my-app", "a: b\n", nil))
 				assert.NoError(t, err)
 			}()
 		}

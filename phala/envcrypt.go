@@ -36,7 +36,6 @@ var envRand io.Reader = rand.Reader
 // UTF-8, or the public key is malformed or a low-order point. Values never
 // appear in errors.
 func EncryptEnvVars(envs []EnvVar, publicKeyHex string) (out string, err error) {
-	defer auditOut(&out, &err)
 	return encryptEnvVars(envs, publicKeyHex, envRand)
 }
 

@@ -59,9 +59,9 @@ func TestEncryptEnvVarsRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	pub := hex.EncodeToString(priv.PublicKey().Bytes())
 	envs := []EnvVar{{"Z", "last<>&\u2028"}, {"A_1", "multi\nline \"quoted\" \\ é 😀"}, {"_", ""}, {"CTRL", "\x00\x1f\x7f"}}
-	a, err := EncryptEnvVars(envs, pub)
+	a, err := audited(EncryptEnvVars(secretEnvs(envs), pub))
 	require.NoError(t, err)
-	b, err := EncryptEnvVars(envs, pub)
+	b, err := audited(EncryptEnvVars(secretEnvs(envs), pub))
 	require.NoError(t, err)
 	assert.NotEqual(t, a, b, "fresh ephemeral key and IV per call")
 	assert.Equal(t, strings.ToLower(a), a)
@@ -110,7 +110,7 @@ func TestEncryptEnvVarsRefusals(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			out, err := EncryptEnvVars(c.envs, c.pub)
+			out, err := audited(EncryptEnvVars(secretEnvs(c.envs), c.pub))
 			require.Error(t, err)
 			assert.Empty(t, out)
 			assert.ErrorIs(t, err, ErrInvalidArgument)
@@ -121,7 +121,7 @@ func TestEncryptEnvVarsRefusals(t *testing.T) {
 		})
 	}
 	// the limit itself is accepted
-	_, err = EncryptEnvVars([]EnvVar{{strings.Repeat("K", 255), "v"}}, pub)
+	_, err = audited(EncryptEnvVars(secretEnvs([]EnvVar{{strings.Repeat("K", 255), "v"}}), pub))
 	assert.NoError(t, err, "255-byte key is allowed")
 }
 

@@ -35,7 +35,7 @@ func TestParseEnvFile(t *testing.T) {
 		"CRLF=crlf\r\n" +
 		"UNICODE=héllo 😀\n" +
 		"_UNDER=1"
-	got, err := ParseEnvFile(strings.NewReader(in))
+	got, err := audited(ParseEnvFile(strings.NewReader(in)))
 	require.NoError(t, err)
 	want := []EnvVar{
 		{"PLAIN", "value"},
@@ -61,7 +61,7 @@ func TestParseEnvFile(t *testing.T) {
 }
 
 func TestParseEnvFileEmpty(t *testing.T) {
-	got, err := ParseEnvFile(strings.NewReader("# nothing\n\n"))
+	got, err := audited(ParseEnvFile(strings.NewReader("# nothing\n\n")))
 	require.NoError(t, err)
 	assert.Empty(t, got)
 }
@@ -84,7 +84,7 @@ func TestParseEnvFileErrors(t *testing.T) {
 		{"A=1\nB=\xff" + secret, 2, "UTF-8"},
 	}
 	for _, c := range cases {
-		_, err := ParseEnvFile(strings.NewReader(c.in))
+		_, err := audited(ParseEnvFile(strings.NewReader(c.in)))
 		require.Error(t, err, c.in)
 		var efe *EnvFileError
 		require.True(t, errors.As(err, &efe), c.in)
@@ -97,12 +97,12 @@ func TestParseEnvFileErrors(t *testing.T) {
 
 func TestParseEnvFileReadError(t *testing.T) {
 	boom := errors.New("boom")
-	_, err := ParseEnvFile(iotest.ErrReader(boom))
+	_, err := audited(ParseEnvFile(iotest.ErrReader(boom)))
 	assert.ErrorIs(t, err, boom)
 	assert.NotErrorIs(t, err, ErrInvalidArgument)
 }
 
 func TestParseEnvFileTooLarge(t *testing.T) {
-	_, err := ParseEnvFile(strings.NewReader(strings.Repeat("#", maxEnvFileBytes+1)))
+	_, err := audited(ParseEnvFile(strings.NewReader(strings.Repeat("#", maxEnvFileBytes+1))))
 	assert.ErrorIs(t, err, ErrInvalidArgument)
 }

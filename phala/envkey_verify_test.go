@@ -20,32 +20,32 @@ func TestVerifyEnvEncryptPublicKeyKnownAnswer(t *testing.T) {
 	sig := mustHex(t, ka.Signature)
 
 	for _, app := range []string{ka.AppID, "0x" + ka.AppID, "app_" + ka.AppID} {
-		signer, err := VerifyEnvEncryptPublicKey(pub, sig, app)
+		signer, err := audited(VerifyEnvEncryptPublicKey(pub, sig, app))
 		require.NoError(t, err)
 		assert.Equal(t, ka.Signer, signer)
 	}
 	// v as 27/28
 	sig27 := append([]byte(nil), sig...)
 	sig27[64] += 27
-	signer, err := VerifyEnvEncryptPublicKey(pub, sig27, ka.AppID)
+	signer, err := audited(VerifyEnvEncryptPublicKey(pub, sig27, ka.AppID))
 	require.NoError(t, err)
 	assert.Equal(t, ka.Signer, signer)
 
 	// tampered public key, app id, signature: a different signer or an error
 	tamperedPub := append([]byte(nil), pub...)
 	tamperedPub[0] ^= 1
-	signer, err = VerifyEnvEncryptPublicKey(tamperedPub, sig, ka.AppID)
+	signer, err = audited(VerifyEnvEncryptPublicKey(tamperedPub, sig, ka.AppID))
 	if err == nil {
 		assert.NotEqual(t, ka.Signer, signer)
 	}
-	signer, err = VerifyEnvEncryptPublicKey(pub, sig, "00000000000000000000000000000000000000ff")
+	signer, err = audited(VerifyEnvEncryptPublicKey(pub, sig, "00000000000000000000000000000000000000ff"))
 	if err == nil {
 		assert.NotEqual(t, ka.Signer, signer)
 	}
 	for _, i := range []int{0, 31, 32, 63} {
 		bad := append([]byte(nil), sig...)
 		bad[i] ^= 0x80
-		signer, err = VerifyEnvEncryptPublicKey(pub, bad, ka.AppID)
+		signer, err = audited(VerifyEnvEncryptPublicKey(pub, bad, ka.AppID))
 		if err == nil {
 			assert.NotEqual(t, ka.Signer, signer, "byte %d", i)
 		} else {
@@ -54,7 +54,7 @@ func TestVerifyEnvEncryptPublicKeyKnownAnswer(t *testing.T) {
 	}
 	flipped := append([]byte(nil), sig...)
 	flipped[64] ^= 1
-	signer, err = VerifyEnvEncryptPublicKey(pub, flipped, ka.AppID)
+	signer, err = audited(VerifyEnvEncryptPublicKey(pub, flipped, ka.AppID))
 	if err == nil {
 		assert.NotEqual(t, ka.Signer, signer)
 	}
@@ -74,7 +74,7 @@ func TestVerifyEnvEncryptPublicKeyKnownAnswer(t *testing.T) {
 		{sig, ""},
 		{make([]byte, 65), ka.AppID}, // r = s = 0
 	} {
-		_, err := VerifyEnvEncryptPublicKey(pub, c.sig, c.app)
+		_, err := audited(VerifyEnvEncryptPublicKey(pub, c.sig, c.app))
 		assert.ErrorIs(t, err, ErrInvalidArgument, "sig %x app %q", c.sig, c.app)
 		var iae *InvalidArgumentError
 		assert.True(t, errors.As(err, &iae))
@@ -106,24 +106,24 @@ func TestVerifyEnvEncryptPublicKeyAt(t *testing.T) {
 	msg = append(msg, pub...)
 	sig := signEnvPubkey(t, key, msg)
 
-	signer, err := VerifyEnvEncryptPublicKeyAt(pub, sig, "app_"+appHex, ts, now)
+	signer, err := audited(VerifyEnvEncryptPublicKeyAt(pub, sig, "app_"+appHex, ts, now))
 	require.NoError(t, err)
 	assert.Equal(t, want, signer)
 
 	// a different timestamp in the window recovers someone else
-	signer, err = VerifyEnvEncryptPublicKeyAt(pub, sig, appHex, ts+1, now)
+	signer, err = audited(VerifyEnvEncryptPublicKeyAt(pub, sig, appHex, ts+1, now))
 	if err == nil {
 		assert.NotEqual(t, want, signer)
 	}
 	// the legacy form does not accept a timestamped signature
-	signer, err = VerifyEnvEncryptPublicKey(pub, sig, appHex)
+	signer, err = audited(VerifyEnvEncryptPublicKey(pub, sig, appHex))
 	if err == nil {
 		assert.NotEqual(t, want, signer)
 	}
 	// window edges
-	_, err = VerifyEnvEncryptPublicKeyAt(pub, sig, appHex, ts, time.Unix(int64(ts)+300, 0))
+	_, err = audited(VerifyEnvEncryptPublicKeyAt(pub, sig, appHex, ts, time.Unix(int64(ts)+300, 0)))
 	assert.NoError(t, err)
-	_, err = VerifyEnvEncryptPublicKeyAt(pub, sig, appHex, ts, time.Unix(int64(ts)+301, 0))
+	_, err = audited(VerifyEnvEncryptPublicKeyAt(pub, sig, appHex, ts, time.Unix(int64(ts)+301, 0)))
 	assert.ErrorIs(t, err, ErrSignatureExpired)
 	assert.ErrorIs(t, err, ErrInvalidArgument)
 	assert.NotErrorIs(t, err, ErrSignatureFromFuture)
@@ -131,15 +131,15 @@ func TestVerifyEnvEncryptPublicKeyAt(t *testing.T) {
 	require.ErrorAs(t, err, &ste)
 	assert.Equal(t, 301*time.Second, ste.Age)
 
-	_, err = VerifyEnvEncryptPublicKeyAt(pub, sig, appHex, ts, time.Unix(int64(ts)-60, 0))
+	_, err = audited(VerifyEnvEncryptPublicKeyAt(pub, sig, appHex, ts, time.Unix(int64(ts)-60, 0)))
 	assert.NoError(t, err)
-	_, err = VerifyEnvEncryptPublicKeyAt(pub, sig, appHex, ts, time.Unix(int64(ts)-61, 0))
+	_, err = audited(VerifyEnvEncryptPublicKeyAt(pub, sig, appHex, ts, time.Unix(int64(ts)-61, 0)))
 	assert.ErrorIs(t, err, ErrSignatureFromFuture)
 	assert.NotErrorIs(t, err, ErrSignatureExpired)
-	_, err = VerifyEnvEncryptPublicKeyAt(pub, sig, appHex, ^uint64(0), now)
+	_, err = audited(VerifyEnvEncryptPublicKeyAt(pub, sig, appHex, ^uint64(0), now))
 	assert.ErrorIs(t, err, ErrSignatureFromFuture)
 
 	// wrong length
-	_, err = VerifyEnvEncryptPublicKeyAt(pub, sig[:64], appHex, ts, now)
+	_, err = audited(VerifyEnvEncryptPublicKeyAt(pub, sig[:64], appHex, ts, now))
 	assert.ErrorIs(t, err, ErrInvalidArgument)
 }

@@ -30,7 +30,6 @@ type UpdateEnvsOptions struct {
 // ErrKeyVerification error, and then nothing was encrypted and no PATCH
 // sent); and UpdateCVMEnvs's errors.
 func (c *Client) EncryptAndUpdateEnvs(ctx context.Context, cvmID string, envs []EnvVar, opts *UpdateEnvsOptions) (out *UpdateResult, err error) {
-	defer auditOut(&out, &err)
 	if ctx, err = c.begin(ctx, envSecrets(envs)...); err != nil {
 		return nil, err
 	}

@@ -47,7 +47,7 @@ func (s *envServer) start(t *testing.T) *Client {
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"))
+	c, err := auditedClient(NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1")))
 	require.NoError(t, err)
 	return c
 }
@@ -58,7 +58,7 @@ func TestEncryptAndUpdateEnvsCentralKMS(t *testing.T) {
 		"kms_info":{"chain_id":null,"encrypted_env_pubkey":"%s"}}`, strings.Repeat("ab", 20), ka.EncryptEnv.RemotePublicKey)}
 	c := s.start(t)
 	envs := []EnvVar{{Key: "DATABASE_URL", Value: "postgres://u:p@db/x"}, {Key: "SECRET_KEY", Value: "s3cr3t"}}
-	res, err := c.EncryptAndUpdateEnvs(context.Background(), "my-app", envs, nil)
+	res, err := audited(c.EncryptAndUpdateEnvs(context.Background(), "my-app", secretEnvs(envs), nil))
 	require.NoError(t, err)
 	assert.Equal(t, StatusInProgress, res.Status)
 	assert.Equal(t, "c-9", res.CorrelationID)
@@ -85,7 +85,7 @@ func TestGetEnvEncryptPublicKeyOnChain(t *testing.T) {
 	s := &envServer{detail: detail, kmsKey: good}
 	c := s.start(t)
 
-	key, err := c.GetEnvEncryptPublicKey(context.Background(), "chain-app", &EnvKeyOptions{ExpectedSigner: ka.PubkeySig.Signer, AppID: ka.PubkeySig.AppID})
+	key, err := audited(c.GetEnvEncryptPublicKey(context.Background(), "chain-app", &EnvKeyOptions{ExpectedSigner: ka.PubkeySig.Signer, AppID: ka.PubkeySig.AppID}))
 	require.NoError(t, err)
 	assert.True(t, key.OnChain)
 	assert.Equal(t, ka.PubkeySig.PublicKey, key.PublicKey, "the signed key, not the detail's")
@@ -95,19 +95,19 @@ func TestGetEnvEncryptPublicKeyOnChain(t *testing.T) {
 	assert.Equal(t, int64(8453), *key.ChainID)
 	assert.Equal(t, "kms_base/"+ka.PubkeySig.AppID, s.kmsAuth.Load())
 
-	_, err = c.GetEnvEncryptPublicKey(context.Background(), "chain-app", &EnvKeyOptions{ExpectedSigner: "0x02" + strings.Repeat("11", 32)})
+	_, err = audited(c.GetEnvEncryptPublicKey(context.Background(), "chain-app", &EnvKeyOptions{ExpectedSigner: "0x02" + strings.Repeat("11", 32)}))
 	assert.ErrorIs(t, err, ErrInvalidArgument, "0x02 11..11 is not on the curve")
 
 	tampered := []byte(ka.PubkeySig.PublicKey)
 	tampered[0] ^= 1
 	s.kmsKey = fmt.Sprintf(`{"public_key":"%s","signature":"%s"}`, tampered, ka.PubkeySig.Signature)
-	key, err = c.GetEnvEncryptPublicKey(context.Background(), "chain-app", &EnvKeyOptions{Anchor: InsecureTrustAPISigner()})
+	key, err = audited(c.GetEnvEncryptPublicKey(context.Background(), "chain-app", &EnvKeyOptions{Anchor: InsecureTrustAPISigner()}))
 	if err == nil {
 		// A tampered key recovers some other signer; pinning the signer is what catches it.
 		assert.NotEqual(t, ka.PubkeySig.Signer, key.Signer)
 		assert.False(t, key.SignerVerified)
 	}
-	_, err = c.GetEnvEncryptPublicKey(context.Background(), "chain-app", &EnvKeyOptions{ExpectedSigner: ka.PubkeySig.Signer, AppID: ka.PubkeySig.AppID})
+	_, err = audited(c.GetEnvEncryptPublicKey(context.Background(), "chain-app", &EnvKeyOptions{ExpectedSigner: ka.PubkeySig.Signer, AppID: ka.PubkeySig.AppID}))
 	assert.ErrorIs(t, err, ErrKeyVerification)
 	assert.Contains(t, err.Error(), "not by the trusted signer", "refused for its signer, not for its app")
 	assert.Contains(t, err.Error(), "kms_base")
@@ -115,13 +115,13 @@ func TestGetEnvEncryptPublicKeyOnChain(t *testing.T) {
 
 func TestGetEnvEncryptPublicKeyNamesTheProblem(t *testing.T) {
 	s := &envServer{detail: `{"id":"cvm_3","name":"no-kms-id","status":"running","app_id":"` + strings.Repeat("cd", 20) + `","kms_info":{"chain_id":1}}`}
-	_, err := s.start(t).GetEnvEncryptPublicKey(context.Background(), "no-kms-id", &EnvKeyOptions{Anchor: InsecureTrustAPISigner()})
+	_, err := audited(s.start(t).GetEnvEncryptPublicKey(context.Background(), "no-kms-id", &EnvKeyOptions{Anchor: InsecureTrustAPISigner()}))
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, ErrInvalidArgument))
 	assert.Contains(t, err.Error(), "chain 1 KMS")
 
 	s = &envServer{detail: `{"id":"cvm_4","name":"central","status":"running","kms_info":{"chain_id":null}}`}
-	_, err = s.start(t).GetEnvEncryptPublicKey(context.Background(), "central", nil)
+	_, err = audited(s.start(t).GetEnvEncryptPublicKey(context.Background(), "central", nil))
 	assert.ErrorContains(t, err, "central KMS")
 }
 
@@ -129,7 +129,7 @@ func TestEncryptAndUpdateEnvsRefusesBadSetsBeforeSending(t *testing.T) {
 	s := &envServer{}
 	c := s.start(t)
 	for _, envs := range [][]EnvVar{nil, {{Key: "1BAD", Value: "v"}}, {{Key: "A", Value: "1"}, {Key: "A", Value: "2"}}} {
-		_, err := c.EncryptAndUpdateEnvs(context.Background(), "my-app", envs, nil)
+		_, err := audited(c.EncryptAndUpdateEnvs(context.Background(), "my-app", secretEnvs(envs), nil))
 		assert.ErrorIs(t, err, ErrInvalidArgument)
 	}
 	assert.Nil(t, s.envsBody.Load())

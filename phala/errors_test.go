@@ -164,7 +164,7 @@ func TestAPIErrorShapesAndSentinels(t *testing.T) {
 				}
 				h.handle("PATCH /cvms/{id}/docker-compose", replyFunc(st.status, ct, shape.body, headers...))
 
-				_, err := h.client().UpdateDockerCompose(context.Background(), "my-app", testCompose, nil)
+				_, err := audited(h.client().UpdateDockerCompose(context.Background(), "my-app", testCompose, nil))
 				require.Error(t, err)
 				var e *phala.APIError
 				require.ErrorAs(t, err, &e)
@@ -202,7 +202,7 @@ func TestAPIErrorShapesAndSentinels(t *testing.T) {
 func TestAPIErrorIsWithCode(t *testing.T) {
 	h := newHarness(t)
 	h.reply("PATCH /cvms/{id}", phala.HTTPStatusComposeHashExpired, `{"error_code":"ERR-01-006","message":"expired"}`)
-	_, err := h.client().ConfirmCVMPatch(context.Background(), "my-app", &phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: testTx})
+	_, err := audited(h.client().ConfirmCVMPatch(context.Background(), "my-app", &phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: testTx}))
 	require.ErrorIs(t, err, phala.ErrComposeHashExpired)
 	assert.ErrorIs(t, err, &phala.APIError{StatusCode: 466, Code: phala.CodeComposeHashExpired})
 	assert.NotErrorIs(t, err, &phala.APIError{StatusCode: 466, Code: phala.CodeComposeHashNotAllowed})
@@ -227,7 +227,7 @@ func TestAPIErrorRetryable(t *testing.T) {
 		t.Run(fmt.Sprintf("%d %s", tc.status, tc.body), func(t *testing.T) {
 			h := newHarness(t)
 			h.reply("PATCH /cvms/{id}/os-image", tc.status, tc.body)
-			err := h.client().UpdateOSImage(context.Background(), "my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"})
+			err := auditedErr(h.client().UpdateOSImage(context.Background(), "my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"}))
 			var e *phala.APIError
 			require.ErrorAs(t, err, &e)
 			assert.Equal(t, tc.want, e.Retryable())
@@ -250,7 +250,7 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 
 			h := newHarness(t, withoutResponseValidation("the spec declares no 3xx answers; the SDK must report them, not follow them"))
 			h.handle("PATCH /cvms/{id}/docker-compose", replyFunc(status, "text/html", "<a>moved</a>", "Location", location))
-			_, err := h.client().UpdateDockerCompose(context.Background(), "my-app", testCompose, nil)
+			_, err := audited(h.client().UpdateDockerCompose(context.Background(), "my-app", testCompose, nil))
 			var e *phala.APIError
 			require.ErrorAs(t, err, &e)
 			assert.Equal(t, status, e.StatusCode)
@@ -270,7 +270,7 @@ func TestAPIErrorDetailValuesAnyJSON(t *testing.T) {
 	h := newHarness(t, withoutResponseValidation("ErrorDetail.value lacks nullable: true in the spec; null is still real JSON"))
 	h.reply("GET /cvms/{id}", http.StatusNotFound,
 		`{"error_code":"ERR-03-001","message":"m","details":[{"field":"a","value":null},{"field":"b","value":[1,"x"]},{"field":"c"}]}`)
-	_, err := h.client().GetCVMInfo(context.Background(), "my-app")
+	_, err := audited(h.client().GetCVMInfo(context.Background(), "my-app"))
 	var e *phala.APIError
 	require.ErrorAs(t, err, &e)
 	require.Len(t, e.Details, 3)
@@ -294,43 +294,43 @@ func TestEveryMethodReportsAPIErrors(t *testing.T) {
 	body := `{"error_code":"ERR-03-001","message":"CVM not found","request_id":"req_nf"}`
 	calls := map[string]func(c *phala.Client) error{
 		"UpdateDockerCompose": func(c *phala.Client) error {
-			_, err := c.UpdateDockerCompose(ctx, "x-app", testCompose, nil)
+			_, err := audited(c.UpdateDockerCompose(ctx, "x-app", testCompose, nil))
 			return err
 		},
 		"UpdatePreLaunchScript": func(c *phala.Client) error {
-			_, err := c.UpdatePreLaunchScript(ctx, "x-app", "#!/bin/sh", nil)
+			_, err := audited(c.UpdatePreLaunchScript(ctx, "x-app", "#!/bin/sh", nil))
 			return err
 		},
 		"UpdateCVMResources": func(c *phala.Client) error {
-			return c.UpdateCVMResources(ctx, "x-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(1)})
+			return auditedErr(c.UpdateCVMResources(ctx, "x-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(1)}))
 		},
 		"UpdateCVMVisibility": func(c *phala.Client) error {
-			_, err := c.UpdateCVMVisibility(ctx, "x-app", &phala.UpdateVisibilityRequest{PublicLogs: phala.Bool(true), PublicSysinfo: phala.Bool(true)})
+			_, err := audited(c.UpdateCVMVisibility(ctx, "x-app", &phala.UpdateVisibilityRequest{PublicLogs: phala.Bool(true), PublicSysinfo: phala.Bool(true)}))
 			return err
 		},
 		"UpdateCVMEnvs": func(c *phala.Client) error {
-			_, err := c.UpdateCVMEnvs(ctx, "x-app", &phala.UpdateEnvsRequest{EncryptedEnv: encHex})
+			_, err := audited(c.UpdateCVMEnvs(ctx, "x-app", &phala.UpdateEnvsRequest{EncryptedEnv: encHex}))
 			return err
 		},
 		"UpdateOSImage": func(c *phala.Client) error {
-			return c.UpdateOSImage(ctx, "x-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"})
+			return auditedErr(c.UpdateOSImage(ctx, "x-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"}))
 		},
 		"PatchCVM": func(c *phala.Client) error {
-			_, err := c.PatchCVM(ctx, "x-app", &phala.PatchCVMRequest{VCPU: phala.Int(2)})
+			_, err := audited(c.PatchCVM(ctx, "x-app", &phala.PatchCVMRequest{VCPU: phala.Int(2)}))
 			return err
 		},
 		"ConfirmCVMPatch": func(c *phala.Client) error {
-			_, err := c.ConfirmCVMPatch(ctx, "x-app", &phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: testTx})
+			_, err := audited(c.ConfirmCVMPatch(ctx, "x-app", &phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: testTx}))
 			return err
 		},
 		"ProvisionCVMComposeFileUpdate": func(c *phala.Client) error {
-			_, err := c.ProvisionCVMComposeFileUpdate(ctx, "x-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose})
+			_, err := audited(c.ProvisionCVMComposeFileUpdate(ctx, "x-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose}))
 			return err
 		},
 		"CommitCVMComposeFileUpdate": func(c *phala.Client) error {
-			return c.CommitCVMComposeFileUpdate(ctx, "x-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash})
+			return auditedErr(c.CommitCVMComposeFileUpdate(ctx, "x-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash}))
 		},
-		"GetCVMInfo": func(c *phala.Client) error { _, err := c.GetCVMInfo(ctx, "x-app"); return err },
+		"GetCVMInfo": func(c *phala.Client) error { _, err := audited(c.GetCVMInfo(ctx, "x-app")); return err },
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
@@ -362,9 +362,9 @@ func TestEmptySuccessBodies(t *testing.T) {
 	h.handle("PATCH /cvms/{id}/os-image", replyFunc(http.StatusAccepted, "", ""))
 	h.handle("PATCH /cvms/{id}/docker-compose", replyFunc(http.StatusAccepted, "", ""))
 	c := h.client()
-	require.NoError(t, c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(2)}))
-	require.NoError(t, c.UpdateOSImage(ctx, "my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"}))
-	res, err := c.UpdateDockerCompose(ctx, "my-app", testCompose, nil)
+	require.NoError(t, auditedErr(c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(2)})))
+	require.NoError(t, auditedErr(c.UpdateOSImage(ctx, "my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"})))
+	res, err := audited(c.UpdateDockerCompose(ctx, "my-app", testCompose, nil))
 	require.ErrorIs(t, err, phala.ErrUnexpectedResponse)
 	assert.Nil(t, res)
 }

@@ -33,8 +33,8 @@ const precondDetailsOnly = precondDetails + `,
 func TestPatchCVMReadsCommitTokenFromDetails(t *testing.T) {
 	h := newHarness(t)
 	h.reply("PATCH /cvms/{id}", 465, precondDetailsOnly)
-	resp, err := h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{
-		DockerComposeFile: phala.String(testCompose), PrepareOnly: true})
+	resp, err := audited(h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{
+		DockerComposeFile: phala.String(testCompose), PrepareOnly: true}))
 	require.NoError(t, err)
 	assert.Equal(t, &phala.PatchCVMResponse{RequiresOnChainHash: true,
 		Message:     "Compose hash must be registered on-chain before this update",
@@ -53,7 +53,7 @@ func TestPreconditionDetailsBeforeFallbacks(t *testing.T) {
 		"detail": {"compose_hash": "` + other + `", "device_id": "dev_wrapped", "commit_url": "https://wrapped.example"}}`
 	h := newHarness(t)
 	h.reply("PATCH /cvms/{id}", 465, body)
-	resp, err := h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{VCPU: phala.Int(2)})
+	resp, err := audited(h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{VCPU: phala.Int(2)}))
 	require.NoError(t, err)
 	assert.Equal(t, testHash, resp.ComposeHash, "details first")
 	assert.Equal(t, "ct_details", resp.CommitToken, "details first")
@@ -65,7 +65,7 @@ func TestPreconditionDetailsBeforeFallbacks(t *testing.T) {
 	h2 := newHarness(t)
 	h2.reply("PATCH /cvms/{id}/docker-compose", 465,
 		`{"detail": {"compose_hash": "`+other+`", "details": [{"field": "compose_hash", "value": "`+testHash+`"}, {"field": "app_id", "value": "`+testAppID+`"}]}}`)
-	res, err := h2.client().UpdateDockerCompose(context.Background(), "my-app", testCompose, nil)
+	res, err := audited(h2.client().UpdateDockerCompose(context.Background(), "my-app", testCompose, nil))
 	require.NoError(t, err)
 	assert.Equal(t, testHash, res.ComposeHash)
 	assert.Equal(t, testAppID, res.AppID)
@@ -89,7 +89,7 @@ func TestNoChangeAnswers(t *testing.T) {
 	t.Run("PatchCVM", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}", http.StatusOK, noChangeJSON)
-		resp, err := h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{DockerComposeFile: phala.String(testCompose)})
+		resp, err := audited(h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{DockerComposeFile: phala.String(testCompose)}))
 		require.NoError(t, err)
 		assert.Equal(t, phala.StatusNoChange, resp.Status)
 		assert.False(t, resp.RequiresOnChainHash)
@@ -106,7 +106,7 @@ func TestWaitForUpdateNoChangeReturnsAtOnce(t *testing.T) {
 		&phala.UpdateResult{Status: phala.StatusNoChange},
 		&phala.PatchCVMResponse{Status: phala.StatusNoChange},
 	} {
-		st, err := h.client().WaitForUpdate(context.Background(), "my-app", res, nil)
+		st, err := audited(h.client().WaitForUpdate(context.Background(), "my-app", res, nil))
 		require.NoError(t, err)
 		assert.Equal(t, "stopped", st.Status, "the current state, although it is not the target")
 	}
@@ -126,7 +126,7 @@ func TestProvisionExposesEveryOfficialField(t *testing.T) {
 		"compose_hash":"`+testHash+`","kms_info":null,"compose_hash_registered":true,"compose_unchanged":true,
 		"app_env_encrypt_pubkey":"e33a1832","fmspc":"B0C06F000000","os_image_hash":"0a1b","instance_type":"tdx.medium",
 		"node_id":12,"kms_id":"kms_1"}`)
-	p, err := h.client().ProvisionCVMComposeFileUpdate(context.Background(), "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose})
+	p, err := audited(h.client().ProvisionCVMComposeFileUpdate(context.Background(), "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose}))
 	require.NoError(t, err)
 	assert.Regexp(t, `^[0-9a-f]{64}$`, p.SentComposeHash, "the SDK's hash of what it sent")
 	assert.False(t, p.ComposeHashMatchesSent, "testHash is no document's hash")
@@ -138,7 +138,7 @@ func TestProvisionExposesEveryOfficialField(t *testing.T) {
 	h2 := newHarness(t)
 	h2.reply("GET /cvms/{id}/compose_file", http.StatusOK, currentAppCompose)
 	h2.reply("POST /cvms/{id}/compose_file/provision", http.StatusOK, `{"app_id":"`+testAppID+`","compose_hash":"`+testHash+`"}`)
-	p, err = h2.client().ProvisionCVMComposeFileUpdate(context.Background(), "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose})
+	p, err = audited(h2.client().ProvisionCVMComposeFileUpdate(context.Background(), "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose}))
 	require.NoError(t, err)
 	assert.False(t, p.ComposeUnchanged)
 	assert.False(t, p.ComposeHashRegistered)
@@ -182,7 +182,7 @@ func TestUnexpectedSuccessAnswers(t *testing.T) {
 	t.Run("the snippet is bounded", func(t *testing.T) {
 		h := newHarness(t, withoutResponseValidation("an HTML page on purpose"))
 		h.handle("PATCH /cvms/{id}/docker-compose", replyFunc(http.StatusOK, "text/html", "<p>"+strings.Repeat("x", 5000)+"</p>"))
-		_, err := h.client().UpdateDockerCompose(context.Background(), "my-app", testCompose, nil)
+		_, err := audited(h.client().UpdateDockerCompose(context.Background(), "my-app", testCompose, nil))
 		var ue *phala.UnexpectedResponseError
 		require.ErrorAs(t, err, &ue)
 		assert.LessOrEqual(t, len([]rune(ue.Snippet)), 201)
@@ -195,18 +195,18 @@ func TestUnexpectedSuccessAnswers(t *testing.T) {
 		}
 		c := h.client()
 		ctx := context.Background()
-		_, err := c.ConfirmCVMPatch(ctx, "my-app", &phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: testTx})
+		_, err := audited(c.ConfirmCVMPatch(ctx, "my-app", &phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: testTx}))
 		assert.ErrorIs(t, err, phala.ErrUnexpectedResponse)
-		_, err = c.PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{VCPU: phala.Int(2)})
+		_, err = audited(c.PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{VCPU: phala.Int(2)}))
 		assert.ErrorIs(t, err, phala.ErrUnexpectedResponse)
-		assert.ErrorIs(t, c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(2)}), phala.ErrUnexpectedResponse)
-		assert.ErrorIs(t, c.UpdateOSImage(ctx, "my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"}), phala.ErrUnexpectedResponse)
-		assert.ErrorIs(t, c.CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash}), phala.ErrUnexpectedResponse)
+		assert.ErrorIs(t, auditedErr(c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(2)})), phala.ErrUnexpectedResponse)
+		assert.ErrorIs(t, auditedErr(c.UpdateOSImage(ctx, "my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"})), phala.ErrUnexpectedResponse)
+		assert.ErrorIs(t, auditedErr(c.CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash})), phala.ErrUnexpectedResponse)
 	})
 	t.Run("a read", func(t *testing.T) {
 		h := newHarness(t, withoutResponseValidation("an HTML page on purpose"))
 		h.handle("GET /cvms/{id}/state", replyFunc(http.StatusOK, "text/html", page))
-		_, err := h.client().GetCVMState(context.Background(), "my-app")
+		_, err := audited(h.client().GetCVMState(context.Background(), "my-app"))
 		assert.ErrorIs(t, err, phala.ErrUnexpectedResponse)
 	})
 }
@@ -219,7 +219,7 @@ func TestUnexpectedAnswerScrubsTheAPIKey(t *testing.T) {
 		w.Header().Set("Content-Type", "text/html")
 		_, _ = w.Write([]byte("<pre>X-API-Key: " + r.Header.Get("X-API-Key") + "</pre>"))
 	})
-	_, err := h.client().UpdateDockerCompose(context.Background(), "my-app", testCompose, nil)
+	_, err := audited(h.client().UpdateDockerCompose(context.Background(), "my-app", testCompose, nil))
 	var ue *phala.UnexpectedResponseError
 	require.ErrorAs(t, err, &ue)
 	assert.NotContains(t, err.Error(), testAPIKey)
@@ -250,7 +250,7 @@ func TestPreconditionWithMalformedComposeHash(t *testing.T) {
 		t.Run("PatchCVM/"+hash, func(t *testing.T) {
 			h := newHarness(t)
 			h.reply("PATCH /cvms/{id}", 465, body)
-			resp, err := h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{VCPU: phala.Int(2)})
+			resp, err := audited(h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{VCPU: phala.Int(2)}))
 			require.Nil(t, resp)
 			require.ErrorIs(t, err, phala.ErrUnexpectedResponse)
 		})
@@ -259,7 +259,7 @@ func TestPreconditionWithMalformedComposeHash(t *testing.T) {
 	h := newHarness(t)
 	h.reply("PATCH /cvms/{id}/docker-compose", 465,
 		`{"details":[{"field":"compose_hash","value":"0x`+testHash+`"}]}`)
-	res, err := h.client().UpdateDockerCompose(context.Background(), "my-app", testCompose, nil)
+	res, err := audited(h.client().UpdateDockerCompose(context.Background(), "my-app", testCompose, nil))
 	require.NoError(t, err)
 	assert.Equal(t, "0x"+testHash, res.ComposeHash)
 }
@@ -272,13 +272,13 @@ func TestWithUpdateResultReportsTheCorrelationID(t *testing.T) {
 		call    func(ctx context.Context, c *phala.Client) error
 	}{
 		"UpdateCVMResources": {"PATCH /cvms/{id}/resources", func(ctx context.Context, c *phala.Client) error {
-			return c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(2)})
+			return auditedErr(c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(2)}))
 		}},
 		"UpdateOSImage": {"PATCH /cvms/{id}/os-image", func(ctx context.Context, c *phala.Client) error {
-			return c.UpdateOSImage(ctx, "my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"})
+			return auditedErr(c.UpdateOSImage(ctx, "my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"}))
 		}},
 		"CommitCVMComposeFileUpdate": {"PATCH /cvms/{id}/compose_file", func(ctx context.Context, c *phala.Client) error {
-			return c.CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash})
+			return auditedErr(c.CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash}))
 		}},
 	}
 	for name, tc := range calls {
@@ -343,9 +343,9 @@ func TestWaitForUpdateIgnoresAnOlderUpdate(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(state(min(step, len(steps)) - 1)))
 	})
-	st, err := h.client().WaitForUpdate(context.Background(), "my-app",
+	st, err := audited(h.client().WaitForUpdate(context.Background(), "my-app",
 		&phala.UpdateResult{Status: phala.StatusInProgress, CorrelationID: testCorrID},
-		&phala.WaitOptions{PollInterval: time.Millisecond, DisableStreaming: true, StartTimeout: -1})
+		&phala.WaitOptions{PollInterval: time.Millisecond, DisableStreaming: true, StartTimeout: -1}))
 	require.NoError(t, err)
 	assert.Equal(t, "running", st.Status)
 	mu.Lock()

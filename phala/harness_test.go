@@ -198,7 +198,7 @@ func (h *harness) client(opts ...phala.Option) *phala.Client {
 	h.t.Helper()
 	all := append([]phala.Option{phala.WithAPIKey(testAPIKey), phala.WithBaseURL(h.baseURL()),
 		phala.WithHTTPClient(h.httpClient()), phala.WithoutRetries()}, opts...)
-	c, err := phala.NewClient(all...)
+	c, err := auditedClient(phala.NewClient(all...))
 	require.NoError(h.t, err)
 	return c
 }
@@ -323,7 +323,7 @@ func TestHarnessAcceptsConformingTraffic(t *testing.T) {
 	h := newHarness(t, withReport(func(_ string, _ *http.Request, err error) { got = append(got, err) }))
 	h.reply("PATCH /cvms/{id}/os-image", http.StatusAccepted, acceptedJSON)
 	c := h.client()
-	require.NoError(t, c.UpdateOSImage(context.Background(), "my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"}))
+	require.NoError(t, auditedErr(c.UpdateOSImage(context.Background(), "my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"})))
 	require.Empty(t, got)
 	require.Equal(t, 1, h.count())
 }

@@ -41,9 +41,9 @@ func TestPathEscaping(t *testing.T) {
 			h.reply("PATCH /cvms/{id}/docker-compose", http.StatusAccepted, acceptedJSON)
 			h.reply("GET /cvms/{id}", http.StatusOK, `{"id":"cvm_1","name":"n","status":"running"}`)
 			c := h.client()
-			_, err := c.UpdateDockerCompose(context.Background(), tc.id, testCompose, nil)
+			_, err := audited(c.UpdateDockerCompose(context.Background(), tc.id, testCompose, nil))
 			require.NoError(t, err)
-			_, err = c.GetCVMInfo(context.Background(), tc.id)
+			_, err = audited(c.GetCVMInfo(context.Background(), tc.id))
 			require.NoError(t, err)
 			reqs := h.requests()
 			require.Len(t, reqs, 2)
@@ -63,12 +63,12 @@ func TestPathEscaping(t *testing.T) {
 	for _, id := range []string{"name with%", "a/b", "../kms", "x/../../admin", "/", "cvm_\x00x", "cvm_\xffx", "app_\xc3"} {
 		t.Run(id, func(t *testing.T) {
 			h := newHarness(t)
-			_, err := h.client().GetCVMInfo(context.Background(), id)
+			_, err := audited(h.client().GetCVMInfo(context.Background(), id))
 			require.ErrorIs(t, err, phala.ErrInvalidArgument)
 			var ia *phala.InvalidArgumentError
 			require.ErrorAs(t, err, &ia)
 			assert.Equal(t, "cvmID", ia.Field)
-			_, err = h.client().UpdateDockerCompose(context.Background(), id, testCompose, nil)
+			_, err = audited(h.client().UpdateDockerCompose(context.Background(), id, testCompose, nil))
 			require.ErrorIs(t, err, phala.ErrInvalidArgument)
 			assert.Equal(t, 0, h.count())
 		})

@@ -25,37 +25,43 @@ func TestBadInputIsRefusedBeforeSending(t *testing.T) {
 		call  func(c *phala.Client) error
 	}
 	dc := func(id, compose string, o *phala.ComposeUpdateOptions) func(c *phala.Client) error {
-		return func(c *phala.Client) error { _, err := c.UpdateDockerCompose(ctx, id, compose, o); return err }
+		return func(c *phala.Client) error { _, err := audited(c.UpdateDockerCompose(ctx, id, compose, o)); return err }
 	}
 	pls := func(id, script string, o *phala.ComposeUpdateOptions) func(c *phala.Client) error {
-		return func(c *phala.Client) error { _, err := c.UpdatePreLaunchScript(ctx, id, script, o); return err }
+		return func(c *phala.Client) error {
+			_, err := audited(c.UpdatePreLaunchScript(ctx, id, script, o))
+			return err
+		}
 	}
 	res := func(id string, r *phala.UpdateResourcesRequest) func(c *phala.Client) error {
-		return func(c *phala.Client) error { return c.UpdateCVMResources(ctx, id, r) }
+		return func(c *phala.Client) error { return auditedErr(c.UpdateCVMResources(ctx, id, r)) }
 	}
 	vis := func(id string, r *phala.UpdateVisibilityRequest) func(c *phala.Client) error {
-		return func(c *phala.Client) error { _, err := c.UpdateCVMVisibility(ctx, id, r); return err }
+		return func(c *phala.Client) error { _, err := audited(c.UpdateCVMVisibility(ctx, id, r)); return err }
 	}
 	envs := func(id string, r *phala.UpdateEnvsRequest) func(c *phala.Client) error {
-		return func(c *phala.Client) error { _, err := c.UpdateCVMEnvs(ctx, id, r); return err }
+		return func(c *phala.Client) error { _, err := audited(c.UpdateCVMEnvs(ctx, id, r)); return err }
 	}
 	osi := func(id string, r *phala.UpdateOSImageRequest) func(c *phala.Client) error {
-		return func(c *phala.Client) error { return c.UpdateOSImage(ctx, id, r) }
+		return func(c *phala.Client) error { return auditedErr(c.UpdateOSImage(ctx, id, r)) }
 	}
 	patch := func(id string, r *phala.PatchCVMRequest) func(c *phala.Client) error {
-		return func(c *phala.Client) error { _, err := c.PatchCVM(ctx, id, r); return err }
+		return func(c *phala.Client) error { _, err := audited(c.PatchCVM(ctx, id, r)); return err }
 	}
 	confirm := func(id string, r *phala.ConfirmCVMPatchRequest) func(c *phala.Client) error {
-		return func(c *phala.Client) error { _, err := c.ConfirmCVMPatch(ctx, id, r); return err }
+		return func(c *phala.Client) error { _, err := audited(c.ConfirmCVMPatch(ctx, id, r)); return err }
 	}
 	prov := func(id string, r *phala.ProvisionComposeUpdateRequest) func(c *phala.Client) error {
-		return func(c *phala.Client) error { _, err := c.ProvisionCVMComposeFileUpdate(ctx, id, r); return err }
+		return func(c *phala.Client) error {
+			_, err := audited(c.ProvisionCVMComposeFileUpdate(ctx, id, r))
+			return err
+		}
 	}
 	commit := func(id string, r *phala.CommitComposeUpdateRequest) func(c *phala.Client) error {
-		return func(c *phala.Client) error { return c.CommitCVMComposeFileUpdate(ctx, id, r) }
+		return func(c *phala.Client) error { return auditedErr(c.CommitCVMComposeFileUpdate(ctx, id, r)) }
 	}
 	get := func(id string) func(c *phala.Client) error {
-		return func(c *phala.Client) error { _, err := c.GetCVMInfo(ctx, id); return err }
+		return func(c *phala.Client) error { _, err := audited(c.GetCVMInfo(ctx, id)); return err }
 	}
 
 	cases := []tc{
@@ -228,7 +234,7 @@ func TestBadInputIsRefusedBeforeSending(t *testing.T) {
 func TestInvalidArgumentDoesNotEchoTheValue(t *testing.T) {
 	h := newHarness(t)
 	secretEnv := "SECRET-not-hex-value"
-	_, err := h.client().UpdateCVMEnvs(context.Background(), "my-app", &phala.UpdateEnvsRequest{EncryptedEnv: secretEnv})
+	_, err := audited(h.client().UpdateCVMEnvs(context.Background(), "my-app", &phala.UpdateEnvsRequest{EncryptedEnv: secretEnv}))
 	require.ErrorIs(t, err, phala.ErrInvalidArgument)
 	assert.NotContains(t, err.Error(), secretEnv)
 }
@@ -243,12 +249,12 @@ func TestInputLimitsBoundaries(t *testing.T) {
 	compose := strings.Repeat("a", phala.MaxComposeSize-10)
 	script := strings.Repeat("b", 10)
 	c := h.client()
-	_, err := c.PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{DockerComposeFile: &compose, PreLaunchScript: &script,
-		ShutdownTimeout: phala.Int(10), AllowedEnvs: []string{"_A1", "b"}})
+	_, err := audited(c.PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{DockerComposeFile: &compose, PreLaunchScript: &script,
+		ShutdownTimeout: phala.Int(10), AllowedEnvs: []string{"_A1", "b"}}))
 	require.NoError(t, err)
-	_, err = c.PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{ShutdownTimeout: phala.Int(1200)})
+	_, err = audited(c.PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{ShutdownTimeout: phala.Int(1200)}))
 	require.NoError(t, err)
-	require.NoError(t, c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(1), InstanceType: phala.String("tdx.small")}))
+	require.NoError(t, auditedErr(c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(1), InstanceType: phala.String("tdx.small")})))
 	require.Equal(t, 3, h.count())
 }
 
@@ -263,52 +269,58 @@ func TestNilContextIsRefused(t *testing.T) {
 		name string
 		call func() error
 	}{
-		{"UpdateDockerCompose", func() error { _, err := c.UpdateDockerCompose(ctx, "my-app", testCompose, nil); return err }},
-		{"UpdatePreLaunchScript", func() error { _, err := c.UpdatePreLaunchScript(ctx, "my-app", "echo", nil); return err }},
+		{"UpdateDockerCompose", func() error { _, err := audited(c.UpdateDockerCompose(ctx, "my-app", testCompose, nil)); return err }},
+		{"UpdatePreLaunchScript", func() error { _, err := audited(c.UpdatePreLaunchScript(ctx, "my-app", "echo", nil)); return err }},
 		{"UpdateCVMResources", func() error {
-			return c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(1)})
+			return auditedErr(c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(1)}))
 		}},
 		{"UpdateCVMVisibility", func() error {
-			_, err := c.UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{PublicLogs: phala.Bool(true)})
+			_, err := audited(c.UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{PublicLogs: phala.Bool(true)}))
 			return err
 		}},
 		{"UpdateCVMEnvs", func() error {
-			_, err := c.UpdateCVMEnvs(ctx, "my-app", &phala.UpdateEnvsRequest{EncryptedEnv: encHex})
+			_, err := audited(c.UpdateCVMEnvs(ctx, "my-app", &phala.UpdateEnvsRequest{EncryptedEnv: encHex}))
 			return err
 		}},
 		{"UpdateOSImage", func() error {
-			return c.UpdateOSImage(ctx, "my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"})
+			return auditedErr(c.UpdateOSImage(ctx, "my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"}))
 		}},
 		{"PatchCVM", func() error {
-			_, err := c.PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{VCPU: phala.Int(1)})
+			_, err := audited(c.PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{VCPU: phala.Int(1)}))
 			return err
 		}},
 		{"ConfirmCVMPatch", func() error {
-			_, err := c.ConfirmCVMPatch(ctx, "my-app", &phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: testTx})
+			_, err := audited(c.ConfirmCVMPatch(ctx, "my-app", &phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: testTx}))
 			return err
 		}},
 		{"ProvisionCVMComposeFileUpdate", func() error {
-			_, err := c.ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose})
+			_, err := audited(c.ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose}))
 			return err
 		}},
 		{"CommitCVMComposeFileUpdate", func() error {
-			return c.CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash})
+			return auditedErr(c.CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash}))
 		}},
-		{"GetCVMInfo", func() error { _, err := c.GetCVMInfo(ctx, "my-app"); return err }},
-		{"GetCVMState", func() error { _, err := c.GetCVMState(ctx, "my-app"); return err }},
-		{"GetCVMComposeFile", func() error { _, err := c.GetCVMComposeFile(ctx, "my-app"); return err }},
-		{"WaitForCVM", func() error { _, err := c.WaitForCVM(ctx, "my-app", nil); return err }},
+		{"GetCVMInfo", func() error { _, err := audited(c.GetCVMInfo(ctx, "my-app")); return err }},
+		{"GetCVMState", func() error { _, err := audited(c.GetCVMState(ctx, "my-app")); return err }},
+		{"GetCVMComposeFile", func() error { _, err := audited(c.GetCVMComposeFile(ctx, "my-app")); return err }},
+		{"WaitForCVM", func() error { _, err := audited(c.WaitForCVM(ctx, "my-app", nil)); return err }},
 		{"WaitForUpdate", func() error {
-			_, err := c.WaitForUpdate(ctx, "my-app", &phala.UpdateResult{CorrelationID: testCorrID}, nil)
+			_, err := audited(c.WaitForUpdate(ctx, "my-app", &phala.UpdateResult{CorrelationID: testCorrID}, nil))
 			return err
 		}},
-		{"GetEnvEncryptPublicKey", func() error { _, err := c.GetEnvEncryptPublicKey(ctx, "my-app", nil); return err }},
-		{"EncryptAndUpdateEnvs", func() error { _, err := c.EncryptAndUpdateEnvs(ctx, "my-app", envs, nil); return err }},
-		{"CommitCVMUpdate", func() error { _, err := c.CommitCVMUpdate(ctx, "my-app", "token", testHash, testTx); return err }},
-		{"GetCVMAttestation", func() error { _, err := c.GetCVMAttestation(ctx, "my-app"); return err }},
-		{"UpdateCVMListed", func() error { return c.UpdateCVMListed(ctx, "my-app", true) }},
-		{"GetPreLaunchScriptUpgradeStatus", func() error { _, err := c.GetPreLaunchScriptUpgradeStatus(ctx, "my-app"); return err }},
-		{"UpgradePreLaunchScript", func() error { _, err := c.UpgradePreLaunchScript(ctx, "my-app", nil); return err }},
+		{"GetEnvEncryptPublicKey", func() error { _, err := audited(c.GetEnvEncryptPublicKey(ctx, "my-app", nil)); return err }},
+		{"EncryptAndUpdateEnvs", func() error {
+			_, err := audited(c.EncryptAndUpdateEnvs(ctx, "my-app", secretEnvs(envs), nil))
+			return err
+		}},
+		{"CommitCVMUpdate", func() error {
+			_, err := audited(c.CommitCVMUpdate(ctx, "my-app", secretToken("token"), testHash, testTx))
+			return err
+		}},
+		{"GetCVMAttestation", func() error { _, err := audited(c.GetCVMAttestation(ctx, "my-app")); return err }},
+		{"UpdateCVMListed", func() error { return auditedErr(c.UpdateCVMListed(ctx, "my-app", true)) }},
+		{"GetPreLaunchScriptUpgradeStatus", func() error { _, err := audited(c.GetPreLaunchScriptUpgradeStatus(ctx, "my-app")); return err }},
+		{"UpgradePreLaunchScript", func() error { _, err := audited(c.UpgradePreLaunchScript(ctx, "my-app", nil)); return err }},
 	}
 	for _, tc := range calls {
 		t.Run(tc.name, func(t *testing.T) {
@@ -329,11 +341,11 @@ func TestFirstBadFieldIsDeterministic(t *testing.T) {
 	c := h.client()
 	ctx := context.Background()
 	for i := 0; i < 50; i++ {
-		err := c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(0), Memory: phala.Int(-1), DiskSize: phala.Int(0)})
+		err := auditedErr(c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(0), Memory: phala.Int(-1), DiskSize: phala.Int(0)}))
 		var ia *phala.InvalidArgumentError
 		require.ErrorAs(t, err, &ia)
 		require.Equal(t, "req.VCPU", ia.Field)
-		_, err = c.PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{Memory: phala.Int(0), DiskSize: phala.Int(-2)})
+		_, err = audited(c.PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{Memory: phala.Int(0), DiskSize: phala.Int(-2)}))
 		require.ErrorAs(t, err, &ia)
 		require.Equal(t, "req.Memory", ia.Field)
 	}

@@ -94,16 +94,16 @@ func TestInteropComposeHashWithJS(t *testing.T) {
 		require.Equal(t, js.Hash, js.CloudHash, "doc %d", i)
 		require.Equal(t, js.HashNormalized, js.CloudHashNormalized, "doc %d", i)
 
-		h, err := ComposeHash([]byte(doc))
+		h, err := audited(ComposeHash([]byte(doc)))
 		require.NoError(t, err, "doc %d: %s", i, doc)
 		assert.Equal(t, js.Hash, h, "ComposeHash doc %d: %s", i, doc)
-		hn, err := ComposeHashNormalized([]byte(doc))
+		hn, err := audited(ComposeHashNormalized([]byte(doc)))
 		require.NoError(t, err)
 		assert.Equal(t, js.HashNormalized, hn, "ComposeHashNormalized doc %d: %s", i, doc)
-		dump, err := DumpAppCompose([]byte(doc))
+		dump, err := audited(DumpAppCompose([]byte(doc)))
 		require.NoError(t, err)
 		assert.Equal(t, js.Dump, string(dump), "DumpAppCompose doc %d: %s", i, doc)
-		dh, err := DumpAppComposeHash([]byte(doc))
+		dh, err := audited(DumpAppComposeHash([]byte(doc)))
 		require.NoError(t, err)
 		assert.Equal(t, js.DumpHash, dh, "DumpAppComposeHash doc %d", i)
 		if h != hn {
@@ -228,7 +228,7 @@ func TestInteropEnvWithJS(t *testing.T) {
 		require.NoError(t, err)
 		privs[i] = priv
 		pub := hex.EncodeToString(priv.PublicKey().Bytes())
-		ct, err := EncryptEnvVars(set, pub)
+		ct, err := audited(EncryptEnvVars(secretEnvs(set), pub))
 		require.NoError(t, err)
 		js := make([]jsEnvVar, len(set))
 		for j, e := range set {
@@ -262,9 +262,9 @@ func TestInteropEnvWithJS(t *testing.T) {
 		sig := signEnvPubkey(t, key, msg)
 		var got string
 		if ts == 0 {
-			got, err = VerifyEnvEncryptPublicKey(pub, sig, hex.EncodeToString(app))
+			got, err = audited(VerifyEnvEncryptPublicKey(pub, sig, hex.EncodeToString(app)))
 		} else {
-			got, err = VerifyEnvEncryptPublicKeyAt(pub, sig, hex.EncodeToString(app), ts, now)
+			got, err = audited(VerifyEnvEncryptPublicKeyAt(pub, sig, hex.EncodeToString(app), ts, now))
 		}
 		require.NoError(t, err)
 		want := "0x" + hex.EncodeToString(key.PubKey().SerializeCompressed())

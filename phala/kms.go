@@ -110,7 +110,6 @@ const ErrKeyVerification = sentinel("phala: env encryption key failed verificati
 // GetCVMInfo; a *KeyVerificationError (ErrKeyVerification) naming the KMS,
 // the anchor and both signers for every refusal above.
 func (c *Client) GetEnvEncryptPublicKey(ctx context.Context, cvmID string, opts *EnvKeyOptions) (out *EnvEncryptPublicKey, err error) {
-	defer auditOut(&out, &err)
 	if ctx, err = c.begin(ctx); err != nil {
 		return nil, err
 	}

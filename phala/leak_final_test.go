@@ -40,7 +40,7 @@ func TestKeySplitAcrossStreamErrorFieldsIsScrubbed(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	c, logs := leakClient(t, srv)
-	st, err := c.WaitForCVM(context.Background(), "my-app", nil)
+	st, err := audited(c.WaitForCVM(context.Background(), "my-app", nil))
 	var be *BootError
 	require.ErrorAs(t, err, &be)
 	assert.Contains(t, be.Message, "boot failed: ")
@@ -68,7 +68,7 @@ func TestKeyBrokenByInvalidUTF8IsScrubbed(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			c, logs := leakClient(t, srv)
-			info, err := c.GetCVMInfo(context.Background(), "my-app")
+			info, err := audited(c.GetCVMInfo(context.Background(), "my-app"))
 			require.Error(t, err)
 			noSecret(t, "the error", everything(info, err), leakKey)
 			noSecret(t, "the log", logs.String(), leakKey)
@@ -109,7 +109,7 @@ func TestCommitTokenScrubbedFromErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, logs := leakClient(t, tokenServer(t, tc.status, tc.contentType, tc.body))
-			res, err := c.CommitCVMUpdate(context.Background(), "my-app", leakToken, "", "")
+			res, err := audited(c.CommitCVMUpdate(context.Background(), "my-app", secretToken(leakToken), "", ""))
 			if tc.status == http.StatusAccepted {
 				require.NoError(t, err)
 			} else {
@@ -144,10 +144,10 @@ func TestReceivedCommitTokenScrubbedFromLaterErrors(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	c, logs := leakClient(t, srv)
-	p, err := c.PatchCVM(context.Background(), "my-app", &PatchCVMRequest{DockerComposeFile: String("services: {}\n"), PrepareOnly: true})
+	p, err := audited(c.PatchCVM(context.Background(), "my-app", &PatchCVMRequest{DockerComposeFile: String("services: {}\n"), PrepareOnly: true}))
 	require.NoError(t, err)
 	require.Equal(t, received, p.CommitToken, "the result carries the token: it is the caller's")
-	info, err := c.GetCVMInfo(context.Background(), "my-app")
+	info, err := audited(c.GetCVMInfo(context.Background(), "my-app"))
 	require.Error(t, err)
 	noSecret(t, "the later error", everything(info, err), received)
 	noSecret(t, "the later log", logs.String()[strings.Index(logs.String(), "GET"):], received)
@@ -164,7 +164,7 @@ func TestEnvValueScrubbedFromErrors(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	c, logs := leakClient(t, srv)
-	res, err := c.EncryptAndUpdateEnvs(context.Background(), "my-app", []EnvVar{{Key: "DB_PASSWORD", Value: value}}, nil)
+	res, err := audited(c.EncryptAndUpdateEnvs(context.Background(), "my-app", secretEnvs([]EnvVar{{Key: "DB_PASSWORD", Value: value}}), nil))
 	require.Error(t, err)
 	noSecret(t, "the error", everything(res, err), value)
 	noSecret(t, "the log", logs.String(), value)
@@ -185,7 +185,7 @@ func TestPreparedCommitTokenScrubbedFromVerifyErrors(t *testing.T) {
 	c, logs := leakClient(t, srv)
 	app := strings.Repeat("ab", 20)
 	prepared := &PatchCVMResponse{RequiresOnChainHash: true, AppID: app, ComposeHash: strings.Repeat("cd", 32), CommitToken: token}
-	res, err := c.VerifyPreparedUpdate(context.Background(), "app_"+app, "", &PatchCVMRequest{DockerComposeFile: String("services: {}\n")}, prepared)
+	res, err := audited(c.VerifyPreparedUpdate(context.Background(), "app_"+app, "", &PatchCVMRequest{DockerComposeFile: String("services: {}\n")}, prepared))
 	require.Error(t, err)
 	noSecret(t, "the error", everything(res, err), token)
 	noSecret(t, "the log", logs.String(), token)

@@ -36,7 +36,7 @@ func leakClient(t *testing.T, srv *httptest.Server, opts ...Option) (*Client, *s
 			OnRetry:      func(ev RetryEvent) { fmt.Fprintf(&out, "retry %+v %v\n", ev, ev.Err) },
 		}),
 	}, opts...)
-	c, err := NewClient(all...)
+	c, err := auditedClient(NewClient(all...))
 	require.NoError(t, err)
 	return c, &out
 }
@@ -98,7 +98,7 @@ func TestKeyScrubbedFromABodyCutByAReset(t *testing.T) {
 		return fmt.Sprintf("HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body)+500, body)
 	})
 	c, logs := leakClient(t, srv)
-	res, err := c.UpdateDockerCompose(context.Background(), "my-app", "services: {}\n", nil)
+	res, err := audited(c.UpdateDockerCompose(context.Background(), "my-app", "services: {}\n", nil))
 	require.Error(t, err)
 	noKey(t, "the error", everything(res, err))
 	noKey(t, "the log", logs.String())
@@ -110,7 +110,7 @@ func TestKeyScrubbedFromABodyCutByAReset(t *testing.T) {
 		return fmt.Sprintf("HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 900\r\n\r\n%s", body)
 	})
 	c2, logs2 := leakClient(t, srv2)
-	res2, err := c2.GetCVMInfo(context.Background(), "my-app")
+	res2, err := audited(c2.GetCVMInfo(context.Background(), "my-app"))
 	require.Error(t, err)
 	noKey(t, "the error", everything(res2, err))
 	noKey(t, "the log", logs2.String())
@@ -125,11 +125,11 @@ func TestKeyScrubbedFromSuccessBodies(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	c, logs := leakClient(t, srv)
-	res, err := c.GetCVMInfo(context.Background(), "my-app")
+	res, err := audited(c.GetCVMInfo(context.Background(), "my-app"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), redacted, "the snippet is kept, the key replaced")
 	noKey(t, "the error", everything(res, err))
-	st, err := c.GetCVMState(context.Background(), "my-app")
+	st, err := audited(c.GetCVMState(context.Background(), "my-app"))
 	require.Error(t, err)
 	noKey(t, "the error", everything(st, err))
 	noKey(t, "the log", logs.String())
@@ -148,14 +148,14 @@ func TestKeyScrubbedFromSuccessHeaders(t *testing.T) {
 	t.Cleanup(srv.Close)
 	var seen http.Header
 	c, logs := leakClient(t, srv)
-	res, err := c.UpdateDockerCompose(context.Background(), "my-app", "services: {}\n", nil)
+	res, err := audited(c.UpdateDockerCompose(context.Background(), "my-app", "services: {}\n", nil))
 	require.NoError(t, err)
 	assert.Equal(t, "rq-"+redacted, res.RequestID)
 	noKey(t, "the result", everything(res, err))
 	noKey(t, "the log", logs.String())
 
 	// The raw response as the scrubber hands it on.
-	c2, err := NewClient(WithAPIKey(leakKey), WithBaseURL(srv.URL+"/api/v1"))
+	c2, err := auditedClient(NewClient(WithAPIKey(leakKey), WithBaseURL(srv.URL+"/api/v1")))
 	require.NoError(t, err)
 	req, err := gen.NewGetCVMInfoRequest(c2.server, "my-app", nil)
 	r, err := c2.do(context.Background(), opUpdateDockerCompose, req, err)
@@ -174,7 +174,7 @@ func TestKeyScrubbedFromStateStreamErrors(t *testing.T) {
 	t.Cleanup(srv.Close)
 	c, logs := leakClient(t, srv)
 	var events []string
-	st, err := c.WaitForCVM(context.Background(), "my-app", &WaitOptions{OnEvent: func(s CVMState) { events = append(events, fmt.Sprintf("%+v", s)) }})
+	st, err := audited(c.WaitForCVM(context.Background(), "my-app", &WaitOptions{OnEvent: func(s CVMState) { events = append(events, fmt.Sprintf("%+v", s)) }}))
 	var be *BootError
 	require.ErrorAs(t, err, &be)
 	assert.Equal(t, "boot failed for "+redacted, be.Message)
@@ -196,7 +196,7 @@ func TestKeyScrubbedAtTheErrorBodyCut(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			c, logs := leakClient(t, srv)
-			res, err := c.UpdateDockerCompose(context.Background(), "my-app", "services: {}\n", nil)
+			res, err := audited(c.UpdateDockerCompose(context.Background(), "my-app", "services: {}\n", nil))
 			var api *APIError
 			require.ErrorAs(t, err, &api)
 			assert.Len(t, api.RawBody, MaxErrorBody)
@@ -259,7 +259,7 @@ func TestKeyScrubbedInEncodedForms(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			c, logs := leakClient(t, srv)
-			res, err := c.GetCVMInfo(context.Background(), "my-app")
+			res, err := audited(c.GetCVMInfo(context.Background(), "my-app"))
 			var api *APIError
 			require.ErrorAs(t, err, &api)
 			if strings.HasPrefix(name, "base64") {
@@ -304,7 +304,7 @@ func TestKeyScrubbedFromTransportErrors(t *testing.T) {
 		return "HTTP/1.1 " + r.Header.Get("X-API-Key") + " Oops\r\n\r\n"
 	})
 	c, logs := leakClient(t, srv)
-	res, err := c.GetCVMInfo(context.Background(), "my-app")
+	res, err := audited(c.GetCVMInfo(context.Background(), "my-app"))
 	var te *TransportError
 	require.ErrorAs(t, err, &te)
 	noKey(t, "the error", everything(res, err))
@@ -316,18 +316,18 @@ func TestKeyScrubbedFromTransportErrors(t *testing.T) {
 func TestAPIKeyAlphabet(t *testing.T) {
 	for _, k := range []string{`phak_ab"cdefgh`, `phak_ab\cdefgh`, "phak_ab<cdefgh", "phak_ab>cdefgh", "phak_ab&cdefgh",
 		"phak_ab cdefgh", "phak_ab\tcdefg", "phak_abcdéfgh", "phak_ab%2Fcdef", "short", "========", "phak_ab=cdefgh"} {
-		_, err := NewClient(WithAPIKey(k))
+		_, err := auditedClient(NewClient(WithAPIKey(k)))
 		var ia *InvalidArgumentError
 		require.ErrorAs(t, err, &ia, k)
 		assert.Equal(t, "WithAPIKey", ia.Field)
 		assert.NotContains(t, err.Error(), k)
 	}
 	for _, k := range []string{leakKey, "phak_0123456789abcdefABCDEF", "k-secret", "abc.def_ghi~jkl", "YWJjZGVmZ2hpams="} {
-		_, err := NewClient(WithAPIKey(k))
+		_, err := auditedClient(NewClient(WithAPIKey(k)))
 		require.NoError(t, err, k)
 	}
 	t.Setenv(EnvAPIKey, "bad key with spaces")
-	_, err := NewClient()
+	_, err := auditedClient(NewClient())
 	var ia *InvalidArgumentError
 	require.ErrorAs(t, err, &ia)
 	assert.Equal(t, "$"+EnvAPIKey, ia.Field)
@@ -337,7 +337,7 @@ func TestAPIKeyAlphabet(t *testing.T) {
 // WithAPIKey("") still means "no key given": the environment's key applies.
 func TestEmptyAPIKeyOptionFallsBackToTheEnvironment(t *testing.T) {
 	t.Setenv(EnvAPIKey, "phak_from_env_123")
-	c, err := NewClient(WithAPIKey(""))
+	c, err := auditedClient(NewClient(WithAPIKey("")))
 	require.NoError(t, err)
 	assert.Equal(t, secret("phak_from_env_123"), c.cfg.apiKey)
 }

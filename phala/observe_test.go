@@ -37,7 +37,7 @@ func TestLoggerAndHooksSeeEveryAttempt(t *testing.T) {
 	var logs bytes.Buffer
 	var infos []RequestInfo
 	var keyAtBeforeSend string
-	c, err := NewClient(WithAPIKey("k-logged"), WithBaseURL(srv.URL+"/api/v1"),
+	c, err := auditedClient(NewClient(WithAPIKey("k-logged"), WithBaseURL(srv.URL+"/api/v1"),
 		WithRetryPolicy(RetryPolicy{MaxAttempts: 2, MaxTotalWait: time.Second}),
 		WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		WithHooks(Hooks{
@@ -46,9 +46,9 @@ func TestLoggerAndHooksSeeEveryAttempt(t *testing.T) {
 				req.Header.Set("Traceparent", "00-abc-def-01")
 			},
 			AfterAttempt: func(_ context.Context, info RequestInfo) { infos = append(infos, info) },
-		}))
+		})))
 	require.NoError(t, err)
-	_, err = c.UpdateDockerCompose(context.Background(), "my-app", "a: b\n", nil)
+	_, err = audited(c.UpdateDockerCompose(context.Background(), "my-app", "a: b\n", nil))
 	require.NoError(t, err)
 
 	assert.Empty(t, keyAtBeforeSend, "BeforeSend runs before the key is set")

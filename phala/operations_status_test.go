@@ -23,20 +23,20 @@ func TestUndeclaredSuccessStatusIsAnError(t *testing.T) {
 		call    func(c *phala.Client) error
 	}{
 		{"PATCH /cvms/{id}/resources", http.StatusOK, func(c *phala.Client) error {
-			return c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(2)})
+			return auditedErr(c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(2)}))
 		}},
 		{"PATCH /cvms/{id}/os-image", http.StatusOK, func(c *phala.Client) error {
-			return c.UpdateOSImage(ctx, "my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"})
+			return auditedErr(c.UpdateOSImage(ctx, "my-app", &phala.UpdateOSImageRequest{OSImageName: "dstack-0.5.4"}))
 		}},
 		{"PATCH /cvms/{id}/compose_file", http.StatusOK, func(c *phala.Client) error {
-			return c.CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash})
+			return auditedErr(c.CommitCVMComposeFileUpdate(ctx, "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash}))
 		}},
 		{"POST /cvms/{id}/commit-update", http.StatusOK, func(c *phala.Client) error {
-			_, err := c.CommitCVMUpdate(ctx, "my-app", "token", testHash, testTx)
+			_, err := audited(c.CommitCVMUpdate(ctx, "my-app", secretToken("token"), testHash, testTx))
 			return err
 		}},
 		{"POST /cvms/{id}/compose_file/provision", http.StatusCreated, func(c *phala.Client) error {
-			_, err := c.ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: "services: {}\n"})
+			_, err := audited(c.ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: "services: {}\n"}))
 			return err
 		}},
 	}

@@ -78,7 +78,7 @@ func TestClassifyDecidesOnTheTable(t *testing.T) {
 			w.WriteHeader(tc.status)
 			_, _ = io.WriteString(w, `{}`)
 		}))
-		c, err := NewClient(WithAPIKey("k-classify-1"), WithBaseURL(srv.URL), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+		c, err := auditedClient(NewClient(WithAPIKey("k-classify-1"), WithBaseURL(srv.URL), WithRetryPolicy(RetryPolicy{MaxAttempts: 1})))
 		require.NoError(t, err)
 		req, err := http.NewRequest(http.MethodPatch, srv.URL+"/x", strings.NewReader("{}"))
 		r, err := c.do(context.Background(), tc.op, req, err)

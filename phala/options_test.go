@@ -15,22 +15,22 @@ func TestMissingAPIKey(t *testing.T) {
 	t.Setenv(phala.EnvAPIKey, "")
 	h := newHarness(t)
 	h.reply("PATCH /cvms/{id}/docker-compose", http.StatusAccepted, acceptedJSON)
-	c, err := phala.NewClient(phala.WithBaseURL(h.baseURL()), phala.WithHTTPClient(h.httpClient()))
+	c, err := auditedClient(phala.NewClient(phala.WithBaseURL(h.baseURL()), phala.WithHTTPClient(h.httpClient())))
 	require.NoError(t, err, "a missing key is reported by the first call, not by NewClient")
 	ctx := context.Background()
 
 	calls := map[string]func() error{
-		"UpdateDockerCompose": func() error { _, err := c.UpdateDockerCompose(ctx, "my-app", testCompose, nil); return err },
+		"UpdateDockerCompose": func() error { _, err := audited(c.UpdateDockerCompose(ctx, "my-app", testCompose, nil)); return err },
 		"UpdateCVMResources": func() error {
-			return c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(1)})
+			return auditedErr(c.UpdateCVMResources(ctx, "my-app", &phala.UpdateResourcesRequest{VCPU: phala.Int(1)}))
 		},
-		"GetCVMInfo": func() error { _, err := c.GetCVMInfo(ctx, "my-app"); return err },
+		"GetCVMInfo": func() error { _, err := audited(c.GetCVMInfo(ctx, "my-app")); return err },
 		"UpdateCVMVisibility": func() error {
-			_, err := c.UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{PublicLogs: phala.Bool(true)})
+			_, err := audited(c.UpdateCVMVisibility(ctx, "my-app", &phala.UpdateVisibilityRequest{PublicLogs: phala.Bool(true)}))
 			return err
 		},
 		"ProvisionCVMComposeFileUpdate": func() error {
-			_, err := c.ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose})
+			_, err := audited(c.ProvisionCVMComposeFileUpdate(ctx, "my-app", &phala.ProvisionComposeUpdateRequest{DockerComposeFile: testCompose}))
 			return err
 		},
 	}
@@ -48,16 +48,16 @@ func TestAPIKeyFromEnvironment(t *testing.T) {
 	t.Setenv(phala.EnvAPIKey, "  env-key-123  ")
 	h := newHarness(t)
 	h.reply("GET /cvms/{id}", http.StatusOK, `{"id":"cvm_1","name":"my-app","status":"running"}`)
-	c, err := phala.NewClient(phala.WithBaseURL(h.baseURL()), phala.WithHTTPClient(h.httpClient()))
+	c, err := auditedClient(phala.NewClient(phala.WithBaseURL(h.baseURL()), phala.WithHTTPClient(h.httpClient())))
 	require.NoError(t, err)
-	_, err = c.GetCVMInfo(context.Background(), "my-app")
+	_, err = audited(c.GetCVMInfo(context.Background(), "my-app"))
 	require.NoError(t, err)
 	assert.Equal(t, "env-key-123", h.only().Header.Get("X-API-Key"), "the environment's key is trimmed")
 
 	// An explicit key wins over the environment.
 	h2 := newHarness(t)
 	h2.reply("GET /cvms/{id}", http.StatusOK, `{"id":"cvm_1","name":"my-app","status":"running"}`)
-	_, err = h2.client().GetCVMInfo(context.Background(), "my-app")
+	_, err = audited(h2.client().GetCVMInfo(context.Background(), "my-app"))
 	require.NoError(t, err)
 	assert.Equal(t, testAPIKey, h2.only().Header.Get("X-API-Key"))
 }

@@ -64,13 +64,13 @@ var updateCalls = []struct {
 	call          func(c *phala.Client) (*phala.UpdateResult, error)
 }{
 	{"UpdateDockerCompose", "PATCH /cvms/{id}/docker-compose", func(c *phala.Client) (*phala.UpdateResult, error) {
-		return c.UpdateDockerCompose(context.Background(), "my-app", testCompose, nil)
+		return audited(c.UpdateDockerCompose(context.Background(), "my-app", testCompose, nil))
 	}},
 	{"UpdatePreLaunchScript", "PATCH /cvms/{id}/pre-launch-script", func(c *phala.Client) (*phala.UpdateResult, error) {
-		return c.UpdatePreLaunchScript(context.Background(), "my-app", "#!/bin/sh\n", nil)
+		return audited(c.UpdatePreLaunchScript(context.Background(), "my-app", "#!/bin/sh\n", nil))
 	}},
 	{"UpdateCVMEnvs", "PATCH /cvms/{id}/envs", func(c *phala.Client) (*phala.UpdateResult, error) {
-		return c.UpdateCVMEnvs(context.Background(), "my-app", &phala.UpdateEnvsRequest{EncryptedEnv: encHex, EnvKeys: []string{"FOO"}})
+		return audited(c.UpdateCVMEnvs(context.Background(), "my-app", &phala.UpdateEnvsRequest{EncryptedEnv: encHex, EnvKeys: []string{"FOO"}}))
 	}},
 }
 
@@ -105,8 +105,8 @@ func TestPreconditionShapesPatchCVM(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			h := newHarness(t)
 			h.reply("PATCH /cvms/{id}", 465, bodies[s.name], "X-Request-ID", "req_header")
-			resp, err := h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{
-				DockerComposeFile: phala.String(testCompose), PrepareOnly: true})
+			resp, err := audited(h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{
+				DockerComposeFile: phala.String(testCompose), PrepareOnly: true}))
 			require.NoError(t, err)
 			assert.Equal(t, &phala.PatchCVMResponse{RequiresOnChainHash: true, Message: s.message,
 				ComposeHash: testHash, AppID: testAppID, DeviceID: testDeviceID, KMSInfo: wantKMSInfo(),
@@ -119,7 +119,7 @@ func TestPreconditionShapesPatchCVM(t *testing.T) {
 	t.Run("without commit fields", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}", 465, precondStructured)
-		resp, err := h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{VCPU: phala.Int(2)})
+		resp, err := audited(h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{VCPU: phala.Int(2)}))
 		require.NoError(t, err)
 		assert.True(t, resp.RequiresOnChainHash)
 		assert.Equal(t, testHash, resp.ComposeHash)
@@ -144,7 +144,7 @@ func TestPreconditionWithoutComposeHash(t *testing.T) {
 		patterns[m.name] = m.pattern
 	}
 	calls["PatchCVM"] = func(c *phala.Client) error {
-		_, err := c.PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{VCPU: phala.Int(2)})
+		_, err := audited(c.PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{VCPU: phala.Int(2)}))
 		return err
 	}
 	patterns["PatchCVM"] = "PATCH /cvms/{id}"
@@ -172,7 +172,7 @@ func TestPreconditionOnConfirmAndCommitIsAnError(t *testing.T) {
 	h.reply("PATCH /cvms/{id}", 465, precondStructured)
 	h.reply("PATCH /cvms/{id}/compose_file", 465, precondLegacyFlat)
 	c := h.client()
-	_, err := c.ConfirmCVMPatch(context.Background(), "my-app", &phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: testTx})
+	_, err := audited(c.ConfirmCVMPatch(context.Background(), "my-app", &phala.ConfirmCVMPatchRequest{ComposeHash: testHash, TransactionHash: testTx}))
 	require.ErrorIs(t, err, phala.ErrComposeHashRequired)
 	var apiErr *phala.APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -181,7 +181,7 @@ func TestPreconditionOnConfirmAndCommitIsAnError(t *testing.T) {
 	require.True(t, ok)
 	assert.JSONEq(t, `"`+testHash+`"`, string(raw))
 
-	err = c.CommitCVMComposeFileUpdate(context.Background(), "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash})
+	err = auditedErr(c.CommitCVMComposeFileUpdate(context.Background(), "my-app", &phala.CommitComposeUpdateRequest{ComposeHash: testHash}))
 	require.ErrorIs(t, err, phala.ErrComposeHashRequired)
 }
 
@@ -201,7 +201,7 @@ func TestAcceptedGivesInProgress(t *testing.T) {
 	t.Run("PatchCVM", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("PATCH /cvms/{id}", http.StatusAccepted, `{"correlation_id":"`+testCorrID+`"}`)
-		resp, err := h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{Listed: phala.Bool(true)})
+		resp, err := audited(h.client().PatchCVM(context.Background(), "my-app", &phala.PatchCVMRequest{Listed: phala.Bool(true)}))
 		require.NoError(t, err)
 		assert.Equal(t, &phala.PatchCVMResponse{Status: phala.StatusInProgress, CorrelationID: testCorrID}, resp)
 	})

@@ -60,8 +60,8 @@ const accepted = `{"status":"in_progress","message":"ok","correlation_id":"c-1"}
 
 func retryClient(t *testing.T, url string, p RetryPolicy, events *[]RetryEvent) *Client {
 	t.Helper()
-	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(url+"/api/v1"), WithRetryPolicy(p),
-		WithHooks(Hooks{OnRetry: func(ev RetryEvent) { *events = append(*events, ev) }}))
+	c, err := auditedClient(NewClient(WithAPIKey("k-secret"), WithBaseURL(url+"/api/v1"), WithRetryPolicy(p),
+		WithHooks(Hooks{OnRetry: func(ev RetryEvent) { *events = append(*events, ev) }})))
 	require.NoError(t, err)
 	return c
 }
@@ -71,11 +71,11 @@ var fastPolicy = RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDel
 
 func TestRetryDecisions(t *testing.T) {
 	patch := func(c *Client) error {
-		_, err := c.UpdateDockerCompose(context.Background(), "my-app", "services: {}\n", nil)
+		_, err := audited(c.UpdateDockerCompose(context.Background(), "my-app", "services: {}\n", nil))
 		return err
 	}
 	get := func(c *Client) error {
-		_, err := c.GetCVMInfo(context.Background(), "my-app")
+		_, err := audited(c.GetCVMInfo(context.Background(), "my-app"))
 		return err
 	}
 	info := `{"id":"cvm_1","name":"my-app","status":"running"}`
@@ -128,7 +128,7 @@ func TestRetryAfterIsHonouredAndCapped(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	var events []RetryEvent
-	_, err := retryClient(t, srv.URL, fastPolicy, &events).UpdateDockerCompose(context.Background(), "x1234", "a: b\n", nil)
+	_, err := audited(retryClient(t, srv.URL, fastPolicy, &events).UpdateDockerCompose(context.Background(), "x1234", "a: b\n", nil))
 	require.NoError(t, err)
 	require.Len(t, events, 1)
 	assert.Equal(t, fastPolicy.MaxRetryAfter, events[0].Wait, "7 s capped by MaxRetryAfter")
@@ -155,7 +155,7 @@ func TestRetryTotalWaitIsBounded(t *testing.T) {
 	defer srv.Close()
 	p := RetryPolicy{MaxAttempts: 10, MaxRetryAfter: 40 * time.Millisecond, MaxTotalWait: 100 * time.Millisecond}
 	var events []RetryEvent
-	_, err := retryClient(t, srv.URL, p, &events).UpdateDockerCompose(context.Background(), "x1234", "a: b\n", nil)
+	_, err := audited(retryClient(t, srv.URL, p, &events).UpdateDockerCompose(context.Background(), "x1234", "a: b\n", nil))
 	assert.ErrorIs(t, err, ErrUnavailable)
 	assert.Len(t, events, 2, "two waits of 40 ms fit in 100 ms, a third does not")
 	assert.Equal(t, int32(3), s.hits.Load())
@@ -168,7 +168,7 @@ func TestDialFailureIsRetriedEvenForChanges(t *testing.T) {
 	ln.Close() // nothing listens: every dial is refused
 	var events []RetryEvent
 	c := retryClient(t, "http://"+addr, fastPolicy, &events)
-	_, err = c.UpdateDockerCompose(context.Background(), "x1234", "a: b\n", nil)
+	_, err = audited(c.UpdateDockerCompose(context.Background(), "x1234", "a: b\n", nil))
 	var te *TransportError
 	require.ErrorAs(t, err, &te)
 	assert.Len(t, events, 2)
@@ -182,11 +182,11 @@ func TestCancelStopsTheWait(t *testing.T) {
 	p := RetryPolicy{MaxAttempts: 3, MaxRetryAfter: 10 * time.Second, MaxTotalWait: time.Minute}
 	ctx, cancel := context.WithCancel(context.Background())
 	var events []RetryEvent
-	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithRetryPolicy(p),
-		WithHooks(Hooks{OnRetry: func(ev RetryEvent) { events = append(events, ev); go cancel() }}))
+	c, err := auditedClient(NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithRetryPolicy(p),
+		WithHooks(Hooks{OnRetry: func(ev RetryEvent) { events = append(events, ev); go cancel() }})))
 	require.NoError(t, err)
 	start := time.Now()
-	_, err = c.UpdateDockerCompose(ctx, "x1234", "a: b\n", nil)
+	_, err = audited(c.UpdateDockerCompose(ctx, "x1234", "a: b\n", nil))
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Less(t, time.Since(start), 4*time.Second, "the 5 s wait was cut short")
 	assert.Equal(t, int32(1), s.hits.Load())
@@ -196,9 +196,9 @@ func TestWithoutRetries(t *testing.T) {
 	s := &scripted{steps: []func(http.ResponseWriter, *http.Request){status(503, `{}`)}}
 	srv := httptest.NewServer(s)
 	defer srv.Close()
-	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithoutRetries())
+	c, err := auditedClient(NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithoutRetries()))
 	require.NoError(t, err)
-	_, err = c.UpdateDockerCompose(context.Background(), "x1234", "a: b\n", nil)
+	_, err = audited(c.UpdateDockerCompose(context.Background(), "x1234", "a: b\n", nil))
 	assert.True(t, errors.Is(err, ErrUnavailable))
 	assert.Equal(t, int32(1), s.hits.Load())
 }
@@ -209,11 +209,11 @@ func TestWithoutRetries(t *testing.T) {
 // code is found wherever the body puts it.
 func TestOneRetryClassification(t *testing.T) {
 	get := func(c *Client) error {
-		_, err := c.GetCVMInfo(context.Background(), "my-app")
+		_, err := audited(c.GetCVMInfo(context.Background(), "my-app"))
 		return err
 	}
 	patch := func(c *Client) error {
-		_, err := c.UpdateDockerCompose(context.Background(), "my-app", "services: {}\n", nil)
+		_, err := audited(c.UpdateDockerCompose(context.Background(), "my-app", "services: {}\n", nil))
 		return err
 	}
 	cases := []struct {
@@ -261,17 +261,17 @@ func TestErrorAfterRetriesSaysAttemptsAndWhatToDo(t *testing.T) {
 	s := &scripted{steps: []func(http.ResponseWriter, *http.Request){status(409, `{"detail":"Another operation is in progress"}`)}}
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	c, err := NewClient(WithAPIKey("k-409-conflict"), WithBaseURL(srv.URL+"/api/v1"), WithRetryPolicy(fastPolicy))
+	c, err := auditedClient(NewClient(WithAPIKey("k-409-conflict"), WithBaseURL(srv.URL+"/api/v1"), WithRetryPolicy(fastPolicy)))
 	require.NoError(t, err)
-	_, err = c.UpdateDockerCompose(context.Background(), "my-app", "services: {}\n", nil)
+	_, err = audited(c.UpdateDockerCompose(context.Background(), "my-app", "services: {}\n", nil))
 	require.ErrorIs(t, err, ErrConflict)
 	assert.Regexp(t, `^phala: HTTP 409: Another operation is in progress after 3 attempts over [0-9.]+m?s; another operation is running on this CVM: wait until it ends \(WaitForCVM`, err.Error())
 	assert.EqualValues(t, 3, s.hits.Load())
 
 	// One attempt: no count.
-	c1, err := NewClient(WithAPIKey("k-409-conflict"), WithBaseURL(srv.URL+"/api/v1"), WithoutRetries())
+	c1, err := auditedClient(NewClient(WithAPIKey("k-409-conflict"), WithBaseURL(srv.URL+"/api/v1"), WithoutRetries()))
 	require.NoError(t, err)
-	_, err = c1.UpdateDockerCompose(context.Background(), "my-app", "services: {}\n", nil)
+	_, err = audited(c1.UpdateDockerCompose(context.Background(), "my-app", "services: {}\n", nil))
 	require.ErrorIs(t, err, ErrConflict)
 	assert.NotContains(t, err.Error(), "attempts")
 	assert.Contains(t, err.Error(), "WaitForCVM")
@@ -281,9 +281,9 @@ func TestErrorAfterRetriesSaysAttemptsAndWhatToDo(t *testing.T) {
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close()
-	c2, err := NewClient(WithAPIKey("k-409-conflict"), WithBaseURL("http://"+addr+"/api/v1"), WithRetryPolicy(fastPolicy))
+	c2, err := auditedClient(NewClient(WithAPIKey("k-409-conflict"), WithBaseURL("http://"+addr+"/api/v1"), WithRetryPolicy(fastPolicy)))
 	require.NoError(t, err)
-	_, err = c2.GetCVMInfo(context.Background(), "my-app")
+	_, err = audited(c2.GetCVMInfo(context.Background(), "my-app"))
 	var te *TransportError
 	require.ErrorAs(t, err, &te)
 	assert.Regexp(t, `^phala: GET /api/v1/cvms/my-app after 3 attempts over [0-9.]+m?s: `, err.Error())

@@ -110,7 +110,6 @@ func (t *tokenSet) add(token string) {
 		}
 	}
 	t.s = append(t.s, newKeyScrubber(token))
-	auditSecrets(token)
 	if len(t.s) > maxReceivedTokens {
 		t.s = t.s[1:]
 	}

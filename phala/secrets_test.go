@@ -41,9 +41,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 	defer srv.Close()
 
 	var logs bytes.Buffer
-	c, err := NewClient(WithAPIKey(key), WithBaseURL(srv.URL+"/api/v1"), WithTimeout(2*time.Second),
+	c, err := auditedClient(NewClient(WithAPIKey(key), WithBaseURL(srv.URL+"/api/v1"), WithTimeout(2*time.Second),
 		WithRetryPolicy(RetryPolicy{MaxAttempts: 2, MaxTotalWait: time.Second}),
-		WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+		WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))))
 	require.NoError(t, err)
 	ctx := context.Background()
 	envs := []EnvVar{{Key: "PASSWORD", Value: envValue}}
@@ -55,25 +55,25 @@ func TestSecretsNeverLeak(t *testing.T) {
 		}
 	}
 	for round := 0; round < len(statuses); round++ {
-		record(c.UpdateDockerCompose(ctx, "my-app", "services: {}\n", nil))
-		record(c.UpdatePreLaunchScript(ctx, "my-app", "echo hi", nil))
-		record(nil, c.UpdateCVMResources(ctx, "my-app", &UpdateResourcesRequest{VCPU: Int(2)}))
-		record(c.UpdateCVMVisibility(ctx, "my-app", &UpdateVisibilityRequest{PublicLogs: Bool(true), PublicSysinfo: Bool(true)}))
-		record(c.UpdateCVMEnvs(ctx, "my-app", &UpdateEnvsRequest{EncryptedEnv: strings.Repeat("ab", MinEncryptedEnvBytes)}))
-		record(nil, c.UpdateOSImage(ctx, "my-app", &UpdateOSImageRequest{OSImageName: "dstack-0.5.4"}))
-		record(c.PatchCVM(ctx, "my-app", &PatchCVMRequest{VCPU: Int(2)}))
-		record(c.ConfirmCVMPatch(ctx, "my-app", &ConfirmCVMPatchRequest{ComposeHash: strings.Repeat("a", 64), TransactionHash: "0x" + strings.Repeat("b", 64)}))
-		record(c.ProvisionCVMComposeFileUpdate(ctx, "my-app", &ProvisionComposeUpdateRequest{DockerComposeFile: "x: y"}))
-		record(nil, c.CommitCVMComposeFileUpdate(ctx, "my-app", &CommitComposeUpdateRequest{ComposeHash: strings.Repeat("a", 64)}))
-		record(c.GetCVMInfo(ctx, "my-app"))
-		record(c.EncryptAndUpdateEnvs(ctx, "my-app", envs, nil))
+		record(audited(c.UpdateDockerCompose(ctx, "my-app", "services: {}\n", nil)))
+		record(audited(c.UpdatePreLaunchScript(ctx, "my-app", "echo hi", nil)))
+		record(nil, auditedErr(c.UpdateCVMResources(ctx, "my-app", &UpdateResourcesRequest{VCPU: Int(2)})))
+		record(audited(c.UpdateCVMVisibility(ctx, "my-app", &UpdateVisibilityRequest{PublicLogs: Bool(true), PublicSysinfo: Bool(true)})))
+		record(audited(c.UpdateCVMEnvs(ctx, "my-app", &UpdateEnvsRequest{EncryptedEnv: strings.Repeat("ab", MinEncryptedEnvBytes)})))
+		record(nil, auditedErr(c.UpdateOSImage(ctx, "my-app", &UpdateOSImageRequest{OSImageName: "dstack-0.5.4"})))
+		record(audited(c.PatchCVM(ctx, "my-app", &PatchCVMRequest{VCPU: Int(2)})))
+		record(audited(c.ConfirmCVMPatch(ctx, "my-app", &ConfirmCVMPatchRequest{ComposeHash: strings.Repeat("a", 64), TransactionHash: "0x" + strings.Repeat("b", 64)})))
+		record(audited(c.ProvisionCVMComposeFileUpdate(ctx, "my-app", &ProvisionComposeUpdateRequest{DockerComposeFile: "x: y"})))
+		record(nil, auditedErr(c.CommitCVMComposeFileUpdate(ctx, "my-app", &CommitComposeUpdateRequest{ComposeHash: strings.Repeat("a", 64)})))
+		record(audited(c.GetCVMInfo(ctx, "my-app")))
+		record(audited(c.EncryptAndUpdateEnvs(ctx, "my-app", secretEnvs(envs), nil)))
 	}
 	// Bad input and transport failures.
-	record(c.EncryptAndUpdateEnvs(ctx, "my-app", []EnvVar{{Key: "1BAD", Value: envValue}}, nil))
-	record(EncryptEnvVars(envs, "zz"))
-	dead, err := NewClient(WithAPIKey(key), WithBaseURL("http://127.0.0.1:1/api/v1"), WithoutRetries())
+	record(audited(c.EncryptAndUpdateEnvs(ctx, "my-app", secretEnvs([]EnvVar{{Key: "1BAD", Value: envValue}}), nil)))
+	record(audited(EncryptEnvVars(secretEnvs(envs), "zz")))
+	dead, err := auditedClient(NewClient(WithAPIKey(key), WithBaseURL("http://127.0.0.1:1/api/v1"), WithoutRetries()))
 	require.NoError(t, err)
-	record(dead.GetCVMInfo(ctx, "my-app"))
+	record(audited(dead.GetCVMInfo(ctx, "my-app")))
 	record(c, nil)
 	record(envs, nil)
 	outputs = append(outputs, logs.String())

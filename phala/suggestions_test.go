@@ -35,8 +35,8 @@ import (
 // from phalatest.
 func TestErrorSuggestionsCompile(t *testing.T) {
 	ctx := context.Background()
-	c, err := phala.NewClient(phala.WithAPIKey("k-test-key"), phala.WithBaseURL("http://127.0.0.1:1/api/v1"),
-		phala.WithoutRetries())
+	c, err := auditedClient(phala.NewClient(phala.WithAPIKey("k-test-key"), phala.WithBaseURL("http://127.0.0.1:1/api/v1"),
+		phala.WithoutRetries()))
 	require.NoError(t, err)
 	var nilCtx context.Context
 	cases := []struct {
@@ -45,31 +45,31 @@ func TestErrorSuggestionsCompile(t *testing.T) {
 		says string // a phrase that proves the intended message came
 	}{
 		{"plain http base URL", func() error {
-			_, err := phala.NewClient(phala.WithAPIKey("k-test-key"), phala.WithBaseURL("http://example.com/api/v1"))
+			_, err := auditedClient(phala.NewClient(phala.WithAPIKey("k-test-key"), phala.WithBaseURL("http://example.com/api/v1")))
 			return err
 		}, "WithInsecureHTTP"},
-		{"nil ctx", func() error { _, err := c.GetCVMInfo(nilCtx, "my-app"); return err }, "context.Background()"},
+		{"nil ctx", func() error { _, err := audited(c.GetCVMInfo(nilCtx, "my-app")); return err }, "context.Background()"},
 		{"empty commit token", func() error {
-			_, err := c.CommitCVMUpdate(ctx, "my-app", "", strings.Repeat("ab", 32), "0x"+strings.Repeat("cd", 32))
+			_, err := audited(c.CommitCVMUpdate(ctx, "my-app", secretToken(""), strings.Repeat("ab", 32), "0x"+strings.Repeat("cd", 32)))
 			return err
 		}, "PrepareOnly"},
-		{"empty pre-launch script", func() error { _, err := c.UpdatePreLaunchScript(ctx, "my-app", "", nil); return err }, "PatchCVM"},
-		{"patch with nothing", func() error { _, err := c.PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{}); return err }, "ConfirmCVMPatch"},
+		{"empty pre-launch script", func() error { _, err := audited(c.UpdatePreLaunchScript(ctx, "my-app", "", nil)); return err }, "PatchCVM"},
+		{"patch with nothing", func() error { _, err := audited(c.PatchCVM(ctx, "my-app", &phala.PatchCVMRequest{})); return err }, "ConfirmCVMPatch"},
 		{"short encrypted env", func() error {
-			_, err := c.UpdateCVMEnvs(ctx, "my-app", &phala.UpdateEnvsRequest{EncryptedEnv: "00"})
+			_, err := audited(c.UpdateCVMEnvs(ctx, "my-app", &phala.UpdateEnvsRequest{EncryptedEnv: "00"}))
 			return err
 		}, "EncryptEnvVars"},
 		{"no API key", func() error {
 			t.Setenv(phala.EnvAPIKey, "")
-			nokey, err := phala.NewClient(phala.WithBaseURL("http://127.0.0.1:1/api/v1"))
+			nokey, err := auditedClient(phala.NewClient(phala.WithBaseURL("http://127.0.0.1:1/api/v1")))
 			require.NoError(t, err)
-			_, err = nokey.GetCVMInfo(ctx, "my-app")
+			_, err = audited(nokey.GetCVMInfo(ctx, "my-app"))
 			return err
 		}, "WithAPIKey"},
 	}
 	srv := phalatest.NewTestServer(t)
-	fake := srv.Client(phala.WithoutRetries())
-	pinned, err := phala.PinnedSigner(srv.KMSSigner())
+	fake := auditedFake(srv.Client(phala.WithoutRetries()))
+	pinned, err := audited(phala.PinnedSigner(srv.KMSSigner()))
 	require.NoError(t, err)
 	cases = append(cases, []struct {
 		name string
@@ -77,28 +77,28 @@ func TestErrorSuggestionsCompile(t *testing.T) {
 		says string
 	}{
 		{"on-chain key without anchor", func() error {
-			_, err := fake.GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, nil)
+			_, err := audited(fake.GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, nil))
 			return err
 		}, "PinnedSigner"},
 		{"central KMS with an anchor", func() error {
-			_, err := srv.Client(phala.WithKeyAnchor(pinned)).GetEnvEncryptPublicKey(ctx, phalatest.CentralCVMName, nil)
+			_, err := audited(auditedFake(srv.Client(phala.WithKeyAnchor(pinned))).GetEnvEncryptPublicKey(ctx, phalatest.CentralCVMName, nil))
 			return err
 		}, "InsecureTrustAPISigner"},
 		{"on-chain CVM named by name", func() error {
-			_, err := fake.GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, &phala.EnvKeyOptions{Anchor: pinned})
+			_, err := audited(fake.GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, &phala.EnvKeyOptions{Anchor: pinned}))
 			return err
 		}, "EnvKeyOptions.AppID"},
 		{"anchor and expected signer", func() error {
-			_, err := fake.GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName,
-				&phala.EnvKeyOptions{Anchor: pinned, ExpectedSigner: srv.KMSSigner()})
+			_, err := audited(fake.GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName,
+				&phala.EnvKeyOptions{Anchor: pinned, ExpectedSigner: srv.KMSSigner()}))
 			return err
 		}, "ExpectedSigner"},
 		{"409 without a code", func() error {
 			srv.HoldUpdates()
 			defer srv.ReleaseUpdates()
-			_, err := fake.UpdateDockerCompose(ctx, phalatest.CentralCVMName, "services:\n  a:\n    image: nginx:1\n", nil)
+			_, err := audited(fake.UpdateDockerCompose(ctx, phalatest.CentralCVMName, "services:\n  a:\n    image: nginx:1\n", nil))
 			require.NoError(t, err)
-			_, err = fake.UpdateDockerCompose(ctx, phalatest.CentralCVMName, "services:\n  b:\n    image: nginx:1\n", nil)
+			_, err = audited(fake.UpdateDockerCompose(ctx, phalatest.CentralCVMName, "services:\n  b:\n    image: nginx:1\n", nil))
 			return err
 		}, "WaitForCVM"},
 	}...)
@@ -118,7 +118,7 @@ func TestErrorSuggestionsCompile(t *testing.T) {
 			name string
 			err  func() error
 			says string
-		}{"WaitForUpdate: " + w.name, func() error { _, err := c.WaitForUpdate(ctx, "my-app", w.result, nil); return err }, w.says})
+		}{"WaitForUpdate: " + w.name, func() error { _, err := audited(c.WaitForUpdate(ctx, "my-app", w.result, nil)); return err }, w.says})
 	}
 
 	names := exportedNames(t)
@@ -324,11 +324,11 @@ func compileSnippets(t *testing.T, funcs []string) {
 // error names the option, not the on-chain flow.
 func TestWaitForUpdateAfterForgettingWithUpdateResult(t *testing.T) {
 	srv := phalatest.NewTestServer(t)
-	client := srv.Client()
+	client := auditedFake(srv.Client())
 	ctx := context.Background()
 	var res phala.UpdateResult
-	require.NoError(t, client.UpdateCVMResources(ctx, phalatest.CentralCVMName, &phala.UpdateResourcesRequest{VCPU: phala.Int(4)}))
-	_, err := client.WaitForUpdate(ctx, phalatest.CentralCVMName, &res, nil)
+	require.NoError(t, auditedErr(client.UpdateCVMResources(ctx, phalatest.CentralCVMName, &phala.UpdateResourcesRequest{VCPU: phala.Int(4)})))
+	_, err := audited(client.WaitForUpdate(ctx, phalatest.CentralCVMName, &res, nil))
 	require.ErrorIs(t, err, phala.ErrInvalidArgument)
 	assert.Contains(t, err.Error(), "pass phala.WithUpdateResult(ctx, &res) as their context")
 	assert.NotContains(t, err.Error(), "on-chain")

@@ -22,15 +22,15 @@ func TestTrustAppNotNamedByCallerIsRefused(t *testing.T) {
 	c := a.client(t, srv, phala.WithKeyAnchor(mustPin(t, srv.KMSSigner())))
 
 	for _, id := range []string{victim.ID, victim.Name, victim.VMUUID} {
-		_, err := c.EncryptAndUpdateEnvs(ctx, id, trustEnvs, nil)
+		_, err := audited(c.EncryptAndUpdateEnvs(ctx, id, secretEnvs(trustEnvs), nil))
 		require.ErrorIs(t, err, phala.ErrKeyVerification, id)
 		assert.Contains(t, err.Error(), "EnvKeyOptions.AppID", "says how to pin the app")
 		assert.Contains(t, err.Error(), `"app_" + 40 hex`)
-		_, err = c.GetEnvEncryptPublicKey(ctx, id, nil)
+		_, err = audited(c.GetEnvEncryptPublicKey(ctx, id, nil))
 		require.ErrorIs(t, err, phala.ErrKeyVerification, id)
 
 		// Pinned: the detail's other app is refused, both named.
-		_, err = c.EncryptAndUpdateEnvs(ctx, id, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{AppID: victim.AppID}})
+		_, err = audited(c.EncryptAndUpdateEnvs(ctx, id, secretEnvs(trustEnvs), &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{AppID: victim.AppID}}))
 		require.ErrorIs(t, err, phala.ErrKeyVerification, id)
 		assert.Contains(t, err.Error(), theirs.AppID)
 		assert.Contains(t, err.Error(), victim.AppID)
@@ -42,9 +42,9 @@ func TestTrustAppNotNamedByCallerIsRefused(t *testing.T) {
 	assert.Empty(t, srv.Applied(theirs.ID))
 
 	// A genuine answer with the app pinned passes, by name and by cvm_ id.
-	honest := srv.Client(phala.WithKeyAnchor(mustPin(t, srv.KMSSigner())))
+	honest := auditedFake(srv.Client(phala.WithKeyAnchor(mustPin(t, srv.KMSSigner()))))
 	for _, id := range []string{victim.ID, victim.Name} {
-		key, err := honest.GetEnvEncryptPublicKey(ctx, id, &phala.EnvKeyOptions{AppID: "0x" + victim.AppID})
+		key, err := audited(honest.GetEnvEncryptPublicKey(ctx, id, &phala.EnvKeyOptions{AppID: "0x" + victim.AppID}))
 		require.NoError(t, err, id)
 		assert.Equal(t, victim.AppID, key.AppID)
 		assert.True(t, key.SignerVerified)
@@ -61,7 +61,7 @@ func TestTrustAppPinBadInput(t *testing.T) {
 		"malformed":            {victim.Name, "app_123"},
 		"disagrees with cvmID": {"app_" + victim.AppID, "0x" + "ab" + victim.AppID[2:]},
 	} {
-		_, err := c.EncryptAndUpdateEnvs(ctx, tc.cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{AppID: tc.app}})
+		_, err := audited(c.EncryptAndUpdateEnvs(ctx, tc.cvm, secretEnvs(trustEnvs), &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{AppID: tc.app}}))
 		require.ErrorIs(t, err, phala.ErrInvalidArgument, name)
 		assert.Contains(t, err.Error(), "opts.Key.AppID", name)
 	}
@@ -78,9 +78,9 @@ func TestTrustK256PubkeyInDetailIsNotTrusted(t *testing.T) {
 	a := newAttackerProxy(t, srv)
 	a.swapKMSKey, a.k256 = true, true
 	app := "app_" + seed.AppID
-	_, err := a.client(t, srv).EncryptAndUpdateEnvs(ctx, app, trustEnvs, nil)
+	_, err := audited(a.client(t, srv).EncryptAndUpdateEnvs(ctx, app, secretEnvs(trustEnvs), nil))
 	require.ErrorIs(t, err, phala.ErrKeyVerification, "no anchor: refused, k256_pubkey is no anchor")
-	_, err = a.client(t, srv, phala.WithKeyAnchor(mustPin(t, srv.KMSSigner()))).EncryptAndUpdateEnvs(ctx, app, trustEnvs, nil)
+	_, err = audited(a.client(t, srv, phala.WithKeyAnchor(mustPin(t, srv.KMSSigner()))).EncryptAndUpdateEnvs(ctx, app, secretEnvs(trustEnvs), nil))
 	require.ErrorIs(t, err, phala.ErrKeyVerification)
 	assert.Contains(t, err.Error(), a.signerHex(), "the attacker's signer is named as found, not trusted")
 	assert.Zero(t, a.count("PATCH", ""))

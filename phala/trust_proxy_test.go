@@ -197,7 +197,7 @@ func (a *attackerProxy) loot() []string {
 
 func (a *attackerProxy) client(t *testing.T, srv *phalatest.Server, opts ...phala.Option) *phala.Client {
 	t.Helper()
-	c, err := phala.NewClient(append([]phala.Option{phala.WithBaseURL(a.url), phala.WithAPIKey(srv.APIKey()), phala.WithoutRetries()}, opts...)...)
+	c, err := auditedClient(phala.NewClient(append([]phala.Option{phala.WithBaseURL(a.url), phala.WithAPIKey(srv.APIKey()), phala.WithoutRetries()}, opts...)...))
 	require.NoError(t, err)
 	return c
 }
@@ -206,7 +206,7 @@ var trustEnvs = []phala.EnvVar{{Key: "DB_PASSWORD", Value: "correct-horse-batter
 
 func mustPin(t *testing.T, signer string) phala.KeyAnchor {
 	t.Helper()
-	a, err := phala.PinnedSigner(signer)
+	a, err := audited(phala.PinnedSigner(signer))
 	require.NoError(t, err)
 	return a
 }

@@ -33,7 +33,7 @@ func TestTrustAttackerSwapsKMSKey(t *testing.T) {
 	t.Run("no anchor", func(t *testing.T) {
 		a := newAttackerProxy(t, srv)
 		a.swapKMSKey = true
-		_, err := a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, nil)
+		_, err := audited(a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, secretEnvs(trustEnvs), nil))
 		require.ErrorIs(t, err, phala.ErrKeyVerification)
 		assert.Contains(t, err.Error(), "phala.WithKeyAnchor", "the message says how to pin a signer")
 		assert.Contains(t, err.Error(), "phala.PinnedSigner")
@@ -43,20 +43,20 @@ func TestTrustAttackerSwapsKMSKey(t *testing.T) {
 		assert.Zero(t, a.count("GET", "/kms/"), "refused before the KMS key was even fetched")
 		assert.Empty(t, a.loot(), "the attacker decrypted nothing")
 
-		_, err = a.client(t, srv).GetEnvEncryptPublicKey(ctx, cvm, nil)
+		_, err = audited(a.client(t, srv).GetEnvEncryptPublicKey(ctx, cvm, nil))
 		require.ErrorIs(t, err, phala.ErrKeyVerification)
 	})
 
 	pinned := srv.KMSSigner()
 	for name, call := range map[string]func(a *attackerProxy) (*phala.UpdateResult, error){
 		"Anchor": func(a *attackerProxy) (*phala.UpdateResult, error) {
-			return a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: mustPin(t, pinned)}})
+			return audited(a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, secretEnvs(trustEnvs), &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: mustPin(t, pinned)}}))
 		},
 		"ExpectedSigner": func(a *attackerProxy) (*phala.UpdateResult, error) {
-			return a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: pinned}})
+			return audited(a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, secretEnvs(trustEnvs), &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: pinned}}))
 		},
 		"WithKeyAnchor": func(a *attackerProxy) (*phala.UpdateResult, error) {
-			return a.client(t, srv, phala.WithKeyAnchor(mustPin(t, pinned))).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, nil)
+			return audited(a.client(t, srv, phala.WithKeyAnchor(mustPin(t, pinned))).EncryptAndUpdateEnvs(ctx, cvm, secretEnvs(trustEnvs), nil))
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -91,16 +91,16 @@ func TestTrustDroppedChainIDRefusedUnderAnchor(t *testing.T) {
 	pinned := srv.KMSSigner()
 	for name, call := range map[string]func(a *attackerProxy) (any, error){
 		"ExpectedSigner": func(a *attackerProxy) (any, error) {
-			return a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: pinned}})
+			return audited(a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, secretEnvs(trustEnvs), &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: pinned}}))
 		},
 		"Anchor": func(a *attackerProxy) (any, error) {
-			return a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: mustPin(t, pinned)}})
+			return audited(a.client(t, srv).EncryptAndUpdateEnvs(ctx, cvm, secretEnvs(trustEnvs), &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: mustPin(t, pinned)}}))
 		},
 		"WithKeyAnchor": func(a *attackerProxy) (any, error) {
-			return a.client(t, srv, phala.WithKeyAnchor(mustPin(t, pinned))).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, nil)
+			return audited(a.client(t, srv, phala.WithKeyAnchor(mustPin(t, pinned))).EncryptAndUpdateEnvs(ctx, cvm, secretEnvs(trustEnvs), nil))
 		},
 		"GetEnvEncryptPublicKey": func(a *attackerProxy) (any, error) {
-			return a.client(t, srv).GetEnvEncryptPublicKey(ctx, cvm, &phala.EnvKeyOptions{Anchor: mustPin(t, pinned)})
+			return audited(a.client(t, srv).GetEnvEncryptPublicKey(ctx, cvm, &phala.EnvKeyOptions{Anchor: mustPin(t, pinned)}))
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -133,13 +133,13 @@ func TestTrustPinnedSignerWorks(t *testing.T) {
 		client *phala.Client
 		opts   *phala.UpdateEnvsOptions
 	}{
-		"per call":    {srv.Client(), &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: anchor}}},
-		"client-wide": {srv.Client(phala.WithKeyAnchor(anchor)), nil},
+		"per call":    {auditedFake(srv.Client()), &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: anchor}}},
+		"client-wide": {auditedFake(srv.Client(phala.WithKeyAnchor(anchor))), nil},
 	} {
 		t.Run(name, func(t *testing.T) {
 			// A value of its own per subtest: the same set twice is a no_change.
 			envs := []phala.EnvVar{{Key: "DB_PASSWORD", Value: "correct-horse-" + name}}
-			res, err := c.client.EncryptAndUpdateEnvs(ctx, id, envs, c.opts)
+			res, err := audited(c.client.EncryptAndUpdateEnvs(ctx, id, secretEnvs(envs), c.opts))
 			require.NoError(t, err)
 			assert.Equal(t, phala.StatusInProgress, res.Status)
 			require.NotNil(t, res.EnvKey)
@@ -154,7 +154,7 @@ func TestTrustPinnedSignerWorks(t *testing.T) {
 			if c.opts != nil {
 				keyOpts = &c.opts.Key
 			}
-			key, err := c.client.GetEnvEncryptPublicKey(ctx, id, keyOpts)
+			key, err := audited(c.client.GetEnvEncryptPublicKey(ctx, id, keyOpts))
 			require.NoError(t, err)
 			assert.Equal(t, res.EnvKey.PublicKey, key.PublicKey)
 			assert.True(t, key.SignerVerified)
@@ -162,8 +162,8 @@ func TestTrustPinnedSignerWorks(t *testing.T) {
 	}
 
 	// The phase-1 answer of an on-chain key change carries the key too.
-	res, err := srv.Client(phala.WithKeyAnchor(anchor)).EncryptAndUpdateEnvs(ctx, id,
-		[]phala.EnvVar{{Key: "DB_PASSWORD", Value: "x"}, {Key: "NEW_KEY", Value: "y"}}, nil)
+	res, err := audited(auditedFake(srv.Client(phala.WithKeyAnchor(anchor))).EncryptAndUpdateEnvs(ctx, id,
+		secretEnvs([]phala.EnvVar{{Key: "DB_PASSWORD", Value: "x"}, {Key: "NEW_KEY", Value: "y"}}), nil))
 	require.NoError(t, err)
 	require.True(t, res.RequiresOnChainHash)
 	require.NotNil(t, res.EnvKey)
@@ -181,7 +181,7 @@ func TestTrustAPIOptIn(t *testing.T) {
 	_, err := optIn.TrustedSigner(ctx, phala.KMSRef{})
 	assert.Error(t, err, "it has no signer of its own")
 
-	res, err := srv.Client().EncryptAndUpdateEnvs(ctx, "trusting-app", trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: optIn}})
+	res, err := audited(auditedFake(srv.Client()).EncryptAndUpdateEnvs(ctx, "trusting-app", secretEnvs(trustEnvs), &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: optIn}}))
 	require.NoError(t, err)
 	require.NotNil(t, res.EnvKey)
 	assert.Equal(t, optIn.String(), res.EnvKey.Anchor, "the result says which anchor")
@@ -190,7 +190,7 @@ func TestTrustAPIOptIn(t *testing.T) {
 	assert.Equal(t, "correct-horse-battery", srv.Envs("trusting-app")["DB_PASSWORD"])
 
 	// Client-wide, it also takes a central KMS's unsigned key.
-	central, err := srv.Client(phala.WithKeyAnchor(optIn)).EncryptAndUpdateEnvs(ctx, phalatest.CentralCVMName, []phala.EnvVar{{Key: "A", Value: "1"}}, nil)
+	central, err := audited(auditedFake(srv.Client(phala.WithKeyAnchor(optIn))).EncryptAndUpdateEnvs(ctx, phalatest.CentralCVMName, secretEnvs([]phala.EnvVar{{Key: "A", Value: "1"}}), nil))
 	require.NoError(t, err)
 	assert.Equal(t, optIn.String(), central.EnvKey.Anchor)
 	assert.False(t, central.EnvKey.OnChain)
@@ -199,7 +199,7 @@ func TestTrustAPIOptIn(t *testing.T) {
 	// The risk, as documented: a proxy then chooses the key.
 	a := newAttackerProxy(t, srv)
 	a.swapKMSKey = true
-	res, err = a.client(t, srv).EncryptAndUpdateEnvs(ctx, "trusting-app", trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: optIn}})
+	res, err = audited(a.client(t, srv).EncryptAndUpdateEnvs(ctx, "trusting-app", secretEnvs(trustEnvs), &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: optIn}}))
 	if err == nil {
 		assert.Equal(t, a.signerHex(), res.EnvKey.Signer)
 	}
@@ -239,7 +239,7 @@ func TestTrustAnchorErrorStopsTheUpdate(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			a := newAttackerProxy(t, srv) // passes everything through unchanged
-			res, err := a.client(t, srv, phala.WithKeyAnchor(anchor)).EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, nil)
+			res, err := audited(a.client(t, srv, phala.WithKeyAnchor(anchor)).EncryptAndUpdateEnvs(ctx, cvm, secretEnvs(trustEnvs), nil))
 			require.ErrorIs(t, err, phala.ErrKeyVerification)
 			assert.Nil(t, res)
 			assert.Contains(t, err.Error(), "fake anchor")
@@ -255,10 +255,10 @@ func TestTrustAnchorErrorStopsTheUpdate(t *testing.T) {
 
 	// What the anchor is given: the KMS as the detail names it.
 	anchor := &fakeAnchor{signer: srv.KMSSigner()}
-	key, err := srv.Client().GetEnvEncryptPublicKey(ctx, cvm, &phala.EnvKeyOptions{Anchor: anchor})
+	key, err := audited(auditedFake(srv.Client()).GetEnvEncryptPublicKey(ctx, cvm, &phala.EnvKeyOptions{Anchor: anchor}))
 	require.NoError(t, err)
 	assert.Equal(t, "fake anchor", key.Anchor)
-	info, err := srv.Client().GetCVMInfo(ctx, cvm)
+	info, err := audited(auditedFake(srv.Client()).GetCVMInfo(ctx, cvm))
 	require.NoError(t, err)
 	require.Len(t, anchor.asked, 1)
 	ref := anchor.asked[0]
@@ -277,19 +277,19 @@ func TestTrustCentralKMS(t *testing.T) {
 	srv := phalatest.NewTestServer(t, phalatest.WithUpdateDelay(0))
 	ctx := context.Background()
 	cvm := phalatest.CentralCVMName
-	res, err := srv.Client().EncryptAndUpdateEnvs(ctx, cvm, trustEnvs, nil)
+	res, err := audited(auditedFake(srv.Client()).EncryptAndUpdateEnvs(ctx, cvm, secretEnvs(trustEnvs), nil))
 	require.NoError(t, err)
 	assert.Empty(t, res.EnvKey.Anchor)
 	assert.Empty(t, res.EnvKey.Signer)
 	assert.False(t, res.EnvKey.SignerVerified)
 
-	pinned := srv.Client(phala.WithKeyAnchor(mustPin(t, srv.KMSSigner())))
-	_, err = pinned.EncryptAndUpdateEnvs(ctx, cvm, []phala.EnvVar{{Key: "DB_PASSWORD", Value: "changed"}}, nil)
+	pinned := auditedFake(srv.Client(phala.WithKeyAnchor(mustPin(t, srv.KMSSigner()))))
+	_, err = audited(pinned.EncryptAndUpdateEnvs(ctx, cvm, secretEnvs([]phala.EnvVar{{Key: "DB_PASSWORD", Value: "changed"}}), nil))
 	require.ErrorIs(t, err, phala.ErrKeyVerification)
 	assert.Len(t, srv.Applied(cvm), 1, "the refused call sent nothing")
 
-	res, err = pinned.EncryptAndUpdateEnvs(ctx, cvm, []phala.EnvVar{{Key: "DB_PASSWORD", Value: "changed"}},
-		&phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: phala.InsecureTrustAPISigner()}})
+	res, err = audited(pinned.EncryptAndUpdateEnvs(ctx, cvm, secretEnvs([]phala.EnvVar{{Key: "DB_PASSWORD", Value: "changed"}}),
+		&phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{Anchor: phala.InsecureTrustAPISigner()}}))
 	require.NoError(t, err)
 	assert.Equal(t, phala.InsecureTrustAPISigner().String(), res.EnvKey.Anchor)
 }
@@ -304,41 +304,41 @@ func TestTrustBadInput(t *testing.T) {
 		"0x02" + strings.Repeat("ff", 32), // x >= p: not on the curve
 		" " + good,
 	} {
-		a, err := phala.PinnedSigner(bad)
+		a, err := audited(phala.PinnedSigner(bad))
 		assert.Nil(t, a, "%q", bad)
 		var iae *phala.InvalidArgumentError
 		require.ErrorAs(t, err, &iae, "%q", bad)
 		assert.Equal(t, "signer", iae.Field)
 	}
-	a, err := phala.PinnedSigner(strings.ToUpper(good[2:4]) + good[4:])
+	a, err := audited(phala.PinnedSigner(strings.ToUpper(good[2:4]) + good[4:]))
 	assert.Nil(t, a, "no 0x prefix")
 	assert.ErrorIs(t, err, phala.ErrInvalidArgument)
 
-	_, err = phala.NewClient(phala.WithKeyAnchor(nil))
+	_, err = auditedClient(phala.NewClient(phala.WithKeyAnchor(nil)))
 	assert.ErrorIs(t, err, phala.ErrInvalidArgument)
 	assert.ErrorContains(t, err, "WithKeyAnchor")
-	_, err = phala.NewClient(phala.WithKeyAnchor((*fakeAnchor)(nil)))
+	_, err = auditedClient(phala.NewClient(phala.WithKeyAnchor((*fakeAnchor)(nil))))
 	assert.ErrorIs(t, err, phala.ErrInvalidArgument)
 
 	var hits atomic.Int32
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	t.Cleanup(hs.Close)
-	c, err := phala.NewClient(phala.WithAPIKey("phak_trust-bad-input"), phala.WithBaseURL(hs.URL+"/api/v1"))
+	c, err := auditedClient(phala.NewClient(phala.WithAPIKey("phak_trust-bad-input"), phala.WithBaseURL(hs.URL+"/api/v1")))
 	require.NoError(t, err)
 	ctx := context.Background()
 	for field, opts := range map[string]phala.EnvKeyOptions{
 		"opts.Key.ExpectedSigner": {ExpectedSigner: "0x1234"},
 		"opts.Key.Anchor":         {Anchor: (*fakeAnchor)(nil)},
 	} {
-		_, err := c.EncryptAndUpdateEnvs(ctx, "my-app", trustEnvs, &phala.UpdateEnvsOptions{Key: opts})
+		_, err := audited(c.EncryptAndUpdateEnvs(ctx, "my-app", secretEnvs(trustEnvs), &phala.UpdateEnvsOptions{Key: opts}))
 		var iae *phala.InvalidArgumentError
 		require.ErrorAs(t, err, &iae)
 		assert.Equal(t, field, iae.Field)
-		_, err = c.GetEnvEncryptPublicKey(ctx, "my-app", &opts)
+		_, err = audited(c.GetEnvEncryptPublicKey(ctx, "my-app", &opts))
 		require.ErrorAs(t, err, &iae)
 		assert.Equal(t, strings.Replace(field, ".Key", "", 1), iae.Field)
 	}
-	_, err = c.EncryptAndUpdateEnvs(ctx, "my-app", trustEnvs, &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: good, Anchor: mustPin(t, good)}})
+	_, err = audited(c.EncryptAndUpdateEnvs(ctx, "my-app", secretEnvs(trustEnvs), &phala.UpdateEnvsOptions{Key: phala.EnvKeyOptions{ExpectedSigner: good, Anchor: mustPin(t, good)}}))
 	assert.ErrorIs(t, err, phala.ErrInvalidArgument, "both set")
 	assert.Zero(t, hits.Load(), "no request sent")
 }
@@ -351,7 +351,7 @@ func TestTrustDetailNamingAnotherApp(t *testing.T) {
 	ctx := context.Background()
 	c := a.client(t, srv, phala.WithKeyAnchor(mustPin(t, srv.KMSSigner())))
 	for _, id := range []string{"app_" + victim.AppID, victim.AppID, strings.ToUpper(victim.AppID)} {
-		_, err := c.EncryptAndUpdateEnvs(ctx, id, trustEnvs, nil)
+		_, err := audited(c.EncryptAndUpdateEnvs(ctx, id, secretEnvs(trustEnvs), nil))
 		require.ErrorIs(t, err, phala.ErrKeyVerification, id)
 		assert.Contains(t, err.Error(), theirs.AppID)
 		assert.Contains(t, err.Error(), victim.AppID)
@@ -363,7 +363,7 @@ func TestTrustDetailNamingAnotherApp(t *testing.T) {
 
 	// Named by its app id, a genuine answer passes, in either case.
 	for _, id := range []string{"app_" + victim.AppID, strings.ToUpper(victim.AppID)} {
-		res, err := srv.Client(phala.WithKeyAnchor(mustPin(t, srv.KMSSigner()))).GetEnvEncryptPublicKey(ctx, id, nil)
+		res, err := audited(auditedFake(srv.Client(phala.WithKeyAnchor(mustPin(t, srv.KMSSigner())))).GetEnvEncryptPublicKey(ctx, id, nil))
 		require.NoError(t, err, id)
 		assert.Equal(t, victim.AppID, res.AppID)
 	}

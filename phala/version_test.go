@@ -45,7 +45,7 @@ func TestGetCVMInfoLegacyShape(t *testing.T) {
 	t.Run("central KMS", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("GET /cvms/{id}", http.StatusOK, legacyCentralJSON)
-		info, err := h.client(phala.WithAPIVersion(phala.APIVersion20251028)).GetCVMInfo(ctx, "my-app")
+		info, err := audited(h.client(phala.WithAPIVersion(phala.APIVersion20251028)).GetCVMInfo(ctx, "my-app"))
 		require.NoError(t, err)
 		assert.Equal(t, &phala.CVMInfo{ID: "4211", Name: "my-app", AppID: testAppID,
 			VMUUID: "0f3c5a9e-1b2d-4c3e-8f7a-6b5c4d3e2f1a", InstanceID: "instance_2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a",
@@ -58,7 +58,7 @@ func TestGetCVMInfoLegacyShape(t *testing.T) {
 	t.Run("on-chain KMS", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("GET /cvms/{id}", http.StatusOK, legacyOnChainJSON)
-		info, err := h.client(phala.WithAPIVersion(phala.APIVersion20251028)).GetCVMInfo(ctx, "chain-app")
+		info, err := audited(h.client(phala.WithAPIVersion(phala.APIVersion20251028)).GetCVMInfo(ctx, "chain-app"))
 		require.NoError(t, err)
 		chain := int64(8453)
 		assert.Equal(t, &phala.KMSInfo{ChainID: &chain, ID: "kms_base_prod", Slug: "base-prod", KMSContractAddress: "0x2f83",
@@ -77,9 +77,9 @@ func TestGetCVMInfoLegacyShape(t *testing.T) {
 			h.reply("GET /cvms/a", http.StatusOK, legacyCentralJSON)
 			h.reply("GET /cvms/b", http.StatusOK, `{"id":"cvm_kq3Zp8","name":"my-app","status":"running","resource":{"memory_in_gb":4}}`)
 			c := h.client(phala.WithAPIVersion(v))
-			a, err := c.GetCVMInfo(ctx, "a")
+			a, err := audited(c.GetCVMInfo(ctx, "a"))
 			require.NoError(t, err, v)
-			b, err := c.GetCVMInfo(ctx, "b")
+			b, err := audited(c.GetCVMInfo(ctx, "b"))
 			require.NoError(t, err, v)
 			assert.Equal(t, "4211", a.ID, v)
 			assert.Equal(t, "cvm_kq3Zp8", b.ID, v)
@@ -90,8 +90,8 @@ func TestGetCVMInfoLegacyShape(t *testing.T) {
 		h := newHarness(t)
 		h.reply("GET /cvms/{id}", http.StatusOK, legacyCentralJSON)
 		h.reply("PATCH /cvms/{id}/visibility", http.StatusOK, `{"id":4211,"name":"my-app","status":"running","teepod_id":8,"app_id":"`+testAppID+`","vcpu":2,"memory":4096,"disk_size":40,"created_at":"2026-03-01T09:30:00Z"}`)
-		v, err := h.client(phala.WithAPIVersion(phala.APIVersion20251028)).UpdateCVMVisibility(ctx, "my-app",
-			&phala.UpdateVisibilityRequest{PublicLogs: phala.Bool(true), PublicTcbinfo: phala.Bool(true)})
+		v, err := audited(h.client(phala.WithAPIVersion(phala.APIVersion20251028)).UpdateCVMVisibility(ctx, "my-app",
+			&phala.UpdateVisibilityRequest{PublicLogs: phala.Bool(true), PublicTcbinfo: phala.Bool(true)}))
 		require.NoError(t, err)
 		reqs := h.requests()
 		require.Len(t, reqs, 2)
@@ -101,7 +101,7 @@ func TestGetCVMInfoLegacyShape(t *testing.T) {
 	t.Run("env key under 2025-10-28", func(t *testing.T) {
 		h := newHarness(t)
 		h.reply("GET /cvms/{id}", http.StatusOK, legacyCentralJSON)
-		k, err := h.client(phala.WithAPIVersion(phala.APIVersion20251028)).GetEnvEncryptPublicKey(ctx, "my-app", nil)
+		k, err := audited(h.client(phala.WithAPIVersion(phala.APIVersion20251028)).GetEnvEncryptPublicKey(ctx, "my-app", nil))
 		require.NoError(t, err)
 		assert.Equal(t, "7b4e909bbe7ffe44c465a220037d608ee35897d31ef972f07f74892cb0f73f13", k.PublicKey)
 		assert.Equal(t, testAppID, k.AppID)
@@ -110,7 +110,7 @@ func TestGetCVMInfoLegacyShape(t *testing.T) {
 
 func TestNewClientRefusesUnsupportedAPIVersion(t *testing.T) {
 	for _, v := range phala.SupportedAPIVersions() {
-		_, err := phala.NewClient(phala.WithAPIKey(testAPIKey), phala.WithAPIVersion(v))
+		_, err := auditedClient(phala.NewClient(phala.WithAPIKey(testAPIKey), phala.WithAPIVersion(v)))
 		require.NoError(t, err, v)
 	}
 	assert.Equal(t, []string{"2025-10-28", "2026-01-21", "2026-05-22", "2026-06-23"}, phala.SupportedAPIVersions())
@@ -119,7 +119,7 @@ func TestNewClientRefusesUnsupportedAPIVersion(t *testing.T) {
 	// CVM shapes are unknown: refused with the supported list.
 	for _, v := range []string{"2025-05-31", "2026-11-11", "2026-01-22", "1999-01-01"} {
 		h := newHarness(t)
-		_, err := phala.NewClient(phala.WithAPIKey(testAPIKey), phala.WithBaseURL(h.baseURL()), phala.WithAPIVersion(v))
+		_, err := auditedClient(phala.NewClient(phala.WithAPIKey(testAPIKey), phala.WithBaseURL(h.baseURL()), phala.WithAPIVersion(v)))
 		require.ErrorIs(t, err, phala.ErrUnsupportedAPIVersion, v)
 		require.ErrorIs(t, err, phala.ErrInvalidArgument, v)
 		var ue *phala.UnsupportedAPIVersionError
@@ -146,14 +146,14 @@ func TestAPIVersion20260623(t *testing.T) {
 	assert.Equal(t, phala.DefaultAPIVersion, phala.SupportedAPIVersions()[len(phala.SupportedAPIVersions())-1], "the newest is the default")
 
 	srv := phalatest.NewTestServer(t)
-	anchor, err := phala.PinnedSigner(srv.KMSSigner())
+	anchor, err := audited(phala.PinnedSigner(srv.KMSSigner()))
 	require.NoError(t, err)
-	c := srv.Client(phala.WithKeyAnchor(anchor))
-	info, err := c.GetCVMInfo(ctx, phalatest.OnChainCVMName)
+	c := auditedFake(srv.Client(phala.WithKeyAnchor(anchor)))
+	info, err := audited(c.GetCVMInfo(ctx, phalatest.OnChainCVMName))
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(info.ID, "cvm_"), "the 2026-05-22 detail shape: %s", info.ID)
 	assert.Equal(t, 8453, int(*info.KMSInfo.ChainID))
-	_, err = c.GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, &phala.EnvKeyOptions{AppID: info.AppID})
+	_, err = audited(c.GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, &phala.EnvKeyOptions{AppID: info.AppID}))
 	require.NoError(t, err)
 	versions := map[string]string{}
 	for _, r := range srv.Requests() {
@@ -172,18 +172,18 @@ func TestAPIVersion20260623(t *testing.T) {
 func TestK256PubkeyShownNeverTrusted(t *testing.T) {
 	ctx := context.Background()
 	srv := phalatest.NewTestServer(t)
-	info, err := srv.Client().GetCVMInfo(ctx, phalatest.OnChainCVMName)
+	info, err := audited(auditedFake(srv.Client()).GetCVMInfo(ctx, phalatest.OnChainCVMName))
 	require.NoError(t, err)
 	assert.Equal(t, srv.KMSSigner(), info.KMSInfo.K256PublicKey)
 
 	// A pinned signer other than the one the API shows: refused, although
 	// the detail names the actual signer as k256_pubkey.
-	other, err := phala.PinnedSigner("0x0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798") // secp256k1 G
+	other, err := audited(phala.PinnedSigner("0x0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")) // secp256k1 G
 	require.NoError(t, err)
-	_, err = srv.Client(phala.WithKeyAnchor(other)).GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, nil)
+	_, err = audited(auditedFake(srv.Client(phala.WithKeyAnchor(other))).GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, nil))
 	assert.ErrorIs(t, err, phala.ErrKeyVerification)
 	// No anchor at all: refused, k256_pubkey is not a fallback.
-	_, err = srv.Client().GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, nil)
+	_, err = audited(auditedFake(srv.Client()).GetEnvEncryptPublicKey(ctx, phalatest.OnChainCVMName, nil))
 	assert.ErrorIs(t, err, phala.ErrKeyVerification)
 
 	t.Run("decoded from the detail", func(t *testing.T) {
@@ -193,7 +193,7 @@ func TestK256PubkeyShownNeverTrusted(t *testing.T) {
 		// The same detail with repeated unknown keys decodes alike.
 		h.reply("GET /cvms/b", http.StatusOK, strings.Replace(body, `"status"`, `"x":1,"x":2,"status"`, 1))
 		for _, id := range []string{"a", "b"} {
-			info, err := h.client().GetCVMInfo(ctx, id)
+			info, err := audited(h.client().GetCVMInfo(ctx, id))
 			require.NoError(t, err)
 			assert.Equal(t, "0x0334c7", info.KMSInfo.K256PublicKey, id)
 		}

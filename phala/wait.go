@@ -92,7 +92,6 @@ func (r *CVMActionResponse) waitNoChange() bool {
 // only an error: their update is waited on through an UpdateResult filled
 // by WithUpdateResult, and an UpdateResult no call filled is refused.
 func (c *Client) WaitForUpdate(ctx context.Context, cvmID string, result Waitable, opts *WaitOptions) (out *CVMState, err error) {
-	defer auditOut(&out, &err)
 	if ctx, err = c.beginWait(ctx); err != nil {
 		return nil, err
 	}
@@ -127,7 +126,6 @@ func (c *Client) WaitForUpdate(ctx context.Context, cvmID string, result Waitabl
 // ctx's error (errors.Is(err, context.DeadlineExceeded) or
 // context.Canceled holds); an *APIError for other answers.
 func (c *Client) WaitForCVM(ctx context.Context, cvmID string, opts *WaitOptions) (out *CVMState, err error) {
-	defer auditOut(&out, &err)
 	if ctx, err = c.beginWait(ctx); err != nil {
 		return nil, err
 	}

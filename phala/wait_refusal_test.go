@@ -36,7 +36,7 @@ func TestWaitForUpdateRefusalNamesTheFix(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := c.WaitForUpdate(context.Background(), "my-app", tc.result, nil)
+			_, err := audited(c.WaitForUpdate(context.Background(), "my-app", tc.result, nil))
 			var ia *InvalidArgumentError
 			require.ErrorAs(t, err, &ia)
 			assert.Equal(t, "result", ia.Field)
@@ -57,7 +57,7 @@ func TestWaitCancelledSaysWhatItWaitedFor(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	opts := &WaitOptions{PollInterval: 5 * time.Millisecond, DisableStreaming: true,
 		OnEvent: func(CVMState) { cancel() }}
-	_, err := waitClient(t, s).WaitForCVM(ctx, "my-app", opts)
+	_, err := audited(waitClient(t, s).WaitForCVM(ctx, "my-app", opts))
 	require.ErrorIs(t, err, context.Canceled)
 	msg := err.Error()
 	assert.Contains(t, msg, `wait for CVM my-app to reach status "running" cancelled after `)
@@ -67,8 +67,8 @@ func TestWaitCancelledSaysWhatItWaitedFor(t *testing.T) {
 	ctx, cancel2 := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel2()
 	s = &stateServer{jsonState: `{"status":"starting"}`}
-	_, err = waitClient(t, s).WaitForUpdate(ctx, "my-app", &UpdateResult{Status: StatusInProgress, CorrelationID: "corr-9"},
-		&WaitOptions{PollInterval: 5 * time.Millisecond, DisableStreaming: true})
+	_, err = audited(waitClient(t, s).WaitForUpdate(ctx, "my-app", &UpdateResult{Status: StatusInProgress, CorrelationID: "corr-9"},
+		&WaitOptions{PollInterval: 5 * time.Millisecond, DisableStreaming: true}))
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Contains(t, err.Error(), `wait for update corr-9 of CVM my-app to finish with status "running" timed out (ctx deadline) after `)
 }

@@ -63,7 +63,7 @@ func (s *stateServer) handler() http.Handler {
 func waitClient(t *testing.T, s *stateServer) *Client {
 	srv := httptest.NewServer(s.handler())
 	t.Cleanup(srv.Close)
-	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"))
+	c, err := auditedClient(NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1")))
 	require.NoError(t, err)
 	return c
 }
@@ -81,7 +81,7 @@ func TestWaitStreamsToCompletion(t *testing.T) {
 	var seen []string
 	o := *quick
 	o.OnEvent = func(st CVMState) { seen = append(seen, st.Status) }
-	st, err := waitClient(t, s).WaitForCVM(context.Background(), "my-app", &o)
+	st, err := audited(waitClient(t, s).WaitForCVM(context.Background(), "my-app", &o))
 	require.NoError(t, err)
 	assert.Equal(t, "running", st.Status)
 	assert.Equal(t, []string{"stopping", "starting", "running"}, seen)
@@ -94,7 +94,7 @@ func TestWaitReconnectsAfterServerTimeout(t *testing.T) {
 		sse(`: keep-alive`, `event: state`+"\n"+`data: {"status":"starting"}`), // ends early
 		sse(`event: complete` + "\n" + `data: {"status":"running"}`),
 	}}
-	st, err := waitClient(t, s).WaitForCVM(context.Background(), "my-app", quick)
+	st, err := audited(waitClient(t, s).WaitForCVM(context.Background(), "my-app", quick))
 	require.NoError(t, err)
 	assert.Equal(t, "running", st.Status)
 	assert.Equal(t, int32(3), s.streamsUsed.Load())
@@ -102,7 +102,7 @@ func TestWaitReconnectsAfterServerTimeout(t *testing.T) {
 
 func TestWaitFallsBackToPolling(t *testing.T) {
 	s := &stateServer{jsonState: `{"name":"my-app","status":"running"}`} // never streams
-	st, err := waitClient(t, s).WaitForCVM(context.Background(), "my-app", quick)
+	st, err := audited(waitClient(t, s).WaitForCVM(context.Background(), "my-app", quick))
 	require.NoError(t, err)
 	assert.Equal(t, "running", st.Status)
 	assert.GreaterOrEqual(t, s.polls.Load(), int32(1))
@@ -110,13 +110,13 @@ func TestWaitFallsBackToPolling(t *testing.T) {
 
 func TestWaitBootError(t *testing.T) {
 	s := &stateServer{streams: []string{sse(`event: state` + "\n" + `data: {"status":"exited","boot_error":"pre-launch script failed: exit 1"}`)}}
-	_, err := waitClient(t, s).WaitForCVM(context.Background(), "my-app", quick)
+	_, err := audited(waitClient(t, s).WaitForCVM(context.Background(), "my-app", quick))
 	var be *BootError
 	require.ErrorAs(t, err, &be)
 	assert.Equal(t, "pre-launch script failed: exit 1", be.Message)
 
 	s = &stateServer{streams: []string{sse(`event: error` + "\n" + `data: {"message":"CVM failed to boot"}`)}}
-	_, err = waitClient(t, s).WaitForCVM(context.Background(), "my-app", quick)
+	_, err = audited(waitClient(t, s).WaitForCVM(context.Background(), "my-app", quick))
 	require.ErrorAs(t, err, &be)
 	assert.Equal(t, "CVM failed to boot", be.Message)
 }
@@ -125,7 +125,7 @@ func TestWaitContextCancel(t *testing.T) {
 	s := &stateServer{jsonState: `{"status":"starting"}`}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := waitClient(t, s).WaitForCVM(ctx, "my-app", &WaitOptions{PollInterval: 5 * time.Millisecond, DisableStreaming: true})
+	_, err := audited(waitClient(t, s).WaitForCVM(ctx, "my-app", &WaitOptions{PollInterval: 5 * time.Millisecond, DisableStreaming: true}))
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
@@ -133,13 +133,13 @@ func TestWaitForUpdateMatchesCorrelationID(t *testing.T) {
 	// The status says running at once, but the detail still carries the
 	// update for two reads: the wait must not return before it clears.
 	s := &stateServer{jsonState: `{"status":"running"}`, clearAfter: 2}
-	st, err := waitClient(t, s).WaitForUpdate(context.Background(), "my-app",
-		&UpdateResult{Status: StatusInProgress, CorrelationID: "corr-1"}, &WaitOptions{PollInterval: 5 * time.Millisecond, DisableStreaming: true})
+	st, err := audited(waitClient(t, s).WaitForUpdate(context.Background(), "my-app",
+		&UpdateResult{Status: StatusInProgress, CorrelationID: "corr-1"}, &WaitOptions{PollInterval: 5 * time.Millisecond, DisableStreaming: true}))
 	require.NoError(t, err)
 	assert.Equal(t, "running", st.Status)
 	assert.Equal(t, int32(3), s.detailCalls.Load())
 
-	_, err = waitClient(t, s).WaitForUpdate(context.Background(), "my-app", &UpdateResult{RequiresOnChainHash: true}, nil)
+	_, err = audited(waitClient(t, s).WaitForUpdate(context.Background(), "my-app", &UpdateResult{RequiresOnChainHash: true}, nil))
 	assert.True(t, errors.Is(err, ErrInvalidArgument))
 }
 
@@ -147,7 +147,7 @@ func TestWaitEscapesEveryIDForm(t *testing.T) {
 	s := &stateServer{jsonState: `{"status":"running"}`}
 	c := waitClient(t, s)
 	for _, id := range []string{"my-app", "app_" + strings.Repeat("ab", 20), strings.Repeat("cd", 20), "0f3c5a9e-1b2d-4c3e-8f7a-6b5c4d3e2f1a", "a%b"} {
-		_, err := c.WaitForCVM(context.Background(), id, &WaitOptions{DisableStreaming: true})
+		_, err := audited(c.WaitForCVM(context.Background(), id, &WaitOptions{DisableStreaming: true}))
 		require.NoError(t, err)
 	}
 	assert.Equal(t, []string{"/api/v1/cvms/my-app/state", "/api/v1/cvms/app_" + strings.Repeat("ab", 20) + "/state",
@@ -171,12 +171,12 @@ func TestWaitFallsBackWhenStreamHeadersNeverArrive(t *testing.T) {
 		fmt.Fprint(w, `{"name":"my-app","status":"running"}`)
 	}))
 	t.Cleanup(srv.Close)
-	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithTimeout(100*time.Millisecond))
+	c, err := auditedClient(NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithTimeout(100*time.Millisecond)))
 	require.NoError(t, err)
 	// The deadline only stops the old code from hanging the suite.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	st, err := c.WaitForCVM(ctx, "my-app", quick)
+	st, err := audited(c.WaitForCVM(ctx, "my-app", quick))
 	require.NoError(t, err)
 	assert.Equal(t, "running", st.Status)
 	assert.Equal(t, int32(1), streams.Load())
@@ -199,7 +199,7 @@ func TestWaitEndsASilentStream(t *testing.T) {
 		fmt.Fprint(w, sse(`event: complete`+"\n"+`data: {"name":"my-app","status":"running"}`))
 	}))
 	t.Cleanup(srv.Close)
-	c, err := NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithTimeout(50*time.Millisecond))
+	c, err := auditedClient(NewClient(WithAPIKey("k-secret"), WithBaseURL(srv.URL+"/api/v1"), WithTimeout(50*time.Millisecond)))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -219,7 +219,7 @@ func TestWaitForUpdateTypedNil(t *testing.T) {
 	c := waitClient(t, s)
 	for _, r := range []Waitable{(*UpdateResult)(nil), (*PatchCVMResponse)(nil), (*CVMActionResponse)(nil), nil} {
 		require.NotPanics(t, func() {
-			_, err := c.WaitForUpdate(context.Background(), "my-app", r, nil)
+			_, err := audited(c.WaitForUpdate(context.Background(), "my-app", r, nil))
 			var ia *InvalidArgumentError
 			require.ErrorAs(t, err, &ia)
 			assert.Equal(t, "result", ia.Field)
@@ -234,6 +234,6 @@ func TestWaitEventTooLarge(t *testing.T) {
 	big := `data: {"status":"starting","boot_progress":"` + strings.Repeat("x", MaxEventSize) + `"}`
 	s := &stateServer{streams: []string{sse(big)}}
 	c := waitClient(t, s)
-	_, err := c.WaitForCVM(context.Background(), "my-app", quick)
+	_, err := audited(c.WaitForCVM(context.Background(), "my-app", quick))
 	require.ErrorContains(t, err, "state event over")
 }
