@@ -203,7 +203,7 @@ func cloneAppCompose(a *AppCompose) (*AppCompose, error) {
 // appID nor cvmID names the app, or they disagree, or change is unusable
 // (ExpectedAppCompose); an *AppMismatchError; GetCVMComposeFile's errors;
 // a *ComposeHashMismatchError.
-func (c *Client) CheckComposeChange(ctx context.Context, cvmID, appID string, change *PatchCVMRequest, answerApp, composeHash string) (out *ComposeCheck, err error) {
+func (c *Client) CheckComposeChange(ctx context.Context, cvmID, appID string, change *PatchCVMRequest, answerApp, composeHash string) (*ComposeCheck, error) {
 	want, err := callerAppID(cvmID, appID, "appID")
 	if err != nil {
 		return nil, err

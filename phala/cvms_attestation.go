@@ -180,7 +180,7 @@ func decodeHexField(s string) ([]byte, error) {
 // other than 200; an ErrUnexpectedResponse error for a body that is not
 // the attestation JSON (including an event log that is neither an array
 // nor a string holding one).
-func (c *Client) GetCVMAttestation(ctx context.Context, cvmID string) (out *CVMAttestation, err error) {
+func (c *Client) GetCVMAttestation(ctx context.Context, cvmID string) (*CVMAttestation, error) {
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err

@@ -41,7 +41,7 @@ const TransactionAlreadyRegistered = "already-registered"
 // hash, before any request; an *APIError otherwise (467 and 468 match
 // ErrTransactionVerificationFailed and ErrComposeHashNotAllowed, 466
 // ErrComposeHashExpired, 404 an unknown or used token).
-func (c *Client) CommitCVMUpdate(ctx context.Context, cvmID, token, composeHash, txHash string) (out *CVMActionResponse, err error) {
+func (c *Client) CommitCVMUpdate(ctx context.Context, cvmID, token, composeHash, txHash string) (*CVMActionResponse, error) {
 	ctx, id, err := c.start(ctx, cvmID, token)
 	if err != nil {
 		return nil, err

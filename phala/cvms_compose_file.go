@@ -197,7 +197,7 @@ func overlayBool(dst **bool, v *bool) {
 // kept, so DumpAppComposeHash of its JSON is the hash of the compose file
 // as fetched. Errors: an ErrInvalidArgument error for a malformed id; an
 // *APIError for any answer other than 200.
-func (c *Client) GetCVMComposeFile(ctx context.Context, cvmID string) (out *AppCompose, err error) {
+func (c *Client) GetCVMComposeFile(ctx context.Context, cvmID string) (*AppCompose, error) {
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
@@ -237,7 +237,7 @@ type CommitComposeUpdateRequest struct {
 // EncryptedEnv or malformed keys; an ErrUnexpectedResponse error for a success answer whose body is
 // not a JSON object; an *APIError otherwise (465 on an on-chain KMS whose
 // contract does not allow the hash yet, 466 for an expired provision).
-func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, req *CommitComposeUpdateRequest) (err error) {
+func (c *Client) CommitCVMComposeFileUpdate(ctx context.Context, cvmID string, req *CommitComposeUpdateRequest) error {
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return err

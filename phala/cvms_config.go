@@ -43,7 +43,7 @@ func (o *ComposeUpdateOptions) params() (composeHash, txHash *string, err error)
 // an ErrUnexpectedResponse error for a success answer that is not the
 // API's (a proxy's HTML page, malformed JSON, no correlation id) or a 465
 // without a valid compose hash; an *APIError for any other answer.
-func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string, opts *ComposeUpdateOptions) (out *UpdateResult, err error) {
+func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string, opts *ComposeUpdateOptions) (*UpdateResult, error) {
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
@@ -70,7 +70,7 @@ func (c *Client) UpdateDockerCompose(ctx context.Context, cvmID, compose string,
 // UpdatePreLaunchScript replaces the shell script that runs before the
 // CVM's containers start (sent as text/plain) and restarts the CVM. The
 // on-chain flow and errors are those of UpdateDockerCompose.
-func (c *Client) UpdatePreLaunchScript(ctx context.Context, cvmID, script string, opts *ComposeUpdateOptions) (out *UpdateResult, err error) {
+func (c *Client) UpdatePreLaunchScript(ctx context.Context, cvmID, script string, opts *ComposeUpdateOptions) (*UpdateResult, error) {
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
@@ -122,7 +122,7 @@ type UpdateResourcesRequest struct {
 // answer. The official reference marks PATCH /resources deprecated and the
 // official SDKs now resize through PATCH /cvms/{id}: PatchCVM with VCPU,
 // Memory or DiskSize does the same and returns the correlation id.
-func (c *Client) UpdateCVMResources(ctx context.Context, cvmID string, req *UpdateResourcesRequest) (err error) {
+func (c *Client) UpdateCVMResources(ctx context.Context, cvmID string, req *UpdateResourcesRequest) error {
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return err
@@ -184,7 +184,7 @@ type CVMVisibility struct {
 // ErrInvalidArgument error for a nil request or one that sets nothing; an
 // *APIError for any answer other than 200; a decoding error for a 200 body
 // that is not a JSON object.
-func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *UpdateVisibilityRequest) (out *CVMVisibility, err error) {
+func (c *Client) UpdateCVMVisibility(ctx context.Context, cvmID string, req *UpdateVisibilityRequest) (*CVMVisibility, error) {
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
@@ -296,7 +296,7 @@ type UpdateEnvsRequest struct {
 // error for a nil request, non-hex EncryptedEnv, malformed keys or hashes;
 // an ErrUnexpectedResponse error for a success (or 465) answer that is not
 // the API's; an *APIError for any other answer.
-func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmID string, req *UpdateEnvsRequest) (out *UpdateResult, err error) {
+func (c *Client) UpdateCVMEnvs(ctx context.Context, cvmID string, req *UpdateEnvsRequest) (*UpdateResult, error) {
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
@@ -346,7 +346,7 @@ type UpdateOSImageRequest struct {
 // request or empty name; an ErrUnexpectedResponse error for a success
 // answer whose body is not a JSON object; an *APIError for any other
 // answer.
-func (c *Client) UpdateOSImage(ctx context.Context, cvmID string, req *UpdateOSImageRequest) (err error) {
+func (c *Client) UpdateOSImage(ctx context.Context, cvmID string, req *UpdateOSImageRequest) error {
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return err

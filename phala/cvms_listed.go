@@ -17,7 +17,7 @@ import (
 // malformed id; an ErrUnexpectedResponse error for a 200 whose body is
 // not a JSON object (e.g. a proxy's page; an empty body is accepted); an *APIError for any other
 // answer.
-func (c *Client) UpdateCVMListed(ctx context.Context, cvmID string, listed bool) (err error) {
+func (c *Client) UpdateCVMListed(ctx context.Context, cvmID string, listed bool) error {
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return err

@@ -195,7 +195,7 @@ type ConfirmCVMPatchRequest struct {
 // correlation id; an *APIError for any other answer (466, 467 and 468 match
 // ErrComposeHashExpired, ErrTransactionVerificationFailed and
 // ErrComposeHashNotAllowed).
-func (c *Client) ConfirmCVMPatch(ctx context.Context, cvmID string, req *ConfirmCVMPatchRequest) (out *CVMActionResponse, err error) {
+func (c *Client) ConfirmCVMPatch(ctx context.Context, cvmID string, req *ConfirmCVMPatchRequest) (*CVMActionResponse, error) {
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err

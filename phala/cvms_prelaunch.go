@@ -29,7 +29,7 @@ type PreLaunchScriptUpgradeStatus struct {
 // can move to the latest official one. Errors: an ErrInvalidArgument error
 // for a malformed id; an *APIError for any answer other than 200; an
 // ErrUnexpectedResponse error for a body that is not the status JSON.
-func (c *Client) GetPreLaunchScriptUpgradeStatus(ctx context.Context, cvmID string) (out *PreLaunchScriptUpgradeStatus, err error) {
+func (c *Client) GetPreLaunchScriptUpgradeStatus(ctx context.Context, cvmID string) (*PreLaunchScriptUpgradeStatus, error) {
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err
@@ -72,7 +72,7 @@ func (c *Client) GetPreLaunchScriptUpgradeStatus(ctx context.Context, cvmID stri
 // for a malformed id or hashes (nothing is sent); an ErrUnexpectedResponse
 // error for a success answer that is not the API's or a 465 without a
 // valid compose hash; an *APIError for any other answer.
-func (c *Client) UpgradePreLaunchScript(ctx context.Context, cvmID string, opts *ComposeUpdateOptions) (out *UpdateResult, err error) {
+func (c *Client) UpgradePreLaunchScript(ctx context.Context, cvmID string, opts *ComposeUpdateOptions) (*UpdateResult, error) {
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err

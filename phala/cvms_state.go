@@ -43,7 +43,7 @@ func (s *CVMState) UnmarshalJSON(b []byte) error {
 // GetCVMState reads the CVM's current run state. Errors: an
 // ErrInvalidArgument error for a malformed id; an *APIError for any answer
 // other than 200.
-func (c *Client) GetCVMState(ctx context.Context, cvmID string) (out *CVMState, err error) {
+func (c *Client) GetCVMState(ctx context.Context, cvmID string) (*CVMState, error) {
 	ctx, id, err := c.start(ctx, cvmID)
 	if err != nil {
 		return nil, err

@@ -35,7 +35,7 @@ var envRand io.Reader = rand.Reader
 // MaxEnvKeyBytes, a value is longer than MaxEnvValueBytes or not valid
 // UTF-8, or the public key is malformed or a low-order point. Values never
 // appear in errors.
-func EncryptEnvVars(envs []EnvVar, publicKeyHex string) (out string, err error) {
+func EncryptEnvVars(envs []EnvVar, publicKeyHex string) (string, error) {
 	return encryptEnvVars(envs, publicKeyHex, envRand)
 }
 

@@ -30,7 +30,7 @@ const maxEnvFileBytes = 8 << 20
 // invalid or repeated key, an unterminated quote or trailing text yields an
 // *EnvFileError with the line number (never the value). An empty file
 // gives an empty slice. A read error from r is returned as it is.
-func ParseEnvFile(r io.Reader) (parsed []EnvVar, err error) {
+func ParseEnvFile(r io.Reader) ([]EnvVar, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxEnvFileBytes+1))
 	if err != nil {
 		return nil, err
