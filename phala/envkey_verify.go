@@ -3,7 +3,6 @@ package phala
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
 	"strings"
 	"time"
 
@@ -18,49 +17,6 @@ const (
 	// EnvPublicKeySignatureMaxSkew is how far in the future a timestamp may be.
 	EnvPublicKeySignatureMaxSkew = 60 * time.Second
 )
-
-// ErrSignatureExpired is matched (errors.Is) by the error of
-// VerifyEnvEncryptPublicKeyAt for a timestamp older than
-// EnvPublicKeySignatureMaxAge.
-const ErrSignatureExpired = sentinel("phala: env public key signature expired")
-
-// ErrSignatureFromFuture is matched (errors.Is) by the error of
-// VerifyEnvEncryptPublicKeyAt for a timestamp more than
-// EnvPublicKeySignatureMaxSkew ahead of now.
-const ErrSignatureFromFuture = sentinel("phala: env public key signature timestamp is in the future")
-
-// SignatureTimeError reports a timestamped signature outside its validity
-// window. It matches ErrInvalidArgument and either ErrSignatureExpired or
-// ErrSignatureFromFuture.
-type SignatureTimeError struct {
-	// Timestamp is the signed time, Unix seconds.
-	Timestamp uint64
-	// Now is the time it was checked against.
-	Now time.Time
-	// Age is Now minus Timestamp (negative when in the future).
-	Age time.Duration
-}
-
-// Error says how far the timestamp is outside the window.
-func (e *SignatureTimeError) Error() string {
-	if e.Age < 0 {
-		return fmt.Sprintf("phala: env public key signature timestamp %d is %s in the future (limit %s)", e.Timestamp, -e.Age, EnvPublicKeySignatureMaxSkew)
-	}
-	return fmt.Sprintf("phala: env public key signature timestamp %d is %s old (limit %s)", e.Timestamp, e.Age, EnvPublicKeySignatureMaxAge)
-}
-
-// Is matches ErrInvalidArgument and the sentinel for the direction.
-func (e *SignatureTimeError) Is(target error) bool {
-	switch target {
-	case ErrInvalidArgument:
-		return true
-	case ErrSignatureExpired:
-		return e.Age >= 0
-	case ErrSignatureFromFuture:
-		return e.Age < 0
-	}
-	return false
-}
 
 const envPubkeySigPrefix = "dstack-env-encrypt-pubkey:"
 
