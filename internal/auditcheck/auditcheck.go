@@ -61,9 +61,8 @@ type Site struct {
 	Callee     string
 	Wrapped    bool
 	Value      bool // a method value or function value, not a call
-	GoOrDefer  bool // the call is the statement of a go or defer
+	GoOrDefer  bool // the call, or its wrapper, is the statement of a go or defer
 	InExample  bool // inside an Example function (documentation: not audited)
-	Expression string
 }
 
 func (s Site) String() string {
@@ -144,11 +143,16 @@ func fileSites(fset *token.FileSet, info *types.Info, f *ast.File, name string) 
 					s.Wrapped = true
 				}
 			}
-			switch p := parent.(type) {
+			stmt, call := parent, x
+			if s.Wrapped && len(stack) > 2 {
+				// go audited(c.X()) would call c.X before the go statement.
+				stmt, call = stack[len(stack)-3], parent.(*ast.CallExpr)
+			}
+			switch p := stmt.(type) {
 			case *ast.GoStmt:
-				s.GoOrDefer = p.Call == x
+				s.GoOrDefer = p.Call == call
 			case *ast.DeferStmt:
-				s.GoOrDefer = p.Call == x
+				s.GoOrDefer = p.Call == call
 			}
 			sites = append(sites, s)
 			sites = append(sites, argSites(fset, x, name, fn, inExample)...)

@@ -27,6 +27,9 @@ func TestPhalaTestsHandEveryCallToTheAudit(t *testing.T) {
 		if !s.Wrapped {
 			t.Error(s)
 		}
+		if s.GoOrDefer {
+			t.Errorf("%s:%d: %s is the statement of a go or defer: its arguments, the call included, run at once; use a func literal", s.File, s.Line, s.Callee)
+		}
 		if !s.Value && s.Kind <= KindErr {
 			calls[s.Callee] = true
 		}
@@ -50,8 +53,11 @@ func TestPhalaTestsHandEveryCallToTheAudit(t *testing.T) {
 func TestFixtureUnwrappedCallsAreFound(t *testing.T) {
 	sites, err := Find("../..", "./internal/auditcheck/testdata/fixture")
 	require.NoError(t, err)
-	var unwrapped, wrapped []string
+	var unwrapped, wrapped, goOrDefer []string
 	for _, s := range sites {
+		if s.GoOrDefer {
+			goOrDefer = append(goOrDefer, s.Callee)
+		}
 		d := strings.TrimPrefix(s.Callee, "github.com/phalacloud/go-sdk/phala.")
 		d = strings.ReplaceAll(d, "github.com/phalacloud/go-sdk/phala.", "")
 		if s.Value {
@@ -80,9 +86,11 @@ func TestFixtureUnwrappedCallsAreFound(t *testing.T) {
 		"(*Client).CommitCVMUpdate (argument token)",
 		"(*Client).GetCVMInfo",
 		"(*Client).UpdateCVMListed",
+		"(*Client).UpdateCVMListed",
 		"EncryptEnvVars",
 		"EncryptEnvVars",
 		"EncryptEnvVars (argument envs)",
 		"NewClient",
 	}, wrapped)
+	assert.Equal(t, []string{"(*github.com/phalacloud/go-sdk/phala.Client).UpdateCVMListed"}, goOrDefer)
 }
