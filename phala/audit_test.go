@@ -176,7 +176,10 @@ func (s *suiteAudit) envs(envs []EnvVar) {
 // leaks scans every recorded text for every secret, including the commit
 // tokens the audited clients hold now.
 func (s *suiteAudit) leaks() []string {
-	for _, c := range s.clients {
+	s.mu.Lock()
+	clients := s.clients
+	s.mu.Unlock()
+	for _, c := range clients {
 		c.tokens.mu.Lock()
 		for _, k := range c.tokens.s {
 			s.secret(string(k.key))
